@@ -1,0 +1,130 @@
+import { AbstractMatrix, Matrix } from 'ml-matrix';
+import { assertAllFinite, describe, assertInteger } from './validate.js';
+
+/**
+ * A row-major matrix over a flat Float64Array: what crosses threads and what the
+ * hot loops read. `data.length === rows * columns`.
+ */
+export interface FlatMatrix {
+  data: Float64Array;
+  rows: number;
+  columns: number;
+}
+
+/** A batch as a user may give it: rows of numbers, an ml-matrix, or flat data with its shape. */
+export type BatchInput = number[][] | AbstractMatrix | FlatMatrix | Float64Array | number[];
+
+/** Targets: integer labels, or one-hot rows in any {@link BatchInput} form. */
+export type TargetInput = ArrayLike<number> | number[][] | AbstractMatrix | FlatMatrix;
+
+export function isFlatMatrix(value: unknown): value is FlatMatrix {
+  return typeof value === 'object' && value !== null && (value as FlatMatrix).data instanceof Float64Array
+    && typeof (value as FlatMatrix).rows === 'number' && typeof (value as FlatMatrix).columns === 'number';
+}
+
+/**
+ * Normalises a batch to a {@link FlatMatrix}; a 1-D input is a batch of one row,
+ * as in the book. Copies rows of arrays and ml-matrix input; a FlatMatrix or a
+ * Float64Array is used as it is (no copy). Rejects ragged rows, empty batches and
+ * non-finite values, naming `name`.
+ */
+export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
+  let flat: FlatMatrix;
+  if (isFlatMatrix(input)) {
+    assertInteger(`${name}.rows`, input.rows, 0);
+    assertInteger(`${name}.columns`, input.columns, 0);
+    if (input.data.length !== input.rows * input.columns) {
+      throw new RangeError(`Expected \`${name}.data\` to have rows × columns = ${input.rows} × ${input.columns} = ${input.rows * input.columns} elements, got ${input.data.length}`);
+    }
+    flat = input;
+  } else if (input instanceof Float64Array) {
+    flat = { data: input, rows: 1, columns: input.length };
+  } else if (AbstractMatrix.isMatrix(input)) {
+    const m = input as AbstractMatrix;
+    const data = new Float64Array(m.rows * m.columns);
+    for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.columns; c++) data[r * m.columns + c] = m.get(r, c);
+    flat = { data, rows: m.rows, columns: m.columns };
+  } else if (Array.isArray(input)) {
+    if (input.length > 0 && Array.isArray(input[0])) {
+      const rows = input as number[][];
+      const columns = rows[0].length;
+      const data = new Float64Array(rows.length * columns);
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r];
+        if (!Array.isArray(row) || row.length !== columns) {
+          throw new RangeError(`Expected every row of \`${name}\` to have ${columns} columns like row 0, got ${describe(row)} at row ${r}`);
+        }
+        for (let c = 0; c < columns; c++) data[r * columns + c] = row[c];
+      }
+      flat = { data, rows: rows.length, columns };
+    } else {
+      flat = { data: Float64Array.from(input as number[]), rows: 1, columns: input.length };
+    }
+  } else {
+    throw new TypeError(`Expected \`${name}\` to be number[][], an ml-matrix Matrix, a Float64Array or { data, rows, columns }, got ${describe(input)}`);
+  }
+  if (flat.rows === 0 || flat.columns === 0) {
+    throw new RangeError(`Expected \`${name}\` to be a non-empty batch, got ${flat.rows} × ${flat.columns}`);
+  }
+  assertAllFinite(name, flat.data);
+  return flat;
+}
+
+/** Wraps flat data as an ml-matrix Matrix (a copy; ml-matrix stores rows). */
+export function toMatrix(flat: FlatMatrix): Matrix {
+  const m = new Matrix(flat.rows, flat.columns);
+  for (let r = 0; r < flat.rows; r++) for (let c = 0; c < flat.columns; c++) m.set(r, c, flat.data[r * flat.columns + c]);
+  return m;
+}
+
+/**
+ * Normalises targets to integer labels, the book's convention: targets with as
+ * many entries as `y` are one-hot and become their row argmax; otherwise they are
+ * labels, which must be integers in [0, classes).
+ */
+export function toLabels(t: TargetInput, rows: number, classes: number, name = 't'): Int32Array {
+  let values: ArrayLike<number>;
+  let oneHotColumns = 0;
+  if (isFlatMatrix(t)) {
+    values = t.data;
+    if (t.rows > 1 || t.data.length === rows * classes) oneHotColumns = t.columns;
+  } else if (AbstractMatrix.isMatrix(t)) {
+    const flat = toFlatMatrix(t as AbstractMatrix, name);
+    values = flat.data;
+    oneHotColumns = flat.columns;
+  } else if (Array.isArray(t) && t.length > 0 && Array.isArray(t[0])) {
+    const flat = toFlatMatrix(t as number[][], name);
+    values = flat.data;
+    oneHotColumns = flat.columns;
+  } else if (t !== null && typeof t === 'object' && typeof (t as ArrayLike<number>).length === 'number') {
+    values = t as ArrayLike<number>;
+    if (values.length === rows * classes && values.length !== rows) oneHotColumns = classes;
+  } else {
+    throw new TypeError(`Expected \`${name}\` to be labels or one-hot rows, got ${describe(t)}`);
+  }
+
+  const labels = new Int32Array(rows);
+  if (oneHotColumns > 0) {
+    if (oneHotColumns !== classes || values.length !== rows * classes) {
+      throw new RangeError(`Expected one-hot \`${name}\` to be ${rows} × ${classes}, got ${values.length / oneHotColumns} × ${oneHotColumns}`);
+    }
+    assertAllFinite(name, values);
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (values[r * classes + c] > values[r * classes + best]) best = c;
+      labels[r] = best;
+    }
+    return labels;
+  }
+  if (values.length !== rows) {
+    throw new RangeError(`Expected \`${name}\` to have ${rows} labels (one per row of the batch), got ${values.length}`);
+  }
+  for (let r = 0; r < rows; r++) {
+    const label = values[r];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got \`${String(label)}\` at index ${r}`);
+    }
+    labels[r] = label;
+  }
+  return labels;
+}

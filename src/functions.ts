@@ -1,0 +1,120 @@
+/**
+ * The book's activation and loss functions (chapter 3–4), as pure functions over
+ * numbers and Float64Arrays. The row kernels (`softmaxRow`, `sigmoidScalar`, …)
+ * are what the nets and the worker kernels call in their hot loops, so every
+ * path computes the same floating-point operations in the same order.
+ */
+import { type BatchInput, type FlatMatrix, type TargetInput, toFlatMatrix, toLabels } from './batch.js';
+import { assertAllFinite, describe } from './validate.js';
+
+/** Added inside the log of the cross-entropy, as in the book's code, so log(0) is finite. */
+export const CROSS_ENTROPY_DELTA = 1e-7;
+
+/**
+ * 1 / (1 + exp(−x)), the book's formula. In IEEE doubles it cannot produce NaN:
+ * exp(−x) overflows to Infinity for x < −709 and the result is exactly 0.
+ */
+export function sigmoidScalar(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+export function reluScalar(x: number): number {
+  return x > 0 ? x : 0;
+}
+
+/** Element-wise sigmoid of a number or an array (returns a new Float64Array). */
+export function sigmoid(x: number): number;
+export function sigmoid(x: ArrayLike<number>): Float64Array;
+export function sigmoid(x: number | ArrayLike<number>): number | Float64Array {
+  if (typeof x === 'number') return sigmoidScalar(x);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = sigmoidScalar(x[i]);
+  return out;
+}
+
+/** Element-wise max(0, x). */
+export function relu(x: number): number;
+export function relu(x: ArrayLike<number>): Float64Array;
+export function relu(x: number | ArrayLike<number>): number | Float64Array {
+  if (typeof x === 'number') return reluScalar(x);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = reluScalar(x[i]);
+  return out;
+}
+
+/**
+ * Softmax of `length` values starting at `from[fromOffset]`, written to
+ * `to[toOffset…]`. Subtracts the maximum first (the book's overflow guard).
+ */
+export function softmaxRow(from: ArrayLike<number>, fromOffset: number, to: Float64Array, toOffset: number, length: number): void {
+  let max = from[fromOffset];
+  for (let k = 1; k < length; k++) if (from[fromOffset + k] > max) max = from[fromOffset + k];
+  let sum = 0;
+  for (let k = 0; k < length; k++) {
+    const e = Math.exp(from[fromOffset + k] - max);
+    to[toOffset + k] = e;
+    sum += e;
+  }
+  for (let k = 0; k < length; k++) to[toOffset + k] = to[toOffset + k] / sum;
+}
+
+/**
+ * Softmax. A 1-D input (number[] or Float64Array) gives a Float64Array; a batch
+ * (number[][], ml-matrix, or `{ data, rows, columns }`) is normalised row by row
+ * and gives a {@link FlatMatrix}.
+ */
+export function softmax(a: number[] | Float64Array): Float64Array;
+export function softmax(a: BatchInput): FlatMatrix;
+export function softmax(a: BatchInput): Float64Array | FlatMatrix {
+  const oneDimensional = a instanceof Float64Array || (Array.isArray(a) && !Array.isArray(a[0]));
+  const flat = toFlatMatrix(a, 'a');
+  const data = new Float64Array(flat.data.length);
+  for (let r = 0; r < flat.rows; r++) softmaxRow(flat.data, r * flat.columns, data, r * flat.columns, flat.columns);
+  return oneDimensional ? data : { data, rows: flat.rows, columns: flat.columns };
+}
+
+/**
+ * Sum of −log(y[n, label_n] + 1e-7) over the batch, in row order. Callers divide
+ * by the batch size, negated, exactly as the book's code does.
+ */
+export function sumLogLikelihood(y: ArrayLike<number>, labels: ArrayLike<number>, rows: number, classes: number): number {
+  let sum = 0;
+  for (let n = 0; n < rows; n++) sum += Math.log(y[n * classes + labels[n]] + CROSS_ENTROPY_DELTA);
+  return sum;
+}
+
+/**
+ * The book's mini-batch cross-entropy error: the mean over the batch of
+ * −log(y[n, t_n] + 1e-7). `t` may be one-hot (same shape as `y`, turned into
+ * labels by argmax) or integer labels; a 1-D `y` is a batch of one.
+ */
+export function crossEntropyError(y: BatchInput, t: TargetInput): number {
+  const probs = toFlatMatrix(y, 'y');
+  const labels = toLabels(t, probs.rows, probs.columns, 't');
+  return -sumLogLikelihood(probs.data, labels, probs.rows, probs.columns) / probs.rows;
+}
+
+/**
+ * 0.5 · Σ (y − t)² over all elements, with no division by the batch size (the
+ * book's errata name it `sum_squared_error`).
+ */
+export function sumSquaredError(y: ArrayLike<number> | BatchInput, t: ArrayLike<number> | BatchInput): number {
+  const yFlat = toFlatMatrix(y as BatchInput, 'y');
+  const tFlat = toFlatMatrix(t as BatchInput, 't');
+  if (yFlat.data.length !== tFlat.data.length) {
+    throw new RangeError(`Expected \`t\` to have as many elements as \`y\` (${yFlat.data.length}), got ${describe(tFlat.data)}`);
+  }
+  assertAllFinite('y', yFlat.data);
+  let sum = 0;
+  for (let i = 0; i < yFlat.data.length; i++) {
+    const d = yFlat.data[i] - tFlat.data[i];
+    sum += d * d;
+  }
+  return 0.5 * sum;
+}
+
+/**
+ * The study memo's name for {@link sumSquaredError}: the same function,
+ * 0.5 · Σ (y − t)², not a mean despite the name.
+ */
+export const meanSquaredError = sumSquaredError;

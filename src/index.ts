@@ -1,0 +1,12 @@
+export { sigmoid, relu, softmax, crossEntropyError, sumSquaredError, meanSquaredError, CROSS_ENTROPY_DELTA } from './functions.js';
+export { numericalDiff, numericalGradient, gradientDescent, DEFAULT_H } from './numerical.js';
+export type { GradientDescentOptions, GradientDescentResult } from './numerical.js';
+export { SimpleNet } from './nets/simple-net.js';
+export { TwoLayerNet } from './nets/two-layer-net.js';
+export type { TwoLayerNetOptions, NetGradient, PreparedBatch, GradientOptions } from './nets/two-layer-net.js';
+export type { Activation, NetShape, ParameterLayout } from './kernels/two-layer.js';
+export { Random } from './random.js';
+export type { RandomState } from './random.js';
+export { toFlatMatrix, toMatrix, toLabels } from './batch.js';
+export type { FlatMatrix, BatchInput, TargetInput } from './batch.js';
+export { InputError } from './errors.js';

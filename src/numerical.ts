@@ -1,0 +1,93 @@
+/**
+ * Numerical calculus with the book's semantics (chapter 4): central differences
+ * with h = 1e-4, perturbing one element in place at a time.
+ */
+import { assertFunction, assertInteger, assertPositiveFinite, describe } from './validate.js';
+
+export const DEFAULT_H = 1e-4;
+
+function checkResult(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RangeError(`Expected \`f\` to return a finite number, got ${describe(value)} at ${where}`);
+  }
+  return value;
+}
+
+/** (f(x + h) − f(x − h)) / (2h). */
+export function numericalDiff(f: (x: number) => number, x: number, h = DEFAULT_H): number {
+  assertFunction('f', f);
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
+  assertPositiveFinite('h', h);
+  const plus = checkResult(f(x + h), `x + h = ${x + h}`);
+  const minus = checkResult(f(x - h), `x - h = ${x - h}`);
+  return (plus - minus) / (2 * h);
+}
+
+/**
+ * The book's `numerical_gradient`: for every element of `x` in order, set it to
+ * x + h, evaluate `f(x)`, set it to x − h, evaluate, store the central
+ * difference, restore the element. `x` is modified during the call and restored
+ * afterwards, even if `f` throws. `x` may hold a tensor of any shape, flattened.
+ */
+export function numericalGradient(f: (x: Float64Array) => number, x: Float64Array, h = DEFAULT_H): Float64Array {
+  assertFunction('f', f);
+  if (!(x instanceof Float64Array)) {
+    throw new TypeError(`Expected \`x\` to be a Float64Array (the book's x must be floating point), got ${describe(x)}`);
+  }
+  assertPositiveFinite('h', h);
+  const grad = new Float64Array(x.length);
+  for (let idx = 0; idx < x.length; idx++) {
+    const tmp = x[idx];
+    try {
+      x[idx] = tmp + h;
+      const fxh1 = checkResult(f(x), `x[${idx}] + h`);
+      x[idx] = tmp - h;
+      const fxh2 = checkResult(f(x), `x[${idx}] - h`);
+      grad[idx] = (fxh1 - fxh2) / (2 * h);
+    } finally {
+      x[idx] = tmp;
+    }
+  }
+  return grad;
+}
+
+export interface GradientDescentOptions {
+  /** Step size η. Default 0.01 (the book's `lr`). */
+  learningRate?: number;
+  /** Number of steps. Default 100. */
+  stepNum?: number;
+  /** Step size of the numerical gradient. Default 1e-4. */
+  h?: number;
+}
+
+export interface GradientDescentResult {
+  /** The point after `stepNum` steps. */
+  x: Float64Array;
+  /** The point before each step: `history[0]` is `initX`, `stepNum` entries. */
+  history: Float64Array[];
+}
+
+/**
+ * The book's `gradient_descent`: `x -= learningRate * numericalGradient(f, x)`,
+ * `stepNum` times. Works on a copy; `initX` is left unchanged.
+ */
+export function gradientDescent(
+  f: (x: Float64Array) => number,
+  initX: ArrayLike<number>,
+  { learningRate = 0.01, stepNum = 100, h = DEFAULT_H }: GradientDescentOptions = {},
+): GradientDescentResult {
+  assertFunction('f', f);
+  assertPositiveFinite('learningRate', learningRate);
+  assertInteger('stepNum', stepNum, 0);
+  const x = Float64Array.from(initX);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new RangeError(`Expected \`initX\` to contain only finite numbers, got \`${x[i]}\` at index ${i}`);
+  }
+  const history: Float64Array[] = [];
+  for (let step = 0; step < stepNum; step++) {
+    history.push(x.slice());
+    const grad = numericalGradient(f, x, h);
+    for (let i = 0; i < x.length; i++) x[i] -= learningRate * grad[i];
+  }
+  return { x, history };
+}

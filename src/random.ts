@@ -1,0 +1,86 @@
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
+import { assertInteger } from './validate.js';
+
+/** Serializable state of a {@link Random}: enough to continue the exact same stream. */
+export interface RandomState {
+  generator: number[];
+  /** A second normal draw kept from the last Marsaglia polar pair, or null. */
+  spareNormal: number | null;
+}
+
+/**
+ * Seeded random numbers (xoroshiro128+ from pure-rand). Every random choice in
+ * gradpool (weight init, batch sampling, shuffles) goes through one of these, so
+ * a seed fixes a run; the state can be saved in a checkpoint and restored.
+ */
+export class Random {
+  #rng: JumpableRandomGenerator;
+  #spareNormal: number | null = null;
+
+  constructor(seed = 0) {
+    assertInteger('seed', seed, 0, 0xffffffff);
+    this.#rng = xoroshiro128plus(seed | 0);
+  }
+
+  static fromState(state: RandomState): Random {
+    const random = new Random(0);
+    random.#rng = xoroshiro128plusFromState(state.generator);
+    random.#spareNormal = state.spareNormal;
+    return random;
+  }
+
+  getState(): RandomState {
+    return { generator: [...this.#rng.getState()], spareNormal: this.#spareNormal };
+  }
+
+  /** Uniform in [0, 1), 53 random bits. */
+  uniform(): number {
+    return uniformFloat64(this.#rng);
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return uniformInt(this.#rng, 0, n - 1);
+  }
+
+  /** Standard normal draw (Marsaglia polar method), like numpy's `randn`. */
+  normal(): number {
+    if (this.#spareNormal !== null) {
+      const spare = this.#spareNormal;
+      this.#spareNormal = null;
+      return spare;
+    }
+    for (;;) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s > 0 && s < 1) {
+        const scale = Math.sqrt((-2 * Math.log(s)) / s);
+        this.#spareNormal = v * scale;
+        return u * scale;
+      }
+    }
+  }
+
+  /** Fills `out` with `std`·N(0, 1) draws. */
+  fillNormal(out: Float64Array, std = 1): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = std * this.normal();
+    return out;
+  }
+
+  /** A random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = order[i];
+      order[i] = order[j];
+      order[j] = tmp;
+    }
+    return order;
+  }
+}
