@@ -2,7 +2,7 @@ import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
-import { assertInteger } from './validate.js';
+import { assertInteger, describe } from './validate.js';
 
 /** Serializable state of a {@link Random}: enough to continue the exact same stream. */
 export interface RandomState {
@@ -26,6 +26,16 @@ export class Random {
   }
 
   static fromState(state: RandomState): Random {
+    if (typeof state !== 'object' || state === null) {
+      throw new TypeError(`Expected \`state\` to be an object { generator, spareNormal } from getState(), got ${describe(state)}`);
+    }
+    const { generator, spareNormal } = state;
+    if (!Array.isArray(generator) || generator.length !== 4 || !generator.every((v) => Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff)) {
+      throw new RangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator)}`);
+    }
+    if (spareNormal !== null && !(typeof spareNormal === 'number' && Number.isFinite(spareNormal))) {
+      throw new RangeError(`Expected \`state.spareNormal\` to be null or a finite number, got ${describe(spareNormal)}`);
+    }
     const random = new Random(0);
     random.#rng = xoroshiro128plusFromState(state.generator);
     random.#spareNormal = state.spareNormal;
@@ -41,8 +51,9 @@ export class Random {
     return uniformFloat64(this.#rng);
   }
 
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n), n an integer from 1 up to 2^53 − 1. */
   int(n: number): number {
+    assertInteger('n', n, 1);
     return uniformInt(this.#rng, 0, n - 1);
   }
 
@@ -73,6 +84,7 @@ export class Random {
 
   /** A random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
+    assertInteger('n', n, 0, 0x7fffffff);
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     for (let i = n - 1; i > 0; i--) {

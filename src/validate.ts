@@ -11,7 +11,11 @@ export function describe(value: unknown): string {
   if (value === null) return '`null`';
   if (value === undefined) return '`undefined`';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (ArrayBuffer.isView(value)) {
+    const kind = value.constructor.name;
+    const length = (value as unknown as ArrayLike<number>).length;
+    return `${/^Int/.test(kind) ? 'an' : 'a'} ${kind}${length === undefined ? '' : ` of length ${length}`}`;
+  }
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   return `\`${String(value)}\` (${typeof value})`;

@@ -1,0 +1,101 @@
+/**
+ * Atomic file replacement: the data goes to a temporary file in the target's
+ * directory (`.name.<pid>.<random>.tmp`), is flushed to disk, and is renamed over
+ * the target. Readers see either the old file or the complete new one, never a
+ * half-written file; on failure the temporary file is removed and the target is
+ * untouched.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { expectationError } from '../validate.js';
+
+/** The temporary file a write of `path` goes through, in the same directory (so the rename stays on one file system). */
+export function temporaryPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function checkArguments(path: unknown, data: unknown): void {
+  if (typeof path !== 'string' || path === '') throw new TypeError(expectationError('path', 'a non-empty string', path));
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError(expectationError('data', 'a string or a Uint8Array', data));
+}
+
+/** Makes the rename itself durable; directories cannot be opened for fsync on every platform (Windows), so this is best effort. */
+async function syncDirectory(directory: string): Promise<void> {
+  try {
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Not supported here; the data itself was already flushed.
+  }
+}
+
+function syncDirectorySync(directory: string): void {
+  try {
+    const fd = openSync(directory, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not supported here; the data itself was already flushed.
+  }
+}
+
+/** Writes `data` (a string is written as UTF-8) to `path` atomically. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  checkArguments(path, data);
+  const temporary = temporaryPathFor(path);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(temporary, 'wx');
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temporary, path);
+  } catch (error) {
+    if (handle !== undefined) await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Synchronous {@link writeFileAtomic}. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  checkArguments(path, data);
+  const temporary = temporaryPathFor(path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, 'wx');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let written = 0;
+    while (written < bytes.byteLength) written += writeSync(fd, bytes, written, bytes.byteLength - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, path);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already failing; the original error is the one to report.
+      }
+    }
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // It may never have been created.
+    }
+    throw error;
+  }
+  syncDirectorySync(dirname(path));
+}

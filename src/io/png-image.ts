@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { PNG } from 'pngjs';
+import { InputError } from '../errors.js';
+
+export interface DigitImage {
+  /** width × height gray values in 0..1, white digit on black like MNIST. */
+  pixels: Float64Array;
+  /** True when the image was a dark digit on a light background and was inverted. */
+  inverted: boolean;
+}
+
+/**
+ * Reads a PNG as MNIST-style input: converted to gray (alpha composited onto
+ * white), scaled to 0..1, and inverted when the background (the border) is light,
+ * since MNIST digits are white on black.
+ */
+export async function readDigitPng(file: string, width = 28, height = 28): Promise<DigitImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new InputError(`${file}: expected a readable PNG file, found ${(error as NodeJS.ErrnoException).code ?? 'an unreadable file'}`);
+  }
+  let png: PNG;
+  try {
+    png = PNG.sync.read(bytes);
+  } catch (error) {
+    throw new InputError(`${file}: expected a PNG image, found data that does not decode (${(error as Error).message})`);
+  }
+  if (png.width !== width || png.height !== height) {
+    throw new InputError(`${file}: expected ${width}×${height} pixels, found ${png.width}×${png.height}`);
+  }
+  const pixels = new Float64Array(width * height);
+  for (let i = 0; i < pixels.length; i++) {
+    const [r, g, b, a] = [png.data[4 * i], png.data[4 * i + 1], png.data[4 * i + 2], png.data[4 * i + 3] / 255];
+    const gray = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
+    pixels[i] = gray * a + (1 - a);
+  }
+  let border = 0;
+  let count = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (x === 0 || y === 0 || x === width - 1 || y === height - 1) {
+        border += pixels[y * width + x];
+        count++;
+      }
+    }
+  }
+  const inverted = border / count > 0.5;
+  if (inverted) for (let i = 0; i < pixels.length; i++) pixels[i] = 1 - pixels[i];
+  return { pixels, inverted };
+}

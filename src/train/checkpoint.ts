@@ -1,0 +1,366 @@
+/**
+ * Checkpoints of a training run: a pair of files with the same stem,
+ *
+ *   <stem>.safetensors  the weights W1 [inputSize, hiddenSize], b1 [hiddenSize],
+ *                       W2 [hiddenSize, outputSize], b2 [outputSize] and the
+ *                       optimizer state (`optimizer.<name>`, flat), all F64:
+ *                       loadable from Python with numpy alone
+ *   <stem>.json         what the run needs to continue: shape, iteration, epoch,
+ *                       config, optimizer name/hyperparameters/step, the random
+ *                       generator state, metrics; plus the byte length and
+ *                       SHA-256 of the .safetensors file
+ *
+ * Both files are written atomically, the tensors first: a crash between the two
+ * writes leaves a new .safetensors beside the old .json, which the hash reveals
+ * on load rather than silently mixing two saves. The pair may be renamed together
+ * (`tensors.file` records the name at save time, for other readers; loading
+ * always pairs `<stem>.json` with `<stem>.safetensors`).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { InputError } from '../errors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensorInput } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { type NetShape, parameterLayout } from '../kernels/two-layer.js';
+import { validateShape } from '../nets/two-layer-net.js';
+import { Random, type RandomState } from '../random.js';
+import { assertInteger, describe, expectationError } from '../validate.js';
+
+export const CHECKPOINT_FORMAT = 'gradpool-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+/** Prefix of the optimizer state tensors in the .safetensors file: `velocity` is stored as `optimizer.velocity`. */
+export const OPTIMIZER_TENSOR_PREFIX = 'optimizer.';
+
+const PARAMETER_TENSORS = ['W1', 'b1', 'W2', 'b2'] as const;
+
+/** The run's optimizer, as an `Optimizer` (./optimizers.ts) reports it: `name`, `hyperparameters`, `stepCount`. */
+export interface CheckpointOptimizer {
+  /** E.g. `'sgd'`, `'momentum'`, `'adam'`. */
+  name: string;
+  hyperparameters: Record<string, number | string | boolean | null>;
+  /** Updates applied so far (the optimizer's step count). */
+  step: number;
+}
+
+/** Everything in a checkpoint besides the tensors and the net's shape. */
+export interface CheckpointMeta {
+  /** Updates done when the checkpoint was taken. */
+  iteration: number;
+  /** Epochs completed; may be fractional (iteration / iterations per epoch). */
+  epoch: number;
+  /** The run's configuration (JSON-serializable), e.g. the CLI options. */
+  config: Record<string, unknown>;
+  optimizer: CheckpointOptimizer;
+  /** State of the run's random stream, to continue it exactly. */
+  random: RandomState;
+  /** E.g. the last losses and accuracies (JSON-serializable). */
+  metrics?: Record<string, unknown>;
+  /**
+   * Further JSON state needed to continue the run exactly, beyond `random`: e.g.
+   * the trainer's batch-sampler position and its epoch history.
+   */
+  trainer?: Record<string, unknown>;
+  /** ISO 8601 time of the save. */
+  createdAt: string;
+}
+
+/** {@link CheckpointMeta} as given to {@link saveCheckpoint}: `createdAt` defaults to now. */
+export type CheckpointMetaInput = Omit<CheckpointMeta, 'createdAt'> & { createdAt?: string };
+
+/** Which tensor file belongs to a checkpoint's JSON, and its fingerprint. */
+export interface CheckpointTensorsRef {
+  /** File name of the .safetensors file at save time, relative to the JSON's directory. */
+  file: string;
+  bytes: number;
+  /** Lowercase hex SHA-256 of the whole .safetensors file. */
+  sha256: string;
+}
+
+/** The content of `<stem>.json`. */
+export interface CheckpointJson extends CheckpointMeta {
+  format: typeof CHECKPOINT_FORMAT;
+  version: typeof CHECKPOINT_VERSION;
+  shape: NetShape;
+  tensors: CheckpointTensorsRef;
+}
+
+export interface SaveCheckpointInput {
+  /** All parameters, [W1 | b1 | W2 | b2] (see `parameterLayout`). */
+  params: Float64Array;
+  shape: NetShape;
+  /** The optimizer's state tensors by name (e.g. `{ velocity }`); default none. */
+  optimizerState?: Record<string, Float64Array>;
+  meta: CheckpointMetaInput;
+}
+
+export interface Checkpoint {
+  /** A fresh copy of all parameters, [W1 | b1 | W2 | b2]. */
+  params: Float64Array;
+  shape: NetShape;
+  /** The optimizer's state by name, without the `optimizer.` prefix. */
+  optimizerState: Record<string, Float64Array>;
+  meta: CheckpointMeta;
+  /** The two files it was read from. */
+  files: CheckpointFiles;
+}
+
+export interface CheckpointFiles {
+  json: string;
+  safetensors: string;
+}
+
+/** The two files of the checkpoint at `path` (a stem, or either file). */
+export function checkpointFiles(path: string): CheckpointFiles {
+  if (typeof path !== 'string' || path === '') throw new TypeError(expectationError('path', 'a non-empty string', path));
+  const stem = path.replace(/\.(json|safetensors)$/, '');
+  return { json: `${stem}.json`, safetensors: `${stem}.safetensors` };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function validateRandomState(name: string, random: unknown): asserts random is RandomState {
+  if (!isObject(random) || !Array.isArray(random.generator) || !random.generator.every((n) => Number.isSafeInteger(n))) {
+    throw new TypeError(expectationError(name, 'a RandomState ({ generator: integers, spareNormal })', random));
+  }
+  if (random.spareNormal !== null && typeof random.spareNormal !== 'number') {
+    throw new TypeError(expectationError(`${name}.spareNormal`, 'a number or null', random.spareNormal));
+  }
+  try {
+    Random.fromState(random as unknown as RandomState); // the generator's own checks (4 32-bit integers, a finite spare)
+  } catch (error) {
+    throw new RangeError(`Expected \`${name}\` to be a state from Random#getState(): ${(error as Error).message}`);
+  }
+}
+
+/** Checks the meta given to {@link saveCheckpoint} (programming errors: TypeError/RangeError). */
+function validateMetaInput(meta: unknown): asserts meta is CheckpointMetaInput {
+  if (!isObject(meta)) throw new TypeError(expectationError('meta', 'an object', meta));
+  assertInteger('meta.iteration', meta.iteration, 0);
+  if (typeof meta.epoch !== 'number' || !Number.isFinite(meta.epoch) || meta.epoch < 0) {
+    throw new (typeof meta.epoch === 'number' ? RangeError : TypeError)(expectationError('meta.epoch', 'a finite number from 0 and up', meta.epoch));
+  }
+  if (!isObject(meta.config)) throw new TypeError(expectationError('meta.config', 'an object', meta.config));
+  const { optimizer } = meta;
+  if (!isObject(optimizer)) throw new TypeError(expectationError('meta.optimizer', 'an object with name, hyperparameters and step', optimizer));
+  if (typeof optimizer.name !== 'string' || optimizer.name === '') throw new TypeError(expectationError('meta.optimizer.name', 'a non-empty string', optimizer.name));
+  if (!isObject(optimizer.hyperparameters)) throw new TypeError(expectationError('meta.optimizer.hyperparameters', 'an object', optimizer.hyperparameters));
+  assertInteger('meta.optimizer.step', optimizer.step, 0);
+  validateRandomState('meta.random', meta.random);
+  if (meta.metrics !== undefined && !isObject(meta.metrics)) throw new TypeError(expectationError('meta.metrics', 'an object or undefined', meta.metrics));
+  if (meta.trainer !== undefined && !isObject(meta.trainer)) throw new TypeError(expectationError('meta.trainer', 'an object or undefined', meta.trainer));
+  if (meta.createdAt !== undefined && typeof meta.createdAt !== 'string') throw new TypeError(expectationError('meta.createdAt', 'a string or undefined', meta.createdAt));
+}
+
+/**
+ * Writes `<path>.safetensors` then `<path>.json`, each atomically, creating the
+ * directory if needed. `path` is the stem (a `.json`/`.safetensors` extension is
+ * dropped).
+ */
+export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInput): Promise<CheckpointFiles> {
+  const files = checkpointFiles(path);
+  if (!isObject(checkpoint)) throw new TypeError(expectationError('checkpoint', 'an object with params, shape, optimizerState and meta', checkpoint));
+  const { params, optimizerState = {}, meta } = checkpoint;
+  const shape = validateShape(checkpoint.shape ?? {}, 'shape.');
+  const layout = parameterLayout(shape);
+  if (!(params instanceof Float64Array)) throw new TypeError(expectationError('params', 'a Float64Array', params));
+  if (params.length !== layout.size) {
+    throw new RangeError(`Expected \`params\` to have ${layout.size} values for ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize}, got ${params.length}`);
+  }
+  if (!isObject(optimizerState)) throw new TypeError(expectationError('optimizerState', 'an object of Float64Arrays', optimizerState));
+  validateMetaInput(meta);
+
+  const tensors: Record<string, SafetensorsTensorInput> = {
+    W1: { dtype: 'F64', shape: [shape.inputSize, shape.hiddenSize], data: params.subarray(layout.W1, layout.b1) },
+    b1: { dtype: 'F64', shape: [shape.hiddenSize], data: params.subarray(layout.b1, layout.W2) },
+    W2: { dtype: 'F64', shape: [shape.hiddenSize, shape.outputSize], data: params.subarray(layout.W2, layout.b2) },
+    b2: { dtype: 'F64', shape: [shape.outputSize], data: params.subarray(layout.b2, layout.size) },
+  };
+  for (const [name, values] of Object.entries(optimizerState)) {
+    if (name === '') throw new RangeError(`Expected optimizer state names to be non-empty, got ${describe(name)}`);
+    if (!(values instanceof Float64Array)) throw new TypeError(expectationError(`optimizerState.${name}`, 'a Float64Array', values));
+    Object.defineProperty(tensors, OPTIMIZER_TENSOR_PREFIX + name, {
+      value: { dtype: 'F64', shape: [values.length], data: values }, enumerable: true, writable: true, configurable: true,
+    });
+  }
+  const bytes = encodeSafetensors(tensors, {
+    format: CHECKPOINT_FORMAT,
+    version: String(CHECKPOINT_VERSION),
+    inputSize: String(shape.inputSize),
+    hiddenSize: String(shape.hiddenSize),
+    outputSize: String(shape.outputSize),
+    activation: shape.activation,
+    iteration: String(meta.iteration),
+  });
+
+  const json: CheckpointJson = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    createdAt: meta.createdAt ?? new Date().toISOString(),
+    shape,
+    iteration: meta.iteration,
+    epoch: meta.epoch,
+    optimizer: { name: meta.optimizer.name, hyperparameters: meta.optimizer.hyperparameters, step: meta.optimizer.step },
+    random: { generator: [...meta.random.generator], spareNormal: meta.random.spareNormal },
+    config: meta.config,
+    ...(meta.metrics === undefined ? {} : { metrics: meta.metrics }),
+    ...(meta.trainer === undefined ? {} : { trainer: meta.trainer }),
+    tensors: { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) },
+  };
+  const jsonText = `${JSON.stringify(json, null, 2)}\n`; // before writing anything: it throws on e.g. a BigInt in config
+  await mkdir(dirname(files.json), { recursive: true });
+  await writeFileAtomic(files.safetensors, bytes);
+  await writeFileAtomic(files.json, jsonText);
+  return files;
+}
+
+async function readInput(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new InputError(`Cannot read ${what} \`${path}\`: ${reason}`);
+  }
+}
+
+function brief(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
+}
+
+/** Validates the parsed JSON of a checkpoint; every defect is an InputError naming `file`. */
+function parseCheckpointJson(value: unknown, file: string): CheckpointJson {
+  const invalid = (expected: string, found: string) => new InputError(`Invalid checkpoint \`${file}\`: expected ${expected}, got ${found}`);
+  if (!isObject(value) || value.format !== CHECKPOINT_FORMAT) {
+    throw invalid(`"format": "${CHECKPOINT_FORMAT}" (a gradpool checkpoint)`, isObject(value) ? `"format": ${brief(value.format)}` : brief(value));
+  }
+  if (value.version !== CHECKPOINT_VERSION) {
+    const newer = typeof value.version === 'number' && value.version > CHECKPOINT_VERSION ? ' (written by a newer gradpool)' : '';
+    throw invalid(`version ${CHECKPOINT_VERSION}`, `${brief(value.version)}${newer}`);
+  }
+  let shape: NetShape;
+  try {
+    if (!isObject(value.shape)) throw new TypeError(expectationError('shape', 'an object', value.shape));
+    shape = validateShape(value.shape, 'shape.');
+  } catch (error) {
+    throw new InputError(`Invalid checkpoint \`${file}\`: ${(error as Error).message}`);
+  }
+  const count = (name: string, n: unknown): number => {
+    if (!Number.isSafeInteger(n) || (n as number) < 0) throw invalid(`"${name}" to be an integer from 0 and up`, brief(n));
+    return n as number;
+  };
+  const object = (name: string, o: unknown): Record<string, unknown> => {
+    if (!isObject(o)) throw invalid(`"${name}" to be an object`, brief(o));
+    return o;
+  };
+  const iteration = count('iteration', value.iteration);
+  const epoch = value.epoch;
+  if (typeof epoch !== 'number' || !Number.isFinite(epoch) || epoch < 0) throw invalid('"epoch" to be a number from 0 and up', brief(epoch));
+  const config = object('config', value.config);
+  const optimizer = object('optimizer', value.optimizer);
+  if (typeof optimizer.name !== 'string') throw invalid('"optimizer.name" to be a string', brief(optimizer.name));
+  const hyperparameters = object('optimizer.hyperparameters', optimizer.hyperparameters) as CheckpointOptimizer['hyperparameters'];
+  const step = count('optimizer.step', optimizer.step);
+  try {
+    validateRandomState('random', value.random);
+  } catch {
+    throw invalid('"random" to be a random state ({ generator: 4 32-bit integers, spareNormal: a number or null })', brief(value.random));
+  }
+  const metrics = value.metrics === undefined ? undefined : object('metrics', value.metrics);
+  const trainer = value.trainer === undefined ? undefined : object('trainer', value.trainer);
+  if (typeof value.createdAt !== 'string') throw invalid('"createdAt" to be a string', brief(value.createdAt));
+  const tensors = object('tensors', value.tensors);
+  if (typeof tensors.file !== 'string') throw invalid('"tensors.file" to be a file name', brief(tensors.file));
+  const bytes = count('tensors.bytes', tensors.bytes);
+  if (typeof tensors.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(tensors.sha256)) {
+    throw invalid('"tensors.sha256" to be 64 lowercase hex digits', brief(tensors.sha256));
+  }
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    createdAt: value.createdAt,
+    shape,
+    iteration,
+    epoch,
+    optimizer: { name: optimizer.name, hyperparameters, step },
+    random: value.random,
+    config,
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(trainer === undefined ? {} : { trainer }),
+    tensors: { file: tensors.file, bytes, sha256: tensors.sha256 },
+  };
+}
+
+/**
+ * Reads a checkpoint from its stem (`run/checkpoint`) or either of its files,
+ * verifying that the two files belong together and that the tensors match the
+ * recorded shape. Every defect is an {@link InputError} naming the file.
+ */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  const files = checkpointFiles(path);
+  const jsonText = (await readInput(files.json, 'checkpoint')).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(jsonText);
+  } catch (error) {
+    throw new InputError(`Invalid checkpoint \`${files.json}\`: expected JSON, got invalid JSON (${(error as Error).message})`);
+  }
+  const json = parseCheckpointJson(parsed, files.json);
+
+  const bytes = await readInput(files.safetensors, 'checkpoint tensors');
+  const fingerprint = `${json.tensors.bytes} bytes with SHA-256 ${json.tensors.sha256.slice(0, 12)}…`;
+  if (bytes.byteLength !== json.tensors.bytes) {
+    throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got ${bytes.byteLength} bytes (the files are from different saves)`);
+  }
+  const digest = sha256(bytes);
+  if (digest !== json.tensors.sha256) {
+    throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got SHA-256 ${digest.slice(0, 12)}… (the files are from different saves)`);
+  }
+  const { tensors } = decodeSafetensors(bytes, files.safetensors);
+
+  const { shape } = json;
+  const layout = parameterLayout(shape);
+  const expectedShapes: Record<(typeof PARAMETER_TENSORS)[number], number[]> = {
+    W1: [shape.inputSize, shape.hiddenSize],
+    b1: [shape.hiddenSize],
+    W2: [shape.hiddenSize, shape.outputSize],
+    b2: [shape.outputSize],
+  };
+  const params = new Float64Array(layout.size);
+  const wrongTensor = (expected: string, found: string) =>
+    new InputError(`Invalid checkpoint tensors \`${files.safetensors}\`: expected ${expected}, got ${found}`);
+  for (const name of PARAMETER_TENSORS) {
+    const tensor = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
+    const expected = expectedShapes[name];
+    const expectation = `tensor "${name}" to be F64 with shape [${expected.join(', ')}] (the shape in \`${files.json}\`)`;
+    if (tensor === undefined) throw wrongTensor(expectation, 'no such tensor');
+    if (tensor.dtype !== 'F64' || tensor.shape.length !== expected.length || tensor.shape.some((n, i) => n !== expected[i])) {
+      throw wrongTensor(expectation, `${tensor.dtype} with shape [${tensor.shape.join(', ')}]`);
+    }
+    params.set(tensor.data, layout[name]);
+  }
+  const optimizerState: Record<string, Float64Array> = {};
+  for (const [name, tensor] of Object.entries(tensors)) {
+    if ((PARAMETER_TENSORS as readonly string[]).includes(name)) continue;
+    if (!name.startsWith(OPTIMIZER_TENSOR_PREFIX) || name.length === OPTIMIZER_TENSOR_PREFIX.length) {
+      throw wrongTensor(`only W1, b1, W2, b2 and "${OPTIMIZER_TENSOR_PREFIX}*" tensors`, `a tensor named ${JSON.stringify(name)}`);
+    }
+    if (tensor.dtype !== 'F64' || tensor.shape.length !== 1) {
+      throw wrongTensor(`tensor ${JSON.stringify(name)} to be F64 with one dimension`, `${tensor.dtype} with shape [${tensor.shape.join(', ')}]`);
+    }
+    Object.defineProperty(optimizerState, name.slice(OPTIMIZER_TENSOR_PREFIX.length), {
+      value: tensor.data, enumerable: true, writable: true, configurable: true,
+    });
+  }
+
+  const { format: _format, version: _version, shape: _shape, tensors: _tensors, ...meta } = json;
+  return { params, shape, optimizerState, meta, files };
+}
