@@ -54,20 +54,41 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
         if (!Array.isArray(row) || row.length !== columns) {
           throw new RangeError(`Expected every row of \`${name}\` to have ${columns} columns like row 0, got ${describe(row)} at row ${r}`);
         }
-        for (let c = 0; c < columns; c++) data[r * columns + c] = row[c];
+        for (let c = 0; c < columns; c++) {
+          const v = row[c];
+          if (typeof v !== 'number') {
+            throw new TypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
+          }
+          data[r * columns + c] = v;
+        }
       }
       flat = { data, rows: rows.length, columns };
     } else {
+      const values = input as unknown[];
+      for (let i = 0; i < values.length; i++) {
+        if (typeof values[i] !== 'number') throw new TypeError(`Expected \`${name}\` to contain only numbers, got ${describe(values[i])} at index ${i}`);
+      }
       flat = { data: Float64Array.from(input as number[]), rows: 1, columns: input.length };
     }
   } else {
-    throw new TypeError(`Expected \`${name}\` to be number[][], an ml-matrix Matrix, a Float64Array or { data, rows, columns }, got ${describe(input)}`);
+    throw new TypeError(`Expected \`${name}\` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got ${describe(input)}`);
   }
   if (flat.rows === 0 || flat.columns === 0) {
     throw new RangeError(`Expected \`${name}\` to be a non-empty batch, got ${flat.rows} × ${flat.columns}`);
   }
-  assertAllFinite(name, flat.data);
+  assertAllFiniteBatch(name, flat);
   return flat;
+}
+
+/** Like {@link assertAllFinite}, and names the row and column of the bad value in a batch. */
+function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
+  const { data, rows, columns } = flat;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const where = rows > 1 ? ` (row ${Math.floor(i / columns)}, column ${i % columns})` : '';
+      throw new RangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(data[i])}\` at index ${i}${where}`);
+    }
+  }
 }
 
 /** Wraps flat data as an ml-matrix Matrix (a copy; ml-matrix stores rows). */
@@ -121,6 +142,9 @@ export function toLabels(t: TargetInput, rows: number, classes: number, name = '
   }
   for (let r = 0; r < rows; r++) {
     const label = values[r];
+    if (typeof label !== 'number') {
+      throw new TypeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got ${describe(label)} at index ${r}`);
+    }
     if (!Number.isInteger(label) || label < 0 || label >= classes) {
       throw new RangeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got \`${String(label)}\` at index ${r}`);
     }

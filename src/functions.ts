@@ -5,7 +5,6 @@
  * path computes the same floating-point operations in the same order.
  */
 import { type BatchInput, type FlatMatrix, type TargetInput, toFlatMatrix, toLabels } from './batch.js';
-import { assertAllFinite, describe } from './validate.js';
 
 /** Added inside the log of the cross-entropy, as in the book's code, so log(0) is finite. */
 export const CROSS_ENTROPY_DELTA = 1e-7;
@@ -101,10 +100,9 @@ export function crossEntropyError(y: BatchInput, t: TargetInput): number {
 export function sumSquaredError(y: ArrayLike<number> | BatchInput, t: ArrayLike<number> | BatchInput): number {
   const yFlat = toFlatMatrix(y as BatchInput, 'y');
   const tFlat = toFlatMatrix(t as BatchInput, 't');
-  if (yFlat.data.length !== tFlat.data.length) {
-    throw new RangeError(`Expected \`t\` to have as many elements as \`y\` (${yFlat.data.length}), got ${describe(tFlat.data)}`);
+  if (yFlat.rows !== tFlat.rows || yFlat.columns !== tFlat.columns) {
+    throw new RangeError(`Expected \`t\` to have the shape of \`y\` (${yFlat.rows} × ${yFlat.columns}), got ${tFlat.rows} × ${tFlat.columns}`);
   }
-  assertAllFinite('y', yFlat.data);
   let sum = 0;
   for (let i = 0; i < yFlat.data.length; i++) {
     const d = yFlat.data[i] - tFlat.data[i];

@@ -16,7 +16,8 @@ function checkResult(value: unknown, where: string): number {
 /** (f(x + h) − f(x − h)) / (2h). */
 export function numericalDiff(f: (x: number) => number, x: number, h = DEFAULT_H): number {
   assertFunction('f', f);
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
+  if (typeof x !== 'number') throw new TypeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
+  if (!Number.isFinite(x)) throw new RangeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
   assertPositiveFinite('h', h);
   const plus = checkResult(f(x + h), `x + h = ${x + h}`);
   const minus = checkResult(f(x - h), `x - h = ${x - h}`);
@@ -79,6 +80,13 @@ export function gradientDescent(
   assertFunction('f', f);
   assertPositiveFinite('learningRate', learningRate);
   assertInteger('stepNum', stepNum, 0);
+  assertPositiveFinite('h', h);
+  if (typeof initX !== 'object' || initX === null || typeof initX.length !== 'number') {
+    throw new TypeError(`Expected \`initX\` to be an array or a Float64Array of numbers, got ${describe(initX)}`);
+  }
+  for (let i = 0; i < initX.length; i++) {
+    if (typeof initX[i] !== 'number') throw new TypeError(`Expected \`initX\` to contain only numbers, got ${describe(initX[i])} at index ${i}`);
+  }
   const x = Float64Array.from(initX);
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i])) throw new RangeError(`Expected \`initX\` to contain only finite numbers, got \`${x[i]}\` at index ${i}`);

@@ -29,16 +29,22 @@ export class Random {
     if (typeof state !== 'object' || state === null) {
       throw new TypeError(`Expected \`state\` to be an object { generator, spareNormal } from getState(), got ${describe(state)}`);
     }
-    const { generator, spareNormal } = state;
-    if (!Array.isArray(generator) || generator.length !== 4 || !generator.every((v) => Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff)) {
+    const { generator } = state;
+    // A missing spare normal (undefined) is read as none.
+    const spareNormal = state.spareNormal ?? null;
+    if (!Array.isArray(generator) || generator.length !== 4) {
       throw new RangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator)}`);
+    }
+    const bad = generator.findIndex((v) => !(Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff));
+    if (bad >= 0) {
+      throw new RangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator[bad])} at index ${bad}`);
     }
     if (spareNormal !== null && !(typeof spareNormal === 'number' && Number.isFinite(spareNormal))) {
       throw new RangeError(`Expected \`state.spareNormal\` to be null or a finite number, got ${describe(spareNormal)}`);
     }
     const random = new Random(0);
-    random.#rng = xoroshiro128plusFromState(state.generator);
-    random.#spareNormal = state.spareNormal;
+    random.#rng = xoroshiro128plusFromState(generator);
+    random.#spareNormal = spareNormal;
     return random;
   }
 

@@ -20,6 +20,9 @@ export class SimpleNet {
   }
 
   setW(W: number[][] | ArrayLike<number>): void {
+    if (typeof W !== 'object' || W === null || typeof (W as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`Expected \`W\` to be 2 × 3 (or 6 values row-major), got ${describe(W)}`);
+    }
     const nested = Array.isArray(W) && Array.isArray(W[0]);
     const rowsOk = !nested || ((W as number[][]).length === 2 && (W as number[][]).every((row) => Array.isArray(row) && row.length === 3));
     const values = nested ? (W as number[][]).flat() : Array.from(W as ArrayLike<number>);

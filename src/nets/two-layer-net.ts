@@ -5,7 +5,7 @@ import {
   ACTIVATIONS, type Activation, type NetShape, type ParameterLayout,
   argmaxRow, backprop, batchLoss, createForwardScratch, forward, parameterLayout,
 } from '../kernels/two-layer.js';
-import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
+import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
 
 export interface TwoLayerNetOptions {
   /** Inputs per sample, e.g. 784 for 28×28 digits. */
@@ -105,9 +105,13 @@ export class TwoLayerNet {
   static fromParameters(shape: Partial<NetShape>, params: ArrayLike<number>): TwoLayerNet {
     const valid = validateShape(shape);
     const net = new TwoLayerNet({ ...valid, seed: 0 });
+    if (typeof params !== 'object' || params === null || typeof params.length !== 'number') {
+      throw new TypeError(`Expected \`params\` to be an array or a Float64Array of ${net.layout.size} values, got ${describe(params)}`);
+    }
     if (params.length !== net.layout.size) {
       throw new RangeError(`Expected \`params\` to have ${net.layout.size} values for ${valid.inputSize}-${valid.hiddenSize}-${valid.outputSize}, got ${params.length}`);
     }
+    assertAllFinite('params', params);
     net.params.set(params);
     return net;
   }
@@ -170,7 +174,10 @@ export class TwoLayerNet {
 
   /** Named views over a flat gradient or parameter vector of this net's layout. */
   views(flat: Float64Array): NetGradient {
-    if (flat.length !== this.layout.size) throw new RangeError(`Expected a vector of ${this.layout.size} values, got ${flat.length}`);
+    if (!(flat instanceof Float64Array)) throw new TypeError(`Expected \`flat\` to be a Float64Array, got ${describe(flat)}`);
+    if (flat.length !== this.layout.size) {
+      throw new RangeError(`Expected \`flat\` to have ${this.layout.size} values (the parameter layout of this net), got ${flat.length}`);
+    }
     return viewsOf(flat, this.layout);
   }
 

@@ -1,0 +1,240 @@
+/**
+ * Activation and loss functions against the book's numbers
+ * (/work/shared/reference/book-values.md, computed with the book's numpy code)
+ * and against naive references written out plainly here.
+ */
+import t, { type Test } from 'tap';
+import { Matrix } from 'ml-matrix';
+import {
+  CROSS_ENTROPY_DELTA, crossEntropyError, meanSquaredError, relu, sigmoid, softmax, sumSquaredError,
+} from '../src/index.js';
+
+/** |actual − expected| ≤ rel·|expected| (exact equality when expected is 0). */
+function near(t: Test, actual: number, expected: number, rel: number, what: string): void {
+  const ok = expected === 0 ? actual === 0 : Math.abs(actual - expected) <= rel * Math.abs(expected);
+  t.ok(ok, `${what}: got ${actual}, expected ${expected} (relative tolerance ${rel})`);
+}
+
+function nearAll(t: Test, actual: ArrayLike<number>, expected: readonly number[], rel: number, what: string): void {
+  t.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) near(t, actual[i], expected[i], rel, `${what}[${i}]`);
+}
+
+/** The book's softmax for one row, written out plainly: subtract the max, exp, divide by the sum. */
+function naiveSoftmax(row: readonly number[]): number[] {
+  const max = Math.max(...row);
+  const exps = row.map((v) => Math.exp(v - max));
+  let sum = 0;
+  for (const e of exps) sum += e;
+  return exps.map((e) => e / sum);
+}
+
+/** The textbook formula without the overflow guard. */
+function unguardedSoftmax(row: readonly number[]): number[] {
+  const exps = row.map((v) => Math.exp(v));
+  let sum = 0;
+  for (const e of exps) sum += e;
+  return exps.map((e) => e / sum);
+}
+
+/**
+ * numpy's `np.sum` over a contiguous float64 array (pairwise_sum in
+ * numpy/_core/src/umath/loops_utils.h): below 8 elements a plain loop; from 8 to
+ * 128, eight interleaved accumulators combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)),
+ * then the remainder added in order.
+ */
+function numpySum(a: readonly number[]): number {
+  if (a.length < 8) {
+    let s = 0;
+    for (const v of a) s += v;
+    return s;
+  }
+  if (a.length > 128) throw new Error('numpySum reference only covers n ≤ 128');
+  const r = a.slice(0, 8);
+  let i = 8;
+  for (; i < a.length - (a.length % 8); i += 8) for (let k = 0; k < 8; k++) r[k] += a[i + k];
+  let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+  for (; i < a.length; i++) res += a[i];
+  return res;
+}
+
+// The book's example outputs (chapter 4.2): the correct class is 2.
+const t2 = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+const y1 = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0];
+const y2 = [0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0];
+
+t.test('sigmoid reproduces the book: sigmoid([-1, 1, 2])', (t) => {
+  const expected = [0.2689414213699951, 0.7310585786300049, 0.8807970779778823];
+  const out = sigmoid([-1, 1, 2]);
+  t.type(out, Float64Array);
+  nearAll(t, out, expected, 1e-12, 'sigmoid([-1, 1, 2])');
+  for (let i = 0; i < 3; i++) t.equal(sigmoid([-1, 1, 2][i]), out[i], 'scalar form equals the array form');
+  t.equal(sigmoid(0), 0.5, 'sigmoid(0) = 1/(1+1) = 0.5 exactly');
+  t.end();
+});
+
+t.test('sigmoid has no NaN for large |x|', (t) => {
+  // exp(−x) underflows to 0 for x ≥ 746 (so 1/(1+0) = 1) and overflows to
+  // Infinity for x ≤ −710 (so 1/(1+∞) = 0): both limits are exact.
+  const xs = [1000, -1000, 1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE, 710, -710];
+  const expected = [1, 0, 1, 0, 1, 0, 1, 0];
+  const out = sigmoid(xs);
+  for (let i = 0; i < xs.length; i++) {
+    t.notOk(Number.isNaN(out[i]), `sigmoid(${xs[i]}) is not NaN`);
+    t.equal(out[i], expected[i], `sigmoid(${xs[i]}) = ${expected[i]}`);
+  }
+  // Just inside the range: still finite, in (0, 1), and the formula by hand.
+  near(t, sigmoid(-700), 1 / (1 + Math.exp(700)), 1e-15, 'sigmoid(-700)');
+  t.ok(sigmoid(-700) > 0 && sigmoid(-700) < 1e-300, 'sigmoid(-700) is tiny but positive');
+  t.end();
+});
+
+t.test('relu is max(0, x)', (t) => {
+  const xs = [-3, -1e-300, 0, 1e-300, 0.5, 1e308];
+  const out = relu(xs);
+  t.same(Array.from(out), [0, 0, 0, 1e-300, 0.5, 1e308]);
+  t.equal(relu(-2), 0);
+  t.equal(relu(2.5), 2.5);
+  t.end();
+});
+
+t.test('softmax reproduces the book: softmax([0.3, 2.9, 4.0])', (t) => {
+  // V8's Math.exp(−1.1) differs from glibc's (numpy's) by one ulp, so element 1
+  // differs in its last digit (…392 in the book, …386 here): about 2.5e-16
+  // relative, well inside 1e-12.
+  const out = softmax([0.3, 2.9, 4.0]);
+  t.type(out, Float64Array);
+  nearAll(t, out, [0.01821127329554753, 0.24519181293507392, 0.7365969137693786], 1e-12, 'softmax([0.3, 2.9, 4.0])');
+  nearAll(t, out, naiveSoftmax([0.3, 2.9, 4.0]), 1e-15, 'vs the naive reference');
+  t.end();
+});
+
+t.test('softmax reproduces the book: softmax([1010, 1000, 990]) (the overflow example)', (t) => {
+  const out = softmax([1010, 1000, 990]);
+  nearAll(t, out, [0.999954600070331, 4.539786860886666e-05, 2.061060046209062e-09], 1e-12, 'softmax([1010, 1000, 990])');
+  const unguarded = unguardedSoftmax([1010, 1000, 990]);
+  t.ok(unguarded.every(Number.isNaN), 'without subtracting the max the book gets NaN (∞/∞)');
+  t.end();
+});
+
+t.test('softmax of huge inputs is finite and exact where the answer is known', (t) => {
+  // exp(0) = 1 for each equal maximum, so each share is exactly 1/3.
+  const equal = softmax([1e308, 1e308, 1e308]);
+  t.same(Array.from(equal), [1 / 3, 1 / 3, 1 / 3], 'three equal huge values');
+  // −1e308 − 1e308 overflows to −∞ and exp(−∞) = 0, so [1, 0] exactly.
+  t.same(Array.from(softmax([1e308, -1e308])), [1, 0], '[1e308, -1e308]');
+  t.same(Array.from(softmax([-Number.MAX_VALUE, Number.MAX_VALUE])), [0, 1], '[-MAX_VALUE, MAX_VALUE]');
+  // Shifted by 1e6 (exactly representable shifts of small numbers): the same as
+  // the unshifted row, within the rounding of x + 1e6 (ulp(1e6) ≈ 1.2e-10).
+  const small = [-1.25, 0.5, 3.75, 2];
+  const shifted = softmax(small.map((v) => v + 1e6));
+  t.ok(shifted.every(Number.isFinite), 'shifted row is finite');
+  nearAll(t, shifted, unguardedSoftmax(small), 1e-14, 'softmax(x + 1e6) vs unguarded softmax(x)');
+  t.end();
+});
+
+t.test('softmax normalises a batch row by row, in every input form', (t) => {
+  const rows = [[0.3, 2.9, 4.0], [1010, 1000, 990], [-1, 0, 1], [5, 5, 5]];
+  const fromArrays = softmax(rows);
+  const fromMatrix = softmax(new Matrix(rows));
+  const fromFlat = softmax({ data: Float64Array.from(rows.flat()), rows: 4, columns: 3 });
+  for (const [name, out] of [['number[][]', fromArrays], ['Matrix', fromMatrix], ['{data, rows, columns}', fromFlat]] as const) {
+    t.equal(out.rows, 4, `${name}: rows`);
+    t.equal(out.columns, 3, `${name}: columns`);
+    for (let r = 0; r < 4; r++) {
+      nearAll(t, out.data.subarray(r * 3, r * 3 + 3), naiveSoftmax(rows[r]), 1e-15, `${name} row ${r} vs the naive per-row softmax`);
+    }
+  }
+  t.same(Array.from(fromMatrix.data), Array.from(fromArrays.data), 'Matrix gives the same as number[][]');
+  t.same(Array.from(fromFlat.data), Array.from(fromArrays.data), '{data, rows, columns} gives the same as number[][]');
+  nearAll(t, fromArrays.data.subarray(0, 3), [0.01821127329554753, 0.24519181293507392, 0.7365969137693786], 1e-12, 'row 0 is the book value');
+  nearAll(t, fromArrays.data.subarray(3, 6), [0.999954600070331, 4.539786860886666e-05, 2.061060046209062e-09], 1e-12, 'row 1 is the book value');
+  // Row by row, not over the whole batch: a whole-batch softmax would make row 2 ≈ 0.
+  t.ok(fromArrays.data[8] > 0.6, 'row 2 is normalised on its own');
+  t.same(Array.from(fromArrays.data.subarray(9, 12)), [1 / 3, 1 / 3, 1 / 3], 'row 3 (equal values) is exactly 1/3 each');
+  t.end();
+});
+
+t.test('softmax of a Float64Array is 1-D', (t) => {
+  const out = softmax(Float64Array.of(0.3, 2.9, 4.0));
+  t.type(out, Float64Array);
+  t.same(Array.from(out), Array.from(softmax([0.3, 2.9, 4.0])));
+  t.end();
+});
+
+t.test('sumSquaredError reproduces the book (y1: correct class most likely)', (t) => {
+  // The book: 0.09750000000000003. Its sum has 10 terms; numpy's pairwise sum and
+  // our left-to-right sum happen to round the same way here.
+  near(t, sumSquaredError(y1, t2), 0.09750000000000003, 1e-12, 'sumSquaredError(y1, t)');
+  near(t, meanSquaredError(y1, t2), 0.09750000000000003, 1e-12, 'meanSquaredError(y1, t) (the memo\'s name)');
+  t.end();
+});
+
+t.test('sumSquaredError reproduces the book (y2: wrong class most likely)', (t) => {
+  // numpy sums pairwise and gets 0.5975; a left-to-right sum gets
+  // 0.5974999999999999 (1 ulp below): both are checked against plain references.
+  const squares = y2.map((v, i) => (v - t2[i]) * (v - t2[i])); // numpy's square is x·x
+  t.equal(0.5 * numpySum(squares), 0.5975, 'numpy\'s pairwise summation, reimplemented, gives the book value exactly');
+  let sequential = 0;
+  for (const s of squares) sequential += s;
+  t.equal(sumSquaredError(y2, t2), 0.5 * sequential, 'ours is the left-to-right sum, exactly');
+  near(t, sumSquaredError(y2, t2), 0.5975, 1e-12, 'sumSquaredError(y2, t) vs the book');
+  near(t, meanSquaredError(y2, t2), 0.5975, 1e-12, 'meanSquaredError(y2, t) vs the book');
+  t.end();
+});
+
+t.test('sumSquaredError of a batch sums over every element (no division by the batch size)', (t) => {
+  const both = sumSquaredError([y1, y2], [t2, t2]);
+  near(t, both, sumSquaredError(y1, t2) + sumSquaredError(y2, t2), 1e-15, 'batch = sum of the rows');
+  t.equal(sumSquaredError([1, 2, 3], [1, 2, 3]), 0, 'identical inputs give 0');
+  t.equal(sumSquaredError([3], [1]), 2, '0.5·(3−1)² = 2 by hand');
+  t.end();
+});
+
+t.test('crossEntropyError reproduces the book: y1 and y2 with one-hot t', (t) => {
+  near(t, crossEntropyError(y1, t2), 0.510825457099338, 1e-12, 'crossEntropyError(y1, t)');
+  near(t, crossEntropyError(y2, t2), 2.302584092994546, 1e-12, 'crossEntropyError(y2, t)');
+  t.equal(crossEntropyError(y1, t2), -Math.log(0.6 + 1e-7), 'by hand: −log(0.6 + 1e-7)');
+  t.equal(crossEntropyError(y2, t2), -Math.log(0.1 + 1e-7), 'by hand: −log(0.1 + 1e-7)');
+  t.equal(CROSS_ENTROPY_DELTA, 1e-7, 'the book\'s code adds 1e-7 inside the log');
+  t.end();
+});
+
+t.test('crossEntropyError reproduces the book: the batch [y1, y2], one-hot and labels', (t) => {
+  const oneHot = crossEntropyError([y1, y2], [t2, t2]);
+  const labels = crossEntropyError([y1, y2], [2, 2]);
+  near(t, oneHot, 1.406704775046942, 1e-12, 'one-hot targets');
+  t.equal(labels, oneHot, 'labels give a bit-identical result (as in the book)');
+  t.equal(oneHot, -(Math.log(0.6 + 1e-7) + Math.log(0.1 + 1e-7)) / 2, 'by hand: mean of −log(y_t + 1e-7)');
+  t.equal(crossEntropyError(new Matrix([y1, y2]), new Matrix([t2, t2])), oneHot, 'ml-matrix y and t');
+  t.equal(crossEntropyError({ data: Float64Array.from([...y1, ...y2]), rows: 2, columns: 10 }, Int32Array.of(2, 2)), oneHot, '{data, rows, columns} y and Int32Array labels');
+  t.equal(crossEntropyError([y1, y2], { data: Float64Array.from([...t2, ...t2]), rows: 2, columns: 10 }), oneHot, '{data, rows, columns} one-hot t');
+  t.end();
+});
+
+t.test('crossEntropyError reproduces the book: y[true class] = 0 stays finite thanks to 1e-7', (t) => {
+  const y = [0.1, 0.05, 0.0, 0.0, 0.05, 0.1, 0.0, 0.7, 0.0, 0.0];
+  near(t, crossEntropyError(y, t2), 16.11809565095832, 1e-12, 'crossEntropyError with y[2] = 0');
+  near(t, crossEntropyError(y, [2]), 16.11809565095832, 1e-12, 'same with the label');
+  t.end();
+});
+
+t.test('crossEntropyError: a 1-D input is a batch of one', (t) => {
+  const asOneD = crossEntropyError(y1, t2);
+  t.equal(crossEntropyError([y1], [t2]), asOneD, '[y1] with [t]');
+  t.equal(crossEntropyError([y1], [2]), asOneD, '[y1] with the label [2]');
+  t.equal(crossEntropyError(y1, [2]), asOneD, 'y1 with the label [2]');
+  t.equal(crossEntropyError(Float64Array.from(y1), Float64Array.from(t2)), asOneD, 'Float64Array y and one-hot t');
+  t.equal(crossEntropyError(new Matrix([y1]), [2]), asOneD, '1-row Matrix');
+  t.end();
+});
+
+t.test('crossEntropyError of softmax outputs matches a hand computation over a batch', (t) => {
+  const scores = [[0.2, -1.3, 2.2, 0.4], [3.1, 0.0, -0.5, 1.0], [-2, -2, -1, -3]];
+  const labels = [2, 1, 3];
+  const probs = softmax(scores);
+  let sum = 0;
+  for (let n = 0; n < 3; n++) sum += Math.log(naiveSoftmax(scores[n])[labels[n]] + 1e-7);
+  near(t, crossEntropyError(probs, labels), -sum / 3, 1e-15, 'mean of −log(softmax(s)[t] + 1e-7)');
+  t.end();
+});
