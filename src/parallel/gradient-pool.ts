@@ -47,7 +47,9 @@ function workerFilename(): string {
 
 function workerExecArgv(filename: string): string[] {
   const inherited = process.execArgv;
-  if (filename.endsWith('.ts') && !inherited.some((arg) => arg.includes('tsx'))) return [...inherited, '--import', 'tsx'];
+  // Workers of the TypeScript sources need a loader; resolve tsx from here, not
+  // from the working directory, so the CLI runs from any directory.
+  if (filename.endsWith('.ts') && !inherited.some((arg) => arg.includes('tsx'))) return [...inherited, '--import', import.meta.resolve('tsx')];
   return inherited;
 }
 

@@ -1,0 +1,109 @@
+import { Random } from '../src/random.js';
+import { assertInteger, expectationError } from '../src/validate.js';
+import { takeRows, trainCount, type Dataset, type Split } from './dataset.js';
+
+export interface SpiralOptions {
+  /** Points of each class (arm), at least 3 so that each class has test points. Default 100. */
+  pointsPerClass?: number;
+  /** Number of arms. Default 3. */
+  classes?: number;
+  /** Seed of the angle noise. Default 0. */
+  seed?: number;
+  /** Standard deviation of the angle noise, in radians. Default 0.2. */
+  noise?: number;
+}
+
+export interface XorOptions {
+  /** Points of each class, at least 3. Default 100. */
+  pointsPerClass?: number;
+  /** Seed of the noise. Default 0. */
+  seed?: number;
+  /** Standard deviation of the Gaussian noise around each corner. Default 0.15. */
+  noise?: number;
+}
+
+const MAX_POINTS_PER_CLASS = 1_000_000;
+
+/**
+ * The classic CS231n spiral: `classes` arms of `pointsPerClass` 2-D points. For
+ * arm j, point i (of N) has radius r = i / (N − 1) and angle
+ * θ = 4j + 4i / (N − 1) + noise · N(0, 1), and is (r sin θ, r cos θ) with label j.
+ * Seeded by `seed`; the split is deterministic: in each class, 20 % of the
+ * points (N − round(0.8 N)), evenly spaced along the arm, are test points, the
+ * rest train. Rows are ordered by class, then along the arm.
+ */
+export function spiral(options: SpiralOptions = {}): Dataset {
+  const { pointsPerClass = 100, classes = 3, seed = 0, noise = 0.2 } = options;
+  checkCommon(pointsPerClass, seed, noise);
+  assertInteger('classes', classes, 2, 1000);
+  const random = new Random(seed);
+  const n = pointsPerClass;
+  const all = emptySplit(n * classes);
+  for (let j = 0; j < classes; j++) {
+    for (let i = 0; i < n; i++) {
+      const row = j * n + i;
+      const r = i / (n - 1);
+      const theta = 4 * j + (4 * i) / (n - 1) + noise * random.normal();
+      all.x[2 * row] = r * Math.sin(theta);
+      all.x[2 * row + 1] = r * Math.cos(theta);
+      all.labels[row] = j;
+    }
+  }
+  return { name: 'spiral', inputSize: 2, classes, ...evenSplit(all, classes, n) };
+}
+
+/**
+ * The XOR problem (the book's chapter 2 gate) as a point cloud: class
+ * x1 XOR x2 around the four corners (x1, x2) ∈ {0, 1}² — class 0 at (0, 0) and
+ * (1, 1), class 1 at (0, 1) and (1, 0), alternating between a class's two
+ * corners — each point the corner plus `noise` · N(0, 1) per coordinate. Seeded
+ * by `seed`; split deterministically like {@link spiral} (20 % of each class,
+ * evenly spaced, are test points). Rows are ordered by class.
+ */
+export function xor(options: XorOptions = {}): Dataset {
+  const { pointsPerClass = 100, seed = 0, noise = 0.15 } = options;
+  checkCommon(pointsPerClass, seed, noise);
+  const random = new Random(seed);
+  const n = pointsPerClass;
+  const corners = [[[0, 0], [1, 1]], [[0, 1], [1, 0]]];
+  const all = emptySplit(2 * n);
+  for (let label = 0; label < 2; label++) {
+    for (let i = 0; i < n; i++) {
+      const row = label * n + i;
+      const [cx, cy] = corners[label][i % 2];
+      all.x[2 * row] = cx + noise * random.normal();
+      all.x[2 * row + 1] = cy + noise * random.normal();
+      all.labels[row] = label;
+    }
+  }
+  return { name: 'xor', inputSize: 2, classes: 2, ...evenSplit(all, 2, n) };
+}
+
+function checkCommon(pointsPerClass: number, seed: number, noise: number): void {
+  assertInteger('pointsPerClass', pointsPerClass, 3, MAX_POINTS_PER_CLASS);
+  assertInteger('seed', seed, 0, 0xffffffff);
+  if (typeof noise !== 'number') throw new TypeError(expectationError('noise', 'a finite number from 0 and up', noise));
+  if (!Number.isFinite(noise) || noise < 0) throw new RangeError(expectationError('noise', 'a finite number from 0 and up', noise));
+}
+
+function emptySplit(rows: number): Split {
+  return { x: new Float64Array(rows * 2), labels: new Int32Array(rows), rows };
+}
+
+/**
+ * Splits `classes` consecutive blocks of `n` rows: in each block, n − round(0.8 n)
+ * test rows spread evenly (row i is a test row when round((i + 1) t / n) steps
+ * past round(i t / n)), the others train.
+ */
+function evenSplit(all: Split, classes: number, n: number): { train: Split; test: Split } {
+  const testPerClass = n - trainCount(n);
+  const trainRows: number[] = [];
+  const testRows: number[] = [];
+  for (let j = 0; j < classes; j++) {
+    for (let i = 0; i < n; i++) {
+      const isTest = Math.round(((i + 1) * testPerClass) / n) > Math.round((i * testPerClass) / n);
+      (isTest ? testRows : trainRows).push(j * n + i);
+    }
+  }
+  return { train: takeRows(all, trainRows), test: takeRows(all, testRows) };
+}

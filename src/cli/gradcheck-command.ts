@@ -1,0 +1,63 @@
+import os from 'node:os';
+import { loadDataset } from '../../datasets/index.js';
+import { ACTIVATIONS } from '../kernels/two-layer.js';
+import { TwoLayerNet, type NetGradient } from '../nets/two-layer-net.js';
+import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
+import { NET_ENGINES, type NetEngine } from '../parallel/protocol.js';
+import type { CommandIo } from './io.js';
+import { helpText, parseOptions, type OptionTable } from './options.js';
+
+export const GRADCHECK_OPTIONS = {
+  dataset: { type: 'string', default: 'mnist', placeholder: 'SPEC', description: 'Dataset whose first training samples are used' },
+  samples: { type: 'integer', min: 1, max: 10_000, default: 3, description: 'Samples in the batch (the book uses 3)' },
+  hidden: { type: 'integer', min: 1, max: 100_000, default: 50, description: 'Hidden units' },
+  activation: { type: 'choice', choices: ACTIVATIONS, default: 'sigmoid', description: 'Hidden activation' },
+  engine: { type: 'choice', choices: NET_ENGINES, default: 'incremental', description: 'Numerical engine' },
+  seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the weights' },
+  threads: { type: 'integer', min: 1, max: MAX_THREADS, default: os.availableParallelism(), description: 'Worker threads' },
+  json: { type: 'boolean', description: 'Print the result as one JSON object' },
+} as const satisfies OptionTable;
+
+const TENSORS = ['W1', 'b1', 'W2', 'b2'] as const;
+
+export function meanAbsoluteDifference(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
+/** Per tensor mean |numerical − backprop|, as the book's chapter 5 gradient check prints. */
+export function gradientCheck(numerical: NetGradient, backprop: NetGradient): Record<(typeof TENSORS)[number], number> {
+  return Object.fromEntries(TENSORS.map((name) => [name, meanAbsoluteDifference(numerical[name], backprop[name])])) as Record<(typeof TENSORS)[number], number>;
+}
+
+export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<number> {
+  const options = parseOptions('gradcheck', GRADCHECK_OPTIONS, argv);
+  if (options.help) {
+    io.stdout.write(`${helpText('gradcheck', 'The book\'s gradient check: mean |numerical − backprop| per tensor on a few training samples.', GRADCHECK_OPTIONS)}\n`);
+    return 0;
+  }
+  const dataset = await loadDataset(options.dataset);
+  const rows = Math.min(options.samples, dataset.train.rows);
+  const net = new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: options.hidden, outputSize: dataset.classes, activation: options.activation as 'sigmoid' | 'relu', seed: options.seed });
+  const x = { data: dataset.train.x.slice(0, rows * dataset.inputSize), rows, columns: dataset.inputSize };
+  const t = dataset.train.labels.slice(0, rows);
+  const pool = new GradientPool({ threads: options.threads });
+  try {
+    const started = performance.now();
+    const numerical = await pool.numericalGradient(net, x, t, { engine: options.engine as NetEngine });
+    const milliseconds = performance.now() - started;
+    const book = gradientCheck(numerical, net.gradient(x, t));
+    const exact = gradientCheck(numerical, net.gradient(x, t, { exact: true }));
+    if (options.json) {
+      io.stdout.write(`${JSON.stringify({ dataset: options.dataset, samples: rows, shape: net.shape, engine: options.engine, milliseconds, book, exact })}\n`);
+    } else {
+      io.stdout.write(`Gradient check, ${net.shape.inputSize}-${net.shape.hiddenSize}-${net.shape.outputSize} ${net.shape.activation}, ${rows} samples of ${options.dataset}, ${options.engine} numerical gradient (${milliseconds.toFixed(1)} ms):\n`);
+      io.stdout.write('        vs book backprop   vs exact backprop (incl. the 1e-7 in the log)\n');
+      for (const name of TENSORS) io.stdout.write(`  ${name.padEnd(4)}  ${book[name].toExponential(3).padStart(16)}   ${exact[name].toExponential(3).padStart(16)}\n`);
+    }
+    return 0;
+  } finally {
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Declarative command-line options: one table per command gives parsing,
+ * validation (one-line messages naming the option, the expectation and the
+ * value) and the help text.
+ */
+import { parseArgs } from 'node:util';
+import { InputError } from '../errors.js';
+
+export type OptionSpec =
+  | { type: 'integer'; min: number; max?: number; default?: number; description: string; placeholder?: string }
+  | { type: 'number'; min: number; exclusiveMin?: boolean; default?: number; description: string; placeholder?: string }
+  | { type: 'choice'; choices: readonly string[]; default?: string; description: string }
+  | { type: 'string'; default?: string; description: string; placeholder?: string }
+  | { type: 'boolean'; description: string };
+
+export type OptionTable = Record<string, OptionSpec>;
+
+export type ParsedValue<S extends OptionSpec> = S extends { type: 'integer' | 'number' } ? number
+  : S extends { type: 'boolean' } ? boolean : string;
+
+export type ParsedOptions<T extends OptionTable> = {
+  [K in keyof T]: T[K] extends { default: unknown } | { type: 'boolean' } ? ParsedValue<T[K]> : ParsedValue<T[K]> | undefined;
+};
+
+function fail(message: string): never {
+  throw new InputError(message);
+}
+
+export function parseInteger(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const expected = max === Number.MAX_SAFE_INTEGER ? `an integer from ${min} and up` : `an integer from ${min} to ${max}`;
+  const trimmed = raw.trim().replaceAll('_', '');
+  const value = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) fail(`Expected \`--${name}\` to be ${expected}, got \`${raw}\``);
+  return value;
+}
+
+export function parseNumber(name: string, raw: string, min: number, exclusiveMin = false): number {
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  const ok = Number.isFinite(value) && (exclusiveMin ? value > min : value >= min);
+  if (!ok) fail(`Expected \`--${name}\` to be a finite number ${exclusiveMin ? 'greater than' : 'from'} ${min}${exclusiveMin ? '' : ' and up'}, got \`${raw}\``);
+  return value;
+}
+
+export function parseChoice(name: string, raw: string, choices: readonly string[]): string {
+  if (!choices.includes(raw)) fail(`Expected \`--${name}\` to be one of ${choices.map((c) => `\`${c}\``).join(', ')}, got \`${raw}\``);
+  return raw;
+}
+
+/** Parsed values, plus `help` and the names of the options given explicitly. */
+export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string> };
+
+/** Parses `argv` against `table`; unknown options and stray arguments are InputErrors. */
+export function parseOptions<T extends OptionTable>(command: string, table: T, argv: string[]): ParseResult<T> {
+  const config: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const [name, spec] of Object.entries(table)) config[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) fail(`Unknown option \`${unknown[1]}\` for \`gradpool ${command}\`; see \`gradpool ${command} --help\``);
+    const positional = /Unexpected argument '([^']+)'/.exec(message);
+    if (positional) fail(`Unexpected argument \`${positional[1]}\` for \`gradpool ${command}\`; options take the form \`--name value\``);
+    const missing = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
+    if (missing) fail(`Expected a value after \`${missing[1]}\`, got nothing`);
+    fail(`${message.split('\n')[0]} (gradpool ${command})`);
+  }
+  const explicit = new Set(Object.keys(values).filter((name) => values[name] !== undefined && name !== 'help'));
+  const parsed: Record<string, unknown> = { help: values.help === true, explicit };
+  for (const [name, spec] of Object.entries(table)) {
+    const raw = values[name];
+    if (spec.type === 'boolean') {
+      parsed[name] = raw === true;
+      continue;
+    }
+    if (raw === undefined) {
+      parsed[name] = spec.default;
+      continue;
+    }
+    const text = raw as string;
+    if (spec.type === 'integer') parsed[name] = parseInteger(name, text, spec.min, spec.max);
+    else if (spec.type === 'number') parsed[name] = parseNumber(name, text, spec.min, spec.exclusiveMin);
+    else if (spec.type === 'choice') parsed[name] = parseChoice(name, text, spec.choices);
+    else parsed[name] = text;
+  }
+  return parsed as ParseResult<T>;
+}
+
+/** Help text generated from the table. */
+export function helpText(command: string, summary: string, table: OptionTable): string {
+  const lines = [`Usage: gradpool ${command} [options]`, '', summary, '', 'Options:'];
+  const entries = Object.entries(table).map(([name, spec]) => {
+    const placeholder = spec.type === 'boolean' ? '' : spec.type === 'choice' ? ` ${spec.choices.join('|')}` : ` ${'placeholder' in spec && spec.placeholder ? spec.placeholder : spec.type === 'string' ? 'TEXT' : 'N'}`;
+    const fallback = 'default' in spec && spec.default !== undefined ? ` (default: ${spec.default})` : '';
+    return [`  --${name}${placeholder}`, `${spec.description}${fallback}`];
+  });
+  entries.push(['  --help', 'Show this help']);
+  const width = Math.max(...entries.map(([left]) => left.length)) + 2;
+  for (const [left, right] of entries) lines.push(left.padEnd(width) + right);
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+import { loadDataset } from '../../datasets/index.js';
+import { InputError } from '../errors.js';
+import { readDigitPng } from '../io/png-image.js';
+import { argmaxRow } from '../kernels/two-layer.js';
+import type { CommandIo } from './io.js';
+import { loadModel } from './model-file.js';
+import { helpText, parseInteger, parseOptions, type OptionTable } from './options.js';
+
+export const PREDICT_OPTIONS = {
+  model: { type: 'string', placeholder: 'FILE', description: 'A saved model: a run\'s model.json or checkpoint.json (required)' },
+  image: { type: 'string', placeholder: 'PNG', description: 'Classify this 28×28 PNG (a digit; light backgrounds are inverted)' },
+  dataset: { type: 'string', placeholder: 'SPEC', description: 'Dataset to take test samples from (default: the model\'s)' },
+  index: { type: 'string', placeholder: 'I[,J…]', description: 'Test-split sample indices to classify (default: 0..9)' },
+  json: { type: 'boolean', description: 'One JSON object per prediction' },
+} as const satisfies OptionTable;
+
+interface Prediction {
+  source: string;
+  predicted: number;
+  probability: number;
+  label?: number;
+}
+
+export async function predictCommand(argv: string[], io: CommandIo): Promise<number> {
+  const options = parseOptions('predict', PREDICT_OPTIONS, argv);
+  if (options.help) {
+    io.stdout.write(`${helpText('predict', 'Classify test samples of a dataset, or a 28×28 PNG image, with a saved model.', PREDICT_OPTIONS)}\n`);
+    return 0;
+  }
+  if (options.model === undefined) throw new InputError('Expected `--model FILE` (a run\'s model.json), got nothing');
+  const { net, dataset: trainedOn } = await loadModel(options.model);
+  const { inputSize, outputSize } = net.shape;
+  const predictions: Prediction[] = [];
+  const classify = (x: Float64Array, source: string, label?: number) => {
+    const probs = net.predict({ data: x, rows: 1, columns: inputSize }).data;
+    const predicted = argmaxRow(probs, 0, outputSize);
+    predictions.push({ source, predicted, probability: probs[predicted], ...(label === undefined ? {} : { label }) });
+  };
+
+  if (options.image !== undefined) {
+    if (inputSize !== 784) throw new InputError(`${options.model}: expected a model with 784 inputs to classify a 28×28 image, found ${inputSize}`);
+    const image = await readDigitPng(options.image);
+    classify(image.pixels, options.image + (image.inverted ? ' (inverted: light background)' : ''));
+  } else {
+    const spec = options.dataset ?? trainedOn;
+    const dataset = await loadDataset(spec);
+    if (dataset.inputSize !== inputSize) throw new InputError(`${options.model}: expected a model with ${dataset.inputSize} inputs for dataset ${spec}, found ${inputSize}`);
+    const indices = options.index === undefined
+      ? Array.from({ length: Math.min(10, dataset.test.rows) }, (_, i) => i)
+      : options.index.split(',').map((part) => parseInteger('index', part, 0, dataset.test.rows - 1));
+    for (const i of indices) classify(dataset.test.x.slice(i * inputSize, (i + 1) * inputSize), `${spec} test #${i}`, dataset.test.labels[i]);
+  }
+
+  for (const p of predictions) {
+    if (options.json) io.stdout.write(`${JSON.stringify(p)}\n`);
+    else io.stdout.write(`${p.source}: ${p.predicted} (p = ${p.probability.toFixed(4)})${p.label === undefined ? '' : `, label ${p.label}${p.label === p.predicted ? '' : '  ✗'}`}\n`);
+  }
+  return 0;
+}

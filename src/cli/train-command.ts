@@ -1,0 +1,215 @@
+import os from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { loadDataset } from '../../datasets/index.js';
+import { ACTIVATIONS } from '../kernels/two-layer.js';
+import { TwoLayerNet } from '../nets/two-layer-net.js';
+import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { createOptimizer, OPTIMIZER_NAMES } from '../train/optimizers.js';
+import { RunRecorder } from '../train/run-recorder.js';
+import { SAMPLINGS, type Sampling } from '../train/batch-sampler.js';
+import { DivergenceError, GRADIENT_SOURCES, Trainer, type GradientSource, type TrainerState } from '../train/trainer.js';
+import { InputError } from '../errors.js';
+import { helpText, parseOptions, type OptionTable } from './options.js';
+import { createProgress, formatDuration } from './progress.js';
+import type { CommandIo } from './io.js';
+
+export const TRAIN_OPTIONS = {
+  dataset: { type: 'string', default: 'mnist', placeholder: 'SPEC', description: 'mnist (bundled 8,000/2,000 digits), idx:DIR, csv:FILE[,TEST], spiral or xor' },
+  hidden: { type: 'integer', min: 1, max: 100_000, default: 50, description: 'Hidden units' },
+  activation: { type: 'choice', choices: ACTIVATIONS, default: 'sigmoid', description: 'Hidden activation' },
+  batch: { type: 'integer', min: 1, max: 1_000_000, default: 100, description: 'Mini-batch size' },
+  lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.1, placeholder: 'RATE', description: 'Learning rate' },
+  iters: { type: 'integer', min: 0, default: 10_000, description: 'Iterations (updates); see also --epochs' },
+  epochs: { type: 'integer', min: 1, description: 'Epochs of ⌈train size / batch⌉ iterations (instead of --iters)' },
+  threads: { type: 'integer', min: 1, max: MAX_THREADS, default: os.availableParallelism(), description: 'Worker threads for the gradient' },
+  grad: { type: 'choice', choices: GRADIENT_SOURCES, default: 'numerical', description: 'Gradient: exact incremental numerical (parallel), the book\'s naive numerical, or backprop' },
+  optimizer: { type: 'choice', choices: OPTIMIZER_NAMES, default: 'sgd', description: 'Parameter update' },
+  sampling: { type: 'choice', choices: SAMPLINGS, default: 'replacement', description: 'Batches drawn at random with replacement (the book) or shuffled epochs' },
+  seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the initial weights and the batch sampling' },
+  'weight-init-std': { type: 'number', min: 0, exclusiveMin: true, default: 0.01, placeholder: 'STD', description: 'Standard deviation of the initial weights' },
+  'eval-limit': { type: 'integer', min: 1, description: 'Evaluate accuracy on at most N samples of each split (default: all)' },
+  out: { type: 'string', placeholder: 'DIR', description: 'Run directory (default: runs/<timestamp>)' },
+  resume: { type: 'string', placeholder: 'FILE', description: 'Continue the run saved in this checkpoint' },
+  json: { type: 'boolean', description: 'JSON-lines events and a final summary on stdout' },
+  quiet: { type: 'boolean', description: 'No progress output' },
+} as const satisfies OptionTable;
+
+/** The configuration of a run, as saved in config.json and in checkpoints. */
+export interface TrainConfig {
+  dataset: string;
+  hiddenSize: number;
+  activation: 'sigmoid' | 'relu';
+  batchSize: number;
+  learningRate: number;
+  iterations: number;
+  gradient: GradientSource;
+  optimizer: string;
+  sampling: Sampling;
+  seed: number;
+  weightInitStd: number;
+  evaluationLimit?: number;
+}
+
+/** Options that may differ when a run is resumed; the rest must stay as saved. */
+const RESUMABLE_OVERRIDES = new Set(['iters', 'epochs', 'threads', 'out', 'json', 'quiet', 'resume', 'eval-limit']);
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
+}
+
+export async function trainCommand(argv: string[], io: CommandIo): Promise<number> {
+  const options = parseOptions('train', TRAIN_OPTIONS, argv);
+  if (options.help) {
+    io.stdout.write(`${helpText('train', 'Train TwoLayerNet with parallel numerical gradients (defaults: the book\'s chapter 4 recipe).', TRAIN_OPTIONS)}\n`);
+    return 0;
+  }
+  if (options.explicit.has('iters') && options.explicit.has('epochs')) {
+    throw new InputError('Expected either `--iters` or `--epochs`, got both');
+  }
+
+  let config: TrainConfig = {
+    dataset: options.dataset,
+    hiddenSize: options.hidden,
+    activation: options.activation as TrainConfig['activation'],
+    batchSize: options.batch,
+    learningRate: options.lr,
+    iterations: options.iters,
+    gradient: options.grad as GradientSource,
+    optimizer: options.optimizer,
+    sampling: options.sampling as Sampling,
+    seed: options.seed,
+    weightInitStd: options['weight-init-std'],
+    ...(options['eval-limit'] === undefined ? {} : { evaluationLimit: options['eval-limit'] }),
+  };
+
+  const checkpoint = options.resume === undefined ? undefined : await loadCheckpoint(options.resume);
+  if (checkpoint) {
+    const conflicting = [...options.explicit].filter((name) => !RESUMABLE_OVERRIDES.has(name));
+    if (conflicting.length > 0) {
+      throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${conflicting[0]}\``);
+    }
+    const saved = checkpoint.meta.config as unknown as TrainConfig;
+    config = { ...saved, iterations: options.explicit.has('iters') ? options.iters : saved.iterations };
+    if (options['eval-limit'] !== undefined) config.evaluationLimit = options['eval-limit'];
+  }
+
+  const mode = options.json ? 'json' : options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines';
+  const progress = createProgress(mode, io.stderr, io.stdout);
+  progress.message(`Loading dataset ${config.dataset}…`);
+  const dataset = await loadDataset(config.dataset);
+  const iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(config.batchSize, dataset.train.rows));
+  if (options.epochs !== undefined) config.iterations = options.epochs * iterationsPerEpoch;
+
+  const shape = { inputSize: dataset.inputSize, hiddenSize: config.hiddenSize, outputSize: dataset.classes, activation: config.activation };
+  const net = checkpoint ? TwoLayerNet.fromParameters(checkpoint.shape, checkpoint.params) : new TwoLayerNet({ ...shape, weightInitStd: config.weightInitStd, seed: config.seed });
+  if (checkpoint && (checkpoint.shape.inputSize !== dataset.inputSize || checkpoint.shape.outputSize !== dataset.classes)) {
+    throw new InputError(`${options.resume}: expected a checkpoint for ${dataset.inputSize} inputs and ${dataset.classes} classes (dataset ${config.dataset}), found ${checkpoint.shape.inputSize} and ${checkpoint.shape.outputSize}`);
+  }
+
+  const directory = resolve(options.out ?? (options.resume ? dirname(resolve(options.resume)) : join('runs', timestamp())));
+  const recorder = new RunRecorder(directory);
+  await recorder.create();
+
+  const pool = config.gradient === 'backprop' ? undefined : new GradientPool({ threads: options.threads });
+  const optimizer = createOptimizer(config.optimizer, { learningRate: config.learningRate });
+  const trainer = new Trainer({
+    net, dataset, optimizer, pool, batchSize: config.batchSize, iterations: config.iterations, gradient: config.gradient,
+    sampling: config.sampling, seed: config.seed, ...(config.evaluationLimit === undefined ? {} : { evaluationLimit: config.evaluationLimit }),
+  });
+  if (checkpoint) {
+    const saved = checkpoint.meta.trainer as unknown as Pick<TrainerState, 'sampler' | 'epochs'>;
+    trainer.setState({
+      iteration: checkpoint.meta.iteration,
+      sampler: saved.sampler,
+      optimizer: { stepCount: checkpoint.meta.optimizer.step, state: checkpoint.optimizerState },
+      epochs: saved.epochs,
+    });
+    await recorder.loadUntil(trainer.iteration, trainer.epochs);
+  }
+  await recorder.writeConfig({ ...config, threads: options.threads, dataset: config.dataset, shape });
+
+  const checkpointPath = join(directory, 'checkpoint');
+  let writes: Promise<void> = Promise.resolve();
+  // Captured synchronously at the step boundary, written in the background.
+  const saveState = (path: string) => {
+    const params = net.params.slice();
+    const state = trainer.getState();
+    const meta = {
+      iteration: state.iteration,
+      epoch: state.iteration / iterationsPerEpoch,
+      config: { ...config },
+      optimizer: { name: optimizer.name, hyperparameters: optimizer.hyperparameters, step: state.optimizer.stepCount },
+      random: state.sampler.random,
+      trainer: { sampler: state.sampler, epochs: state.epochs },
+    };
+    writes = writes.then(async () => {
+      await saveCheckpoint(path, { params, shape: net.shape, optimizerState: state.optimizer.state, meta });
+      await recorder.writeMetrics();
+    });
+    return writes;
+  };
+
+  const totalEpochs = Math.ceil(config.iterations / iterationsPerEpoch);
+  trainer.on('iteration', (event) => {
+    recorder.iterations.push(event);
+    progress.iteration(event);
+  });
+  trainer.on('epoch', (event) => {
+    recorder.epochs.push(event);
+    progress.epoch(event, totalEpochs);
+    if (event.iteration > 0) void saveState(checkpointPath);
+  });
+
+  let signal: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    signal = name;
+    trainer.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  progress.event({ event: 'start', directory, config, threads: options.threads, iterationsPerEpoch });
+  progress.message(`gradpool: ${config.dataset} ${dataset.train.rows}/${dataset.test.rows}, ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation}, `
+    + `${config.gradient} gradient on ${pool ? `${options.threads} thread${options.threads === 1 ? '' : 's'}` : 'the main thread'}, batch ${config.batchSize}, lr ${config.learningRate}, `
+    + `${config.iterations} iterations (${iterationsPerEpoch} per epoch) → ${directory}`);
+  progress.start(config.iterations, trainer.iteration);
+  try {
+    const summary = await trainer.run();
+    progress.stop();
+    await saveState(checkpointPath);
+    const last = summary.epochs.at(-1);
+    if (signal !== undefined) {
+      const message = `Interrupted (${signal}) at iteration ${summary.iterations}; checkpoint saved. Resume with: gradpool train --resume ${join(directory, 'checkpoint.json')}`;
+      io.stderr.write(`${message}\n`);
+      progress.event({ event: 'interrupted', signal, iteration: summary.iterations, checkpoint: `${checkpointPath}.json` });
+      return 130;
+    }
+    await saveState(join(directory, 'model'));
+    await recorder.writeCharts(`TwoLayerNet ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} on ${config.dataset} (${config.gradient} gradient)`);
+    const result = {
+      event: 'summary', directory, iterations: summary.iterations, seconds: summary.milliseconds / 1000,
+      trainAccuracy: last?.trainAccuracy, testAccuracy: last?.testAccuracy, finalLoss: summary.finalLoss, threads: options.threads,
+    };
+    if (mode === 'json') io.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      io.stdout.write(`Done: ${summary.iterations} iterations in ${formatDuration(summary.milliseconds / 1000)}; `
+        + `train acc ${last?.trainAccuracy.toFixed(4)}, test acc ${last?.testAccuracy.toFixed(4)}. Run saved in ${directory}\n`);
+    }
+    return 0;
+  } catch (error) {
+    progress.stop();
+    await writes.catch(() => undefined);
+    if (error instanceof DivergenceError) {
+      await recorder.writeMetrics();
+      io.stderr.write(`gradpool train: ${error.message} Last good checkpoint: ${checkpointPath}.json\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await writes.catch(() => undefined);
+    await pool?.destroy();
+  }
+}

@@ -1,0 +1,239 @@
+import { EventEmitter } from 'node:events';
+import type { Dataset, Split } from '../../datasets/dataset.js';
+import { argmaxRow, backprop, createForwardScratch, forward, batchLoss } from '../kernels/two-layer.js';
+import type { TwoLayerNet, PreparedBatch } from '../nets/two-layer-net.js';
+import type { GradientPool } from '../parallel/gradient-pool.js';
+import { sumLogLikelihood } from '../functions.js';
+import { assertInteger, assertOneOf } from '../validate.js';
+import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
+import type { Optimizer } from './optimizers.js';
+
+export type GradientSource = 'numerical' | 'naive' | 'backprop';
+export const GRADIENT_SOURCES: readonly GradientSource[] = ['numerical', 'naive', 'backprop'];
+
+export interface TrainerOptions {
+  net: TwoLayerNet;
+  dataset: Dataset;
+  optimizer: Optimizer;
+  /** Computes numerical gradients; required unless `gradient` is `'backprop'`. */
+  pool?: GradientPool;
+  /** Samples per mini-batch. Default 100 (the book's). */
+  batchSize?: number;
+  /** Total updates. Default 10,000 (the book's). */
+  iterations?: number;
+  /** `'numerical'` (default: the pool's exact incremental engine), `'naive'` (the book's method, in the pool) or `'backprop'`. */
+  gradient?: GradientSource;
+  /** `'replacement'` (default, the book's) or `'shuffle'` (epochs without replacement). */
+  sampling?: Sampling;
+  /** Seed of the batch sampling. Default 0. */
+  seed?: number;
+  /** Evaluate on at most this many samples of each split (default: all). */
+  evaluationLimit?: number;
+}
+
+export interface IterationEvent {
+  iteration: number;
+  /** Loss of the mini-batch after the update (the book's `train_loss_list`). */
+  loss: number;
+  /** Milliseconds spent computing the gradient. */
+  gradientMilliseconds: number;
+}
+
+export interface EpochEvent {
+  epoch: number;
+  iteration: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  trainLoss: number;
+  testLoss: number;
+}
+
+/** Everything needed to continue a run exactly (the net's weights are saved with it). */
+export interface TrainerState {
+  iteration: number;
+  sampler: SamplerState;
+  optimizer: { stepCount: number; state: Record<string, Float64Array> };
+  epochs: EpochEvent[];
+}
+
+export interface TrainingSummary {
+  iterations: number;
+  epochs: EpochEvent[];
+  finalLoss: number;
+  stopped: boolean;
+  milliseconds: number;
+}
+
+/** The loss became NaN or infinite: the run stops and the net keeps its last finite weights. */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+}
+
+export interface TrainerEvents {
+  iteration: [IterationEvent];
+  epoch: [EpochEvent];
+}
+
+/** Accuracy and mean loss of `net` on a split, in chunks (no per-sample allocation). */
+export function evaluateSplit(net: TwoLayerNet, split: Split, limit = split.rows): { accuracy: number; loss: number } {
+  const rows = Math.min(limit, split.rows);
+  const chunk = 1000;
+  const scratch = createForwardScratch(net.shape, chunk);
+  const { inputSize, outputSize } = net.shape;
+  let correct = 0;
+  let logLikelihood = 0;
+  for (let from = 0; from < rows; from += chunk) {
+    const count = Math.min(chunk, rows - from);
+    const x = split.x.subarray(from * inputSize, (from + count) * inputSize);
+    const labels = split.labels.subarray(from, from + count);
+    forward(net.params, net.shape, x, count, scratch);
+    for (let n = 0; n < count; n++) if (argmaxRow(scratch.probs, n * outputSize, outputSize) === labels[n]) correct++;
+    logLikelihood += sumLogLikelihood(scratch.probs, labels, count, outputSize);
+  }
+  return { accuracy: correct / rows, loss: -logLikelihood / rows };
+}
+
+/**
+ * Mini-batch training, the book's chapter 4 loop: draw a batch, compute the
+ * gradient (in the worker pool for numerical gradients), apply the update on this
+ * thread, record the batch loss; every epoch (⌈trainSize / batchSize⌉ iterations,
+ * and once before the first update) evaluate train and test accuracy.
+ */
+export class Trainer extends EventEmitter<TrainerEvents> {
+  readonly net: TwoLayerNet;
+  readonly dataset: Dataset;
+  readonly optimizer: Optimizer;
+  readonly batchSize: number;
+  readonly iterations: number;
+  readonly gradient: GradientSource;
+  readonly iterationsPerEpoch: number;
+  readonly #pool: GradientPool | undefined;
+  readonly #sampler: BatchSampler;
+  readonly #evaluationLimit: number;
+  #iteration = 0;
+  #epochs: EpochEvent[] = [];
+  #stopRequested = false;
+
+  constructor({
+    net, dataset, optimizer, pool, batchSize = 100, iterations = 10_000, gradient = 'numerical',
+    sampling = 'replacement', seed = 0, evaluationLimit = Number.POSITIVE_INFINITY,
+  }: TrainerOptions) {
+    super();
+    assertInteger('batchSize', batchSize, 1);
+    assertInteger('iterations', iterations, 0);
+    assertOneOf('gradient', gradient, GRADIENT_SOURCES);
+    assertOneOf('sampling', sampling, SAMPLINGS);
+    if (gradient !== 'backprop' && pool === undefined) {
+      throw new TypeError(`Expected \`pool\` (a GradientPool) for \`gradient\` \`${gradient}\`, got \`undefined\``);
+    }
+    if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {
+      throw new RangeError(`Expected the net (${net.shape.inputSize} inputs, ${net.shape.outputSize} classes) to match dataset \`${dataset.name}\` (${dataset.inputSize} inputs, ${dataset.classes} classes)`);
+    }
+    this.net = net;
+    this.dataset = dataset;
+    this.optimizer = optimizer;
+    this.#pool = pool;
+    this.batchSize = batchSize;
+    this.iterations = iterations;
+    this.gradient = gradient;
+    this.iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(batchSize, dataset.train.rows));
+    this.#sampler = new BatchSampler(dataset.train, dataset.inputSize, batchSize, sampling, seed);
+    this.#evaluationLimit = evaluationLimit;
+  }
+
+  get iteration(): number {
+    return this.#iteration;
+  }
+
+  get epochs(): readonly EpochEvent[] {
+    return this.#epochs;
+  }
+
+  /** Asks the run to stop at the next step boundary. */
+  stop(): void {
+    this.#stopRequested = true;
+  }
+
+  getState(): TrainerState {
+    return {
+      iteration: this.#iteration,
+      sampler: this.#sampler.getState(),
+      optimizer: { stepCount: this.optimizer.stepCount, state: this.optimizer.state() },
+      epochs: this.#epochs.map((e) => ({ ...e })),
+    };
+  }
+
+  /** Continues from a saved state (the net's weights must already be restored). */
+  setState(state: TrainerState): void {
+    assertInteger('state.iteration', state.iteration, 0);
+    this.#iteration = state.iteration;
+    this.#sampler.setState(state.sampler);
+    this.optimizer.loadState(state.optimizer.state, state.optimizer.stepCount);
+    this.#epochs = state.epochs.map((e) => ({ ...e }));
+  }
+
+  /** Evaluates the net now and records it as the epoch ending at the current iteration. */
+  evaluate(): EpochEvent {
+    const train = evaluateSplit(this.net, this.dataset.train, this.#evaluationLimit);
+    const test = evaluateSplit(this.net, this.dataset.test, this.#evaluationLimit);
+    const event: EpochEvent = {
+      epoch: this.#iteration / this.iterationsPerEpoch,
+      iteration: this.#iteration,
+      trainAccuracy: train.accuracy,
+      testAccuracy: test.accuracy,
+      trainLoss: train.loss,
+      testLoss: test.loss,
+    };
+    this.#epochs.push(event);
+    this.emit('epoch', event);
+    return event;
+  }
+
+  /** One update on one mini-batch. */
+  async step(): Promise<IterationEvent> {
+    const batch = this.#sampler.next();
+    const started = performance.now();
+    const grad = await this.#gradientOf(batch);
+    const gradientMilliseconds = performance.now() - started;
+    const previous = this.net.params.slice();
+    this.optimizer.step(this.net.params, grad);
+    const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.net.shape, batch.rows));
+    this.#iteration++;
+    if (!Number.isFinite(loss)) {
+      this.net.params.set(previous);
+      throw new DivergenceError(`The loss became ${loss} at iteration ${this.#iteration}; try a smaller learning rate (e.g. half of it). The weights of iteration ${this.#iteration - 1} are kept.`);
+    }
+    const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
+    this.emit('iteration', event);
+    return event;
+  }
+
+  /** Runs until `iterations` updates are done or {@link stop} is called. */
+  async run(): Promise<TrainingSummary> {
+    const started = performance.now();
+    this.#stopRequested = false;
+    let finalLoss = Number.NaN;
+    if (this.#iteration === 0 && this.#epochs.length === 0) this.evaluate();
+    while (this.#iteration < this.iterations && !this.#stopRequested) {
+      finalLoss = (await this.step()).loss;
+      if (this.#iteration % this.iterationsPerEpoch === 0 || this.#iteration === this.iterations) this.evaluate();
+    }
+    return {
+      iterations: this.#iteration,
+      epochs: this.#epochs.map((e) => ({ ...e })),
+      finalLoss,
+      stopped: this.#iteration < this.iterations,
+      milliseconds: performance.now() - started,
+    };
+  }
+
+  async #gradientOf(batch: PreparedBatch): Promise<Float64Array> {
+    if (this.gradient === 'backprop') {
+      const grad = new Float64Array(this.net.layout.size);
+      backprop(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, grad, false);
+      return grad;
+    }
+    const engine = this.gradient === 'naive' ? 'naive' : 'incremental';
+    return (await this.#pool!.gradientOfBatch(this.net, batch, { engine })).flat;
+  }
+}
