@@ -202,7 +202,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     await writes.catch(() => undefined);
     if (error instanceof DivergenceError) {
       await recorder.writeMetrics();
-      io.stderr.write(`gradpool train: ${error.message} Last good checkpoint: ${checkpointPath}.json\n`);
+      io.stderr.write(`gradpool train: ${error.message} Last good checkpoint (if an epoch had ended): ${checkpointPath}.json\n`);
       return 1;
     }
     throw error;

@@ -199,9 +199,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.optimizer.step(this.net.params, grad);
     const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.net.shape, batch.rows));
     this.#iteration++;
-    if (!Number.isFinite(loss)) {
+    // The 1e-7 in the log bounds the loss, so overflowing weights show up as NaN or as non-finite weights.
+    const badWeight = this.net.params.findIndex((w) => !Number.isFinite(w));
+    if (!Number.isFinite(loss) || badWeight >= 0) {
       this.net.params.set(previous);
-      throw new DivergenceError(`The loss became ${loss} at iteration ${this.#iteration}; try a smaller learning rate (e.g. half of it). The weights of iteration ${this.#iteration - 1} are kept.`);
+      const what = Number.isFinite(loss) ? `weight ${badWeight} became non-finite` : `the loss became ${loss}`;
+      throw new DivergenceError(`Training diverged at iteration ${this.#iteration}: ${what}; try a smaller learning rate (e.g. half of it). The weights of iteration ${this.#iteration - 1} are kept.`);
     }
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
     this.emit('iteration', event);

@@ -1,0 +1,110 @@
+import t from 'tap';
+import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js';
+import { TwoLayerNet } from '../src/nets/two-layer-net.js';
+import { GradientPool } from '../src/parallel/gradient-pool.js';
+import { createOptimizer } from '../src/train/optimizers.js';
+import { DivergenceError, Trainer, evaluateSplit } from '../src/train/trainer.js';
+
+/** Every `stride`-th digit of the bundled MNIST splits: all ten classes, small. */
+function digitSubset(stride: number): Dataset {
+  const mnist = loadMnist();
+  const every = (rows: number) => Int32Array.from({ length: Math.floor(rows / stride) }, (_, i) => i * stride);
+  return { ...mnist, name: 'mnist-subset', train: takeRows(mnist.train, every(mnist.train.rows)), test: takeRows(mnist.test, every(mnist.test.rows)) };
+}
+
+const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+t.test('evaluateSplit agrees with the net\'s own accuracy and loss', async (t) => {
+  const data = digitSubset(40);
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 2 });
+  const evaluation = evaluateSplit(net, data.train);
+  const input = { data: data.train.x, rows: data.train.rows, columns: 784 };
+  t.equal(evaluation.accuracy, net.accuracy(input, data.train.labels));
+  t.ok(Math.abs(evaluation.loss - net.loss(input, data.train.labels)) < 1e-12, 'loss (summed in chunks of 1000 vs at once)');
+});
+
+t.test('numerical-gradient training on real digits: loss falls, accuracy rises', async (t) => {
+  const dataset = digitSubset(20); // 400 train, 100 test
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 1 });
+  const pool = new GradientPool({ threads: 2 });
+  try {
+    const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.5 }), pool, batchSize: 20, iterations: 200, seed: 3 });
+    const losses: number[] = [];
+    trainer.on('iteration', (e) => losses.push(e.loss));
+    const summary = await trainer.run();
+    const [first] = summary.epochs;
+    const last = summary.epochs.at(-1)!;
+    t.equal(trainer.iterationsPerEpoch, 20, '⌈400 / 20⌉ iterations per epoch');
+    t.equal(summary.epochs.length, 11, 'evaluated before training and after each of 10 epochs');
+    t.ok(first.trainAccuracy < 0.2, `chance-level at start (${first.trainAccuracy})`);
+    t.ok(last.trainAccuracy > 0.6, `train accuracy rose to ${last.trainAccuracy}`);
+    t.ok(last.testAccuracy > 0.5, `test accuracy rose to ${last.testAccuracy}`);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    t.ok(mean(losses.slice(-20)) < mean(losses.slice(0, 20)) - 0.5, 'batch loss fell');
+  } finally {
+    await pool.destroy();
+  }
+});
+
+t.test('synthetic spiral with backprop and momentum learns', async (t) => {
+  const dataset = spiral({ seed: 1 });
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 30, outputSize: 3, weightInitStd: 1, seed: 1 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), gradient: 'backprop', batchSize: 30, iterations: 800, sampling: 'shuffle' });
+  const summary = await trainer.run();
+  t.ok(summary.epochs.at(-1)!.trainAccuracy > summary.epochs[0].trainAccuracy + 0.2, `${summary.epochs[0].trainAccuracy} → ${summary.epochs.at(-1)!.trainAccuracy}`);
+});
+
+t.test('same seed, same weights, whatever the thread count; resume is bit-identical', async (t) => {
+  const dataset = digitSubset(40);
+  for (const sampling of ['replacement', 'shuffle'] as const) {
+    const run = async (threads: number, stopAt?: number) => {
+      const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 9 });
+      const pool = new GradientPool({ threads });
+      try {
+        const options = { dataset, pool, batchSize: 15, iterations: 25, sampling, seed: 4 };
+        const trainer = new Trainer({ ...options, net, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
+        if (stopAt === undefined) {
+          await trainer.run();
+          return net.params.slice();
+        }
+        trainer.on('iteration', (e) => { if (e.iteration === stopAt) trainer.stop(); });
+        const partial = await trainer.run();
+        t.ok(partial.stopped, 'stopped early');
+        // A fresh process would rebuild everything from the checkpoint: do the same here.
+        const state = structuredClone(trainer.getState());
+        const resumedNet = TwoLayerNet.fromParameters(net.shape, net.params.slice());
+        const resumed = new Trainer({ ...options, net: resumedNet, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
+        resumed.setState(state);
+        await resumed.run();
+        return resumedNet.params.slice();
+      } finally {
+        await pool.destroy();
+      }
+    };
+    const oneThread = await run(1);
+    const twoThreads = await run(2);
+    const interrupted = await run(2, 11);
+    t.ok(bytes(twoThreads).equals(bytes(oneThread)), `${sampling}: 2 threads = 1 thread, bit for bit`);
+    t.ok(bytes(interrupted).equals(bytes(oneThread)), `${sampling}: stopped at 11 and resumed = uninterrupted, bit for bit`);
+  }
+});
+
+t.test('a diverging run stops with advice and keeps the last finite weights', async (t) => {
+  const dataset = spiral({ seed: 2 });
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, weightInitStd: 1, seed: 1 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e308 }), gradient: 'backprop', iterations: 50 });
+  await t.rejects(trainer.run(), { name: 'DivergenceError', message: /^Training diverged at iteration \d+: (the loss became NaN|weight \d+ became non-finite); try a smaller learning rate/ });
+  t.ok(net.params.every(Number.isFinite), 'weights are finite');
+  t.type(new DivergenceError('x'), Error);
+});
+
+t.test('bad trainer options', async (t) => {
+  const dataset = spiral();
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 3 });
+  const optimizer = createOptimizer('sgd');
+  t.throws(() => new Trainer({ net, dataset, optimizer }), { name: 'TypeError', message: 'Expected `pool` (a GradientPool) for `gradient` `numerical`, got `undefined`' });
+  t.throws(() => new Trainer({ net, dataset, optimizer, gradient: 'backprop', batchSize: 0 }), { name: 'RangeError', message: 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)' });
+  t.throws(() => new Trainer({ net, dataset, optimizer, gradient: 'magic' as never }), { name: 'RangeError', message: /Expected `gradient` to be one of `numerical`, `naive`, `backprop`/ });
+  const wrong = new TwoLayerNet({ inputSize: 3, hiddenSize: 3, outputSize: 3 });
+  t.throws(() => new Trainer({ net: wrong, dataset, optimizer, gradient: 'backprop' }), { name: 'RangeError', message: 'Expected the net (3 inputs, 3 classes) to match dataset `spiral` (2 inputs, 3 classes)' });
+});
