@@ -46,6 +46,21 @@ export function parseChoice(name: string, raw: string, choices: readonly string[
   return raw;
 }
 
+/** `--lr -1` would parse as two options: join a negative number to the option before it. */
+function joinNegativeNumbers(table: OptionTable, argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const spec = argv[i].startsWith('--') ? table[argv[i].slice(2)] : undefined;
+    if (spec !== undefined && spec.type !== 'boolean' && /^-[\d.]/.test(argv[i + 1] ?? '')) {
+      joined.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else {
+      joined.push(argv[i]);
+    }
+  }
+  return joined;
+}
+
 /** Parsed values, plus `help` and the names of the options given explicitly. */
 export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string> };
 
@@ -55,7 +70,7 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
   for (const [name, spec] of Object.entries(table)) config[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+    ({ values } = parseArgs({ args: joinNegativeNumbers(table, argv), options: config, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);

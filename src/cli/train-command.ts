@@ -96,7 +96,6 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
 
   const mode = options.json ? 'json' : options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines';
   const progress = createProgress(mode, io.stderr, io.stdout);
-  progress.message(`Loading dataset ${config.dataset}…`);
   const dataset = await loadDataset(config.dataset);
   const iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(config.batchSize, dataset.train.rows));
   if (options.epochs !== undefined) config.iterations = options.epochs * iterationsPerEpoch;

@@ -1,0 +1,152 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { loadMnist } from '../datasets/index.js';
+import { main } from '../src/cli/main.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function capture(): { io: Parameters<typeof main>[1]; out: () => string; err: () => string } {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void) => new Writable({ write(chunk, _enc, done) { append(String(chunk)); done(); } });
+  const io = { stdout: sink((s) => { stdout += s; }), stderr: Object.assign(sink((s) => { stderr += s; }), { isTTY: false }) as unknown as NodeJS.WriteStream };
+  return { io, out: () => stdout, err: () => stderr };
+}
+
+async function run(argv: string[]) {
+  const c = capture();
+  const code = await main(argv, c.io);
+  return { code, stdout: c.out(), stderr: c.err() };
+}
+
+t.test('usage errors exit with 2 and one line naming the option', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['train', '--threads', '0'], 'gradpool train: Expected `--threads` to be an integer from 1 to 64, got `0`\n'],
+    [['train', '--lr', '-1'], 'gradpool train: Expected `--lr` to be a finite number greater than 0, got `-1`\n'],
+    [['train', '--activation', 'tanh'], 'gradpool train: Expected `--activation` to be one of `sigmoid`, `relu`, got `tanh`\n'],
+    [['train', '--bogus'], 'gradpool train: Unknown option `--bogus` for `gradpool train`; see `gradpool train --help`\n'],
+    [['train', 'extra'], 'gradpool train: Unexpected argument `extra` for `gradpool train`; options take the form `--name value`\n'],
+    [['train', '--iters', '5', '--epochs', '1'], 'gradpool train: Expected either `--iters` or `--epochs`, got both\n'],
+    [['train', '--batch'], 'gradpool train: Expected a value after `--batch`, got nothing\n'],
+    [['train', '--dataset', 'cifar'], 'gradpool train: Expected `--dataset` to be mnist, idx:DIR, csv:FILE[,TEST], spiral or xor, got `cifar`\n'],
+    [['train', '--resume', '/nonexistent/checkpoint.json'], 'gradpool train: Cannot read checkpoint `/nonexistent/checkpoint.json`: no such file\n'],
+    [['evaluate'], 'gradpool evaluate: Expected `--model FILE` (a run\'s model.json), got nothing\n'],
+    [['frobnicate'], 'gradpool Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
+  ];
+  for (const [argv, message] of cases) {
+    const result = await run(argv);
+    t.equal(result.code, 2, `${argv.join(' ')} → exit 2`);
+    t.equal(result.stderr, message);
+  }
+});
+
+t.test('--help prints the options with their defaults', async (t) => {
+  const result = await run(['train', '--help']);
+  t.equal(result.code, 0);
+  t.match(result.stdout, /--lr RATE\s+Learning rate \(default: 0\.1\)/);
+  t.match(result.stdout, /--iters N\s+.*\(default: 10000\)/);
+  t.match((await run(['--help'])).stdout, /Commands:\n {2}train/);
+});
+
+t.test('train, evaluate, predict and resume on the synthetic set', async (t) => {
+  const dir = t.testdir();
+  const out = join(dir, 'run');
+  const first = await run(['train', '--dataset', 'spiral', '--hidden', '20', '--weight-init-std', '1', '--lr', '1', '--batch', '20', '--epochs', '3', '--threads', '2', '--out', out, '--json']);
+  t.equal(first.code, 0, first.stderr);
+  const events = first.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; iteration?: number });
+  t.equal(events[0].event, 'start');
+  t.equal(events.filter((e) => e.event === 'epoch').length, 4, 'iteration 0 and 3 epochs');
+  t.equal(events.filter((e) => e.event === 'iteration').length, 36, '3 epochs of ⌈240/20⌉');
+  const summary = events.at(-1) as { event: string; iterations: number; testAccuracy: number };
+  t.equal(summary.event, 'summary');
+  t.equal(summary.iterations, 36);
+  for (const file of ['metrics.csv', 'metrics.jsonl', 'config.json', 'training.svg', 'training.png', 'model.json', 'model.safetensors', 'checkpoint.json', 'checkpoint.safetensors']) {
+    t.ok(existsSync(join(out, file)), `${file} written`);
+  }
+  const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+  t.equal(csv[0], 'iteration,loss,epoch,trainAccuracy,testAccuracy,trainLoss,testLoss');
+  t.equal(csv.length, 1 + 37, 'a row per iteration plus iteration 0');
+
+  const evaluation = await run(['evaluate', '--model', join(out, 'model.json'), '--json']);
+  t.equal(evaluation.code, 0, evaluation.stderr);
+  t.equal((JSON.parse(evaluation.stdout) as { testAccuracy: number }).testAccuracy, summary.testAccuracy, 'evaluate reproduces the run\'s final test accuracy');
+
+  const prediction = await run(['predict', '--model', join(out, 'model.json'), '--index', '0,5', '--json']);
+  t.equal(prediction.code, 0, prediction.stderr);
+  t.equal(prediction.stdout.trim().split('\n').length, 2);
+
+  const resumed = await run(['train', '--resume', join(out, 'checkpoint.json'), '--epochs', '4', '--threads', '1', '--quiet']);
+  t.equal(resumed.code, 0, resumed.stderr);
+  t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.iteration, 48, 'continued to 4 epochs');
+  const conflict = await run(['train', '--resume', join(out, 'checkpoint.json'), '--lr', '0.5']);
+  t.equal(conflict.code, 2);
+  t.match(conflict.stderr, /got `--lr`/);
+});
+
+t.test('predict classifies a 28×28 PNG (dark digit on light paper is inverted)', async (t) => {
+  const dir = t.testdir();
+  const out = join(dir, 'run');
+  const trained = await run(['train', '--hidden', '10', '--iters', '40', '--threads', '2', '--eval-limit', '200', '--out', out, '--quiet']);
+  t.equal(trained.code, 0, trained.stderr);
+  const mnist = loadMnist();
+  const png = new PNG({ width: 28, height: 28 });
+  for (let i = 0; i < 784; i++) {
+    const gray = Math.round(255 * (1 - mnist.test.x[i])); // black ink on white, like a scan
+    png.data.set([gray, gray, gray, 255], 4 * i);
+  }
+  const file = join(dir, 'digit.png');
+  writeFileSync(file, PNG.sync.write(png));
+  const fromImage = await run(['predict', '--model', join(out, 'model.json'), '--image', file, '--json']);
+  const fromDataset = await run(['predict', '--model', join(out, 'model.json'), '--index', '0', '--json']);
+  t.equal(fromImage.code, 0, fromImage.stderr);
+  const a = JSON.parse(fromImage.stdout) as { predicted: number; probability: number; source: string };
+  const b = JSON.parse(fromDataset.stdout) as { predicted: number; probability: number };
+  t.equal(a.predicted, b.predicted, 'same class as the dataset sample it was drawn from');
+  t.ok(Math.abs(a.probability - b.probability) < 1e-2, '8-bit quantisation changes the probability only slightly');
+  t.match(a.source, /inverted/);
+  writeFileSync(join(dir, 'small.png'), PNG.sync.write(new PNG({ width: 8, height: 8 })));
+  const small = await run(['predict', '--model', join(out, 'model.json'), '--image', join(dir, 'small.png')]);
+  t.equal(small.code, 2);
+  t.equal(small.stderr, `gradpool predict: ${join(dir, 'small.png')}: expected 28×28 pixels, found 8×8\n`);
+});
+
+t.test('gradcheck prints per-tensor differences within the book\'s range', async (t) => {
+  const result = await run(['gradcheck', '--hidden', '10', '--threads', '2', '--json']);
+  t.equal(result.code, 0, result.stderr);
+  const check = JSON.parse(result.stdout) as { book: Record<string, number>; exact: Record<string, number> };
+  for (const name of ['W1', 'b1', 'W2', 'b2']) {
+    t.ok(check.book[name] < 1e-6, `${name} vs book backprop ${check.book[name]}`);
+    t.ok(check.exact[name] < 1e-9, `${name} vs exact backprop ${check.exact[name]}`);
+  }
+});
+
+t.test('SIGINT stops at a step boundary, saves a checkpoint, exits 130 with resume advice', async (t) => {
+  const dir = t.testdir();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--hidden', '10', '--threads', '1', '--eval-limit', '100', '--out', join(dir, 'run')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += String(chunk);
+    if (/epoch 0\//.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 500);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 130, stderr);
+  t.match(stderr, /Interrupted \(SIGINT\) at iteration \d+; checkpoint saved\. Resume with: gradpool train --resume .*checkpoint\.json/);
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+  const checkpoint = await loadCheckpoint(join(dir, 'run', 'checkpoint.json'));
+  t.ok(checkpoint.meta.iteration > 0, `checkpoint at iteration ${checkpoint.meta.iteration}`);
+});
+
+t.test('a process-level usage error exits 2 without a stack trace', async (t) => {
+  const child = spawn(process.execPath, ['bin/gradpool.js', 'train', '--threads', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 2);
+  t.equal(stderr, 'gradpool train: Expected `--threads` to be an integer from 1 to 64, got `0`\n');
+});
