@@ -1,0 +1,283 @@
+/**
+ * The JSON that `gradpool bench` writes (`--json`, `--out FILE.json`): a
+ * TypeScript interface and the equivalent JSON Schema (`BENCH_RESULT_SCHEMA`,
+ * printed by `gradpool bench --schema`). All times are milliseconds; numbers
+ * that cannot be computed are `null`, never NaN.
+ */
+import type { AmdahlFit } from './amdahl.js';
+import type { JsonSchema } from './json-schema.js';
+import { validateJson } from './json-schema.js';
+import type { LoadSample, MachineInfo } from './machine.js';
+
+export const BENCH_SCHEMA_VERSION = 1;
+
+export type BenchEngine = 'incremental' | 'naive' | 'backprop';
+export const BENCH_ENGINES: readonly BenchEngine[] = ['incremental', 'naive', 'backprop'];
+
+export interface TimingSummary {
+  median: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Every timed repetition, in order. */
+  samples: number[];
+}
+
+/** Milliseconds per gradient of one engine on one thread count. */
+export interface EngineMeasurement {
+  engine: BenchEngine;
+  /** `pool`: a GradientPool of `threads` workers; `main-thread`: called directly, one thread. */
+  where: 'pool' | 'main-thread';
+  threads: number;
+  /** `measured`: full gradients timed; `sampled-extrapolated`: a sample of parameters timed, scaled to all (naive only). */
+  method: 'measured' | 'sampled-extrapolated';
+  /** Parameters timed when sampled, else null. */
+  sampledParameters: number | null;
+  reps: number;
+  warmup: number;
+  msPerGradient: TimingSummary;
+  /** Median at 1 thread / median here, same engine in the pool; null on the main thread. */
+  speedup: number | null;
+  /** speedup / threads; null on the main thread. */
+  efficiency: number | null;
+  /** Min at 1 thread / min here: the best case, less sensitive to interference than the medians; null on the main thread. */
+  speedupOfMin: number | null;
+  /** More threads than `os.availableParallelism()`. */
+  oversubscribed: boolean;
+  /** Median of (wall time − slowest worker's task time): scheduling, messaging, partitioning. Pool only. */
+  overheadMs: number | null;
+  /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */
+  imbalance: number | null;
+  load: LoadSample;
+}
+
+/** Time per training epoch end to end. */
+export interface EpochEstimate {
+  engine: BenchEngine;
+  where: 'pool' | 'main-thread';
+  threads: number;
+  /**
+   * `measured`: one whole epoch run by the Trainer and timed; `extrapolated`: some Trainer
+   * iterations and one evaluation timed, scaled to an epoch; `computed`: from the gradient time alone.
+   */
+  method: 'measured' | 'extrapolated' | 'computed';
+  description: string;
+  iterationsPerEpoch: number;
+  /** Trainer iterations timed (the whole epoch when measured, 0 when computed). */
+  iterationsTimed: number;
+  /** Mean milliseconds per iteration (gradient, update, batch loss). */
+  msPerIteration: number;
+  /** Milliseconds of the epoch evaluation (accuracy and loss on the train and test splits). */
+  evaluationMs: number;
+  /** iterationsPerEpoch × msPerIteration + evaluationMs. */
+  epochMs: number;
+  load: LoadSample | null;
+}
+
+export interface AmdahlResult extends AmdahlFit {
+  engine: BenchEngine;
+  /** Only thread counts up to this many (the cores) were fitted. */
+  coresLimit: number;
+}
+
+/** The book's numpy code on the same batch and weights. */
+export interface NumpyComparison {
+  method: 'sampled-extrapolated';
+  sampledParameters: number;
+  reps: number;
+  msPerGradient: TimingSummary;
+  /** The book's loss of the batch at the initial weights, computed by numpy. */
+  loss: number;
+  /** Largest |numpy − TypeScript naive| over the sampled gradient entries (same parameters). */
+  maxAbsDifferenceVsTypeScriptNaive: number | null;
+  ratios: {
+    /** numpy ms / incremental ms at its fastest thread count: how much faster than the book's approach. */
+    overIncrementalBest: number | null;
+    incrementalBestThreads: number | null;
+    overIncrementalOneThread: number | null;
+    /** numpy ms / TypeScript naive ms (one thread, both extrapolated). */
+    overTypeScriptNaive: number | null;
+  };
+  load: LoadSample;
+}
+
+export interface ConfigurationResult {
+  /** e.g. `784-50-10 b100`. */
+  label: string;
+  shape: { inputSize: number; hiddenSize: number; outputSize: number; activation: 'sigmoid' | 'relu' };
+  batch: number;
+  parameters: number;
+  /** Loss of the batch at the initial weights (a sanity check across runs). */
+  loss: number;
+  measurements: EngineMeasurement[];
+  /** Whether the naive engine was also timed in full in the pool (only when cheap). */
+  naivePool: { measured: boolean; reason: string };
+  epochs: EpochEstimate[];
+  amdahl: AmdahlResult[];
+  numpy: NumpyComparison | null;
+}
+
+export interface BenchSettings {
+  threads: number[];
+  hidden: number[];
+  batch: number[];
+  reps: number;
+  naiveReps: number;
+  warmup: number;
+  naiveSamplePerTensor: number;
+  /** null: a whole epoch when it is estimated within epochBudgetMs, else extrapolated; 0: no epochs; N: extrapolated from N iterations. */
+  epochIterations: number | null;
+  epochBudgetMs: number;
+  busyThresholdCores: number;
+  withNumpy: boolean;
+  python: string;
+  seed: number;
+  weightInitStd: number;
+  h: number;
+  learningRate: number;
+  /** The naive engine runs in full in the pool when one gradient is estimated below this on one thread. */
+  naivePoolBudgetMs: number;
+  quick: boolean;
+}
+
+export interface BenchResult {
+  schemaVersion: typeof BENCH_SCHEMA_VERSION;
+  tool: 'gradpool bench';
+  startedAt: string;
+  finishedAt: string;
+  wallMilliseconds: number;
+  argv: string[];
+  machine: MachineInfo;
+  settings: BenchSettings;
+  dataset: { name: string; trainRows: number; testRows: number; inputSize: number; classes: number; batchSource: string };
+  numpy: {
+    requested: boolean;
+    available: boolean;
+    reason: string | null;
+    pythonVersion: string | null;
+    numpyVersion: string | null;
+    blas: string | null;
+    /** BLAS threading variables as numpy saw them (null: unset). Never changed by gradpool. */
+    env: Record<string, string | null> | null;
+  };
+  configurations: ConfigurationResult[];
+  load: { overall: LoadSample; busyMeasurements: number; unreliable: boolean; thresholdCores: number };
+  notes: string[];
+  outputs: { json: string | null; chart: { svg: string; png: string } | null };
+}
+
+// Schema builders: every object is closed (additionalProperties: false) and all its properties are required.
+const num: JsonSchema = { type: 'number' };
+const nonNegative: JsonSchema = { type: 'number', minimum: 0 };
+const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
+const str: JsonSchema = { type: 'string' };
+const bool: JsonSchema = { type: 'boolean' };
+const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type as 'number', 'null'] });
+const array = (items: JsonSchema, minItems = 0): JsonSchema => ({ type: 'array', items, minItems });
+const object = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
+  type: 'object', ...(description ? { description } : {}), properties, required: Object.keys(properties), additionalProperties: false,
+});
+const oneOf = (...values: string[]): JsonSchema => ({ type: 'string', enum: values });
+
+const timing = object({ median: nonNegative, min: nonNegative, max: nonNegative, mean: nonNegative, samples: array(nonNegative, 1) }, 'Milliseconds over the timed repetitions');
+
+const loadSample = object({
+  wallMilliseconds: nonNegative,
+  windows: int(0),
+  ownCores: nonNegative,
+  othersCores: nullable(nonNegative),
+  stealCores: nullable(nonNegative),
+  resolutionCores: nullable(nonNegative),
+  loadAverage1: object({ start: nonNegative, end: nonNegative }),
+  busy: bool,
+  reason: nullable(str),
+}, 'CPU use while measuring; others = machine busy time (/proc/stat) − our process (process.cpuUsage)');
+
+const engine = oneOf(...BENCH_ENGINES);
+const where = oneOf('pool', 'main-thread');
+
+export const BENCH_RESULT_SCHEMA: JsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://github.com/gradpool/gradpool/benchmarks/result.schema.json',
+  title: 'gradpool bench result',
+  ...object({
+    schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },
+    tool: { type: 'string', const: 'gradpool bench' },
+    startedAt: { type: 'string', minLength: 20 },
+    finishedAt: { type: 'string', minLength: 20 },
+    wallMilliseconds: nonNegative,
+    argv: array(str),
+    machine: object({
+      cpuModel: str, logicalCores: int(1), availableParallelism: int(1), nodeVersion: str, v8Version: str,
+      platform: str, arch: str, osRelease: str, totalMemoryBytes: nonNegative, loadAverageAtStart: array(nonNegative),
+    }),
+    settings: object({
+      threads: array(int(1), 1), hidden: array(int(1), 1), batch: array(int(1), 1), reps: int(1), naiveReps: int(1), warmup: int(0),
+      naiveSamplePerTensor: int(1), epochIterations: nullable(int(0)), epochBudgetMs: nonNegative, busyThresholdCores: nonNegative, withNumpy: bool, python: str,
+      seed: int(0), weightInitStd: nonNegative, h: nonNegative, learningRate: nonNegative, naivePoolBudgetMs: nonNegative, quick: bool,
+    }),
+    dataset: object({ name: str, trainRows: int(1), testRows: int(0), inputSize: int(1), classes: int(2), batchSource: str }),
+    numpy: object({
+      requested: bool, available: bool, reason: nullable(str), pythonVersion: nullable(str), numpyVersion: nullable(str), blas: nullable(str),
+      env: { type: ['object', 'null'], additionalProperties: { type: ['string', 'null'] } },
+    }),
+    configurations: array(object({
+      label: str,
+      shape: object({ inputSize: int(1), hiddenSize: int(1), outputSize: int(2), activation: oneOf('sigmoid', 'relu') }),
+      batch: int(1),
+      parameters: int(1),
+      loss: num,
+      measurements: array(object({
+        engine, where, threads: int(1),
+        method: oneOf('measured', 'sampled-extrapolated'),
+        sampledParameters: nullable(int(1)),
+        reps: int(1), warmup: int(0),
+        msPerGradient: timing,
+        speedup: nullable(nonNegative), efficiency: nullable(nonNegative), speedupOfMin: nullable(nonNegative),
+        oversubscribed: bool,
+        overheadMs: nullable(num), imbalance: nullable(nonNegative),
+        load: loadSample,
+      }), 1),
+      naivePool: object({ measured: bool, reason: str }),
+      epochs: array(object({
+        engine, where, threads: int(1),
+        method: oneOf('measured', 'extrapolated', 'computed'),
+        description: str,
+        iterationsPerEpoch: int(1), iterationsTimed: int(0),
+        msPerIteration: nonNegative, evaluationMs: nonNegative, epochMs: nonNegative,
+        load: { ...loadSample, type: ['object', 'null'] },
+      })),
+      amdahl: array(object({
+        engine, coresLimit: int(1),
+        serialFraction: { type: 'number', minimum: 0, maximum: 1 },
+        rmse: nonNegative,
+        threadsUsed: array(int(1), 1),
+        predictions: array(object({ threads: int(1), speedup: nonNegative })),
+      })),
+      numpy: {
+        ...object({
+          method: { type: 'string', const: 'sampled-extrapolated' },
+          sampledParameters: int(1), reps: int(1), msPerGradient: timing, loss: num,
+          maxAbsDifferenceVsTypeScriptNaive: nullable(nonNegative),
+          ratios: object({
+            overIncrementalBest: nullable(nonNegative), incrementalBestThreads: nullable(int(1)),
+            overIncrementalOneThread: nullable(nonNegative), overTypeScriptNaive: nullable(nonNegative),
+          }),
+          load: loadSample,
+        }),
+        type: ['object', 'null'],
+      },
+    }), 1),
+    load: object({ overall: loadSample, busyMeasurements: int(0), unreliable: bool, thresholdCores: nonNegative }),
+    notes: array(str),
+    outputs: object({
+      json: nullable(str),
+      chart: { ...object({ svg: str, png: str }), type: ['object', 'null'] },
+    }),
+  }),
+};
+
+/** Where `value` breaks the documented shape (empty when it is a valid BenchResult). */
+export function validateBenchResult(value: unknown): string[] {
+  return validateJson(BENCH_RESULT_SCHEMA, value);
+}

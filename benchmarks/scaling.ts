@@ -1,0 +1,352 @@
+/**
+ * The measurement: for every model configuration (hidden size × batch size),
+ * milliseconds per gradient of each engine on each thread count, the epoch
+ * time, the Amdahl fit and (optionally) the book's numpy code, with the CPU load
+ * of other processes recorded for every measurement.
+ *
+ * Method. All pools of a configuration are started together and warmed up;
+ * then the repetitions go round-robin over the thread counts (rotating which
+ * goes first), so a burst of load from elsewhere hits every thread count alike
+ * instead of one of them. A pool's time per gradient is wall time on the main
+ * thread around `gradientOfBatch` (partitioning, messaging and the workers'
+ * kernel). Backprop and the naive sample run on the main thread.
+ */
+import { InputError } from '../src/errors.js';
+import { parameterLayout } from '../src/kernels/two-layer.js';
+import { backprop, createForwardScratch, batchLoss } from '../src/kernels/two-layer.js';
+import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
+import { GradientPool } from '../src/parallel/gradient-pool.js';
+import type { NetEngine } from '../src/parallel/protocol.js';
+import { BatchSampler } from '../src/train/batch-sampler.js';
+import { AMDAHL_PREDICT_AT, fitAmdahl } from './amdahl.js';
+import { computedEpoch, measureEpoch, type BenchDataset } from './epoch.js';
+import { LoadMeter, machineInfo, type LoadSample } from './machine.js';
+import { measureNaiveSample, sampleParameters, sampledCount } from './naive-sample.js';
+import { checkNumpy, maxAbsDifference, measureNumpy, type NumpyAvailability } from './numpy.js';
+import type { AmdahlResult, BenchEngine, BenchResult, BenchSettings, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, TimingSummary } from './result.js';
+import { BENCH_SCHEMA_VERSION } from './result.js';
+import { finiteOrNull, summarize } from './stats.js';
+import { formatDuration } from './table.js';
+
+export type ProgressSink = (line: string) => void;
+
+export interface RunOptions {
+  settings: BenchSettings;
+  dataset: BenchDataset;
+  datasetName: string;
+  argv: string[];
+  progress?: ProgressSink;
+}
+
+function timing(samples: number[]): TimingSummary {
+  return { ...summarize(samples), samples };
+}
+
+function formatMs(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+}
+
+function loadNote(load: LoadSample): string {
+  if (load.othersCores === null) return '';
+  return `, others ${load.othersCores.toFixed(2)} cores${load.busy ? ' BUSY' : ''}`;
+}
+
+interface PoolSamples {
+  ms: number[];
+  overheadMs: number[];
+  imbalance: number[];
+  meter: LoadMeter;
+}
+
+/** Warm-up, then `reps` rounds over all pools (rotating the order), timing `engine` gradients. */
+async function measurePools(
+  pools: readonly GradientPool[], engine: NetEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number,
+  settings: BenchSettings, progress: ProgressSink, label: string,
+): Promise<Map<number, PoolSamples>> {
+  const results = new Map<number, PoolSamples>();
+  for (const pool of pools) {
+    for (let i = 0; i < warmup; i++) await pool.gradientOfBatch(net, batch, { engine, h: settings.h });
+    results.set(pool.threads, { ms: [], overheadMs: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
+  }
+  let lastProgress = performance.now();
+  for (let r = 0; r < reps; r++) {
+    for (let k = 0; k < pools.length; k++) {
+      const pool = pools[(k + r) % pools.length];
+      const samples = results.get(pool.threads)!;
+      samples.meter.start();
+      const started = performance.now();
+      await pool.gradientOfBatch(net, batch, { engine, h: settings.h });
+      const ms = performance.now() - started;
+      samples.meter.stop();
+      samples.ms.push(ms);
+      const tasks = pool.lastTaskMilliseconds;
+      if (tasks.length > 0) {
+        const slowest = Math.max(...tasks);
+        const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
+        samples.overheadMs.push(ms - slowest);
+        samples.imbalance.push(mean > 0 ? slowest / mean : 1);
+      }
+    }
+    if (performance.now() - lastProgress >= 1000 || r === reps - 1) {
+      lastProgress = performance.now();
+      progress(`${label}: ${engine} round ${r + 1}/${reps}: ${pools.map((p) => `${p.threads}t ${formatMs(results.get(p.threads)!.ms[r])} ms`).join(', ')}`);
+    }
+  }
+  return results;
+}
+
+function poolMeasurements(
+  engine: BenchEngine, results: Map<number, PoolSamples>, reps: number, warmup: number, cores: number,
+): EngineMeasurement[] {
+  const base = results.get(1);
+  const baseSummary = base === undefined ? null : summarize(base.ms);
+  const baseMedian = baseSummary?.median ?? Number.NaN;
+  return [...results.entries()].sort(([a], [b]) => a - b).map(([threads, samples]) => {
+    const ms = timing(samples.ms);
+    const speedup = finiteOrNull(baseMedian / ms.median);
+    return {
+      engine, where: 'pool', threads, method: 'measured', sampledParameters: null, reps, warmup, msPerGradient: ms,
+      speedup, efficiency: speedup === null ? null : speedup / threads, speedupOfMin: finiteOrNull((baseSummary?.min ?? Number.NaN) / ms.min),
+      oversubscribed: threads > cores,
+      overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
+      imbalance: samples.imbalance.length > 0 ? summarize(samples.imbalance).median : null,
+      load: samples.meter.sample(),
+    };
+  });
+}
+
+function amdahlFor(engine: BenchEngine, measurements: readonly EngineMeasurement[], cores: number): AmdahlResult | null {
+  const points = measurements
+    .filter((m) => m.engine === engine && m.where === 'pool' && m.threads <= cores && m.speedup !== null)
+    .map((m) => ({ threads: m.threads, speedup: m.speedup as number }));
+  const fit = fitAmdahl(points, AMDAHL_PREDICT_AT);
+  return fit === null ? null : { engine, coresLimit: cores, ...fit };
+}
+
+function mainThreadMeasurement(
+  engine: BenchEngine, method: EngineMeasurement['method'], samples: number[], reps: number, warmup: number, load: LoadSample, sampledParameters: number | null,
+): EngineMeasurement {
+  return {
+    engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, imbalance: null, load,
+  };
+}
+
+/** Where the benchmark batch comes from (recorded in the JSON). */
+export const BATCH_SOURCE = 'the first mini-batch the Trainer\'s sampler draws with --seed: random training rows with replacement, as the book\'s np.random.choice(train_size, batch_size)';
+
+/**
+ * The benchmark batch: the first batch the Trainer's sampler draws with `seed`
+ * (the training split is stored digit by digit, so its first rows would all be
+ * zeros), copied out of the sampler's reused buffer.
+ */
+export function benchBatch(net: TwoLayerNet, dataset: BenchDataset, rows: number, seed: number): PreparedBatch {
+  const drawn = new BatchSampler(dataset.train, dataset.inputSize, rows, 'replacement', seed).next();
+  return net.prepare({ data: drawn.x.slice(0, drawn.rows * dataset.inputSize), rows: drawn.rows, columns: dataset.inputSize }, drawn.labels.slice(0, drawn.rows));
+}
+
+/** BLAS name and threading environment as the numpy script reported them. */
+interface NumpyMeta {
+  blas: string | null;
+  env: Record<string, string | null> | null;
+}
+
+async function measureConfiguration(
+  hiddenSize: number, batchSize: number, options: RunOptions, numpy: NumpyAvailability | null, numpyMeta: NumpyMeta, cores: number, progress: ProgressSink,
+): Promise<ConfigurationResult> {
+  const { settings, dataset } = options;
+  const shape = { inputSize: dataset.inputSize, hiddenSize, outputSize: dataset.classes, activation: 'sigmoid' as const };
+  const net = new TwoLayerNet({ ...shape, weightInitStd: settings.weightInitStd, seed: settings.seed });
+  const batch = benchBatch(net, dataset, batchSize, settings.seed);
+  const parameters = parameterLayout(shape).size;
+  const label = `${shape.inputSize}-${hiddenSize}-${shape.outputSize} b${batchSize}`;
+  const loss = batchLoss(net.params, net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(net.shape, batch.rows));
+  progress(`${label}: ${parameters.toLocaleString('en-US')} parameters, batch loss ${loss.toFixed(4)}`);
+  const measurements: EngineMeasurement[] = [];
+  const epochs: EpochEstimate[] = [];
+
+  // Backprop on the main thread (reference).
+  {
+    const grad = new Float64Array(parameters);
+    const scratch = createForwardScratch(net.shape, batch.rows);
+    const run = () => backprop(net.params, net.shape, batch.x, batch.rows, batch.labels, grad, false, scratch);
+    for (let i = 0; i < Math.max(settings.warmup, 3); i++) run();
+    const meter = new LoadMeter(settings.busyThresholdCores);
+    const ms: number[] = [];
+    for (let r = 0; r < settings.reps; r++) {
+      meter.start();
+      const started = performance.now();
+      run();
+      ms.push(performance.now() - started);
+      meter.stop();
+    }
+    const load = meter.sample();
+    measurements.push(mainThreadMeasurement('backprop', 'measured', ms, settings.reps, Math.max(settings.warmup, 3), load, null));
+    progress(`${label}: backprop (main thread): median ${formatMs(summarize(ms).median)} ms${loadNote(load)}`);
+  }
+
+  // The book's naive method on a sample of parameters, main thread, extrapolated.
+  const samples = sampleParameters(net.shape, settings.naiveSamplePerTensor);
+  const naiveWarmup = Math.min(settings.warmup, 1);
+  const naiveMeter = new LoadMeter(settings.busyThresholdCores);
+  naiveMeter.start();
+  const naive = measureNaiveSample(net, batch, samples, settings.naiveReps, naiveWarmup, settings.h);
+  naiveMeter.stop();
+  const naiveLoad = naiveMeter.sample();
+  const naiveMeasurement = mainThreadMeasurement('naive', 'sampled-extrapolated', naive.extrapolatedMs, settings.naiveReps, naiveWarmup, naiveLoad, sampledCount(samples));
+  measurements.push(naiveMeasurement);
+  const naiveMs = naiveMeasurement.msPerGradient.median;
+  progress(`${label}: naive (main thread, ${sampledCount(samples)} of ${parameters} parameters timed): ~${formatMs(naiveMs)} ms per gradient extrapolated${loadNote(naiveLoad)}`);
+
+  // The pools.
+  const naiveEstimate = naiveMs * settings.threads.reduce((sum, n) => sum + (settings.naiveReps + Math.min(settings.warmup, 1)) / n, 0);
+  const naivePool = naiveMs <= settings.naivePoolBudgetMs
+    ? { measured: true, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread ≤ ${settings.naivePoolBudgetMs} ms: timed in full in the pool (~${formatMs(naiveEstimate)} ms in all)` }
+    : { measured: false, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread > ${settings.naivePoolBudgetMs} ms: not timed in full; the main-thread sample is extrapolated` };
+  const epochOptions = {
+    net, dataset, batchSize, iterations: settings.epochIterations, budgetMs: settings.epochBudgetMs,
+    learningRate: settings.learningRate, seed: settings.seed, busyThresholdCores: settings.busyThresholdCores,
+  };
+  const pools: GradientPool[] = [];
+  try {
+    for (const threads of settings.threads) pools.push(new GradientPool({ threads }));
+    progress(`${label}: started pools of ${settings.threads.join(', ')} threads; warming up`);
+    const incremental = await measurePools(pools, 'incremental', net, batch, settings.reps, settings.warmup, settings, progress, label);
+    measurements.push(...poolMeasurements('incremental', incremental, settings.reps, settings.warmup, cores));
+    if (naivePool.measured) {
+      const naiveResults = await measurePools(pools, 'naive', net, batch, settings.naiveReps, Math.min(settings.warmup, 1), settings, progress, label);
+      measurements.push(...poolMeasurements('naive', naiveResults, settings.naiveReps, Math.min(settings.warmup, 1), cores));
+    }
+    for (const m of measurements.filter((m) => m.where === 'pool')) {
+      progress(`${label}: ${m.engine} ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMs(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}${loadNote(m.load)}`);
+    }
+
+    if (settings.epochIterations !== 0) {
+      for (const pool of pools) {
+        const epoch = await measureEpoch({ ...epochOptions, pool });
+        epochs.push(epoch);
+        progress(`${label}: epoch, incremental ${pool.threads} thread${pool.threads === 1 ? '' : 's'}: ${formatDuration(epoch.epochMs)} (${epoch.method})${epoch.load ? loadNote(epoch.load) : ''}`);
+      }
+    }
+  } finally {
+    await Promise.all(pools.map((pool) => pool.destroy()));
+  }
+  if (settings.epochIterations !== 0) {
+    const epoch = await measureEpoch(epochOptions);
+    epochs.push(epoch);
+    progress(`${label}: epoch, backprop (main thread): ${formatDuration(epoch.epochMs)} (${epoch.method})${epoch.load ? loadNote(epoch.load) : ''}`);
+    epochs.push(computedEpoch('naive', naiveMs, epoch.iterationsPerEpoch, epoch.evaluationMs, 'the extrapolated naive ms per gradient (main thread)'));
+  }
+
+  const amdahl = (['incremental', 'naive'] as const)
+    .map((engine) => amdahlFor(engine, measurements, cores))
+    .filter((fit): fit is AmdahlResult => fit !== null);
+
+  let numpyResult: NumpyComparison | null = null;
+  if (numpy?.available) {
+    const meter = new LoadMeter(settings.busyThresholdCores);
+    meter.start();
+    const run = await measureNumpy(settings.python, net, batch, samples, settings.naiveReps, naiveWarmup, settings.h);
+    meter.stop(run.output.cpuSeconds * 1e6);
+    numpyMeta.blas = run.output.blas;
+    numpyMeta.env = run.output.env;
+    const ms = timing(run.extrapolatedMs);
+    const incremental = measurements.filter((m) => m.engine === 'incremental');
+    const best = incremental.reduce<EngineMeasurement | null>((b, m) => (b === null || m.msPerGradient.median < b.msPerGradient.median ? m : b), null);
+    const one = incremental.find((m) => m.threads === 1);
+    numpyResult = {
+      method: 'sampled-extrapolated',
+      sampledParameters: sampledCount(samples),
+      reps: settings.naiveReps,
+      msPerGradient: ms,
+      loss: run.output.loss,
+      maxAbsDifferenceVsTypeScriptNaive: finiteOrNull(maxAbsDifference(run.values, naive.values)),
+      ratios: {
+        overIncrementalBest: best ? finiteOrNull(ms.median / best.msPerGradient.median) : null,
+        incrementalBestThreads: best?.threads ?? null,
+        overIncrementalOneThread: one ? finiteOrNull(ms.median / one.msPerGradient.median) : null,
+        overTypeScriptNaive: finiteOrNull(ms.median / naiveMs),
+      },
+      load: meter.sample(),
+    };
+    progress(`${label}: numpy (book's code, ${sampledCount(samples)} parameters timed): ~${formatMs(ms.median)} ms per gradient extrapolated${loadNote(numpyResult.load)}`);
+  }
+
+  return {
+    label, shape, batch: batchSize, parameters, loss, measurements, naivePool, epochs, amdahl, numpy: numpyResult,
+  };
+}
+
+/** Runs every configuration of `settings`; the result validates against BENCH_RESULT_SCHEMA. */
+export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
+  const { settings, dataset } = options;
+  const progress = options.progress ?? (() => undefined);
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  const cores = machine.availableParallelism;
+  const tooLarge = settings.batch.find((b) => b > dataset.train.rows);
+  if (tooLarge !== undefined) {
+    throw new InputError(`Expected \`--batch\` values of at most ${dataset.train.rows} (the training split of ${options.datasetName}), got \`${tooLarge}\``);
+  }
+  const overall = new LoadMeter(settings.busyThresholdCores);
+  overall.start();
+  const notes: string[] = [];
+  let numpy: NumpyAvailability | null = null;
+  const numpyMeta: NumpyMeta = { blas: null, env: null };
+  if (settings.withNumpy) {
+    numpy = checkNumpy(settings.python);
+    if (!numpy.available) {
+      notes.push(`numpy comparison skipped: ${numpy.reason}`);
+      progress(`numpy unavailable, continuing without it: ${numpy.reason}`);
+    }
+  }
+  const configurations: ConfigurationResult[] = [];
+  for (const hidden of settings.hidden) {
+    for (const batchSize of settings.batch) {
+      configurations.push(await measureConfiguration(hidden, batchSize, options, numpy, numpyMeta, cores, progress));
+    }
+  }
+  overall.stop();
+  const overallLoad = overall.sample();
+
+  const allLoads = configurations.flatMap((c) => [
+    ...c.measurements.map((m) => m.load), ...c.epochs.flatMap((e) => (e.load ? [e.load] : [])), ...(c.numpy ? [c.numpy.load] : []),
+  ]);
+  const busyMeasurements = allLoads.filter((load) => load.busy).length;
+  if (settings.threads.some((n) => n > cores)) notes.push(`Thread counts above ${cores} (os.availableParallelism()) oversubscribe the cores: shown to see the cost, left out of the Amdahl fit.`);
+  notes.push('Naive TypeScript times are extrapolated from a sample of parameters of every tensor (each parameter costs the same two forward passes) unless marked measured.');
+  if (settings.epochIterations !== 0) {
+    const methods = new Set(configurations.flatMap((c) => c.epochs.filter((e) => e.engine !== 'naive').map((e) => e.method)));
+    notes.push(`Epoch times: ${[...methods].map((m) => (m === 'measured' ? 'measured = one whole Trainer epoch run and timed' : 'extrapolated = a few timed Trainer iterations × iterations per epoch + one timed evaluation')).join('; ')}; the naive epoch is computed from its gradient time.`);
+  }
+  if (busyMeasurements > 0 || overallLoad.busy) notes.push(`${busyMeasurements} measurement(s) ran while other processes kept the machine busy: treat them as unreliable.`);
+
+  return {
+    schemaVersion: BENCH_SCHEMA_VERSION,
+    tool: 'gradpool bench',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    wallMilliseconds: performance.now() - started,
+    argv: options.argv,
+    machine,
+    settings,
+    dataset: {
+      name: options.datasetName, trainRows: dataset.train.rows, testRows: dataset.test.rows, inputSize: dataset.inputSize, classes: dataset.classes,
+      batchSource: BATCH_SOURCE,
+    },
+    numpy: {
+      requested: settings.withNumpy,
+      available: numpy?.available ?? false,
+      reason: numpy === null ? 'not requested (--with-numpy)' : numpy.reason,
+      pythonVersion: numpy?.pythonVersion ?? null,
+      numpyVersion: numpy?.numpyVersion ?? null,
+      blas: numpyMeta.blas,
+      env: numpyMeta.env,
+    },
+    configurations,
+    load: { overall: overallLoad, busyMeasurements, unreliable: busyMeasurements > 0 || overallLoad.busy, thresholdCores: settings.busyThresholdCores },
+    notes,
+    outputs: { json: null, chart: null },
+  };
+}

@@ -1,0 +1,120 @@
+/** The terminal report of a benchmark result: one table per configuration, then epochs, Amdahl and numpy. */
+import type { LoadSample } from './machine.js';
+import type { BenchResult, ConfigurationResult, EngineMeasurement } from './result.js';
+
+/** Milliseconds with about four significant digits. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  if (ms >= 10_000) return Math.round(ms).toLocaleString('en-US');
+  if (ms >= 100) return ms.toFixed(1);
+  if (ms >= 10) return ms.toFixed(2);
+  return ms.toFixed(3);
+}
+
+/** A duration for humans: ms, s, min or h. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  if (ms < 1000) return `${ms.toFixed(0)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** Cores used by other processes: `!` busy, `?` window too short for /proc/stat to resolve. */
+function others(load: LoadSample | null): string {
+  if (load === null || load.othersCores === null) return 'n/a';
+  const flag = load.busy ? ' !' : (load.resolutionCores ?? 0) >= 0.5 ? ' ?' : '';
+  return `${load.othersCores.toFixed(2)}${flag}`;
+}
+
+function engineLabel(m: EngineMeasurement): string {
+  return m.where === 'main-thread' ? `${m.engine} (main)` : m.engine;
+}
+
+function notesFor(m: EngineMeasurement, cores: number, parameters: number): string {
+  const notes: string[] = [];
+  if (m.method === 'sampled-extrapolated') notes.push(`est.: ${m.sampledParameters} of ${parameters.toLocaleString('en-US')} params timed, extrapolated`);
+  if (m.oversubscribed) notes.push(`oversubscribed (${m.threads} > ${cores} cores)`);
+  if (m.overheadMs !== null) notes.push(`overhead ${formatMs(m.overheadMs)} ms, imbalance ${m.imbalance?.toFixed(2) ?? '?'}`);
+  return notes.join('; ');
+}
+
+function table(header: string[], rows: string[][], rightAligned: boolean[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === cells.length - 1 ? c : rightAligned[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')}`.trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function configurationLines(result: BenchResult, c: ConfigurationResult): string[] {
+  const cores = result.machine.availableParallelism;
+  const lines = [
+    '',
+    `TwoLayerNet ${c.shape.inputSize}-${c.shape.hiddenSize}-${c.shape.outputSize} ${c.shape.activation}, batch ${c.batch} (random ${result.dataset.name} training digits, seed ${result.settings.seed}), `
+      + `${c.parameters.toLocaleString('en-US')} parameters, loss ${c.loss.toFixed(4)}`,
+  ];
+  const rows = c.measurements.map((m) => [
+    engineLabel(m), String(m.threads), formatMs(m.msPerGradient.median), formatMs(m.msPerGradient.min), formatMs(m.msPerGradient.max),
+    m.speedup === null ? '' : `${m.speedup.toFixed(2)}×`, m.efficiency === null ? '' : `${(m.efficiency * 100).toFixed(0)} %`,
+    m.speedupOfMin === null ? '' : `${m.speedupOfMin.toFixed(2)}×`,
+    others(m.load), notesFor(m, cores, c.parameters),
+  ]);
+  if (c.numpy) {
+    rows.push(['numpy (book)', '(BLAS)', formatMs(c.numpy.msPerGradient.median), formatMs(c.numpy.msPerGradient.min), formatMs(c.numpy.msPerGradient.max),
+      '', '', '', others(c.numpy.load), `est.: the book's numpy code, ${c.numpy.sampledParameters} params timed, extrapolated`]);
+  }
+  lines.push(...table(
+    ['engine', 'threads', 'median ms', 'min ms', 'max ms', 'speedup', 'efficiency', 'min/min', 'others (cores)', 'notes'],
+    rows, [false, true, true, true, true, true, true, true, true, false],
+  ));
+  if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
+
+  if (c.epochs.length > 0) {
+    const first = c.epochs[0];
+    lines.push('', `  Epoch = ${first.iterationsPerEpoch} iterations of batch ${c.batch} + evaluation of ${result.dataset.trainRows.toLocaleString('en-US')} train and ${result.dataset.testRows.toLocaleString('en-US')} test samples:`);
+    lines.push(...table(
+      ['engine', 'threads', 'epoch', 'ms/iteration', 'evaluation', 'others (cores)', 'how'],
+      c.epochs.map((e) => [
+        e.where === 'main-thread' ? `${e.engine} (main)` : e.engine, String(e.threads), formatDuration(e.epochMs), formatMs(e.msPerIteration), `${formatMs(e.evaluationMs)} ms`,
+        others(e.load), e.method === 'measured' ? `measured: one Trainer epoch run` : e.method === 'extrapolated' ? `extrapolated from ${e.iterationsTimed} timed Trainer iterations` : 'computed from the gradient time',
+      ]),
+      [false, true, true, true, true, true, false],
+    ).map((l) => `  ${l}`));
+  }
+
+  for (const fit of c.amdahl) {
+    lines.push('', `  Amdahl fit (${fit.engine}, threads ${fit.threadsUsed.join(', ')} ≤ ${fit.coresLimit} cores): serial fraction s = ${fit.serialFraction.toFixed(4)} (rmse ${fit.rmse.toFixed(3)})`
+      + ` → predicted speedup ${fit.predictions.map((p) => `${p.threads} threads ${p.speedup.toFixed(2)}×`).join(', ')}`);
+    if (fit.threadsUsed.filter((n) => n >= 2).length === 1) lines.push('  (one thread count above 1 within the cores: s is solved from it, not tested against more points)');
+  }
+  if (c.amdahl.length === 0) lines.push('', '  Amdahl fit: needs a measured speedup at 2 or more threads within the cores');
+
+  if (c.numpy) {
+    const r = c.numpy.ratios;
+    lines.push('', `  The book's numpy naive gradient: ~${formatDuration(c.numpy.msPerGradient.median)} per gradient (extrapolated); `
+      + `incremental is ${r.overIncrementalBest?.toFixed(0) ?? '?'}× faster (its best, ${r.incrementalBestThreads ?? '?'} thread${r.incrementalBestThreads === 1 ? '' : 's'})`
+      + `${r.incrementalBestThreads === 1 ? '' : `, ${r.overIncrementalOneThread?.toFixed(0) ?? '?'}× on 1 thread`}; `
+      + `TypeScript naive takes ${r.overTypeScriptNaive === null ? '?' : (1 / r.overTypeScriptNaive).toFixed(2)}× numpy's time; `
+      + `max |numpy − TS naive| over the sampled entries ${c.numpy.maxAbsDifferenceVsTypeScriptNaive?.toExponential(2) ?? '?'}`);
+  }
+  return lines;
+}
+
+/** The whole report, ending with a newline. */
+export function formatReport(result: BenchResult): string {
+  const m = result.machine;
+  const overall = result.load.overall;
+  const lines = [
+    `gradpool bench: ${m.cpuModel}, ${m.logicalCores} logical cores (availableParallelism ${m.availableParallelism}), Node ${m.nodeVersion}, ${m.platform} ${m.arch}`,
+    `Load average at start ${m.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}; other processes used ${overall.othersCores === null ? 'n/a' : `${overall.othersCores.toFixed(2)} cores`}`
+      + `${overall.stealCores === null ? '' : ` (steal ${overall.stealCores.toFixed(2)})`} on average during the run → ${result.load.unreliable ? 'BUSY: some timings are unreliable' : 'quiet enough'}`,
+  ];
+  if (result.settings.withNumpy && !result.numpy.available) lines.push(`numpy: not available (${result.numpy.reason}); no numpy comparison`);
+  else if (result.numpy.available) lines.push(`numpy ${result.numpy.numpyVersion} on Python ${result.numpy.pythonVersion}, ${result.numpy.blas ?? 'BLAS ?'}; environment as found: ${Object.entries(result.numpy.env ?? {}).map(([k, v]) => `${k}=${v ?? '(unset)'}`).join(' ')}`);
+  for (const c of result.configurations) lines.push(...configurationLines(result, c));
+  lines.push('', `ms = milliseconds per gradient; speedup = median at 1 thread / median; efficiency = speedup / threads; min/min = the same with the minima (best case); others = cores used by other processes while measuring (! = above ${result.load.thresholdCores}: unreliable; ? = window too short to tell).`);
+  for (const note of result.notes) lines.push(`Note: ${note}`);
+  lines.push(`Wall time ${formatDuration(result.wallMilliseconds)}.`);
+  if (result.outputs.json) lines.push(`JSON: ${result.outputs.json}`);
+  if (result.outputs.chart) lines.push(`Chart: ${result.outputs.chart.svg}, ${result.outputs.chart.png}`);
+  return `${lines.join('\n')}\n`;
+}
