@@ -1,9 +1,13 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { partitionByCost, partitionEvenly, parameterCosts } from '../src/kernels/cost.js';
+import {
+  finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, prepareIncrementalBase, startIncrementalBase,
+} from '../src/kernels/incremental.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
 import { numericalGradient } from '../src/numerical.js';
-import { TwoLayerNet } from '../src/nets/two-layer-net.js';
+import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
 
@@ -156,4 +160,84 @@ t.test('the worker task also runs on the main thread (coverage of the worker sid
   const gradient = new SharedArrayBuffer(16);
   await runGradientTask({ kind: 'function', module: functions.href, exportName: 'function2', x: point.buffer as SharedArrayBuffer, length: 2, context: undefined, gradient, start: 0, end: 2, h: 1e-4 });
   t.same([...new Float64Array(gradient)], [6.00000000000378, 7.999999999999119]);
+});
+
+/** The serial incremental gradient (one base, all parameters, main thread). */
+function serialIncremental(net: TwoLayerNet, batch: PreparedBatch, h = 1e-4): Float64Array {
+  const out = new Float64Array(net.params.length);
+  const base = prepareIncrementalBase(net.params, net.shape, batch.x, batch.rows, batch.labels);
+  incrementalGradientRange(net.params, net.shape, batch.x, batch.rows, batch.labels, base, 0, out.length, out, h);
+  return out;
+}
+
+/** `rows` digits as a batch over SharedArrayBuffers (as the pool's workers see it). */
+function sharedBatch(perDigit: number): { x: Float64Array; labels: Int32Array; rows: number } {
+  const { x, labels, rows } = digits(perDigit);
+  const sx = new Float64Array(new SharedArrayBuffer(x.byteLength));
+  sx.set(x);
+  const sl = new Int32Array(new SharedArrayBuffer(labels.byteLength));
+  sl.set(labels);
+  return { x: sx, labels: sl, rows };
+}
+
+t.test('the two phases on the main thread: base parts, then gradient ranges reading the shared base', async (t) => {
+  for (const activation of ['sigmoid', 'relu'] as const) {
+    const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, activation, seed: 13 });
+    const batch = sharedBatch(2);
+    const { shape } = net;
+    const common = { shape, params: net.params.buffer as SharedArrayBuffer, x: batch.x.buffer as SharedArrayBuffer, labels: batch.labels.buffer as SharedArrayBuffer, rows: batch.rows };
+    const base = new SharedArrayBuffer(incrementalBaseBytes(shape, batch.rows));
+    startIncrementalBase(incrementalBaseViews(base, shape, batch.rows), shape, batch.rows);
+    const parts = 3;
+    const samples = partitionEvenly(batch.rows, parts);
+    const columns = partitionEvenly(shape.inputSize + 1, parts);
+    const units = partitionEvenly(shape.hiddenSize, parts);
+    // Phase 1, the parts in reverse order.
+    for (let k = parts - 1; k >= 0; k--) {
+      const result = await runGradientTask({ kind: 'net-base', ...common, base, start: samples[k][0], end: samples[k][1], columns: columns[k], units: units[k] });
+      t.same([result.start, result.end], samples[k], `${activation}: base part ${k} reports its samples`);
+    }
+    finishIncrementalBase(incrementalBaseViews(base, shape, batch.rows));
+    // Phase 2: cost-balanced ranges, each reading the shared base.
+    const gradient = new SharedArrayBuffer(net.params.length * 8);
+    for (const [start, end] of partitionByCost(parameterCosts(shape, batch.x, batch.rows), 4)) {
+      await runGradientTask({ kind: 'net', engine: 'incremental', ...common, gradient, start, end, h: 1e-4, base });
+    }
+    t.ok(bytesOf(new Float64Array(gradient)).equals(bytesOf(serialIncremental(net, batch))), `${activation}: equal to the serial kernel bit for bit`);
+  }
+});
+
+t.test('one pool, two phases: nets and batches of other shapes and sizes in turn, each bit for bit the serial kernel; a failing base part', async (t) => {
+  const pool = new GradientPool({ threads: 2 });
+  try {
+    const big = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, activation: 'sigmoid', seed: 21 });
+    const relu = new TwoLayerNet({ inputSize: 784, hiddenSize: 5, outputSize: 10, activation: 'relu', seed: 22 });
+    const tiny = new TwoLayerNet({ inputSize: 3, hiddenSize: 1, outputSize: 2, activation: 'sigmoid', seed: 23 });
+    const tinyBatch = tiny.prepare([[0.5, 0, -1]], [1]); // one sample: fewer samples than threads
+    const calls: Array<[string, TwoLayerNet, PreparedBatch, number]> = [
+      ['784-10-10 sigmoid, 30 digits', big, digits(3), 1e-4],
+      ['784-5-10 relu, 10 digits, h = 0.5', relu, digits(1), 0.5],
+      ['3-1-2, 1 sample', tiny, tinyBatch, 1e-4],
+      ['784-10-10 sigmoid, 50 digits (a larger base)', big, digits(5), 1e-4],
+      ['784-10-10 sigmoid, 30 digits again', big, digits(3), 1e-4],
+    ];
+    for (const [name, net, batch, h] of calls) {
+      const before = net.params.slice();
+      const grad = await pool.gradientOfBatch(net, batch, { h });
+      t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, batch, h))), name);
+      t.equal(pool.lastTaskMilliseconds.length, 2, `${name}: a time per thread (base part + gradient range)`);
+      t.ok(bytesOf(net.params).equals(bytesOf(before)), `${name}: weights untouched`);
+    }
+    // A batch that skipped net.prepare (label 5 of a 2-class net): every base part fails; the first is named.
+    const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, seed: 31 });
+    const bad: PreparedBatch = { x: Float64Array.of(1, 0, 2, 0, 3, 1, 1, 1, 1), labels: Int32Array.of(0, 5, 1), rows: 3 };
+    await t.rejects(pool.gradientOfBatch(net, bad), {
+      message: /^Gradient worker failed on building the base \(samples 0–0, input columns 0–1, hidden units 0–0\): Expected label 1 to be an integer from 0 to 1, got 5$/,
+    });
+    const good = net.prepare([[1, 0, 2], [0, 3, 1]], [0, 1]);
+    const grad = await pool.gradientOfBatch(net, good);
+    t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, good))), 'after a failure, the next call is right');
+  } finally {
+    await pool.destroy();
+  }
 });

@@ -6,7 +6,11 @@
  *   computes the book's finite difference to a few ulps, where the naive
  *   engine itself is off by ~1e-12;
  * - any split of [0, P) into ranges gives the same bytes;
- * - partitionByCost covers [0, P) and balances.
+ * - the base built in pieces (any split of samples, columns and units, in
+ *   any order, in shared memory) equals the serial base byte for byte;
+ * - the blocked forward pass equals the plain one bit for bit;
+ * - partitionByCost covers [0, P) and balances; partitionParametersByCost
+ *   gives the same ranges from the column counts.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,13 +18,16 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import { CROSS_ENTROPY_DELTA } from '../src/functions.js';
-import { parameterCosts, partitionByCost } from '../src/kernels/cost.js';
+import { parameterCosts, parameterCostsOfColumns, partitionByCost, partitionEvenly, partitionParametersByCost } from '../src/kernels/cost.js';
 import {
-  EXPM1_SERIES_BOUND, LOG1P_SERIES_BOUND, type IncrementalBase, type IncrementalPath,
-  expm1Small, hiddenSeriesRadius, incrementalGradientRange, incrementalPath, log1pSmall, prepareIncrementalBase,
+  EXPM1_SERIES_BOUND, LOG1P_SERIES_BOUND, LOSS_SERIES_DEGREE, type IncrementalBase, type IncrementalPath,
+  expm1Small, finishIncrementalBase, hiddenSeriesRadius, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange,
+  incrementalPath, log1pSmall, logRatioBound, prepareBaseColumns, prepareBaseSamples, prepareBaseUnits, prepareIncrementalBase,
+  startIncrementalBase,
 } from '../src/kernels/incremental.js';
 import { naiveGradientRange } from '../src/kernels/naive.js';
-import { type Activation, type NetShape, parameterLayout } from '../src/kernels/two-layer.js';
+import { type Activation, type NetShape, createForwardScratch, forward, parameterLayout } from '../src/kernels/two-layer.js';
+import { sigmoidScalar, softmaxRow } from '../src/functions.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { Random } from '../src/random.js';
 
@@ -623,4 +630,262 @@ t.test('partitionByCost', async (t) => {
   for (const parts of [1, 2, 7, 16]) t.equal(check(costs, parts), null, `${parts} parts`);
   t.throws(() => parameterCosts(shape, batch.x, 101), RangeError, 'x too short');
   t.throws(() => parameterCosts(shape, batch.x, 1.5), RangeError);
+});
+
+// ---------------------------------------------------------------------------
+// The base built in pieces (what the pool's workers do, here on one thread).
+
+/** The meaningful bytes of a base: every array, but of each column slot only its colCount[i] entries. */
+function baseContent(base: IncrementalBase): Buffer {
+  const parts: Buffer[] = [];
+  const rows = base.dims[3];
+  for (const [name, array] of Object.entries(base) as Array<[string, Float64Array | Int32Array]>) {
+    if (name === 'colRows' || name === 'colValues') {
+      for (let i = 0; i < base.colCount.length; i++) {
+        const used = array.subarray(i * rows, i * rows + base.colCount[i]);
+        parts.push(Buffer.from(used.buffer, used.byteOffset, used.byteLength));
+      }
+    } else {
+      parts.push(Buffer.from(array.buffer, array.byteOffset, array.byteLength));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+interface BasePiece {
+  samples: [number, number];
+  columns: [number, number];
+  units: [number, number];
+}
+
+/** Builds the base in a new SharedArrayBuffer (filled with `fill` first), piece by piece in the given order. */
+function buildInPieces(net: TwoLayerNet, batch: Batch, pieces: BasePiece[], fill: number): { base: IncrementalBase; buffer: SharedArrayBuffer } {
+  const { shape, params } = net;
+  const buffer = new SharedArrayBuffer(incrementalBaseBytes(shape, batch.rows) + 24);
+  new Uint8Array(buffer).fill(fill);
+  const base = incrementalBaseViews(buffer, shape, batch.rows);
+  startIncrementalBase(base, shape, batch.rows);
+  for (const { samples, columns, units } of pieces) {
+    prepareBaseSamples(params, shape, batch.x, batch.rows, batch.labels, base, samples[0], samples[1]);
+    prepareBaseColumns(shape, batch.x, batch.rows, base, columns[0], columns[1]);
+    prepareBaseUnits(params, shape, base, units[0], units[1]);
+  }
+  finishIncrementalBase(base);
+  return { base, buffer };
+}
+
+/** Ranges [0, n) cut at the given points (sorted, deduplicated, within (0, n)). */
+function rangesAt(n: number, cuts: number[]): Array<[number, number]> {
+  const points = [0, ...[...new Set(cuts.filter((c) => c > 0 && c < n))].sort((a, b) => a - b), n];
+  return points.slice(1).map((end, k) => [points[k], end]);
+}
+
+t.test('the base built in pieces equals prepareIncrementalBase byte for byte, for any split and order', async (t) => {
+  const cases: Array<[string, TwoLayerNet, Batch]> = [
+    ['784-12-10 sigmoid, 30 digits', makeNet({ inputSize: 784, hiddenSize: 12, outputSize: 10, activation: 'sigmoid', std: 0.05, seed: 91 }), digits(30, 5)],
+    ['784-9-10 relu, W2 ×30, 23 digits', makeNet({ inputSize: 784, hiddenSize: 9, outputSize: 10, activation: 'relu', std: 0.05, w2Scale: 30, seed: 92 }), digits(23, 11)],
+    ['7-5-3 sigmoid, dense inputs with zeros', makeNet({ inputSize: 7, hiddenSize: 5, outputSize: 3, activation: 'sigmoid', std: 1, seed: 93 }), dense(11, 7, 3, 94)],
+  ];
+  cases[2][2].x.forEach((v, e) => { if (e % 3 === 0) cases[2][2].x[e] = 0; });
+  for (const [name, net, batch] of cases) {
+    const { shape } = net;
+    const serial = prepareIncrementalBase(net.params, shape, batch.x, batch.rows, batch.labels);
+    const bytesOfBase = incrementalBaseBytes(shape, batch.rows);
+    t.equal(serial.dims.buffer.byteLength, bytesOfBase, `${name}: the serial base fills a buffer of incrementalBaseBytes`);
+    const serialAll = Buffer.from(serial.dims.buffer as ArrayBuffer, 0, bytesOfBase);
+    const serialContent = baseContent(serial);
+    const I1 = shape.inputSize + 1;
+    // The pool's split: one piece per worker, the same count of each kind; the pieces in reverse order.
+    for (const parts of [1, 2, 3, 7, 64]) {
+      const samples = partitionEvenly(batch.rows, parts);
+      const columns = partitionEvenly(I1, parts);
+      const units = partitionEvenly(shape.hiddenSize, parts);
+      const pieces = samples.map((s, k) => ({ samples: s, columns: columns[k], units: units[k] })).reverse();
+      const zeroed = buildInPieces(net, batch, pieces, 0);
+      t.ok(Buffer.from(zeroed.buffer, 0, bytesOfBase).equals(serialAll), `${name}: ${parts} pieces, zeroed buffer: the whole buffer equal`);
+      t.ok(new Uint8Array(zeroed.buffer, bytesOfBase).every((b) => b === 0), `${name}: ${parts} pieces: nothing written past the base`);
+      const dirty = buildInPieces(net, batch, pieces, 0xa5);
+      t.ok(baseContent(dirty.base).equals(serialContent), `${name}: ${parts} pieces over garbage: every array equal`);
+    }
+    // Independent random splits of samples, columns and units, pieces in random order.
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: batch.rows - 1 }), { maxLength: 6 }),
+      fc.array(fc.integer({ min: 1, max: I1 - 1 }), { maxLength: 6 }),
+      fc.array(fc.integer({ min: 1, max: shape.hiddenSize - 1 }), { maxLength: 4 }),
+      fc.integer({ min: 0, max: 1000 }),
+      (sampleCuts, columnCuts, unitCuts, seed) => {
+        const samples = rangesAt(batch.rows, sampleCuts);
+        const columns = rangesAt(I1, columnCuts);
+        const units = rangesAt(shape.hiddenSize, unitCuts);
+        const count = Math.max(samples.length, columns.length, units.length);
+        const empty: [number, number] = [0, 0];
+        const pieces = Array.from({ length: count }, (_, k) => ({ samples: samples[k] ?? empty, columns: columns[k] ?? empty, units: units[k] ?? empty }));
+        const random = new Random(seed);
+        for (let k = pieces.length - 1; k > 0; k--) {
+          const m = random.int(k + 1);
+          [pieces[k], pieces[m]] = [pieces[m], pieces[k]];
+        }
+        return baseContent(buildInPieces(net, batch, pieces, 0xff).base).equals(serialContent);
+      },
+    ), { numRuns: 25 });
+    t.pass(`${name}: 25 random splits in random order`);
+    // And the gradient from the pieced base is the serial one.
+    const pieced = buildInPieces(net, batch, partitionEvenly(batch.rows, 2).map((s, k) => ({
+      samples: s, columns: partitionEvenly(I1, 2)[k], units: partitionEvenly(shape.hiddenSize, 2)[k],
+    })), 0x5a).base;
+    const P = net.params.length;
+    const fromPieces = new Float64Array(P);
+    for (const [start, end] of partitionByCost(parameterCosts(shape, batch.x, batch.rows), 3)) {
+      incrementalGradientRange(net.params, shape, batch.x, batch.rows, batch.labels, pieced, start, end, fromPieces);
+    }
+    t.ok(bytes(fromPieces).equals(bytes(incremental(net, batch))), `${name}: the gradient from the pieced base is the serial one bit for bit`);
+  }
+  // A buffer reused from a bigger net and batch (as the pool does) gives the same base.
+  const [, small, smallBatch] = cases[2];
+  const [, big, bigBatch] = cases[0];
+  const buffer = new SharedArrayBuffer(incrementalBaseBytes(big.shape, bigBatch.rows));
+  prepareIncrementalBase(big.params, big.shape, bigBatch.x, bigBatch.rows, bigBatch.labels, buffer);
+  const reused = prepareIncrementalBase(small.params, small.shape, smallBatch.x, smallBatch.rows, smallBatch.labels, buffer);
+  t.equal(reused.dims.buffer, buffer, 'built in the given buffer');
+  t.ok(baseContent(reused).equals(baseContent(prepareIncrementalBase(small.params, small.shape, smallBatch.x, smallBatch.rows, smallBatch.labels))), 'a reused buffer: the same base');
+});
+
+t.test('the base pieces check their arguments', async (t) => {
+  const net = makeNet({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'relu', std: 0.5, seed: 95 });
+  const { shape, params } = net;
+  const batch = dense(3, 4, 2, 96);
+  const bytesOfBase = incrementalBaseBytes(shape, 3);
+  t.throws(() => incrementalBaseBytes(shape, 0), RangeError, 'rows from 1');
+  t.throws(() => incrementalBaseViews(new ArrayBuffer(bytesOfBase - 8), shape, 3), { name: 'RangeError', message: /at least \d+ bytes/ });
+  const base = incrementalBaseViews(new ArrayBuffer(bytesOfBase), shape, 3);
+  t.throws(() => prepareBaseSamples(params, shape, batch.x, 3, batch.labels, base, 0, 3), { name: 'RangeError', message: /Expected `base` to be prepared for 4-3-2 relu over 3 rows, got 0,0,0,0,0/ }, 'not started');
+  t.throws(() => startIncrementalBase(base, { ...shape, inputSize: 5 }, 3), RangeError, 'views of another shape');
+  startIncrementalBase(base, shape, 3);
+  t.throws(() => prepareBaseSamples(params, shape, batch.x, 3, batch.labels, base, 0, 4), { name: 'RangeError', message: 'Expected 0 ≤ start ≤ end ≤ 3 for the samples, got [0, 4)' });
+  t.throws(() => prepareBaseSamples(params, shape, batch.x, 3, batch.labels, base, 2, 1), RangeError);
+  t.throws(() => prepareBaseSamples(params, shape, batch.x, 3, Int32Array.of(0, 2, 0), base, 0, 1), RangeError, 'label out of range');
+  t.throws(() => prepareBaseSamples(params, shape, batch.x, 2, batch.labels, base, 0, 1), RangeError, 'a base for another batch size');
+  t.throws(() => prepareBaseColumns(shape, batch.x, 3, base, 0, 6), { name: 'RangeError', message: 'Expected 0 ≤ start ≤ end ≤ 5 for the columns, got [0, 6)' });
+  t.throws(() => prepareBaseColumns(shape, batch.x.subarray(0, 8), 3, base, 0, 5), RangeError, 'x too short');
+  t.throws(() => prepareBaseUnits(params, shape, base, 1, 4), { name: 'RangeError', message: 'Expected 0 ≤ start ≤ end ≤ 3 for the units, got [1, 4)' });
+  t.throws(() => prepareBaseUnits(params.subarray(1), shape, base, 0, 3), RangeError, 'params of another size');
+  t.doesNotThrow(() => {
+    prepareBaseSamples(params, shape, batch.x, 3, batch.labels, base, 1, 1);
+    prepareBaseColumns(shape, batch.x, 3, base, 2, 2);
+    prepareBaseUnits(params, shape, base, 3, 3);
+  }, 'empty pieces');
+});
+
+t.test('hiddenSeriesRadius equals its plain definition bit for bit (grid cached)', async (t) => {
+  const plain = (wmax: number, sigmoid: boolean): [number, number] => {
+    if (!(wmax > 0)) return [Infinity, 0];
+    let best: [number, number] = [0, Infinity];
+    let bestScore = Infinity;
+    for (let s = 0; s < 30; s++) {
+      let radius: number;
+      let c: number;
+      if (sigmoid) {
+        radius = 3 * Math.pow(0.75, s);
+        const half = Math.cos(radius / 2);
+        c = (radius / (4 * half * half)) * wmax;
+      } else {
+        c = 0.28 * Math.pow(0.75, s);
+        radius = c / wmax;
+      }
+      const bound = logRatioBound(c, 2);
+      const score = bound / Math.pow(radius, LOSS_SERIES_DEGREE + 1);
+      if (score < bestScore) {
+        bestScore = score;
+        best = [radius, bound];
+      }
+    }
+    return best;
+  };
+  const random = new Random(97);
+  for (const sigmoid of [true, false]) {
+    const differing: number[] = [];
+    for (let k = 0; k < 1500; k++) {
+      const wmax = Math.pow(10, -9 + 12 * random.uniform());
+      const [r, b] = hiddenSeriesRadius(wmax, sigmoid);
+      const [pr, pb] = plain(wmax, sigmoid);
+      if (!Object.is(r, pr) || !Object.is(b, pb)) differing.push(wmax);
+    }
+    t.same(differing, [], `${sigmoid ? 'sigmoid' : 'relu'}: 1500 values of max|W2[j]| from 1e-9 to 1e3`);
+    for (const wmax of [0, -1, Number.NaN, Infinity, 1e-300, 1e300]) t.same(hiddenSeriesRadius(wmax, sigmoid), plain(wmax, sigmoid), `${sigmoid ? 'sigmoid' : 'relu'}, wmax ${wmax}`);
+  }
+});
+
+t.test('the blocked forward pass equals the plain one bit for bit', async (t) => {
+  // The plain pass: per output, acc = +0, then acc += x_i·W[i][j] over the nonzero inputs in order, then + b[j].
+  const plainForward = (params: Float64Array, shape: NetShape, x: Float64Array, rows: number) => {
+    const { inputSize: I, hiddenSize: H, outputSize: K, activation } = shape;
+    const layout = parameterLayout(shape);
+    const hiddenInput = new Float64Array(rows * H);
+    const hidden = new Float64Array(rows * H);
+    const scores = new Float64Array(rows * K);
+    const probs = new Float64Array(rows * K);
+    for (let n = 0; n < rows; n++) {
+      for (let i = 0; i < I; i++) {
+        const xi = x[n * I + i];
+        if (xi === 0) continue;
+        for (let j = 0; j < H; j++) hiddenInput[n * H + j] += xi * params[layout.W1 + i * H + j];
+      }
+      for (let j = 0; j < H; j++) {
+        hiddenInput[n * H + j] += params[layout.b1 + j];
+        const a = hiddenInput[n * H + j];
+        hidden[n * H + j] = activation === 'sigmoid' ? sigmoidScalar(a) : a > 0 ? a : 0;
+      }
+      for (let j = 0; j < H; j++) {
+        const z = hidden[n * H + j];
+        if (z === 0) continue;
+        for (let k = 0; k < K; k++) scores[n * K + k] += z * params[layout.W2 + j * K + k];
+      }
+      for (let k = 0; k < K; k++) scores[n * K + k] += params[layout.b2 + k];
+      softmaxRow(scores, n * K, probs, n * K, K);
+    }
+    return { hiddenInput, hidden, scores, probs };
+  };
+  // Widths around the blocks of 8, 2 and 1; zeros and −0 among the inputs; both activations.
+  for (const [I, H, K] of [[784, 50, 10], [9, 13, 3], [5, 1, 2], [6, 8, 2], [11, 17, 9]]) {
+    for (const activation of ['sigmoid', 'relu'] as const) {
+      const net = makeNet({ inputSize: I, hiddenSize: H, outputSize: K, activation, std: 0.7, seed: I * 100 + H });
+      const batch = I === 784 ? digits(20, 2) : dense(7, I, K, H);
+      for (let e = 0; e < batch.x.length; e += 4) batch.x[e] = e % 8 === 0 ? 0 : -0;
+      const scratch = createForwardScratch(net.shape, batch.rows);
+      forward(net.params, net.shape, batch.x, batch.rows, scratch);
+      const reference = plainForward(net.params, net.shape, batch.x, batch.rows);
+      const same = (['hiddenInput', 'hidden', 'scores', 'probs'] as const).every((k) => bytes(scratch[k]).equals(bytes(reference[k])));
+      t.ok(same, `${I}-${H}-${K} ${activation}`);
+    }
+  }
+});
+
+t.test('partitionParametersByCost and partitionEvenly', async (t) => {
+  // The same ranges as partitionByCost over parameterCostsOfColumns, which equals parameterCosts.
+  const shape: NetShape = { inputSize: 784, hiddenSize: 50, outputSize: 10, activation: 'sigmoid' };
+  const batch = digits(100, 7);
+  const counts = new Int32Array(784);
+  for (let n = 0; n < 100; n++) for (let i = 0; i < 784; i++) if (batch.x[n * 784 + i] !== 0) counts[i]++;
+  const costs = parameterCostsOfColumns(shape, counts, 100);
+  t.ok(bytes(costs).equals(bytes(parameterCosts(shape, batch.x, 100))), 'parameterCostsOfColumns = parameterCosts');
+  for (const parts of [1, 2, 3, 7, 16, 64]) t.same(partitionParametersByCost(shape, counts, 100, parts), partitionByCost(costs, parts), `784-50-10, ${parts} parts`);
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 40 }),
+    fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 1e6 }),
+    (I, H, K, rows, parts, seed) => {
+      const s: NetShape = { inputSize: I, hiddenSize: H, outputSize: K, activation: 'relu' };
+      const random = new Random(seed);
+      const c = Int32Array.from({ length: I }, () => (random.uniform() < 0.4 ? 0 : random.int(rows + 1)));
+      return JSON.stringify(partitionParametersByCost(s, c, rows, parts)) === JSON.stringify(partitionByCost(parameterCostsOfColumns(s, c, rows), parts));
+    },
+  ), { numRuns: 500 });
+  t.pass('500 random shapes, counts and part counts');
+  t.throws(() => partitionParametersByCost(shape, counts, 100, 0), RangeError);
+  t.throws(() => partitionParametersByCost(shape, counts.subarray(1), 100, 2), RangeError);
+  t.throws(() => parameterCostsOfColumns(shape, counts, -1), RangeError);
+  t.same(partitionEvenly(10, 3), [[0, 3], [3, 6], [6, 10]]);
+  t.same(partitionEvenly(2, 4), [[0, 0], [0, 1], [1, 1], [1, 2]], 'fewer indices than parts: some empty');
+  t.same(partitionEvenly(0, 2), [[0, 0], [0, 0]]);
+  t.throws(() => partitionEvenly(3, 0), RangeError);
+  t.throws(() => partitionEvenly(-1, 2), RangeError);
 });

@@ -70,7 +70,7 @@
  */
 import { CROSS_ENTROPY_DELTA } from '../functions.js';
 import { DEFAULT_H } from '../numerical.js';
-import { type NetShape, createForwardScratch, forward, parameterLayout } from './two-layer.js';
+import { type NetShape, forward, parameterLayout } from './two-layer.js';
 
 /** Relative truncation error every series is held to (half an ulp of 1 is 1.1e-16). */
 export const SERIES_TOLERANCE = 1e-17;
@@ -149,29 +149,70 @@ export function logRatioBound(c: number, nScale: number): number {
  */
 export function hiddenSeriesRadius(wmax: number, sigmoid: boolean): [radius: number, bound: number] {
   if (!(wmax > 0)) return [Infinity, 0];
-  const M = LOSS_SERIES_DEGREE;
+  const grid = radiusGrid();
   let best: [number, number] = [0, Infinity];
   let bestScore = Infinity;
-  for (let s = 0; s < 30; s++) {
+  for (let s = 0; s < RADIUS_GRID_SIZE; s++) {
     let radius: number;
-    let c: number; // the largest score move on the disk
+    let bound: number;
+    let score: number;
     if (sigmoid) {
-      radius = 3 * Math.pow(0.75, s);
-      const half = Math.cos(radius / 2);
-      c = (radius / (4 * half * half)) * wmax;
+      radius = grid.sigmoidRadius[s];
+      // c = the largest score move on the disk; log1p needs 2η/(1 − η) < 1, i.e. c < log(4/3).
+      bound = logRatioBound(grid.sigmoidLipschitz[s] * wmax, 2);
+      score = bound / grid.sigmoidRadiusPower[s];
     } else {
-      c = 0.28 * Math.pow(0.75, s);
-      radius = c / wmax;
+      radius = grid.reluMove[s] / wmax;
+      bound = grid.reluBound[s];
+      score = bound / Math.pow(radius, LOSS_SERIES_DEGREE + 1);
     }
-    // log1p needs 2η/(1 − η) < 1, i.e. c < log(4/3).
-    const bound = logRatioBound(c, 2);
-    const score = bound / Math.pow(radius, M + 1);
     if (score < bestScore) {
       bestScore = score;
       best = [radius, bound];
     }
   }
   return best;
+}
+
+/** The grid of {@link hiddenSeriesRadius}: 30 radii (sigmoid) or score moves (ReLU), shrinking by 3/4. */
+const RADIUS_GRID_SIZE = 30;
+
+interface RadiusGrid {
+  /** Sigmoid: R_s = 3·(3/4)^s, R_s/(4cos²(R_s/2)) (the largest |Δz| per unit δ, times R_s) and R_s^(M+1). */
+  sigmoidRadius: Float64Array;
+  sigmoidLipschitz: Float64Array;
+  sigmoidRadiusPower: Float64Array;
+  /** ReLU: c_s = 0.28·(3/4)^s (the largest score move; R = c/max|w|) and the bound for it. */
+  reluMove: Float64Array;
+  reluBound: Float64Array;
+}
+
+let radiusGridCache: RadiusGrid | undefined;
+
+/**
+ * The parts of {@link hiddenSeriesRadius} that do not depend on the unit,
+ * computed once, by the very expressions a per-unit evaluation would use (so
+ * the results are the same bits).
+ */
+function radiusGrid(): RadiusGrid {
+  if (radiusGridCache !== undefined) return radiusGridCache;
+  const n = RADIUS_GRID_SIZE;
+  const grid: RadiusGrid = {
+    sigmoidRadius: new Float64Array(n), sigmoidLipschitz: new Float64Array(n), sigmoidRadiusPower: new Float64Array(n),
+    reluMove: new Float64Array(n), reluBound: new Float64Array(n),
+  };
+  for (let s = 0; s < n; s++) {
+    const radius = 3 * Math.pow(0.75, s);
+    const half = Math.cos(radius / 2);
+    grid.sigmoidRadius[s] = radius;
+    grid.sigmoidLipschitz[s] = radius / (4 * half * half);
+    grid.sigmoidRadiusPower[s] = Math.pow(radius, LOSS_SERIES_DEGREE + 1);
+    const c = 0.28 * Math.pow(0.75, s);
+    grid.reluMove[s] = c;
+    grid.reluBound[s] = logRatioBound(c, 2);
+  }
+  radiusGridCache = grid;
+  return grid;
 }
 
 /**
@@ -231,8 +272,10 @@ function seriesMode(argMax: number, xMax: number, radius: number, bound: number,
 
 /**
  * The per-batch cache of {@link incrementalGradientRange}, computed once by
- * {@link prepareIncrementalBase} from a base forward pass. Only typed arrays, so
- * it can live in shared memory. N = rows, I = inputSize, H = hiddenSize,
+ * {@link prepareIncrementalBase} from a base forward pass, or in pieces by
+ * several workers (see {@link startIncrementalBase}): the same bytes either
+ * way. Only typed arrays, views of one buffer (see {@link incrementalBaseViews}),
+ * so it lives in shared memory. N = rows, I = inputSize, H = hiddenSize,
  * K = outputSize, M = {@link LOSS_SERIES_DEGREE}, Mm = {@link MOMENT_SERIES_DEGREE};
  * matrices are row-major.
  */
@@ -283,10 +326,12 @@ export interface IncrementalBase {
   moments: Float64Array;
   /**
    * Compressed columns of x plus one bias column (index I, value 1 for every
-   * sample): the samples of column i are colRows[colStart[i] … colStart[i+1]),
-   * ascending, with their nonzero values in colValues. colStart has length I + 2.
+   * sample), each in a slot of N entries: the samples of column i are
+   * colRows[i·N … i·N + colCount[i]), ascending, with their nonzero values at
+   * the same places of colValues. colCount has length I + 1, colRows and
+   * colValues (I + 1)·N (a fixed layout: it does not depend on x).
    */
-  colStart: Int32Array;
+  colCount: Int32Array;
   colRows: Int32Array;
   colValues: Float64Array;
   /** max_n |x[n][i]| per column, and 1 for the bias column; I + 1. */
@@ -351,24 +396,127 @@ function negLog1pRatioSeries(num: Float64Array, den: Float64Array, rho: number, 
   compose6(q, NEG_LOG1P, out);
 }
 
-/** Builds the per-batch cache: one forward pass, the input columns and the series. */
-export function prepareIncrementalBase(
-  params: Float64Array, shape: NetShape, x: Float64Array, rows: number, labels: Int32Array,
-): IncrementalBase {
+/*
+ * The base lives in one buffer (an ArrayBuffer, or a SharedArrayBuffer that
+ * the pool's workers fill in pieces), carved into the arrays of
+ * IncrementalBase in a fixed order that depends only on (shape, rows). Float64
+ * sections first, so every section is aligned.
+ *
+ * It is built in three steps; the middle one splits into any ranges, each
+ * range writing only its own part and reading only params, x, labels and what
+ * the previous step wrote:
+ * 1. {@link startIncrementalBase}: dims and constants.
+ * 2. {@link prepareBaseSamples} (samples [n0, n1): forward pass, label
+ *    weights, moments, loss series of those samples),
+ *    {@link prepareBaseColumns} (compressed input columns [c0, c1) of I + 1,
+ *    column I being the bias) and {@link prepareBaseUnits} (hidden units
+ *    [j0, j1): max|W2[j]| and the Cauchy radius).
+ * 3. {@link finishIncrementalBase}: the batch-wide maxima max_n |z1[n][j]|.
+ * Every value is computed by the same code from the same inputs whatever the
+ * split (sums run over k or m within one sample, never across the split; the
+ * one batch-wide reduction is a max), so the base is bit-identical for any
+ * split and any number of workers.
+ */
+
+/** Carves the base's arrays from `buffer`, or only measures them (buffer undefined). */
+function carveBase(buffer: ArrayBufferLike | undefined, shape: NetShape, rows: number): { base: IncrementalBase | undefined; bytes: number } {
+  const { inputSize: I, hiddenSize: H, outputSize: K } = shape;
+  const sigmoid = shape.activation === 'sigmoid';
+  const M = LOSS_SERIES_DEGREE;
+  const Mm = MOMENT_SERIES_DEGREE;
+  let offset = 0;
+  const f64 = (length: number): Float64Array => {
+    const at = offset;
+    offset += length * Float64Array.BYTES_PER_ELEMENT;
+    return buffer === undefined ? EMPTY_F64 : new Float64Array(buffer, at, length);
+  };
+  const i32 = (length: number): Int32Array => {
+    const at = offset;
+    offset += length * Int32Array.BYTES_PER_ELEMENT;
+    return buffer === undefined ? EMPTY_I32 : new Int32Array(buffer, at, length);
+  };
+  const NH = rows * H;
+  const f = {
+    hiddenInput: f64(NH), hidden: f64(NH), hiddenComplement: f64(sigmoid ? NH : 0), probs: f64(rows * K),
+    labelWeight: f64(rows), labelSlack: f64(rows), labelComplement: f64(rows), outputWeightMax: f64(H), hiddenMax: f64(H),
+    hiddenSeries: f64(NH * M), hiddenInputByUnit: f64(sigmoid ? 0 : NH), hiddenSeriesRadius: f64(2 * H),
+    outputSeries: f64(rows * K * M), outputSeriesRadius: f64(2), moments: f64(NH * 2 * Mm),
+    colValues: f64((I + 1) * rows), colMaxAbs: f64(I + 1),
+  };
+  const i = { dims: i32(5), colCount: i32(I + 1), colRows: i32((I + 1) * rows) };
+  return { base: buffer === undefined ? undefined : { ...f, ...i }, bytes: offset };
+}
+
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_I32 = new Int32Array(0);
+
+/** Bytes of the buffer of a base for `shape` over `rows` samples. */
+export function incrementalBaseBytes(shape: NetShape, rows: number): number {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`Expected \`rows\` to be an integer from 1, got ${rows}`);
+  return carveBase(undefined, shape, rows).bytes;
+}
+
+/**
+ * Views of an {@link IncrementalBase} over `buffer` (at least
+ * {@link incrementalBaseBytes} long; any longer buffer is fine and the rest
+ * is not touched). Only creates views: the contents are whatever the buffer holds.
+ */
+export function incrementalBaseViews(buffer: ArrayBufferLike, shape: NetShape, rows: number): IncrementalBase {
+  const bytes = incrementalBaseBytes(shape, rows);
+  if (buffer.byteLength < bytes) throw new RangeError(`Expected the base buffer to have at least ${bytes} bytes, got ${buffer.byteLength}`);
+  return carveBase(buffer, shape, rows).base as IncrementalBase;
+}
+
+function checkBase(base: IncrementalBase, shape: NetShape, rows: number): void {
+  const dims = base.dims;
+  if (dims[0] !== shape.inputSize || dims[1] !== shape.hiddenSize || dims[2] !== shape.outputSize || dims[3] !== rows || dims[4] !== activationCode(shape)) {
+    throw new RangeError(`Expected \`base\` to be prepared for ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} over ${rows} rows, got ${Array.from(dims).join(',')}`);
+  }
+}
+
+function checkPieceRange(name: string, from: number, to: number, limit: number): void {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from <= to && to <= limit)) {
+    throw new RangeError(`Expected 0 ≤ start ≤ end ≤ ${limit} for the ${name}, got [${from}, ${to})`);
+  }
+}
+
+/**
+ * Step 1 of building a base in `base` (views from {@link incrementalBaseViews}
+ * for the same shape and rows): its dims and constants.
+ */
+export function startIncrementalBase(base: IncrementalBase, shape: NetShape, rows: number): void {
+  if (base.colCount.length !== shape.inputSize + 1 || base.colRows.length !== (shape.inputSize + 1) * rows) {
+    throw new RangeError(`Expected \`base\` to be views for ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} over ${rows} rows`);
+  }
+  base.dims.set([shape.inputSize, shape.hiddenSize, shape.outputSize, rows, activationCode(shape)]);
+  base.outputSeriesRadius.set(OUTPUT_SERIES);
+}
+
+/**
+ * Step 2, samples [n0, n1): the forward pass of those samples, their label
+ * weights, the moments and the hidden and output loss series.
+ */
+export function prepareBaseSamples(
+  params: Float64Array, shape: NetShape, x: Float64Array, rows: number, labels: Int32Array, base: IncrementalBase, n0: number, n1: number,
+): void {
   checkArguments(params, shape, x, rows, labels);
+  checkBase(base, shape, rows);
+  checkPieceRange('samples', n0, n1, rows);
+  if (n0 === n1) return;
   const { inputSize: I, hiddenSize: H, outputSize: K } = shape;
   const layout = parameterLayout(shape);
   const sigmoid = shape.activation === 'sigmoid';
-  const scratch = createForwardScratch(shape, rows);
-  forward(params, shape, x, rows, scratch);
-  const { hiddenInput, hidden, probs } = scratch;
+  const { hiddenInput, hidden, hiddenComplement, probs, labelWeight, labelSlack, labelComplement, moments, hiddenSeries, hiddenInputByUnit, outputSeries } = base;
+  forward(params, shape, x.subarray(n0 * I, n1 * I), n1 - n0, {
+    hiddenInput: hiddenInput.subarray(n0 * H, n1 * H),
+    hidden: hidden.subarray(n0 * H, n1 * H),
+    scores: new Float64Array((n1 - n0) * K),
+    probs: probs.subarray(n0 * K, n1 * K),
+  });
   const M = LOSS_SERIES_DEGREE;
   const Mm = MOMENT_SERIES_DEGREE;
 
-  const labelWeight = new Float64Array(rows);
-  const labelSlack = new Float64Array(rows);
-  const labelComplement = new Float64Array(rows);
-  for (let n = 0; n < rows; n++) {
+  for (let n = n0; n < n1; n++) {
     const t = labels[n];
     const pt = probs[n * K + t];
     labelWeight[n] = pt / (pt + CROSS_ENTROPY_DELTA);
@@ -377,24 +525,8 @@ export function prepareIncrementalBase(
     for (let k = 0; k < K; k++) if (k !== t) q += probs[n * K + k];
     labelComplement[n] = q;
   }
-
-  const outputWeightMax = new Float64Array(H);
-  const hiddenSeriesRadiusArray = new Float64Array(2 * H);
-  for (let j = 0; j < H; j++) {
-    let m = 0;
-    for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(params[layout.W2 + j * K + k]));
-    outputWeightMax[j] = m;
-    const [radius, bound] = hiddenSeriesRadius(m, sigmoid);
-    hiddenSeriesRadiusArray[2 * j] = radius;
-    hiddenSeriesRadiusArray[2 * j + 1] = bound;
-  }
-  const hiddenMax = new Float64Array(H);
-  const hiddenComplement = new Float64Array(sigmoid ? rows * H : 0);
-  for (let n = 0; n < rows; n++) {
-    for (let j = 0; j < H; j++) {
-      hiddenMax[j] = Math.max(hiddenMax[j], Math.abs(hidden[n * H + j]));
-      if (sigmoid) hiddenComplement[n * H + j] = 1 / (1 + Math.exp(hiddenInput[n * H + j]));
-    }
+  if (sigmoid) {
+    for (let nj = n0 * H; nj < n1 * H; nj++) hiddenComplement[nj] = 1 / (1 + Math.exp(hiddenInput[nj]));
   }
 
   // Scratch series, index 1…6.
@@ -407,10 +539,7 @@ export function prepareIncrementalBase(
   const F = new Float64Array(7);
   const W2 = layout.W2;
 
-  const moments = new Float64Array(rows * H * 2 * Mm);
-  const hiddenSeries = new Float64Array(rows * H * M);
-  const hiddenInputByUnit = new Float64Array(sigmoid ? 0 : rows * H);
-  for (let n = 0; n < rows; n++) {
+  for (let n = n0; n < n1; n++) {
     const t = labels[n];
     const pOff = n * K;
     const rho = labelWeight[n];
@@ -463,8 +592,7 @@ export function prepareIncrementalBase(
 
   // Output series per (n, k): −log1p(ρ·num/(1 + den)), e = expm1(t):
   // label: num = (1 − p_k)·e; other: num = −p_k·e; den = p_k·e.
-  const outputSeries = new Float64Array(rows * K * M);
-  for (let n = 0; n < rows; n++) {
+  for (let n = n0; n < n1; n++) {
     const t = labels[n];
     for (let k = 0; k < K; k++) {
       const pk = probs[n * K + k];
@@ -477,45 +605,94 @@ export function prepareIncrementalBase(
       for (let m = 1; m <= M; m++) outputSeries[(n * K + k) * M + SERIES_SLOT[m]] = phi[m];
     }
   }
+}
 
-  // Nonzeros of x row by row (one pass over x), then counted and scattered
-  // into columns: each column lists its samples in ascending order.
-  let nnz = 0;
-  for (let e = 0; e < rows * I; e++) if (x[e] !== 0) nnz++;
-  const entries = new Int32Array(nnz);
-  for (let e = 0, q = 0; q < nnz; e++) if (x[e] !== 0) entries[q++] = e;
-  const colStart = new Int32Array(I + 2);
-  for (let q = 0; q < nnz; q++) colStart[(entries[q] % I) + 1]++;
-  colStart[I + 1] = rows;
-  for (let i = 0; i <= I; i++) colStart[i + 1] += colStart[i];
-  const total = colStart[I + 1];
-  const colRows = new Int32Array(total);
-  const colValues = new Float64Array(total);
-  const colMaxAbs = new Float64Array(I + 1);
-  const fill = colStart.slice(0, I + 1);
-  for (let q = 0; q < nnz; q++) {
-    const e = entries[q];
-    const n = Math.floor(e / I);
-    const i = e - n * I;
-    const value = x[e];
-    const at = fill[i]++;
-    colRows[at] = n;
-    colValues[at] = value;
-    colMaxAbs[i] = Math.max(colMaxAbs[i], Math.abs(value));
+/**
+ * Step 2, columns [c0, c1) of the I + 1 (column I is the bias, 1 for every
+ * sample): each column's samples in ascending order, their values, their
+ * count and the column's max |x|.
+ */
+export function prepareBaseColumns(shape: NetShape, x: Float64Array, rows: number, base: IncrementalBase, c0: number, c1: number): void {
+  const I = shape.inputSize;
+  checkBase(base, shape, rows);
+  if (x.length < rows * I) throw new RangeError(`Expected \`x\` to have at least ${rows * I} values, got ${x.length}`);
+  checkPieceRange('columns', c0, c1, I + 1);
+  const { colCount, colRows, colValues, colMaxAbs } = base;
+  const last = Math.min(c1, I); // input columns c0 … last − 1
+  if (c0 < last) {
+    // Row by row (x is row-major), appending to each column: ascending samples.
+    colCount.fill(0, c0, last);
+    colMaxAbs.fill(0, c0, last);
+    for (let n = 0; n < rows; n++) {
+      const row = n * I;
+      for (let i = c0; i < last; i++) {
+        const value = x[row + i];
+        if (value === 0) continue;
+        const at = i * rows + colCount[i]++;
+        colRows[at] = n;
+        colValues[at] = value;
+        colMaxAbs[i] = Math.max(colMaxAbs[i], Math.abs(value));
+      }
+    }
   }
+  if (c1 === I + 1) {
+    for (let n = 0, at = I * rows; n < rows; n++, at++) {
+      colRows[at] = n;
+      colValues[at] = 1;
+    }
+    colCount[I] = rows;
+    colMaxAbs[I] = 1;
+  }
+}
+
+/** Step 2, hidden units [j0, j1): max_k |W2[j][k]| and the Cauchy radius of the unit's loss series. */
+export function prepareBaseUnits(params: Float64Array, shape: NetShape, base: IncrementalBase, j0: number, j1: number): void {
+  const { hiddenSize: H, outputSize: K } = shape;
+  const layout = parameterLayout(shape);
+  if (params.length !== layout.size) throw new RangeError(`Expected \`params\` to have ${layout.size} values, got ${params.length}`);
+  checkBase(base, shape, base.dims[3]);
+  checkPieceRange('units', j0, j1, H);
+  const sigmoid = shape.activation === 'sigmoid';
+  const { outputWeightMax, hiddenSeriesRadius: radii } = base;
+  for (let j = j0; j < j1; j++) {
+    let m = 0;
+    for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(params[layout.W2 + j * K + k]));
+    outputWeightMax[j] = m;
+    const [radius, bound] = hiddenSeriesRadius(m, sigmoid);
+    radii[2 * j] = radius;
+    radii[2 * j + 1] = bound;
+  }
+}
+
+/** Step 3, after every sample of step 2: max_n |z1[n][j]| per unit (a max: the same whatever the order). */
+export function finishIncrementalBase(base: IncrementalBase): void {
+  const H = base.dims[1];
+  const rows = base.dims[3];
+  const { hidden, hiddenMax } = base;
+  hiddenMax.fill(0);
   for (let n = 0; n < rows; n++) {
-    const at = fill[I]++;
-    colRows[at] = n;
-    colValues[at] = 1;
+    const row = n * H;
+    for (let j = 0; j < H; j++) hiddenMax[j] = Math.max(hiddenMax[j], Math.abs(hidden[row + j]));
   }
-  colMaxAbs[I] = 1;
+}
 
-  return {
-    dims: Int32Array.of(I, H, K, rows, activationCode(shape)),
-    hiddenInput, hidden, hiddenComplement, probs, labelWeight, labelSlack, labelComplement, outputWeightMax, hiddenMax,
-    hiddenSeries, hiddenInputByUnit, hiddenSeriesRadius: hiddenSeriesRadiusArray, outputSeries, outputSeriesRadius: Float64Array.from(OUTPUT_SERIES),
-    moments, colStart, colRows, colValues, colMaxAbs,
-  };
+/**
+ * Builds the per-batch cache serially: one forward pass, the input columns and
+ * the series (every step over the whole batch). In `buffer` when given and
+ * large enough (see {@link incrementalBaseBytes}), else in a new ArrayBuffer.
+ */
+export function prepareIncrementalBase(
+  params: Float64Array, shape: NetShape, x: Float64Array, rows: number, labels: Int32Array, buffer?: ArrayBufferLike,
+): IncrementalBase {
+  checkArguments(params, shape, x, rows, labels);
+  const bytes = incrementalBaseBytes(shape, rows);
+  const base = incrementalBaseViews(buffer !== undefined && buffer.byteLength >= bytes ? buffer : new ArrayBuffer(bytes), shape, rows);
+  startIncrementalBase(base, shape, rows);
+  prepareBaseSamples(params, shape, x, rows, labels, base, 0, rows);
+  prepareBaseColumns(shape, x, rows, base, 0, shape.inputSize + 1);
+  prepareBaseUnits(params, shape, base, 0, shape.hiddenSize);
+  finishIncrementalBase(base);
+  return base;
 }
 
 /**
@@ -750,7 +927,7 @@ export function incrementalPath(params: Float64Array, shape: NetShape, base: Inc
   if (p < layout.W2) {
     const col = p < layout.b1 ? Math.floor(p / H) : I;
     const j = p < layout.b1 ? p - col * H : p - layout.b1;
-    if (base.colStart[col] === base.colStart[col + 1]) return 'empty';
+    if (base.colCount[col] === 0) return 'empty';
     mode = hiddenMode(base, col, j, dp, dm, P, 0);
   } else {
     mode = outputMode(base, p < layout.b2 ? Math.floor((p - layout.W2) / K) : -1, dp, dm, P);
@@ -793,10 +970,10 @@ function hiddenColumn(
   const K = base.dims[2];
   const rows = base.dims[3];
   const sigmoid = base.dims[4] === 0;
-  const { colStart, colRows, colValues, hiddenInputByUnit: AT } = base;
+  const { colCount, colRows, colValues, hiddenInputByUnit: AT } = base;
   const { dPlus, dMinus, dAbs, powers, mode, sums, kinks } = scratch;
-  const q0 = colStart[col];
-  const q1 = colStart[col + 1];
+  const q0 = col * rows;
+  const q1 = q0 + colCount[col];
   if (q0 === q1) {
     for (let j = j0; j < j1; j++) out[paramOffset + j] = 0;
     return;

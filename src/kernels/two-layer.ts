@@ -58,49 +58,145 @@ export function createForwardScratch(shape: NetShape, rows: number): ForwardScra
 }
 
 /**
+ * Σ_c v[c]·params[base + idx[c]·stride + j] for j = j0 … j0 + 8 (one accumulator
+ * each, added in ascending c), plus params[bias + j], into out[outOffset + j].
+ * The shared inner loop of {@link hiddenInputRow} and {@link scoresRow}: eight
+ * outputs per pass over the nonzero inputs, accumulated in registers.
+ */
+function dotBlock8(
+  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  j0: number, out: Float64Array, outOffset: number,
+): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const w0 = base + j0;
+  for (let c = 0; c < count; c++) {
+    const xi = v[c];
+    const w = w0 + idx[c] * stride;
+    a0 += xi * params[w];
+    a1 += xi * params[w + 1];
+    a2 += xi * params[w + 2];
+    a3 += xi * params[w + 3];
+    a4 += xi * params[w + 4];
+    a5 += xi * params[w + 5];
+    a6 += xi * params[w + 6];
+    a7 += xi * params[w + 7];
+  }
+  const b = bias + j0;
+  const o = outOffset + j0;
+  out[o] = a0 + params[b];
+  out[o + 1] = a1 + params[b + 1];
+  out[o + 2] = a2 + params[b + 2];
+  out[o + 3] = a3 + params[b + 3];
+  out[o + 4] = a4 + params[b + 4];
+  out[o + 5] = a5 + params[b + 5];
+  out[o + 6] = a6 + params[b + 6];
+  out[o + 7] = a7 + params[b + 7];
+}
+
+/** As {@link dotBlock8} for the two outputs j0, j0 + 1. */
+function dotBlock2(
+  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  j0: number, out: Float64Array, outOffset: number,
+): void {
+  let a0 = 0, a1 = 0;
+  const w0 = base + j0;
+  for (let c = 0; c < count; c++) {
+    const xi = v[c];
+    const w = w0 + idx[c] * stride;
+    a0 += xi * params[w];
+    a1 += xi * params[w + 1];
+  }
+  out[outOffset + j0] = a0 + params[bias + j0];
+  out[outOffset + j0 + 1] = a1 + params[bias + j0 + 1];
+}
+
+/** As {@link dotBlock8} for the one output j0. */
+function dotBlock1(
+  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  j0: number, out: Float64Array, outOffset: number,
+): void {
+  let a0 = 0;
+  const w0 = base + j0;
+  for (let c = 0; c < count; c++) a0 += v[c] * params[w0 + idx[c] * stride];
+  out[outOffset + j0] = a0 + params[bias + j0];
+}
+
+/**
+ * out[outOffset + j] = Σ_c v[c]·params[base + idx[c]·stride + j] + params[bias + j]
+ * for 0 ≤ j < width: per output, the products in ascending c, then the bias.
+ */
+function sparseAffine(
+  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  width: number, out: Float64Array, outOffset: number,
+): void {
+  let j = 0;
+  for (; j + 8 <= width; j += 8) dotBlock8(params, base, stride, bias, idx, v, count, j, out, outOffset);
+  for (; j + 2 <= width; j += 2) dotBlock2(params, base, stride, bias, idx, v, count, j, out, outOffset);
+  if (j < width) dotBlock1(params, base, stride, bias, idx, v, count, j, out, outOffset);
+}
+
+/** The nonzero entries of values[offset … offset + length): their indices into idx, values into v; returns their count. */
+function gatherNonzero(values: ArrayLike<number>, offset: number, length: number, idx: Int32Array, v: Float64Array): number {
+  let count = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[offset + i];
+    if (value === 0) continue;
+    idx[count] = i;
+    v[count++] = value;
+  }
+  return count;
+}
+
+/** Scratch of the sparse dot products: indices and values of one row's nonzero entries. */
+export interface SparseRowScratch {
+  idx: Int32Array;
+  v: Float64Array;
+}
+
+/** Scratch for rows of up to `length` entries. */
+export function createSparseRowScratch(length: number): SparseRowScratch {
+  return { idx: new Int32Array(length), v: new Float64Array(length) };
+}
+
+/**
  * a1 = x·W1 + b1 for one sample, into `out[outOffset…]`: the dot products first,
  * then the bias, as numpy's `np.dot(x, W1) + b1`. Zero inputs are skipped: they
- * add exactly +0 or −0, which changes no sum.
+ * add exactly +0 or −0, which changes no sum. Per output j the sum runs over the
+ * nonzero inputs i in ascending order (acc += x_i·W1[i][j], from +0), then adds
+ * b1[j]; several outputs are accumulated at once, in registers.
  */
 export function hiddenInputRow(
   params: Float64Array, layout: ParameterLayout, inputSize: number, hiddenSize: number,
   x: Float64Array, xOffset: number, out: Float64Array, outOffset: number,
+  scratch: SparseRowScratch = createSparseRowScratch(inputSize),
 ): void {
-  for (let j = 0; j < hiddenSize; j++) out[outOffset + j] = 0;
-  for (let i = 0; i < inputSize; i++) {
-    const xi = x[xOffset + i];
-    if (xi === 0) continue;
-    const w = layout.W1 + i * hiddenSize;
-    for (let j = 0; j < hiddenSize; j++) out[outOffset + j] += xi * params[w + j];
-  }
-  for (let j = 0; j < hiddenSize; j++) out[outOffset + j] += params[layout.b1 + j];
+  const count = gatherNonzero(x, xOffset, inputSize, scratch.idx, scratch.v);
+  sparseAffine(params, layout.W1, hiddenSize, layout.b1, scratch.idx, scratch.v, count, hiddenSize, out, outOffset);
 }
 
-/** a2 = z1·W2 + b2 for one sample. */
+/** a2 = z1·W2 + b2 for one sample (same order: nonzero z_j ascending, then the bias). */
 export function scoresRow(
   params: Float64Array, layout: ParameterLayout, hiddenSize: number, outputSize: number,
   hidden: Float64Array, hiddenOffset: number, out: Float64Array, outOffset: number,
+  scratch: SparseRowScratch = createSparseRowScratch(hiddenSize),
 ): void {
-  for (let k = 0; k < outputSize; k++) out[outOffset + k] = 0;
-  for (let j = 0; j < hiddenSize; j++) {
-    const zj = hidden[hiddenOffset + j];
-    if (zj === 0) continue;
-    const w = layout.W2 + j * outputSize;
-    for (let k = 0; k < outputSize; k++) out[outOffset + k] += zj * params[w + k];
-  }
-  for (let k = 0; k < outputSize; k++) out[outOffset + k] += params[layout.b2 + k];
+  const count = gatherNonzero(hidden, hiddenOffset, hiddenSize, scratch.idx, scratch.v);
+  sparseAffine(params, layout.W2, outputSize, layout.b2, scratch.idx, scratch.v, count, outputSize, out, outOffset);
 }
 
 /** The full forward pass of `rows` samples of `x` (rows × inputSize) into `scratch`. */
 export function forward(params: Float64Array, shape: NetShape, x: Float64Array, rows: number, scratch: ForwardScratch): void {
-  const { inputSize, hiddenSize, outputSize, activation } = shape;
+  const { inputSize, hiddenSize, outputSize } = shape;
+  const sigmoid = shape.activation === 'sigmoid';
   const layout = parameterLayout(shape);
   const { hiddenInput, hidden, scores, probs } = scratch;
+  const sparse = createSparseRowScratch(Math.max(inputSize, hiddenSize));
   for (let n = 0; n < rows; n++) {
     const h = n * hiddenSize;
-    hiddenInputRow(params, layout, inputSize, hiddenSize, x, n * inputSize, hiddenInput, h);
-    for (let j = 0; j < hiddenSize; j++) hidden[h + j] = activate(hiddenInput[h + j], activation);
-    scoresRow(params, layout, hiddenSize, outputSize, hidden, h, scores, n * outputSize);
+    hiddenInputRow(params, layout, inputSize, hiddenSize, x, n * inputSize, hiddenInput, h, sparse);
+    if (sigmoid) for (let j = 0; j < hiddenSize; j++) hidden[h + j] = sigmoidScalar(hiddenInput[h + j]);
+    else for (let j = 0; j < hiddenSize; j++) hidden[h + j] = reluScalar(hiddenInput[h + j]);
+    scoresRow(params, layout, hiddenSize, outputSize, hidden, h, scores, n * outputSize, sparse);
     softmaxRow(scores, n * outputSize, probs, n * outputSize, outputSize);
   }
 }

@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
-import { parameterCosts, partitionByCost } from '../kernels/cost.js';
+import { partitionByCost, partitionEvenly, partitionParametersByCost } from '../kernels/cost.js';
+import { finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental.js';
 import { parameterLayout, type NetShape } from '../kernels/two-layer.js';
 import type { NetGradient, PreparedBatch, TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
-import { NET_ENGINES, type GradientTask, type GradientTaskResult, type NetEngine } from './protocol.js';
+import { NET_ENGINES, type GradientTask, type GradientTaskResult, type NetBaseTask, type NetEngine, type NetGradientTask } from './protocol.js';
 
 export interface GradientPoolOptions {
   /** Worker threads, 1 to 64. Default: `os.availableParallelism()`. */
@@ -64,11 +65,24 @@ function tensorAt(shape: NetShape, index: number): string {
   return `b2[${index - layout.b2}]`;
 }
 
+/** `a–b` for the indices [start, end), or `none`. */
+function span(start: number, end: number): string {
+  return start < end ? `${start}–${end - 1}` : 'none';
+}
+
 /**
  * A pool of worker threads (Piscina) that computes numerical gradients in
  * parallel: the parameters are split into ranges of equal work, each worker
  * reads the shared weights and batch and writes only its own slice of a shared
  * gradient. Results are bit-identical whatever the thread count.
+ *
+ * The incremental engine on more than one thread runs in two phases: first
+ * the workers build the per-batch base together in a SharedArrayBuffer (each
+ * a range of samples, of input columns and of hidden units), then, once every
+ * part is done, each computes a parameter range from that one base. Between
+ * the phases the main thread takes the batch-wide maxima and splits the
+ * parameters by cost, from the column counts the first phase wrote. On one
+ * thread, a single task builds the base and computes everything.
  *
  * @example
  * const pool = new GradientPool({ threads: 2 });
@@ -83,10 +97,16 @@ export class GradientPool {
   #pool: Piscina<GradientTask, GradientTaskResult>;
   #batchX = new SharedArrayBuffer(0);
   #batchLabels = new SharedArrayBuffer(0);
+  /** The incremental engine's shared base (its layout depends only on shape and rows), reused while large enough. */
+  #base = new SharedArrayBuffer(0);
   #queue: Promise<unknown> = Promise.resolve();
   #destroyed = false;
   #poolError: Error | undefined;
-  /** Per-range worker times of the last call, in milliseconds (for benchmarks). */
+  /**
+   * Per-range worker times of the last call, in milliseconds (for benchmarks).
+   * For the two-phase incremental engine, range i's time is that of base part i
+   * plus that of gradient range i.
+   */
   lastTaskMilliseconds: number[] = [];
 
   constructor({ threads = os.availableParallelism() }: GradientPoolOptions = {}) {
@@ -124,14 +144,42 @@ export class GradientPool {
     return this.#serialized(async () => {
       const { shape } = net;
       const size = net.layout.size;
+      const rows = batch.rows;
       this.#writeBatch(batch, shape.inputSize);
       const gradient = new SharedArrayBuffer(size * Float64Array.BYTES_PER_ELEMENT);
-      const costs = engine === 'naive' ? new Float64Array(size).fill(1) : parameterCosts(shape, batch.x, batch.rows);
-      const ranges = partitionByCost(costs, this.threads);
-      await this.#runAll(ranges.map(([start, end]) => ({
-        kind: 'net', engine, shape, params: net.params.buffer as SharedArrayBuffer, x: this.#batchX, labels: this.#batchLabels,
-        rows: batch.rows, gradient, start, end, h,
-      })), (start, end) => `parameters ${start}–${end - 1} (${tensorAt(shape, start)} to ${tensorAt(shape, end - 1)})`);
+      const common = { shape, params: net.params.buffer as SharedArrayBuffer, x: this.#batchX, labels: this.#batchLabels, rows };
+      const describeRange = (task: GradientTask): string => `parameters ${task.start}–${task.end - 1} (${tensorAt(shape, task.start)} to ${tensorAt(shape, task.end - 1)})`;
+      const gradientTasks = (ranges: Array<[number, number]>, base?: SharedArrayBuffer): NetGradientTask[] =>
+        ranges.map(([start, end]) => ({ kind: 'net', engine, ...common, gradient, start, end, h, ...(base === undefined ? {} : { base }) }));
+      if (engine === 'naive' || this.threads === 1) {
+        // The naive engine, or one thread: one phase (on one thread a single
+        // task builds its own base and computes every parameter).
+        const ranges = engine === 'naive' ? partitionByCost(new Float64Array(size).fill(1), this.threads) : [[0, size] as [number, number]];
+        this.lastTaskMilliseconds = await this.#runAll(gradientTasks(ranges), describeRange);
+        return net.views(new Float64Array(gradient));
+      }
+      // Phase 1: the base in shared memory, one part per thread.
+      const bytes = incrementalBaseBytes(shape, rows);
+      if (this.#base.byteLength < bytes) this.#base = new SharedArrayBuffer(bytes);
+      const base = incrementalBaseViews(this.#base, shape, rows);
+      startIncrementalBase(base, shape, rows);
+      const samples = partitionEvenly(rows, this.threads);
+      const columns = partitionEvenly(shape.inputSize + 1, this.threads);
+      const units = partitionEvenly(shape.hiddenSize, this.threads);
+      const baseTasks: NetBaseTask[] = samples.map(([start, end], part) => ({
+        kind: 'net-base', ...common, base: this.#base, start, end, columns: columns[part], units: units[part],
+      }));
+      const baseMilliseconds = await this.#runAll(baseTasks, (task) => {
+        const { columns, units } = task as NetBaseTask;
+        return `building the base (samples ${span(task.start, task.end)}, input columns ${span(...columns)}, hidden units ${span(...units)})`;
+      });
+      // Between the phases (every part is done): the batch-wide maxima, and
+      // the parameters split by cost from the column counts.
+      finishIncrementalBase(base);
+      const ranges = partitionParametersByCost(shape, base.colCount.subarray(0, shape.inputSize), rows, this.threads);
+      // Phase 2: the parameter ranges, all reading the one base.
+      const gradientMilliseconds = await this.#runAll(gradientTasks(ranges, this.#base), describeRange);
+      this.lastTaskMilliseconds = baseMilliseconds.map((ms, i) => ms + (gradientMilliseconds[i] ?? 0));
       return net.views(new Float64Array(gradient));
     });
   }
@@ -162,9 +210,9 @@ export class GradientPool {
     return this.#serialized(async () => {
       const gradient = new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT);
       const ranges = partitionByCost(new Float64Array(length).fill(1), this.threads);
-      await this.#runAll(ranges.map(([start, end]) => ({
+      this.lastTaskMilliseconds = await this.#runAll(ranges.map(([start, end]) => ({
         kind: 'function', module: moduleUrl, exportName, x: point.buffer as SharedArrayBuffer, length, context, gradient, start, end, h,
-      })), (start, end) => `elements ${start}–${end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
+      })), (task) => `elements ${task.start}–${task.end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
       return new Float64Array(gradient);
     });
   }
@@ -192,17 +240,20 @@ export class GradientPool {
     new Int32Array(this.#batchLabels, 0, batch.rows).set(batch.labels.subarray(0, batch.rows));
   }
 
-  async #runAll(tasks: GradientTask[], describeRange: (start: number, end: number) => string): Promise<void> {
+  /**
+   * Runs every task and waits for all of them, failed or not (so no worker
+   * still writes once this returns); rejects naming the first failed task's
+   * range. Resolves to the worker time of each task, in milliseconds.
+   */
+  async #runAll(tasks: GradientTask[], describeTask: (task: GradientTask) => string): Promise<number[]> {
     this.#poolError = undefined;
-    // Wait for every range, failed or not, so no worker still writes once we return.
     const settled = await Promise.allSettled(tasks.map((task) => this.#pool.run(task)));
     const failedIndex = settled.findIndex((outcome) => outcome.status === 'rejected');
     if (failedIndex >= 0) {
       const reason = (settled[failedIndex] as PromiseRejectedResult).reason as unknown;
       const cause = reason instanceof Error ? reason : (this.#poolError ?? new Error(String(reason)));
-      const { start, end } = tasks[failedIndex];
-      throw new Error(`Gradient worker failed on ${describeRange(start, end)}: ${cause.message}`, { cause });
+      throw new Error(`Gradient worker failed on ${describeTask(tasks[failedIndex])}: ${cause.message}`, { cause });
     }
-    this.lastTaskMilliseconds = settled.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
+    return settled.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
   }
 }

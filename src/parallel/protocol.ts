@@ -1,8 +1,13 @@
 /**
  * The one message format between the main thread and the gradient workers.
  * Buffers are SharedArrayBuffers: the structured clone shares them, nothing is
- * copied. Workers only read `params`, `x` and `labels`, and write only
- * `gradient[start..end)`.
+ * copied. Workers only read `params`, `x` and `labels`; a gradient task writes
+ * only `gradient[start..end)`, a base task only its own part of the shared base.
+ *
+ * The incremental engine on several workers runs in two phases, separated by
+ * the main thread awaiting every task of the first: {@link NetBaseTask}s build
+ * the per-batch base in a SharedArrayBuffer, each a part (no task reads what
+ * another writes), then {@link NetGradientTask}s read that base.
  */
 import type { NetShape } from '../kernels/two-layer.js';
 
@@ -26,6 +31,34 @@ export interface NetGradientTask {
   start: number;
   end: number;
   h: number;
+  /**
+   * Incremental engine: the base (laid out by `incrementalBaseViews` for shape
+   * and rows), already built by {@link NetBaseTask}s for these params and
+   * batch; read only. Absent: the worker builds the whole base itself, privately.
+   */
+  base?: SharedArrayBuffer;
+}
+
+/**
+ * Phase 1 of the incremental engine: one part of the shared base, started by
+ * the main thread (`startIncrementalBase`): samples [start, end), input
+ * columns [columns[0], columns[1]) of inputSize + 1 (the last one is the
+ * bias), hidden units [units[0], units[1]). The main thread finishes the base
+ * (`finishIncrementalBase`) once every part is done.
+ */
+export interface NetBaseTask {
+  kind: 'net-base';
+  shape: NetShape;
+  params: SharedArrayBuffer;
+  x: SharedArrayBuffer;
+  labels: SharedArrayBuffer;
+  rows: number;
+  /** The base (see `incrementalBaseViews`), started by the main thread; this task writes only its part. */
+  base: SharedArrayBuffer;
+  start: number;
+  end: number;
+  columns: [number, number];
+  units: [number, number];
 }
 
 /**
@@ -48,9 +81,10 @@ export interface FunctionGradientTask {
   h: number;
 }
 
-export type GradientTask = NetGradientTask | FunctionGradientTask;
+export type GradientTask = NetGradientTask | NetBaseTask | FunctionGradientTask;
 
 export interface GradientTaskResult {
+  /** The task's range (samples, for a base task). */
   start: number;
   end: number;
   /** Time the worker spent on the task, in milliseconds. */
