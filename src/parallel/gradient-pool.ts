@@ -48,9 +48,11 @@ function workerFilename(): string {
 
 function workerExecArgv(filename: string): string[] {
   const inherited = process.execArgv;
-  // Workers of the TypeScript sources need a loader; resolve tsx from here, not
-  // from the working directory, so the CLI runs from any directory.
-  if (filename.endsWith('.ts') && !inherited.some((arg) => arg.includes('tsx'))) return [...inherited, '--import', import.meta.resolve('tsx')];
+  // Workers of the TypeScript sources need a loader. Keep one the process already
+  // has (tsx, or ts-node under tap, so coverage maps workers' code the same way);
+  // otherwise resolve tsx from here, not from the working directory.
+  const hasLoader = inherited.some((arg) => /tsx|ts-node|@tapjs[\\/]typescript/.test(arg));
+  if (filename.endsWith('.ts') && !hasLoader) return [...inherited, '--import', import.meta.resolve('tsx')];
   return inherited;
 }
 
