@@ -101,6 +101,7 @@ export class GradientPool {
   #batchLabels = new SharedArrayBuffer(0);
   /** The incremental engine's shared base (its layout depends only on shape and rows), reused while large enough. */
   #base = new SharedArrayBuffer(0);
+  #gradient = new SharedArrayBuffer(0);
   #queue: Promise<unknown> = Promise.resolve();
   #destroyed = false;
   #poolError: Error | undefined;
@@ -148,7 +149,14 @@ export class GradientPool {
       const size = net.layout.size;
       const rows = batch.rows;
       this.#writeBatch(batch, shape.inputSize);
-      const gradient = new SharedArrayBuffer(size * Float64Array.BYTES_PER_ELEMENT);
+      // One shared gradient buffer for the life of the pool (the ranges cover every
+      // parameter, so nothing stale survives); callers get a private copy. A fresh
+      // SharedArrayBuffer per call is freed only when every thread has collected it,
+      // which let a 10,000-iteration run's memory grow by hundreds of megabytes.
+      const gradientBytes = size * Float64Array.BYTES_PER_ELEMENT;
+      if (this.#gradient.byteLength < gradientBytes) this.#gradient = new SharedArrayBuffer(gradientBytes);
+      const gradient = this.#gradient;
+      const result = () => net.views(new Float64Array(gradient, 0, size).slice());
       const common = { shape, params: net.params.buffer as SharedArrayBuffer, x: this.#batchX, labels: this.#batchLabels, rows };
       const describeRange = (task: GradientTask): string => `parameters ${task.start}–${task.end - 1} (${tensorAt(shape, task.start)} to ${tensorAt(shape, task.end - 1)})`;
       const gradientTasks = (ranges: Array<[number, number]>, base?: SharedArrayBuffer): NetGradientTask[] =>
@@ -158,7 +166,7 @@ export class GradientPool {
         // task builds its own base and computes every parameter).
         const ranges = engine === 'naive' ? partitionByCost(new Float64Array(size).fill(1), this.threads) : [[0, size] as [number, number]];
         this.lastTaskMilliseconds = await this.#runAll(gradientTasks(ranges), describeRange);
-        return net.views(new Float64Array(gradient));
+        return result();
       }
       // Phase 1: the base in shared memory, one part per thread.
       const bytes = incrementalBaseBytes(shape, rows);
@@ -182,7 +190,7 @@ export class GradientPool {
       // Phase 2: the parameter ranges, all reading the one base.
       const gradientMilliseconds = await this.#runAll(gradientTasks(ranges, this.#base), describeRange);
       this.lastTaskMilliseconds = baseMilliseconds.map((ms, i) => ms + (gradientMilliseconds[i] ?? 0));
-      return net.views(new Float64Array(gradient));
+      return result();
     });
   }
 
