@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * `--with-numpy`: times the book's own numpy code (numpy_naive.py) on the same
  * batch and weights, so "faster than the book's approach" is a measured ratio.
@@ -15,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 import type { PreparedBatch, TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { extrapolateMilliseconds, type TensorName, type TensorSample } from './naive-sample.js';
 
-export const NUMPY_SCRIPT = fileURLToPath(new URL('./numpy_naive.py', import.meta.url));
+// Beside this file in benchmarks/; from the compiled dist/benchmarks/, tsc does not copy
+// the .py, so fall back to the source folder.
+const besideThisFile = fileURLToPath(new URL('./numpy_naive.py', import.meta.url));
+export const NUMPY_SCRIPT = existsSync(besideThisFile) ? besideThisFile : fileURLToPath(new URL('../../benchmarks/numpy_naive.py', import.meta.url));
 
 export interface NumpyAvailability {
   available: boolean;
