@@ -23,6 +23,17 @@ t.test('evaluateSplit agrees with the net\'s own accuracy and loss', async (t) =
   t.ok(Math.abs(evaluation.loss - net.loss(input, data.train.labels)) < 1e-12, 'loss (summed in chunks of 1000 vs at once)');
 });
 
+t.test('evaluateSplit with a limit uses evenly spaced rows (every class of a class-ordered split)', async (t) => {
+  const mnist = loadMnist();
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 2 });
+  const picked = takeRows(mnist.test, Int32Array.from({ length: 50 }, (_, i) => i * 40)); // 2000 / 50 = every 40th
+  const evaluation = evaluateSplit(net, mnist.test, 50);
+  const input = { data: picked.x, rows: picked.rows, columns: 784 };
+  t.equal(new Set(picked.labels).size, 10, 'the subset spans all ten digits');
+  t.equal(evaluation.accuracy, net.accuracy(input, picked.labels));
+  t.ok(Math.abs(evaluation.loss - net.loss(input, picked.labels)) < 1e-12);
+});
+
 t.test('numerical-gradient training on real digits: loss falls, accuracy rises', async (t) => {
   const dataset = digitSubset(20); // 400 train, 100 test
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 1 });

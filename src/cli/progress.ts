@@ -49,19 +49,19 @@ export function createProgress(mode: ProgressMode, stream: NodeJS.WriteStream = 
       if (mode === 'bar') {
         multibar = new cliProgress.MultiBar({
           stream,
-          format: ' {bar} {percentage}% | {value}/{total} it | {speed} it/s | loss {loss} | ETA {eta}',
+          format: ' {bar} {percentage}% | {value}/{total} it | {speed} it/s | loss {loss} | ETA {etaText}',
           barsize: 30,
           hideCursor: true,
           clearOnComplete: false,
           fps: 10,
         }, cliProgress.Presets.shades_classic);
-        bar = multibar.create(total, from, { speed: '-', loss: '-', eta: '?' });
+        bar = multibar.create(total, from, { speed: '-', loss: '-', etaText: '?' });
       }
     },
     iteration(event) {
       if (mode === 'bar') {
         const speed = rate(event.iteration);
-        bar!.update(event.iteration, { speed: speed.toFixed(1), loss: event.loss.toFixed(4), eta: formatDuration((total - event.iteration) / speed) });
+        bar!.update(event.iteration, { speed: speed.toFixed(1), loss: event.loss.toFixed(4), etaText: formatDuration((total - event.iteration) / speed) });
       } else if (mode === 'lines') {
         const now = performance.now();
         if (now - lastLine >= 5000 || event.iteration === total) {

@@ -28,7 +28,7 @@ export const TRAIN_OPTIONS = {
   sampling: { type: 'choice', choices: SAMPLINGS, default: 'replacement', description: 'Batches drawn at random with replacement (the book) or shuffled epochs' },
   seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the initial weights and the batch sampling' },
   'weight-init-std': { type: 'number', min: 0, exclusiveMin: true, default: 0.01, placeholder: 'STD', description: 'Standard deviation of the initial weights' },
-  'eval-limit': { type: 'integer', min: 1, description: 'Evaluate accuracy on at most N samples of each split (default: all)' },
+  'eval-limit': { type: 'integer', min: 1, description: 'Evaluate accuracy on N evenly spaced samples of each split (default: all)' },
   out: { type: 'string', placeholder: 'DIR', description: 'Run directory (default: runs/<timestamp>)' },
   resume: { type: 'string', placeholder: 'FILE', description: 'Continue the run saved in this checkpoint' },
   json: { type: 'boolean', description: 'JSON-lines events and a final summary on stdout' },

@@ -74,18 +74,34 @@ export interface TrainerEvents {
   epoch: [EpochEvent];
 }
 
-/** Accuracy and mean loss of `net` on a split, in chunks (no per-sample allocation). */
+/**
+ * Accuracy and mean loss of `net` on a split, in chunks (no per-sample
+ * allocation). With `limit` below the split's size, an evenly spaced subset of
+ * `limit` rows is used, so a split stored class by class is still represented.
+ */
 export function evaluateSplit(net: TwoLayerNet, split: Split, limit = split.rows): { accuracy: number; loss: number } {
   const rows = Math.min(limit, split.rows);
   const chunk = 1000;
   const scratch = createForwardScratch(net.shape, chunk);
   const { inputSize, outputSize } = net.shape;
+  const subset = rows < split.rows;
+  const gathered = subset ? new Float64Array(chunk * inputSize) : null;
+  const gatheredLabels = subset ? new Int32Array(chunk) : null;
   let correct = 0;
   let logLikelihood = 0;
   for (let from = 0; from < rows; from += chunk) {
     const count = Math.min(chunk, rows - from);
-    const x = split.x.subarray(from * inputSize, (from + count) * inputSize);
-    const labels = split.labels.subarray(from, from + count);
+    let x = split.x.subarray(from * inputSize, (from + count) * inputSize);
+    let labels = split.labels.subarray(from, from + count);
+    if (gathered && gatheredLabels) {
+      for (let n = 0; n < count; n++) {
+        const row = Math.floor(((from + n) * split.rows) / rows);
+        gathered.set(split.x.subarray(row * inputSize, (row + 1) * inputSize), n * inputSize);
+        gatheredLabels[n] = split.labels[row];
+      }
+      x = gathered.subarray(0, count * inputSize);
+      labels = gatheredLabels.subarray(0, count);
+    }
     forward(net.params, net.shape, x, count, scratch);
     for (let n = 0; n < count; n++) if (argmaxRow(scratch.probs, n * outputSize, outputSize) === labels[n]) correct++;
     logLikelihood += sumLogLikelihood(scratch.probs, labels, count, outputSize);
