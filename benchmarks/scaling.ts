@@ -199,10 +199,7 @@ async function measureConfiguration(
   progress(`${label}: naive (main thread, ${sampledCount(samples)} of ${parameters} parameters timed): ~${formatMs(naiveMs)} ms per gradient extrapolated${loadNote(naiveLoad)}`);
 
   // The pools.
-  const naiveEstimate = naiveMs * settings.threads.reduce((sum, n) => sum + (settings.naiveReps + Math.min(settings.warmup, 1)) / n, 0);
-  const naivePool = naiveMs <= settings.naivePoolBudgetMs
-    ? { measured: true, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread ≤ ${settings.naivePoolBudgetMs} ms: timed in full in the pool (~${formatMs(naiveEstimate)} ms in all)` }
-    : { measured: false, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread > ${settings.naivePoolBudgetMs} ms: not timed in full; the main-thread sample is extrapolated` };
+  const naivePool = naivePoolDecision(naiveMs, settings);
   const epochOptions = {
     net, dataset, batchSize, iterations: settings.epochIterations, budgetMs: settings.epochBudgetMs,
     learningRate: settings.learningRate, seed: settings.seed, busyThresholdCores: settings.busyThresholdCores,
@@ -349,4 +346,18 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
     notes,
     outputs: { json: null, chart: null },
   };
+}
+
+/**
+ * Whether the naive engine is also timed in full in the pools: only when the
+ * main-thread extrapolation says one gradient fits `naivePoolBudgetMs`.
+ */
+export function naivePoolDecision(
+  naiveMs: number,
+  settings: Pick<BenchSettings, 'threads' | 'naiveReps' | 'warmup' | 'naivePoolBudgetMs'>,
+): { measured: boolean; reason: string } {
+  const naiveEstimate = naiveMs * settings.threads.reduce((sum, n) => sum + (settings.naiveReps + Math.min(settings.warmup, 1)) / n, 0);
+  return naiveMs <= settings.naivePoolBudgetMs
+    ? { measured: true, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread ≤ ${settings.naivePoolBudgetMs} ms: timed in full in the pool (~${formatMs(naiveEstimate)} ms in all)` }
+    : { measured: false, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread > ${settings.naivePoolBudgetMs} ms: not timed in full; the main-thread sample is extrapolated` };
 }

@@ -16,6 +16,7 @@ import { checkNumpy, maxAbsDifference, measureNumpy } from '../benchmarks/numpy.
 import { BENCH_RESULT_SCHEMA, validateBenchResult, type BenchResult } from '../benchmarks/result.js';
 import { summarize } from '../benchmarks/stats.js';
 import { formatReport } from '../benchmarks/table.js';
+import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { main } from '../src/cli/main.js';
 import { InputError } from '../src/errors.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
@@ -165,19 +166,36 @@ t.test('the JSON validator', async (t) => {
 
 t.test('LoadMeter: own CPU, others and the busy flag', async (t) => {
   const meter = new LoadMeter(1000, 2);
+  const wallStart = performance.now();
   meter.start();
-  const until = performance.now() + 50;
+  // Spin until this process has used 50 ms of CPU, however busy the machine.
+  const cpuStart = process.cpuUsage();
   let spin = 0;
-  while (performance.now() < until) spin++;
+  let used = 0;
+  while (used < 50_000) {
+    spin++;
+    const cpu = process.cpuUsage(cpuStart);
+    used = cpu.user + cpu.system;
+  }
   meter.stop();
+  const wallMs = performance.now() - wallStart;
   const sample = meter.sample();
   t.ok(spin > 0);
   t.equal(sample.windows, 1);
-  t.ok(sample.wallMilliseconds >= 50);
-  t.ok(sample.ownCores > 0.3, `own ${sample.ownCores}`);
+  t.ok(sample.wallMilliseconds > 0 && sample.wallMilliseconds <= wallMs);
+  const ownMs = sample.ownCores * sample.wallMilliseconds;
+  t.ok(ownMs >= 49 && ownMs <= used / 1000 + 10, `own CPU ${ownMs} ms, spun ${used / 1000} ms`);
   t.equal(sample.busy, false, 'a threshold of 1000 cores is never exceeded');
   if (sample.othersCores !== null) t.ok(sample.othersCores >= 0 && sample.resolutionCores! > 0);
   t.throws(() => new LoadMeter(0).stop(), /without start/);
+});
+
+t.test('the naive engine is timed in the pools only within its budget', async (t) => {
+  const settings = { threads: [1, 2], naiveReps: 3, warmup: 5, naivePoolBudgetMs: 100 };
+  // 3 reps + 1 warm-up per pool: 4·40 ms on one thread + 4·40/2 ms on two = 240 ms.
+  t.match(naivePoolDecision(40, settings), { measured: true, reason: /estimated 40\.0 ms .* ≤ 100 ms: timed in full in the pool \(~240 ms in all\)/ });
+  t.match(naivePoolDecision(100, settings), { measured: true });
+  t.match(naivePoolDecision(100.5, settings), { measured: false, reason: /> 100 ms: not timed in full; the main-thread sample is extrapolated/ });
 });
 
 t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table', async (t) => {
@@ -187,7 +205,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   const stdout = capture();
   const stderr = capture();
   const code = await benchCommand(
-    ['--quick', '--hidden', '4', '--batch', '5', '--threads', '1,2', '--reps', '1', '--naive-sample', '2', '--with-numpy', '--python', '/nonexistent/python3', '--json', '--out', out],
+    ['--quick', '--hidden', '4', '--batch', '5', '--threads', '1,2', '--reps', '1', '--naive-sample', '2', '--naive-pool-budget', '1e12', '--with-numpy', '--python', '/nonexistent/python3', '--json', '--out', out],
     { stdout: stdout.stream, stderr: stderr.stream },
   );
   t.equal(code, 0, stderr.text());
@@ -213,7 +231,8 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     t.equal(m.speedupOfMin, pooled.find((b) => b.engine === m.engine && b.threads === 1)!.msPerGradient.min / m.msPerGradient.min, 'min/min speedup');
     t.equal(m.speedup, pooled.find((b) => b.engine === m.engine && b.threads === 1)!.msPerGradient.median / m.msPerGradient.median, 'speedup = median at 1 thread / median');
   }
-  t.equal(c.naivePool.measured, true, 'the tiny naive gradient is cheap enough for the pool');
+  t.equal(c.naivePool.measured, true, 'a budget no estimate exceeds times the naive engine in the pool');
+  t.same(pooled.filter((m) => m.engine === 'naive').map((m) => m.threads), [1, 2]);
   t.same(c.epochs.map((e) => `${e.engine}:${e.threads}:${e.method}`), ['incremental:1:extrapolated', 'incremental:2:extrapolated', 'backprop:1:extrapolated', 'naive:1:computed']);
   for (const e of c.epochs) t.ok(Math.abs(e.epochMs - (e.iterationsPerEpoch * e.msPerIteration + e.evaluationMs)) < 1e-6);
   t.equal(c.epochs[0].iterationsPerEpoch, Math.ceil(written.dataset.trainRows / 5));

@@ -132,14 +132,15 @@ t.test('SIGINT stops at a step boundary, saves a checkpoint, exits 130 with resu
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += String(chunk);
-    if (/epoch 0\//.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 500);
+    // After the first epoch line, so the checkpoint holds trained steps however slow the machine.
+    if (/epoch 1\//.test(stderr) && !child.killed) child.kill('SIGINT');
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   t.equal(code, 130, stderr);
   t.match(stderr, /Interrupted \(SIGINT\) at iteration \d+; checkpoint saved\. Resume with: gradpool train --resume .*checkpoint\.json/);
   t.notMatch(stderr, /\n\s+at /, 'no stack trace');
   const checkpoint = await loadCheckpoint(join(dir, 'run', 'checkpoint.json'));
-  t.ok(checkpoint.meta.iteration > 0, `checkpoint at iteration ${checkpoint.meta.iteration}`);
+  t.ok(checkpoint.meta.iteration >= 80, `checkpoint at iteration ${checkpoint.meta.iteration}`);
 });
 
 t.test('a process-level usage error exits 2 without a stack trace', async (t) => {
