@@ -64,8 +64,10 @@ async function measurePools(
   settings: BenchSettings, progress: ProgressSink, label: string,
 ): Promise<Map<number, PoolSamples>> {
   const results = new Map<number, PoolSamples>();
+  // As the Trainer calls it: the batch and the gradient in shared memory, reused.
+  const out = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
   for (const pool of pools) {
-    for (let i = 0; i < warmup; i++) await pool.gradientOfBatch(net, batch, { engine, h: settings.h });
+    for (let i = 0; i < warmup; i++) await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
     results.set(pool.threads, { ms: [], overheadMs: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
   let lastProgress = performance.now();
@@ -75,7 +77,7 @@ async function measurePools(
       const samples = results.get(pool.threads)!;
       samples.meter.start();
       const started = performance.now();
-      await pool.gradientOfBatch(net, batch, { engine, h: settings.h });
+      await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
       const ms = performance.now() - started;
       samples.meter.stop();
       samples.ms.push(ms);
@@ -138,11 +140,11 @@ export const BATCH_SOURCE = 'the first mini-batch the Trainer\'s sampler draws w
 /**
  * The benchmark batch: the first batch the Trainer's sampler draws with `seed`
  * (the training split is stored digit by digit, so its first rows would all be
- * zeros), copied out of the sampler's reused buffer.
+ * zeros), in the sampler's shared memory as in training (this sampler draws
+ * no other).
  */
-export function benchBatch(net: TwoLayerNet, dataset: BenchDataset, rows: number, seed: number): PreparedBatch {
-  const drawn = new BatchSampler(dataset.train, dataset.inputSize, rows, 'replacement', seed).next();
-  return net.prepare({ data: drawn.x.slice(0, drawn.rows * dataset.inputSize), rows: drawn.rows, columns: dataset.inputSize }, drawn.labels.slice(0, drawn.rows));
+export function benchBatch(dataset: BenchDataset, rows: number, seed: number): PreparedBatch {
+  return new BatchSampler(dataset.train, dataset.inputSize, rows, 'replacement', seed).next();
 }
 
 /** BLAS name and threading environment as the numpy script reported them. */
@@ -157,7 +159,7 @@ async function measureConfiguration(
   const { settings, dataset } = options;
   const shape = { inputSize: dataset.inputSize, hiddenSize, outputSize: dataset.classes, activation: 'sigmoid' as const };
   const net = new TwoLayerNet({ ...shape, weightInitStd: settings.weightInitStd, seed: settings.seed });
-  const batch = benchBatch(net, dataset, batchSize, settings.seed);
+  const batch = benchBatch(dataset, batchSize, settings.seed);
   const parameters = parameterLayout(shape).size;
   const label = `${shape.inputSize}-${hiddenSize}-${shape.outputSize} b${batchSize}`;
   const loss = batchLoss(net.params, net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(net.shape, batch.rows));

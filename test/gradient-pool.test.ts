@@ -1,11 +1,12 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { partitionByCost, partitionEvenly, parameterCosts } from '../src/kernels/cost.js';
+import { partitionByCost, parameterCosts } from '../src/kernels/cost.js';
 import {
-  finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, prepareIncrementalBase, startIncrementalBase,
+  basePartRanges, finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, prepareBasePart, prepareIncrementalBase, startIncrementalBase,
 } from '../src/kernels/incremental.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
+import { WorkBoard } from '../src/parallel/work-board.js';
 import { numericalGradient } from '../src/numerical.js';
 import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 
@@ -148,18 +149,25 @@ t.test('the worker task also runs on the main thread (coverage of the worker sid
   const labels = new Int32Array(new SharedArrayBuffer(4));
   labels[0] = 1;
   const serial = net.numericalGradient({ data: x.slice(), rows: 1, columns: 3 }, [1]);
-  for (const engine of ['naive', 'incremental'] as const) {
-    const gradient = new SharedArrayBuffer(net.params.length * 8);
-    const result = await runGradientTask({ kind: 'net', engine, shape: net.shape, params: net.params.buffer as SharedArrayBuffer, x: x.buffer as SharedArrayBuffer, labels: labels.buffer as SharedArrayBuffer, rows: 1, gradient, start: 0, end: net.params.length, h: 1e-4 });
-    t.equal(result.end, net.params.length);
-    const g = new Float64Array(gradient);
-    g.forEach((v, i) => t.ok(Math.abs(v - serial.flat[i]) <= 1e-9, `${engine} [${i}]`));
-  }
+  const common = { shape: net.shape, params: net.params, x, labels, rows: 1, h: 1e-4 };
+  const naive = new Float64Array(new SharedArrayBuffer(net.params.length * 8));
+  t.match(await runGradientTask({ kind: 'naive', ...common, gradient: naive, start: 0, end: net.params.length }), { milliseconds: Number, pieces: 1 });
+  naive.forEach((v, i) => t.ok(Math.abs(v - serial.flat[i]) <= 1e-9, `naive [${i}]`));
+  // One incremental task alone takes every base part and every chunk.
+  const incremental = new Float64Array(new SharedArrayBuffer(net.params.length * 8));
+  const base = new SharedArrayBuffer(incrementalBaseBytes(net.shape, 1));
+  startIncrementalBase(incrementalBaseViews(base, net.shape, 1), net.shape, 1);
+  const board = new SharedArrayBuffer(WorkBoard.bytes(4));
+  new WorkBoard(board).reset(3, 4);
+  const result = await runGradientTask({ kind: 'incremental', ...common, gradient: incremental, base, board });
+  t.equal(result.pieces, 3 + 4, 'three base parts and four chunks');
+  t.ok(new WorkBoard(board).complete);
+  incremental.forEach((v, i) => t.ok(Math.abs(v - serial.flat[i]) <= 1e-9, `incremental [${i}]`));
   const point = new Float64Array(new SharedArrayBuffer(16));
   point.set([3, 4]);
-  const gradient = new SharedArrayBuffer(16);
-  await runGradientTask({ kind: 'function', module: functions.href, exportName: 'function2', x: point.buffer as SharedArrayBuffer, length: 2, context: undefined, gradient, start: 0, end: 2, h: 1e-4 });
-  t.same([...new Float64Array(gradient)], [6.00000000000378, 7.999999999999119]);
+  const gradient = new Float64Array(new SharedArrayBuffer(16));
+  await runGradientTask({ kind: 'function', module: functions.href, exportName: 'function2', x: point, context: undefined, gradient, start: 0, end: 2, h: 1e-4 });
+  t.same([...gradient], [6.00000000000378, 7.999999999999119]);
 });
 
 /** The serial incremental gradient (one base, all parameters, main thread). */
@@ -180,34 +188,27 @@ function sharedBatch(perDigit: number): { x: Float64Array; labels: Int32Array; r
   return { x: sx, labels: sl, rows };
 }
 
-t.test('the two phases on the main thread: base parts, then gradient ranges reading the shared base', async (t) => {
+t.test('base parts in any order, then chunks reading the shared base, equal the serial kernel bit for bit', async (t) => {
   for (const activation of ['sigmoid', 'relu'] as const) {
     const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, activation, seed: 13 });
     const batch = sharedBatch(2);
     const { shape } = net;
-    const common = { shape, params: net.params.buffer as SharedArrayBuffer, x: batch.x.buffer as SharedArrayBuffer, labels: batch.labels.buffer as SharedArrayBuffer, rows: batch.rows };
-    const base = new SharedArrayBuffer(incrementalBaseBytes(shape, batch.rows));
-    startIncrementalBase(incrementalBaseViews(base, shape, batch.rows), shape, batch.rows);
+    const base = incrementalBaseViews(new SharedArrayBuffer(incrementalBaseBytes(shape, batch.rows)), shape, batch.rows);
+    startIncrementalBase(base, shape, batch.rows);
     const parts = 3;
-    const samples = partitionEvenly(batch.rows, parts);
-    const columns = partitionEvenly(shape.inputSize + 1, parts);
-    const units = partitionEvenly(shape.hiddenSize, parts);
-    // Phase 1, the parts in reverse order.
-    for (let k = parts - 1; k >= 0; k--) {
-      const result = await runGradientTask({ kind: 'net-base', ...common, base, start: samples[k][0], end: samples[k][1], columns: columns[k], units: units[k] });
-      t.same([result.start, result.end], samples[k], `${activation}: base part ${k} reports its samples`);
+    for (let k = parts - 1; k >= 0; k--) prepareBasePart(net.params, shape, batch.x, batch.rows, batch.labels, base, k, parts);
+    finishIncrementalBase(base);
+    const gradient = new Float64Array(net.params.length);
+    for (const [start, end] of partitionByCost(parameterCosts(shape, batch.x, batch.rows), 4).reverse()) {
+      incrementalGradientRange(net.params, shape, batch.x, batch.rows, batch.labels, base, start, end, gradient, 1e-4);
     }
-    finishIncrementalBase(incrementalBaseViews(base, shape, batch.rows));
-    // Phase 2: cost-balanced ranges, each reading the shared base.
-    const gradient = new SharedArrayBuffer(net.params.length * 8);
-    for (const [start, end] of partitionByCost(parameterCosts(shape, batch.x, batch.rows), 4)) {
-      await runGradientTask({ kind: 'net', engine: 'incremental', ...common, gradient, start, end, h: 1e-4, base });
-    }
-    t.ok(bytesOf(new Float64Array(gradient)).equals(bytesOf(serialIncremental(net, batch))), `${activation}: equal to the serial kernel bit for bit`);
+    t.ok(bytesOf(gradient).equals(bytesOf(serialIncremental(net, batch))), `${activation}: equal to the serial kernel bit for bit`);
   }
+  t.same(basePartRanges({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'sigmoid' }, 2, 1, 2), { samples: [1, 2], columns: [2, 5], units: [1, 3] }, 'part 2 of 2, by hand');
+  t.throws(() => basePartRanges({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'sigmoid' }, 2, 2, 2), /got part 2 of 2/);
 });
 
-t.test('one pool, two phases: nets and batches of other shapes and sizes in turn, each bit for bit the serial kernel; a failing base part', async (t) => {
+t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the serial kernel; a failing base part', async (t) => {
   const pool = new GradientPool({ threads: 2 });
   try {
     const big = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, activation: 'sigmoid', seed: 21 });
@@ -225,18 +226,57 @@ t.test('one pool, two phases: nets and batches of other shapes and sizes in turn
       const before = net.params.slice();
       const grad = await pool.gradientOfBatch(net, batch, { h });
       t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, batch, h))), name);
-      t.equal(pool.lastTaskMilliseconds.length, 2, `${name}: a time per thread (base part + gradient range)`);
+      t.equal(pool.lastTaskMilliseconds.length, 2, `${name}: a time per thread`);
       t.ok(bytesOf(net.params).equals(bytesOf(before)), `${name}: weights untouched`);
     }
-    // A batch that skipped net.prepare (label 5 of a 2-class net): every base part fails; the first is named.
+    // A batch that skipped net.prepare (label 5 of a 2-class net): every base part fails, and names itself.
     const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, seed: 31 });
     const bad: PreparedBatch = { x: Float64Array.of(1, 0, 2, 0, 3, 1, 1, 1, 1), labels: Int32Array.of(0, 5, 1), rows: 3 };
     await t.rejects(pool.gradientOfBatch(net, bad), {
-      message: /^Gradient worker failed on building the base \(samples 0–0, input columns 0–1, hidden units 0–0\): Expected label 1 to be an integer from 0 to 1, got 5$/,
+      message: /^Gradient worker failed: building the base, part [1-4] of 4 \(samples (none|\d–\d), input columns \d–\d, hidden units (none|\d–\d)\): Expected label 1 to be an integer from 0 to 1, got 5$/,
+    });
+    await t.rejects(pool.gradientOfBatch(net, bad, { engine: 'naive' }), {
+      message: /^Gradient worker failed on parameters (0–6 \(W1\[0\]\[0\] to b1\[0\]\)|7–13 \(b1\[1\] to b2\[1\]\)): Expected label 1 to be an integer from 0 to 1, got 5$/,
     });
     const good = net.prepare([[1, 0, 2], [0, 3, 1]], [0, 1]);
     const grad = await pool.gradientOfBatch(net, good);
     t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, good))), 'after a failure, the next call is right');
+  } finally {
+    await pool.destroy();
+  }
+});
+
+t.test('`out`: shared (written by the workers) or not (copied in), for both engines; a shared batch is read in place', async (t) => {
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 5, outputSize: 10, seed: 41 });
+  const plain = digits(1);
+  const shared = sharedBatch(1);
+  const reference = serialIncremental(net, plain);
+  const pool = new GradientPool({ threads: 2 });
+  try {
+    for (const engine of ['incremental', 'naive'] as const) {
+      const expected = engine === 'incremental' ? reference : net.numericalGradient({ data: plain.x, rows: plain.rows, columns: 784 }, plain.labels).flat;
+      const sharedOut = new Float64Array(new SharedArrayBuffer(net.params.length * 8)).fill(Number.NaN);
+      const grad = await pool.gradientOfBatch(net, shared, { engine, out: sharedOut });
+      t.equal(grad.flat, sharedOut, `${engine}: the views are over \`out\``);
+      t.equal(grad.W2.buffer, sharedOut.buffer);
+      t.ok(bytesOf(sharedOut).equals(bytesOf(expected)), `${engine}: shared out, shared batch: bit for bit the serial result`);
+      const plainOut = new Float64Array(net.params.length).fill(Number.NaN);
+      t.equal((await pool.gradientOfBatch(net, plain, { engine, out: plainOut })).flat, plainOut);
+      t.ok(bytesOf(plainOut).equals(bytesOf(expected)), `${engine}: plain out, plain batch (copied both ways)`);
+    }
+    const size = net.params.length;
+    await t.rejects(pool.gradientOfBatch(net, plain, { out: new Float64Array(3) }), {
+      name: 'TypeError', message: `Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got a Float64Array of length 3`,
+    });
+    await t.rejects(pool.gradientOfBatch(net, plain, { out: [] as never }), { name: 'TypeError', message: /Expected `out` to be a Float64Array of \d+ values \(one per parameter\), got/ });
+    await t.rejects(pool.gradientOfBatch(net, plain, { out: net.params }), { name: 'RangeError', message: 'Expected `out` not to share memory with `net.params` or the batch' });
+    const sharedX = new Float64Array(new SharedArrayBuffer((size + plain.x.length) * 8));
+    sharedX.set(plain.x);
+    await t.rejects(
+      pool.gradientOfBatch(net, { x: sharedX.subarray(0, plain.x.length), labels: plain.labels, rows: plain.rows }, { out: sharedX.subarray(plain.x.length - 1, plain.x.length - 1 + size) }),
+      { name: 'RangeError', message: /not to share memory/ },
+      'overlapping the batch by one value',
+    );
   } finally {
     await pool.destroy();
   }

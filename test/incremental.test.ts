@@ -289,6 +289,18 @@ t.test('naiveGradientRange equals TwoLayerNet#numericalGradient bit for bit', as
   }
   t.throws(() => naiveGradientRange(new Float64Array(3), cases[0][1].shape, cases[0][2].x, 4, cases[0][2].labels, 0, 1, new Float64Array(3)), RangeError);
   t.throws(() => naiveGradientRange(cases[0][1].params.slice(), cases[0][1].shape, cases[0][2].x, 4, cases[0][2].labels, 5, 2, new Float64Array(cases[0][1].params.length)), RangeError);
+  {
+    const [, net, batch] = cases[0];
+    const out = new Float64Array(net.params.length);
+    const labels = Int32Array.from(batch.labels);
+    labels[1] = net.shape.outputSize;
+    t.throws(() => naiveGradientRange(net.params.slice(), net.shape, batch.x, batch.rows, labels, 0, 1, out), {
+      name: 'RangeError', message: `Expected label 1 to be an integer from 0 to ${net.shape.outputSize - 1}, got ${net.shape.outputSize}`,
+    });
+    t.throws(() => naiveGradientRange(net.params.slice(), net.shape, batch.x, batch.rows + 1, batch.labels, 0, 1, out), {
+      name: 'RangeError', message: `Expected rows ≥ 1 with ${net.shape.inputSize} inputs and a label each, got ${batch.rows + 1} rows, ${batch.x.length} inputs and ${batch.labels.length} labels`,
+    });
+  }
 });
 
 t.test('incremental equals the exact finite difference to a few ulps (256-bit reference)', async (t) => {

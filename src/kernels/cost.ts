@@ -2,8 +2,8 @@
  * Work estimates per parameter for the incremental kernel, and a contiguous
  * partition of [0, P) into ranges of about equal work (one per worker); the
  * same partition computed from the column counts alone, in time linear in the
- * inputs (for the main thread between the pool's two phases), and an even
- * split of [0, n) (for the base-building phase).
+ * inputs (for the worker that finishes the shared base), and an even split of
+ * [0, n).
  */
 import { type NetShape, parameterLayout } from './two-layer.js';
 

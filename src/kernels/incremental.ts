@@ -664,6 +664,35 @@ export function prepareBaseUnits(params: Float64Array, shape: NetShape, base: In
   }
 }
 
+/** Base part `part` of `parts`: its samples, input columns (of I + 1, the last is the bias) and hidden units, each split evenly. */
+export interface BasePartRanges {
+  samples: [number, number];
+  columns: [number, number];
+  units: [number, number];
+}
+
+export function basePartRanges(shape: NetShape, rows: number, part: number, parts: number): BasePartRanges {
+  if (!(Number.isInteger(parts) && parts >= 1 && Number.isInteger(part) && part >= 0 && part < parts)) {
+    throw new RangeError(`Expected part to be an integer from 0 to parts − 1, got part ${part} of ${parts}`);
+  }
+  const even = (count: number): [number, number] => [Math.floor((count * part) / parts), Math.floor((count * (part + 1)) / parts)];
+  return { samples: even(rows), columns: even(shape.inputSize + 1), units: even(shape.hiddenSize) };
+}
+
+/**
+ * Step 2, part `part` of `parts` (see {@link basePartRanges}): the parts write
+ * disjoint pieces of the base, in any order or at once on different threads,
+ * and every value is the same whatever the number of parts.
+ */
+export function prepareBasePart(
+  params: Float64Array, shape: NetShape, x: Float64Array, rows: number, labels: Int32Array, base: IncrementalBase, part: number, parts: number,
+): void {
+  const { samples, columns, units } = basePartRanges(shape, rows, part, parts);
+  prepareBaseSamples(params, shape, x, rows, labels, base, samples[0], samples[1]);
+  prepareBaseColumns(shape, x, rows, base, columns[0], columns[1]);
+  prepareBaseUnits(params, shape, base, units[0], units[1]);
+}
+
 /** Step 3, after every sample of step 2: max_n |z1[n][j]| per unit (a max: the same whatever the order). */
 export function finishIncrementalBase(base: IncrementalBase): void {
   const H = base.dims[1];
@@ -688,9 +717,7 @@ export function prepareIncrementalBase(
   const bytes = incrementalBaseBytes(shape, rows);
   const base = incrementalBaseViews(buffer !== undefined && buffer.byteLength >= bytes ? buffer : new ArrayBuffer(bytes), shape, rows);
   startIncrementalBase(base, shape, rows);
-  prepareBaseSamples(params, shape, x, rows, labels, base, 0, rows);
-  prepareBaseColumns(shape, x, rows, base, 0, shape.inputSize + 1);
-  prepareBaseUnits(params, shape, base, 0, shape.hiddenSize);
+  prepareBasePart(params, shape, x, rows, labels, base, 0, 1);
   finishIncrementalBase(base);
   return base;
 }

@@ -31,6 +31,14 @@ export function naiveGradientRange(
   if (params.length !== size || out.length !== size) {
     throw new RangeError(`Expected params and out to have ${size} values, got ${params.length} and ${out.length}`);
   }
+  if (!Number.isInteger(rows) || rows < 1 || x.length < rows * shape.inputSize || labels.length < rows) {
+    throw new RangeError(`Expected rows ≥ 1 with ${shape.inputSize} inputs and a label each, got ${rows} rows, ${x.length} inputs and ${labels.length} labels`);
+  }
+  // An out-of-range label would read another sample's probability: a wrong gradient, not an error.
+  for (let n = 0; n < rows; n++) {
+    const t = labels[n];
+    if (!(t >= 0 && t < shape.outputSize)) throw new RangeError(`Expected label ${n} to be an integer from 0 to ${shape.outputSize - 1}, got ${t}`);
+  }
   const scratch = createForwardScratch(shape, rows);
   for (let p = start; p < end; p++) {
     const tmp = params[p];

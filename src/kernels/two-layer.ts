@@ -32,6 +32,23 @@ export function parameterLayout({ inputSize, hiddenSize, outputSize }: NetShape)
   return { W1: 0, b1, W2, b2, size: b2 + outputSize };
 }
 
+/** The name of parameter `index` in the flat vector, e.g. `W1[3][7]` or `b2[0]`. */
+export function parameterName(shape: NetShape, index: number): string {
+  const layout = parameterLayout(shape);
+  if (index < layout.b1) return `W1[${Math.floor(index / shape.hiddenSize)}][${index % shape.hiddenSize}]`;
+  if (index < layout.W2) return `b1[${index - layout.b1}]`;
+  if (index < layout.b2) {
+    const k = index - layout.W2;
+    return `W2[${Math.floor(k / shape.outputSize)}][${k % shape.outputSize}]`;
+  }
+  return `b2[${index - layout.b2}]`;
+}
+
+/** `parameters 10–19 (W1[0][10] to W1[0][19])` for [start, end). */
+export function describeParameterRange(shape: NetShape, start: number, end: number): string {
+  return `parameters ${start}–${end - 1} (${parameterName(shape, start)} to ${parameterName(shape, end - 1)})`;
+}
+
 export function activate(a: number, activation: Activation): number {
   return activation === 'sigmoid' ? sigmoidScalar(a) : reluScalar(a);
 }

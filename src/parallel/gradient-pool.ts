@@ -1,13 +1,14 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
-import { partitionByCost, partitionEvenly, partitionParametersByCost } from '../kernels/cost.js';
-import { finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental.js';
-import { parameterLayout, type NetShape } from '../kernels/two-layer.js';
+import { partitionByCost } from '../kernels/cost.js';
+import { incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental.js';
+import { describeParameterRange } from '../kernels/two-layer.js';
 import type { NetGradient, PreparedBatch, TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
-import { NET_ENGINES, type GradientTask, type GradientTaskResult, type NetBaseTask, type NetEngine, type NetGradientTask } from './protocol.js';
+import { NET_ENGINES, type GradientTask, type GradientTaskResult, type FunctionGradientTask, type IncrementalGradientTask, type NaiveGradientTask, type NetEngine } from './protocol.js';
+import { WorkBoard } from './work-board.js';
 
 export interface GradientPoolOptions {
   /** Worker threads, 1 to 64. Default: `os.availableParallelism()`. */
@@ -23,6 +24,12 @@ export interface PoolGradientOptions {
   engine?: NetEngine;
   /** Finite-difference step. Default 1e-4 (the book's). */
   h?: number;
+  /**
+   * Where to put the gradient (as many values as parameters): its views are
+   * returned. Over a SharedArrayBuffer, the workers write into it directly;
+   * otherwise it is copied in. Default: a new array per call.
+   */
+  out?: Float64Array;
 }
 
 export interface FunctionGradientOptions {
@@ -56,21 +63,19 @@ function workerExecArgv(filename: string): string[] {
   return inherited;
 }
 
-function tensorAt(shape: NetShape, index: number): string {
-  const layout = parameterLayout(shape);
-  if (index < layout.b1) return `W1[${Math.floor(index / shape.hiddenSize)}][${index % shape.hiddenSize}]`;
-  if (index < layout.W2) return `b1[${index - layout.b1}]`;
-  if (index < layout.b2) {
-    const k = index - layout.W2;
-    return `W2[${Math.floor(k / shape.outputSize)}][${k % shape.outputSize}]`;
-  }
-  return `b2[${index - layout.b2}]`;
+/** Whether two arrays share any byte of memory. */
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/** `a–b` for the indices [start, end), or `none`. */
-function span(start: number, end: number): string {
-  return start < end ? `${start}–${end - 1}` : 'none';
-}
+/**
+ * Pieces per thread for the incremental engine: more than one, so that a
+ * thread that starts late or is slowed by another process takes fewer and the
+ * others take its share (first come, first served), instead of everyone
+ * waiting for it. Few enough that claiming costs nothing measurable.
+ */
+export const BASE_PARTS_PER_THREAD = 2;
+export const CHUNKS_PER_THREAD = 4;
 
 /**
  * A pool of worker threads (Piscina) that computes numerical gradients in
@@ -78,13 +83,11 @@ function span(start: number, end: number): string {
  * reads the shared weights and batch and writes only its own slice of a shared
  * gradient. Results are bit-identical whatever the thread count.
  *
- * The incremental engine on more than one thread runs in two phases: first
- * the workers build the per-batch base together in a SharedArrayBuffer (each
- * a range of samples, of input columns and of hidden units), then, once every
- * part is done, each computes a parameter range from that one base. Between
- * the phases the main thread takes the batch-wide maxima and splits the
- * parameters by cost, from the column counts the first phase wrote. On one
- * thread, a single task builds the base and computes everything.
+ * The incremental engine sends each thread the same task; through a shared
+ * work board (see work-board.ts) the threads first build the per-batch base
+ * together in a SharedArrayBuffer, part by part, then compute the parameters
+ * chunk by chunk from that one base, chunks cut by cost (zero inputs make
+ * rows of W1 cheap). The main thread only starts the call and waits for it.
  *
  * @example
  * const pool = new GradientPool({ threads: 2 });
@@ -102,14 +105,11 @@ export class GradientPool {
   /** The incremental engine's shared base (its layout depends only on shape and rows), reused while large enough. */
   #base = new SharedArrayBuffer(0);
   #gradient = new SharedArrayBuffer(0);
+  #board = new SharedArrayBuffer(WorkBoard.bytes(CHUNKS_PER_THREAD * MAX_THREADS));
   #queue: Promise<unknown> = Promise.resolve();
   #destroyed = false;
   #poolError: Error | undefined;
-  /**
-   * Per-range worker times of the last call, in milliseconds (for benchmarks).
-   * For the two-phase incremental engine, range i's time is that of base part i
-   * plus that of gradient range i.
-   */
+  /** Worker time of each task of the last call, in milliseconds (for benchmarks); one task per thread for the incremental engine. */
   lastTaskMilliseconds: number[] = [];
 
   constructor({ threads = os.availableParallelism() }: GradientPoolOptions = {}) {
@@ -137,59 +137,67 @@ export class GradientPool {
     return this.gradientOfBatch(net, net.prepare(x, t), options);
   }
 
-  /** As {@link numericalGradient}, for a batch already validated by `net.prepare`. */
-  async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, { engine = 'incremental', h = DEFAULT_H }: PoolGradientOptions = {}): Promise<NetGradient> {
+  /**
+   * As {@link numericalGradient}, for a batch already validated by `net.prepare`.
+   * A batch whose arrays live in SharedArrayBuffers is read in place (it must
+   * not change until the call resolves); any other is copied to shared memory.
+   */
+  async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, { engine = 'incremental', h = DEFAULT_H, out }: PoolGradientOptions = {}): Promise<NetGradient> {
     assertOneOf('engine', engine, NET_ENGINES);
     assertPositiveFinite('h', h);
     if (!(net.params.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
     }
+    const size = net.layout.size;
+    if (out !== undefined) {
+      if (!(out instanceof Float64Array) || out.length !== size) {
+        throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
+      }
+      if (overlaps(out, net.params) || overlaps(out, batch.x) || overlaps(out, batch.labels)) {
+        throw new RangeError('Expected `out` not to share memory with `net.params` or the batch');
+      }
+    }
     return this.#serialized(async () => {
       const { shape } = net;
-      const size = net.layout.size;
       const rows = batch.rows;
-      this.#writeBatch(batch, shape.inputSize);
-      // One shared gradient buffer for the life of the pool (the ranges cover every
-      // parameter, so nothing stale survives); callers get a private copy. A fresh
-      // SharedArrayBuffer per call is freed only when every thread has collected it,
-      // which let a 10,000-iteration run's memory grow by hundreds of megabytes.
-      const gradientBytes = size * Float64Array.BYTES_PER_ELEMENT;
-      if (this.#gradient.byteLength < gradientBytes) this.#gradient = new SharedArrayBuffer(gradientBytes);
-      const gradient = this.#gradient;
-      const result = () => net.views(new Float64Array(gradient, 0, size).slice());
-      const common = { shape, params: net.params.buffer as SharedArrayBuffer, x: this.#batchX, labels: this.#batchLabels, rows };
-      const describeRange = (task: GradientTask): string => `parameters ${task.start}–${task.end - 1} (${tensorAt(shape, task.start)} to ${tensorAt(shape, task.end - 1)})`;
-      const gradientTasks = (ranges: Array<[number, number]>, base?: SharedArrayBuffer): NetGradientTask[] =>
-        ranges.map(([start, end]) => ({ kind: 'net', engine, ...common, gradient, start, end, h, ...(base === undefined ? {} : { base }) }));
-      if (engine === 'naive' || this.threads === 1) {
-        // The naive engine, or one thread: one phase (on one thread a single
-        // task builds its own base and computes every parameter).
-        const ranges = engine === 'naive' ? partitionByCost(new Float64Array(size).fill(1), this.threads) : [[0, size] as [number, number]];
-        this.lastTaskMilliseconds = await this.#runAll(gradientTasks(ranges), describeRange);
+      const { x, labels } = this.#sharedBatch(batch, shape.inputSize);
+      // Workers write into `out` when it is shared; else into one shared buffer
+      // kept for the life of the pool (a fresh SharedArrayBuffer per call is freed
+      // only when every thread has collected it, which let a 10,000-iteration
+      // run's memory grow by hundreds of megabytes), then copied out.
+      let gradient: Float64Array;
+      if (out !== undefined && out.buffer instanceof SharedArrayBuffer) gradient = out;
+      else {
+        const gradientBytes = size * Float64Array.BYTES_PER_ELEMENT;
+        if (this.#gradient.byteLength < gradientBytes) this.#gradient = new SharedArrayBuffer(gradientBytes);
+        gradient = new Float64Array(this.#gradient, 0, size);
+      }
+      const result = (): NetGradient => {
+        if (gradient === out) return net.views(out);
+        if (out === undefined) return net.views(gradient.slice());
+        out.set(gradient);
+        return net.views(out);
+      };
+      const common = { shape, params: net.params, x, labels, rows, gradient, h };
+      if (engine === 'naive') {
+        const ranges = partitionByCost(new Float64Array(size).fill(1), this.threads);
+        const tasks = ranges.map(([start, end]): NaiveGradientTask => ({ kind: 'naive', ...common, start, end }));
+        this.lastTaskMilliseconds = await this.#runAll(tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
         return result();
       }
-      // Phase 1: the base in shared memory, one part per thread.
       const bytes = incrementalBaseBytes(shape, rows);
       if (this.#base.byteLength < bytes) this.#base = new SharedArrayBuffer(bytes);
-      const base = incrementalBaseViews(this.#base, shape, rows);
-      startIncrementalBase(base, shape, rows);
-      const samples = partitionEvenly(rows, this.threads);
-      const columns = partitionEvenly(shape.inputSize + 1, this.threads);
-      const units = partitionEvenly(shape.hiddenSize, this.threads);
-      const baseTasks: NetBaseTask[] = samples.map(([start, end], part) => ({
-        kind: 'net-base', ...common, base: this.#base, start, end, columns: columns[part], units: units[part],
-      }));
-      const baseMilliseconds = await this.#runAll(baseTasks, (task) => {
-        const { columns, units } = task as NetBaseTask;
-        return `building the base (samples ${span(task.start, task.end)}, input columns ${span(...columns)}, hidden units ${span(...units)})`;
-      });
-      // Between the phases (every part is done): the batch-wide maxima, and
-      // the parameters split by cost from the column counts.
-      finishIncrementalBase(base);
-      const ranges = partitionParametersByCost(shape, base.colCount.subarray(0, shape.inputSize), rows, this.threads);
-      // Phase 2: the parameter ranges, all reading the one base.
-      const gradientMilliseconds = await this.#runAll(gradientTasks(ranges, this.#base), describeRange);
-      this.lastTaskMilliseconds = baseMilliseconds.map((ms, i) => ms + (gradientMilliseconds[i] ?? 0));
+      startIncrementalBase(incrementalBaseViews(this.#base, shape, rows), shape, rows);
+      const board = new WorkBoard(this.#board);
+      const parts = this.threads === 1 ? 1 : this.threads * BASE_PARTS_PER_THREAD;
+      board.reset(parts, Math.min(this.threads === 1 ? 1 : this.threads * CHUNKS_PER_THREAD, size));
+      const task: IncrementalGradientTask = { kind: 'incremental', ...common, base: this.#base, board: this.#board };
+      // The tasks' own errors name the piece that failed; a worker that died
+      // names nothing, and the others must stop waiting for its part.
+      this.lastTaskMilliseconds = await this.#runAll(new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
+      if (!board.complete) {
+        throw new Error(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`);
+      }
       return result();
     });
   }
@@ -218,12 +226,12 @@ export class GradientPool {
       if (!Number.isFinite(point[i])) throw new RangeError(`Expected \`x\` to contain only finite numbers, got \`${point[i]}\` at index ${i}`);
     }
     return this.#serialized(async () => {
-      const gradient = new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT);
+      const gradient = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
       const ranges = partitionByCost(new Float64Array(length).fill(1), this.threads);
       this.lastTaskMilliseconds = await this.#runAll(ranges.map(([start, end]) => ({
-        kind: 'function', module: moduleUrl, exportName, x: point.buffer as SharedArrayBuffer, length, context, gradient, start, end, h,
-      })), (task) => `elements ${task.start}–${task.end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
-      return new Float64Array(gradient);
+        kind: 'function', module: moduleUrl, exportName, x: point, context, gradient, start, end, h,
+      })), (task) => `on elements ${(task as FunctionGradientTask).start}–${(task as FunctionGradientTask).end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
+      return gradient;
     });
   }
 
@@ -242,27 +250,43 @@ export class GradientPool {
     return result;
   }
 
-  #writeBatch(batch: PreparedBatch, inputSize: number): void {
-    const xBytes = batch.rows * inputSize * Float64Array.BYTES_PER_ELEMENT;
-    if (this.#batchX.byteLength < xBytes) this.#batchX = new SharedArrayBuffer(xBytes);
-    if (this.#batchLabels.byteLength < batch.rows * 4) this.#batchLabels = new SharedArrayBuffer(batch.rows * 4);
-    new Float64Array(this.#batchX, 0, batch.rows * inputSize).set(batch.x.subarray(0, batch.rows * inputSize));
-    new Int32Array(this.#batchLabels, 0, batch.rows).set(batch.labels.subarray(0, batch.rows));
+  /** The batch over shared memory: in place when it already is, else copied to the pool's buffers. */
+  #sharedBatch(batch: PreparedBatch, inputSize: number): { x: Float64Array; labels: Int32Array } {
+    const length = batch.rows * inputSize;
+    let x = batch.x.subarray(0, length);
+    let labels = batch.labels.subarray(0, batch.rows);
+    if (!(x.buffer instanceof SharedArrayBuffer)) {
+      if (this.#batchX.byteLength < length * Float64Array.BYTES_PER_ELEMENT) this.#batchX = new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT);
+      x = new Float64Array(this.#batchX, 0, length);
+      x.set(batch.x.subarray(0, length));
+    }
+    if (!(labels.buffer instanceof SharedArrayBuffer)) {
+      if (this.#batchLabels.byteLength < batch.rows * Int32Array.BYTES_PER_ELEMENT) this.#batchLabels = new SharedArrayBuffer(batch.rows * Int32Array.BYTES_PER_ELEMENT);
+      labels = new Int32Array(this.#batchLabels, 0, batch.rows);
+      labels.set(batch.labels.subarray(0, batch.rows));
+    }
+    return { x, labels };
   }
 
   /**
    * Runs every task and waits for all of them, failed or not (so no worker
-   * still writes once this returns); rejects naming the first failed task's
-   * range. Resolves to the worker time of each task, in milliseconds.
+   * still writes once this returns); rejects naming the first failed task
+   * (`describeTask` gives `on …`, or nothing when the error names it). On the
+   * first failure, calls `onFailure` at once. Resolves to the worker time of
+   * each task, in milliseconds.
    */
-  async #runAll(tasks: GradientTask[], describeTask: (task: GradientTask) => string): Promise<number[]> {
+  async #runAll(tasks: GradientTask[], describeTask: (task: GradientTask) => string, onFailure?: () => void): Promise<number[]> {
     this.#poolError = undefined;
-    const settled = await Promise.allSettled(tasks.map((task) => this.#pool.run(task)));
+    const settled = await Promise.allSettled(tasks.map((task) => this.#pool.run(task).catch((error: unknown) => {
+      onFailure?.();
+      throw error;
+    })));
     const failedIndex = settled.findIndex((outcome) => outcome.status === 'rejected');
     if (failedIndex >= 0) {
       const reason = (settled[failedIndex] as PromiseRejectedResult).reason as unknown;
       const cause = reason instanceof Error ? reason : (this.#poolError ?? new Error(String(reason)));
-      throw new Error(`Gradient worker failed on ${describeTask(tasks[failedIndex])}: ${cause.message}`, { cause });
+      const where = describeTask(tasks[failedIndex]);
+      throw new Error(`Gradient worker failed${where === '' ? '' : ` ${where}`}: ${cause.message}`, { cause });
     }
     return settled.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
   }

@@ -1,64 +1,53 @@
 /**
  * The one message format between the main thread and the gradient workers.
- * Buffers are SharedArrayBuffers: the structured clone shares them, nothing is
- * copied. Workers only read `params`, `x` and `labels`; a gradient task writes
- * only `gradient[start..end)`, a base task only its own part of the shared base.
+ * Arrays are views of SharedArrayBuffers (offset and length included): the
+ * structured clone shares them, nothing is copied. Workers only read `params`,
+ * `x` and `labels`, and write only their own part of `gradient` (and, for the
+ * incremental engine, of the base).
  *
- * The incremental engine on several workers runs in two phases, separated by
- * the main thread awaiting every task of the first: {@link NetBaseTask}s build
- * the per-batch base in a SharedArrayBuffer, each a part (no task reads what
- * another writes), then {@link NetGradientTask}s read that base.
+ * The incremental engine sends every worker the same task: the workers divide
+ * the base parts and then the parameter chunks among themselves through a
+ * `WorkBoard` (work-board.ts) in shared memory, so a call costs one round trip to the
+ * pool whatever the number of threads.
  */
 import type { NetShape } from '../kernels/two-layer.js';
 
 export type NetEngine = 'naive' | 'incremental';
 export const NET_ENGINES: readonly NetEngine[] = ['naive', 'incremental'];
 
-/** Gradient of a TwoLayerNet's loss for the parameters [start, end). */
-export interface NetGradientTask {
-  kind: 'net';
-  engine: NetEngine;
+/** What every TwoLayerNet task reads. */
+interface NetTaskInputs {
   shape: NetShape;
-  /** Float64 parameters [W1 | b1 | W2 | b2], read only. */
-  params: SharedArrayBuffer;
-  /** Float64 inputs, at least rows × inputSize. */
-  x: SharedArrayBuffer;
-  /** Int32 labels, at least rows. */
-  labels: SharedArrayBuffer;
+  /** Parameters [W1 | b1 | W2 | b2], read only. */
+  params: Float64Array;
+  /** Inputs, rows × inputSize, row-major. */
+  x: Float64Array;
+  /** Labels, rows of them. */
+  labels: Int32Array;
   rows: number;
-  /** Float64 gradient, same layout as params; the worker writes [start, end) only. */
-  gradient: SharedArrayBuffer;
+  /** The gradient, same layout and length as params. */
+  gradient: Float64Array;
+  h: number;
+}
+
+/** The naive engine (the book's method) for the parameters [start, end); writes gradient[start..end) only. */
+export interface NaiveGradientTask extends NetTaskInputs {
+  kind: 'naive';
   start: number;
   end: number;
-  h: number;
-  /**
-   * Incremental engine: the base (laid out by `incrementalBaseViews` for shape
-   * and rows), already built by {@link NetBaseTask}s for these params and
-   * batch; read only. Absent: the worker builds the whole base itself, privately.
-   */
-  base?: SharedArrayBuffer;
 }
 
 /**
- * Phase 1 of the incremental engine: one part of the shared base, started by
- * the main thread (`startIncrementalBase`): samples [start, end), input
- * columns [columns[0], columns[1]) of inputSize + 1 (the last one is the
- * bias), hidden units [units[0], units[1]). The main thread finishes the base
- * (`finishIncrementalBase`) once every part is done.
+ * The incremental engine: one of the call's identical tasks, one per thread.
+ * Each builds base parts into `base` (laid out by `incrementalBaseViews` for
+ * shape and rows, started by the main thread with `startIncrementalBase`) and
+ * then computes parameter chunks, as it claims them on `board` (a
+ * `WorkBoard`, reset by the main thread for this call).
  */
-export interface NetBaseTask {
-  kind: 'net-base';
-  shape: NetShape;
-  params: SharedArrayBuffer;
-  x: SharedArrayBuffer;
-  labels: SharedArrayBuffer;
-  rows: number;
-  /** The base (see `incrementalBaseViews`), started by the main thread; this task writes only its part. */
+export interface IncrementalGradientTask extends NetTaskInputs {
+  kind: 'incremental';
   base: SharedArrayBuffer;
-  start: number;
-  end: number;
-  columns: [number, number];
-  units: [number, number];
+  board: SharedArrayBuffer;
 }
 
 /**
@@ -70,23 +59,22 @@ export interface FunctionGradientTask {
   kind: 'function';
   module: string;
   exportName: string;
-  /** Float64 point, `length` values, read only: the worker perturbs a private copy. */
-  x: SharedArrayBuffer;
-  length: number;
+  /** The point, read only: the worker perturbs a private copy. */
+  x: Float64Array;
   /** Anything structured-clone can copy; passed to every call of the function. */
   context: unknown;
-  gradient: SharedArrayBuffer;
+  /** Same length as x; the worker writes gradient[start..end) only. */
+  gradient: Float64Array;
   start: number;
   end: number;
   h: number;
 }
 
-export type GradientTask = NetGradientTask | NetBaseTask | FunctionGradientTask;
+export type GradientTask = NaiveGradientTask | IncrementalGradientTask | FunctionGradientTask;
 
 export interface GradientTaskResult {
-  /** The task's range (samples, for a base task). */
-  start: number;
-  end: number;
   /** Time the worker spent on the task, in milliseconds. */
   milliseconds: number;
+  /** Pieces of work the task did: base parts and parameter chunks for the incremental engine, else 1. */
+  pieces: number;
 }

@@ -1,50 +1,67 @@
 /**
  * The worker side of the gradient pool: rebuilds typed-array views over the
- * shared buffers and runs a kernel for one parameter range (or one part of the
- * shared incremental base). Exported on its own so tests can call it on the
- * main thread too.
+ * shared buffers and runs the kernels of one task. Exported on its own so
+ * tests can call it on the main thread too.
  */
 import { performance } from 'node:perf_hooks';
+import { partitionParametersByCost } from '../kernels/cost.js';
 import {
-  incrementalBaseViews, incrementalGradientRange, prepareBaseColumns, prepareBaseSamples, prepareBaseUnits, prepareIncrementalBase,
+  basePartRanges, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange, prepareBasePart,
 } from '../kernels/incremental.js';
 import { naiveGradientRange } from '../kernels/naive.js';
-import { parameterLayout } from '../kernels/two-layer.js';
+import { describeParameterRange, type NetShape } from '../kernels/two-layer.js';
 import { describe } from '../validate.js';
-import type { FunctionGradientTask, GradientTask, GradientTaskResult, NetBaseTask, NetGradientTask } from './protocol.js';
+import type { FunctionGradientTask, GradientTask, GradientTaskResult, IncrementalGradientTask, NaiveGradientTask } from './protocol.js';
+import { WorkBoard } from './work-board.js';
 
-/** This thread's buffer for a private base, reused from call to call (tasks of one thread never overlap). */
-let privateBaseBuffer = new ArrayBuffer(0);
-
-function runNetTask(task: NetGradientTask): void {
-  const { shape, rows, start, end, h } = task;
-  const size = parameterLayout(shape).size;
-  const shared = new Float64Array(task.params, 0, size);
-  const x = new Float64Array(task.x, 0, rows * shape.inputSize);
-  const labels = new Int32Array(task.labels, 0, rows);
-  const gradient = new Float64Array(task.gradient, 0, size);
-  if (task.engine === 'naive') {
-    // The naive engine perturbs weights: never the shared ones other workers read.
-    naiveGradientRange(shared.slice(), shape, x, rows, labels, start, end, gradient, h);
-  } else if (task.base !== undefined) {
-    const base = incrementalBaseViews(task.base, shape, rows);
-    incrementalGradientRange(shared, shape, x, rows, labels, base, start, end, gradient, h);
-  } else {
-    const base = prepareIncrementalBase(shared, shape, x, rows, labels, privateBaseBuffer);
-    privateBaseBuffer = base.dims.buffer as ArrayBuffer;
-    incrementalGradientRange(shared, shape, x, rows, labels, base, start, end, gradient, h);
-  }
+function runNaiveTask(task: NaiveGradientTask): number {
+  // The naive engine perturbs weights: never the shared ones other workers read.
+  naiveGradientRange(task.params.slice(), task.shape, task.x, task.rows, task.labels, task.start, task.end, task.gradient, task.h);
+  return 1;
 }
 
-function runNetBaseTask(task: NetBaseTask): void {
-  const { shape, rows } = task;
-  const params = new Float64Array(task.params, 0, parameterLayout(shape).size);
-  const x = new Float64Array(task.x, 0, rows * shape.inputSize);
-  const labels = new Int32Array(task.labels, 0, rows);
+function describeBasePart(shape: NetShape, rows: number, part: number, parts: number): string {
+  const span = ([start, end]: [number, number]) => (start < end ? `${start}–${end - 1}` : 'none');
+  const { samples, columns, units } = basePartRanges(shape, rows, part, parts);
+  return `building the base, part ${part + 1} of ${parts} (samples ${span(samples)}, input columns ${span(columns)}, hidden units ${span(units)})`;
+}
+
+/**
+ * Base parts while any is left; the worker that finishes the last one
+ * completes the base and publishes the chunks; then chunks while any is left.
+ * A failure aborts the board (so no other worker waits for a part that will
+ * never be done) and names the piece that failed.
+ */
+function runIncrementalTask(task: IncrementalGradientTask): number {
+  const { shape, rows, h, params, x, labels, gradient } = task;
   const base = incrementalBaseViews(task.base, shape, rows);
-  prepareBaseSamples(params, shape, x, rows, labels, base, task.start, task.end);
-  prepareBaseColumns(shape, x, rows, base, task.columns[0], task.columns[1]);
-  prepareBaseUnits(params, shape, base, task.units[0], task.units[1]);
+  const board = new WorkBoard(task.board);
+  let pieces = 0;
+  let piece = 'starting';
+  try {
+    for (let part = board.claimPart(); part >= 0; part = board.claimPart()) {
+      piece = describeBasePart(shape, rows, part, board.parts);
+      prepareBasePart(params, shape, x, rows, labels, base, part, board.parts);
+      pieces++;
+      if (board.partDone()) {
+        piece = 'finishing the base';
+        finishIncrementalBase(base);
+        board.publish(partitionParametersByCost(shape, base.colCount.subarray(0, shape.inputSize), rows, board.chunks));
+      }
+    }
+    piece = 'waiting for the base';
+    if (!board.waitUntilPublished()) return pieces;
+    for (let chunk = board.claimChunk(); chunk !== null; chunk = board.claimChunk()) {
+      piece = describeParameterRange(shape, chunk[0], chunk[1]);
+      incrementalGradientRange(params, shape, x, rows, labels, base, chunk[0], chunk[1], gradient, h);
+      pieces++;
+    }
+    return pieces;
+  } catch (error) {
+    board.abort();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${piece}: ${message}`, { cause: error });
+  }
 }
 
 const functionCache = new Map<string, (x: Float64Array, context: unknown) => unknown>();
@@ -66,9 +83,8 @@ async function loadFunction(moduleUrl: string, exportName: string): Promise<(x: 
 
 async function runFunctionTask(task: FunctionGradientTask): Promise<void> {
   const f = await loadFunction(task.module, task.exportName);
-  const x = new Float64Array(task.x, 0, task.length).slice();
-  const gradient = new Float64Array(task.gradient, 0, task.length);
-  const { h, context } = task;
+  const x = task.x.slice();
+  const { h, context, gradient } = task;
   const evaluate = (where: string): number => {
     const value = f(x, context);
     if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -90,8 +106,9 @@ async function runFunctionTask(task: FunctionGradientTask): Promise<void> {
 
 export async function runGradientTask(task: GradientTask): Promise<GradientTaskResult> {
   const started = performance.now();
-  if (task.kind === 'net') runNetTask(task);
-  else if (task.kind === 'net-base') runNetBaseTask(task);
+  let pieces = 1;
+  if (task.kind === 'incremental') pieces = runIncrementalTask(task);
+  else if (task.kind === 'naive') runNaiveTask(task);
   else await runFunctionTask(task);
-  return { start: task.start, end: task.end, milliseconds: performance.now() - started };
+  return { milliseconds: performance.now() - started, pieces };
 }

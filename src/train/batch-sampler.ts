@@ -38,7 +38,12 @@ export class BatchSampler {
     this.sampling = sampling;
     this.#random = new Random(seed);
     this.#epochStartState = this.#random.getState();
-    this.#batch = { x: new Float64Array(this.batchSize * inputSize), labels: new Int32Array(this.batchSize), rows: this.batchSize };
+    // In shared memory, so the gradient pool's workers read the batch in place.
+    this.#batch = {
+      x: new Float64Array(new SharedArrayBuffer(this.batchSize * inputSize * Float64Array.BYTES_PER_ELEMENT)),
+      labels: new Int32Array(new SharedArrayBuffer(this.batchSize * Int32Array.BYTES_PER_ELEMENT)),
+      rows: this.batchSize,
+    };
   }
 
   getState(): SamplerState {

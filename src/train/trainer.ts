@@ -125,6 +125,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   readonly iterationsPerEpoch: number;
   readonly #pool: GradientPool | undefined;
   readonly #sampler: BatchSampler;
+  /** Reused every step: the pool's workers write the gradient here directly (shared memory). */
+  readonly #gradientBuffer: Float64Array;
+  /** The weights before the step, to restore if it diverges. */
+  readonly #previousParams: Float64Array;
   readonly #evaluationLimit: number;
   #iteration = 0;
   #epochs: EpochEvent[] = [];
@@ -155,6 +159,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(batchSize, dataset.train.rows));
     this.#sampler = new BatchSampler(dataset.train, dataset.inputSize, batchSize, sampling, seed);
     this.#evaluationLimit = evaluationLimit;
+    this.#gradientBuffer = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
+    this.#previousParams = new Float64Array(net.layout.size);
   }
 
   get iteration(): number {
@@ -211,7 +217,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const started = performance.now();
     const grad = await this.#gradientOf(batch);
     const gradientMilliseconds = performance.now() - started;
-    const previous = this.net.params.slice();
+    const previous = this.#previousParams;
+    previous.set(this.net.params);
     this.optimizer.step(this.net.params, grad);
     const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.net.shape, batch.rows));
     this.#iteration++;
@@ -248,11 +255,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   async #gradientOf(batch: PreparedBatch): Promise<Float64Array> {
     if (this.gradient === 'backprop') {
-      const grad = new Float64Array(this.net.layout.size);
-      backprop(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, grad, false);
-      return grad;
+      backprop(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#gradientBuffer, false);
+      return this.#gradientBuffer;
     }
     const engine = this.gradient === 'naive' ? 'naive' : 'incremental';
-    return (await this.#pool!.gradientOfBatch(this.net, batch, { engine })).flat;
+    return (await this.#pool!.gradientOfBatch(this.net, batch, { engine, out: this.#gradientBuffer })).flat;
   }
 }

@@ -1,0 +1,88 @@
+import t from 'tap';
+import { Worker } from 'node:worker_threads';
+import { BOARD_ABORTED, BOARD_BUILDING, BOARD_PUBLISHED, WorkBoard } from '../src/parallel/work-board.js';
+
+const waiter = new URL('./fixtures/board-waiter.mjs', import.meta.url);
+
+/** A thread blocked in `waitUntilPublished` on `buffer`; resolves once it waits, with its verdict to come. */
+async function blockedWaiter(buffer: SharedArrayBuffer): Promise<{ worker: Worker; verdict: Promise<{ published: boolean; chunk: [number, number] | null }> }> {
+  // A JavaScript entry (Worker takes no .ts); it imports the fixture through the process's TypeScript loader.
+  const worker = new Worker(waiter, { workerData: buffer });
+  const messages: unknown[] = [];
+  let notify: () => void = () => undefined;
+  worker.on('message', (message) => {
+    messages.push(message);
+    notify();
+  });
+  const next = () => new Promise<unknown>((resolve, reject) => {
+    worker.once('error', reject);
+    const check = () => (messages.length > 0 ? resolve(messages.shift()) : (notify = check));
+    check();
+  });
+  t.equal(await next(), 'waiting');
+  return { worker, verdict: next() as Promise<{ published: boolean; chunk: [number, number] | null }> };
+}
+
+t.test('one thread through a whole call: parts, the last one publishes, chunks, complete', async (t) => {
+  const board = new WorkBoard(new SharedArrayBuffer(WorkBoard.bytes(3)));
+  board.reset(2, 3);
+  t.match(board, { parts: 2, chunks: 3, state: BOARD_BUILDING, complete: false });
+  t.equal(board.claimChunk(), null, 'no chunk before publishing');
+  t.equal(board.claimPart(), 0);
+  t.equal(board.claimPart(), 1);
+  t.equal(board.claimPart(), -1, 'two parts only');
+  t.equal(board.partDone(), false);
+  t.equal(board.partDone(), true, 'the second report is the last');
+  board.publish([[0, 5], [5, 6], [6, 10]]);
+  t.equal(board.state, BOARD_PUBLISHED);
+  t.equal(board.waitUntilPublished(), true, 'returns at once once published');
+  t.same([board.claimChunk(), board.claimChunk()], [[0, 5], [5, 6]]);
+  t.equal(board.complete, false, 'one chunk left');
+  t.same(board.claimChunk(), [6, 10]);
+  t.equal(board.claimChunk(), null);
+  t.equal(board.complete, true);
+  board.reset(1, 1);
+  t.match(board, { parts: 1, chunks: 1, state: BOARD_BUILDING, complete: false }, 'reset for the next call');
+});
+
+t.test('abort: claims fail, waiting returns false, a later publish does not undo it', async (t) => {
+  const board = new WorkBoard(new SharedArrayBuffer(WorkBoard.bytes(2)));
+  board.reset(3, 2);
+  t.equal(board.claimPart(), 0);
+  board.abort();
+  t.equal(board.state, BOARD_ABORTED);
+  t.equal(board.claimPart(), -1);
+  t.equal(board.waitUntilPublished(), false);
+  board.publish([[0, 1], [1, 2]]);
+  t.equal(board.state, BOARD_ABORTED, 'still aborted');
+  t.equal(board.claimChunk(), null);
+  t.equal(board.complete, false);
+});
+
+t.test('a thread waiting for the base wakes when it is published, and when the call is aborted', async (t) => {
+  const buffer = new SharedArrayBuffer(WorkBoard.bytes(1));
+  const board = new WorkBoard(buffer);
+  board.reset(1, 1);
+  t.equal(board.claimPart(), 0, 'this thread holds the only part');
+  const published = await blockedWaiter(buffer);
+  t.equal(board.partDone(), true);
+  board.publish([[0, 7]]);
+  t.same(await published.verdict, { published: true, chunk: [0, 7] }, 'woken by publish, then claims the chunk');
+  await published.worker.terminate();
+
+  board.reset(1, 1);
+  t.equal(board.claimPart(), 0, 'a part whose thread will never finish it');
+  const aborted = await blockedWaiter(buffer);
+  board.abort();
+  t.same(await aborted.verdict, { published: false, chunk: null }, 'woken by abort: no hang, nothing claimed');
+  await aborted.worker.terminate();
+});
+
+t.test('bad sizes', async (t) => {
+  const board = new WorkBoard(new SharedArrayBuffer(WorkBoard.bytes(2)));
+  t.throws(() => board.reset(0, 1), { name: 'RangeError', message: 'Expected 1 ≤ parts and 1 ≤ chunks ≤ 2, got 0 parts and 1 chunks' });
+  t.throws(() => board.reset(1, 3), /1 ≤ chunks ≤ 2, got 1 parts and 3 chunks/);
+  t.throws(() => board.reset(1.5, 1), RangeError);
+  board.reset(1, 2);
+  t.throws(() => board.publish([[0, 1]]), { name: 'RangeError', message: 'Expected 2 chunks, got 1' });
+});
