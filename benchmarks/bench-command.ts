@@ -35,6 +35,7 @@ export const BENCH_OPTIONS = {
   'epoch-iters': { type: 'integer', min: 0, max: 100_000, description: 'Extrapolate the epoch time from N timed Trainer iterations; 0: no epochs (default: run and time a whole epoch when estimated within --epoch-budget, else extrapolate from 10)' },
   'epoch-budget': { type: 'number', min: 0, default: 15_000, placeholder: 'MS', description: 'Longest epoch (per engine and thread count) run in full by default' },
   'naive-pool-budget': { type: 'number', min: 0, default: 2000, placeholder: 'MS', description: 'Also time the naive engine in full in the pool when one gradient is estimated below this on one thread' },
+  'ceiling-gradients': { type: 'integer', min: 0, max: 10_000, default: 2, description: 'The machine\'s ceiling, measured between the pools\' rounds: N workers computing this many whole gradients each at once, nothing shared (0: skip)' },
   'busy-threshold': { type: 'number', min: 0, default: 0.25, placeholder: 'CORES', description: 'Flag a measurement as unreliable when other processes used more cores than this' },
   'with-numpy': { type: 'boolean', description: 'Also time the book\'s numpy code (benchmarks/numpy_naive.py) on the same batch, if numpy is installed' },
   python: { type: 'string', default: 'python3', placeholder: 'CMD', description: 'Python interpreter for --with-numpy' },
@@ -49,7 +50,7 @@ export const BENCH_OPTIONS = {
 
 /** The settings `--quick` implies for the options not given explicitly. */
 export const QUICK_DEFAULTS: Record<string, string | number> = {
-  threads: '1,2', hidden: '4', batch: '5', reps: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2,
+  threads: '1,2', hidden: '4', batch: '5', reps: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1,
 };
 
 /**
@@ -101,6 +102,7 @@ export function benchSettings(argv: string[]): { settings: BenchSettings; option
     h: DEFAULT_H,
     learningRate: 0.1,
     naivePoolBudgetMs: options['naive-pool-budget'],
+    ceilingGradients: pick('ceiling-gradients', options['ceiling-gradients']),
     quick: options.quick,
   };
   if (options.python.trim() === '') throw new InputError('Expected `--python` to be a command, got an empty string');

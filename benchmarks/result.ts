@@ -48,6 +48,25 @@ export interface EngineMeasurement {
   overheadMs: number | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */
   imbalance: number | null;
+  /** speedup / the machine's ceiling at this thread count (see CeilingMeasurement); null without one. Pool only. */
+  ofCeiling: number | null;
+  load: LoadSample;
+}
+
+/**
+ * The machine's ceiling at one thread count: that many workers computing whole
+ * gradients at once on private copies (same kernel, batch and weights), with
+ * nothing shared: the most any split of the gradient could gain here.
+ */
+export interface CeilingMeasurement {
+  threads: number;
+  rounds: number;
+  /** Whole gradients per worker per round. */
+  gradientsPerRound: number;
+  /** One worker's ms per gradient while `threads` run at once, every worker of every round. */
+  msPerGradient: TimingSummary;
+  /** Median throughput (Σ over the workers of 1 / ms per gradient) / the median with one worker. */
+  speedup: number | null;
   load: LoadSample;
 }
 
@@ -112,6 +131,8 @@ export interface ConfigurationResult {
   measurements: EngineMeasurement[];
   /** Whether the naive engine was also timed in full in the pool (only when cheap). */
   naivePool: { measured: boolean; reason: string };
+  /** The machine's ceiling per thread count, a round after each of the pools' rounds; empty with --ceiling-gradients 0. */
+  ceiling: CeilingMeasurement[];
   epochs: EpochEstimate[];
   amdahl: AmdahlResult[];
   numpy: NumpyComparison | null;
@@ -137,6 +158,8 @@ export interface BenchSettings {
   learningRate: number;
   /** The naive engine runs in full in the pool when one gradient is estimated below this on one thread. */
   naivePoolBudgetMs: number;
+  /** Whole gradients per worker in each round of the machine's ceiling (0: no ceiling). */
+  ceilingGradients: number;
   quick: boolean;
 }
 
@@ -214,7 +237,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
     settings: object({
       threads: array(int(1), 1), hidden: array(int(1), 1), batch: array(int(1), 1), reps: int(1), naiveReps: int(1), warmup: int(0),
       naiveSamplePerTensor: int(1), epochIterations: nullable(int(0)), epochBudgetMs: nonNegative, busyThresholdCores: nonNegative, withNumpy: bool, python: str,
-      seed: int(0), weightInitStd: nonNegative, h: nonNegative, learningRate: nonNegative, naivePoolBudgetMs: nonNegative, quick: bool,
+      seed: int(0), weightInitStd: nonNegative, h: nonNegative, learningRate: nonNegative, naivePoolBudgetMs: nonNegative, ceilingGradients: int(0), quick: bool,
     }),
     dataset: object({ name: str, trainRows: int(1), testRows: int(0), inputSize: int(1), classes: int(2), batchSource: str }),
     numpy: object({
@@ -235,10 +258,13 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
         msPerGradient: timing,
         speedup: nullable(nonNegative), efficiency: nullable(nonNegative), speedupOfMin: nullable(nonNegative),
         oversubscribed: bool,
-        overheadMs: nullable(num), imbalance: nullable(nonNegative),
+        overheadMs: nullable(num), imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
         load: loadSample,
       }), 1),
       naivePool: object({ measured: bool, reason: str }),
+      ceiling: array(object({
+        threads: int(1), rounds: int(1), gradientsPerRound: int(1), msPerGradient: timing, speedup: nullable(nonNegative), load: loadSample,
+      })),
       epochs: array(object({
         engine, where, threads: int(1),
         method: oneOf('measured', 'extrapolated', 'computed'),

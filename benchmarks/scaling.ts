@@ -19,11 +19,12 @@ import { GradientPool } from '../src/parallel/gradient-pool.js';
 import type { NetEngine } from '../src/parallel/protocol.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { AMDAHL_PREDICT_AT, fitAmdahl } from './amdahl.js';
+import { CeilingProbe } from './ceiling.js';
 import { computedEpoch, measureEpoch, type BenchDataset } from './epoch.js';
 import { LoadMeter, machineInfo, type LoadSample } from './machine.js';
 import { measureNaiveSample, sampleParameters, sampledCount } from './naive-sample.js';
 import { checkNumpy, maxAbsDifference, measureNumpy, type NumpyAvailability } from './numpy.js';
-import type { AmdahlResult, BenchEngine, BenchResult, BenchSettings, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, TimingSummary } from './result.js';
+import type { AmdahlResult, BenchEngine, BenchResult, BenchSettings, CeilingMeasurement, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, TimingSummary } from './result.js';
 import { BENCH_SCHEMA_VERSION } from './result.js';
 import { finiteOrNull, summarize } from './stats.js';
 import { formatDuration } from './table.js';
@@ -61,7 +62,7 @@ interface PoolSamples {
 /** Warm-up, then `reps` rounds over all pools (rotating the order), timing `engine` gradients. */
 async function measurePools(
   pools: readonly GradientPool[], engine: NetEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number,
-  settings: BenchSettings, progress: ProgressSink, label: string,
+  settings: BenchSettings, progress: ProgressSink, label: string, afterRound?: () => Promise<void>,
 ): Promise<Map<number, PoolSamples>> {
   const results = new Map<number, PoolSamples>();
   // As the Trainer calls it: the batch and the gradient in shared memory, reused.
@@ -89,6 +90,7 @@ async function measurePools(
         samples.imbalance.push(mean > 0 ? slowest / mean : 1);
       }
     }
+    await afterRound?.();
     if (performance.now() - lastProgress >= 1000 || r === reps - 1) {
       lastProgress = performance.now();
       progress(`${label}: ${engine} round ${r + 1}/${reps}: ${pools.map((p) => `${p.threads}t ${formatMs(results.get(p.threads)!.ms[r])} ms`).join(', ')}`);
@@ -112,6 +114,7 @@ function poolMeasurements(
       oversubscribed: threads > cores,
       overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
       imbalance: samples.imbalance.length > 0 ? summarize(samples.imbalance).median : null,
+      ofCeiling: null,
       load: samples.meter.sample(),
     };
   });
@@ -130,7 +133,7 @@ function mainThreadMeasurement(
 ): EngineMeasurement {
   return {
     engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, imbalance: null, load,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, imbalance: null, ofCeiling: null, load,
   };
 }
 
@@ -207,14 +210,32 @@ async function measureConfiguration(
     learningRate: settings.learningRate, seed: settings.seed, busyThresholdCores: settings.busyThresholdCores,
   };
   const pools: GradientPool[] = [];
+  let ceiling: CeilingMeasurement[] = [];
   try {
     for (const threads of settings.threads) pools.push(new GradientPool({ threads }));
     progress(`${label}: started pools of ${settings.threads.join(', ')} threads; warming up`);
-    const incremental = await measurePools(pools, 'incremental', net, batch, settings.reps, settings.warmup, settings, progress, label);
+    // The machine's ceiling, a round of it after each of the pools' rounds.
+    const probe = settings.ceilingGradients === 0 ? null : await CeilingProbe.start({
+      threads: settings.threads, gradients: settings.ceilingGradients, busyThresholdCores: settings.busyThresholdCores,
+      task: { shape, params: net.params, x: batch.x.subarray(0, batchSize * shape.inputSize), labels: batch.labels.subarray(0, batchSize), rows: batchSize, h: settings.h },
+    });
+    let incremental: Map<number, PoolSamples>;
+    try {
+      incremental = await measurePools(pools, 'incremental', net, batch, settings.reps, settings.warmup, settings, progress, label, probe === null ? undefined : () => probe.round());
+      ceiling = probe?.results() ?? [];
+    } finally {
+      await probe?.destroy();
+    }
     measurements.push(...poolMeasurements('incremental', incremental, settings.reps, settings.warmup, cores));
     if (naivePool.measured) {
       const naiveResults = await measurePools(pools, 'naive', net, batch, settings.naiveReps, Math.min(settings.warmup, 1), settings, progress, label);
       measurements.push(...poolMeasurements('naive', naiveResults, settings.naiveReps, Math.min(settings.warmup, 1), cores));
+    }
+    for (const c of ceiling) {
+      progress(`${label}: ceiling, ${c.threads} worker${c.threads === 1 ? '' : 's'} at once: ${formatMs(c.msPerGradient.median)} ms per gradient each, speedup ${c.speedup?.toFixed(2) ?? '?'}${loadNote(c.load)}`);
+      for (const m of measurements) {
+        if (m.engine === 'incremental' && m.where === 'pool' && m.threads === c.threads && m.speedup !== null && c.speedup !== null) m.ofCeiling = m.speedup / c.speedup;
+      }
     }
     for (const m of measurements.filter((m) => m.where === 'pool')) {
       progress(`${label}: ${m.engine} ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMs(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}${loadNote(m.load)}`);
@@ -272,7 +293,7 @@ async function measureConfiguration(
   }
 
   return {
-    label, shape, batch: batchSize, parameters, loss, measurements, naivePool, epochs, amdahl, numpy: numpyResult,
+    label, shape, batch: batchSize, parameters, loss, measurements, naivePool, ceiling, epochs, amdahl, numpy: numpyResult,
   };
 }
 

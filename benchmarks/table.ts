@@ -45,6 +45,28 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
   return [line(header), ...rows.map(line)];
 }
 
+/** How far below `threads` (up to the cores) a ceiling may fall before the report says the cores do not scale. */
+export const CEILING_WARNING_FRACTION = 0.85;
+
+function ceilingLines(c: ConfigurationResult, cores: number): string[] {
+  if (c.ceiling.length === 0) return [];
+  const first = c.ceiling[0];
+  const lines = [
+    '',
+    `  The machine's ceiling: N workers computing whole gradients at once on private copies, nothing shared (${first.rounds} round${first.rounds === 1 ? '' : 's'} of ${first.gradientsPerRound} gradient${first.gradientsPerRound === 1 ? '' : 's'} each):`,
+    ...table(
+      ['workers', 'ms per gradient (each)', 'speedup', 'others (cores)'],
+      c.ceiling.map((m) => [String(m.threads), formatMs(m.msPerGradient.median), m.speedup === null ? '?' : `${m.speedup.toFixed(2)}×`, others(m.load)]),
+      [true, true, true, true],
+    ).map((l) => `  ${l}`),
+  ];
+  const short = c.ceiling.filter((m) => m.threads > 1 && m.speedup !== null && m.speedup < CEILING_WARNING_FRACTION * Math.min(m.threads, cores));
+  for (const m of short) {
+    lines.push(`  → ${m.threads} workers get ${m.speedup!.toFixed(2)}× one worker's throughput, not ~${Math.min(m.threads, cores)}×: these logical cores share physical ones (SMT) or the host is busy; no split of the gradient can beat this here.`);
+  }
+  return lines;
+}
+
 function configurationLines(result: BenchResult, c: ConfigurationResult): string[] {
   const cores = result.machine.availableParallelism;
   const lines = [
@@ -56,17 +78,19 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
     engineLabel(m), String(m.threads), formatMs(m.msPerGradient.median), formatMs(m.msPerGradient.min), formatMs(m.msPerGradient.max),
     m.speedup === null ? '' : `${m.speedup.toFixed(2)}×`, m.efficiency === null ? '' : `${(m.efficiency * 100).toFixed(0)} %`,
     m.speedupOfMin === null ? '' : `${m.speedupOfMin.toFixed(2)}×`,
+    m.ofCeiling === null ? '' : `${(m.ofCeiling * 100).toFixed(0)} %`,
     others(m.load), notesFor(m, cores, c.parameters),
   ]);
   if (c.numpy) {
     rows.push(['numpy (book)', '(BLAS)', formatMs(c.numpy.msPerGradient.median), formatMs(c.numpy.msPerGradient.min), formatMs(c.numpy.msPerGradient.max),
-      '', '', '', others(c.numpy.load), `est.: the book's numpy code, ${c.numpy.sampledParameters} params timed, extrapolated`]);
+      '', '', '', '', others(c.numpy.load), `est.: the book's numpy code, ${c.numpy.sampledParameters} params timed, extrapolated`]);
   }
   lines.push(...table(
-    ['engine', 'threads', 'median ms', 'min ms', 'max ms', 'speedup', 'efficiency', 'min/min', 'others (cores)', 'notes'],
-    rows, [false, true, true, true, true, true, true, true, true, false],
+    ['engine', 'threads', 'median ms', 'min ms', 'max ms', 'speedup', 'efficiency', 'min/min', 'of ceiling', 'others (cores)', 'notes'],
+    rows, [false, true, true, true, true, true, true, true, true, true, false],
   ));
   if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
+  lines.push(...ceilingLines(c, cores));
 
   if (c.epochs.length > 0) {
     const first = c.epochs[0];
@@ -111,7 +135,7 @@ export function formatReport(result: BenchResult): string {
   if (result.settings.withNumpy && !result.numpy.available) lines.push(`numpy: not available (${result.numpy.reason}); no numpy comparison`);
   else if (result.numpy.available) lines.push(`numpy ${result.numpy.numpyVersion} on Python ${result.numpy.pythonVersion}, ${result.numpy.blas ?? 'BLAS ?'}; environment as found: ${Object.entries(result.numpy.env ?? {}).map(([k, v]) => `${k}=${v ?? '(unset)'}`).join(' ')}`);
   for (const c of result.configurations) lines.push(...configurationLines(result, c));
-  lines.push('', `ms = milliseconds per gradient; speedup = median at 1 thread / median; efficiency = speedup / threads; min/min = the same with the minima (best case); others = cores used by other processes while measuring (! = above ${result.load.thresholdCores}: unreliable; ? = window too short to tell).`);
+  lines.push('', `ms = milliseconds per gradient; speedup = median at 1 thread / median; efficiency = speedup / threads; min/min = the same with the minima (best case); of ceiling = speedup / the machine's ceiling at that thread count; others = cores used by other processes while measuring (! = above ${result.load.thresholdCores}: unreliable; ? = window too short to tell).`);
   for (const note of result.notes) lines.push(`Note: ${note}`);
   lines.push(`Wall time ${formatDuration(result.wallMilliseconds)}.`);
   if (result.outputs.json) lines.push(`JSON: ${result.outputs.json}`);

@@ -16,6 +16,7 @@ import { checkNumpy, maxAbsDifference, measureNumpy } from '../benchmarks/numpy.
 import { BENCH_RESULT_SCHEMA, validateBenchResult, type BenchResult } from '../benchmarks/result.js';
 import { summarize } from '../benchmarks/stats.js';
 import { formatReport } from '../benchmarks/table.js';
+import { computeWholeGradients } from '../benchmarks/ceiling.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { main } from '../src/cli/main.js';
 import { InputError } from '../src/errors.js';
@@ -117,7 +118,9 @@ t.test('options: lists, defaults, --quick, and one-line InputErrors', async (t) 
   t.same(defaultThreadCounts(64), Array.from({ length: 64 }, (_, i) => i + 1));
   t.same(benchSettings(['--threads', '2,4']).settings.threads, [1, 2, 4], '1 is always measured as the baseline');
   const quick = benchSettings(['--quick', '--reps', '3']).settings;
-  t.match(quick, { threads: [1, 2], hidden: [4], batch: [5], reps: 3, naiveReps: 1, epochIterations: 2, quick: true });
+  t.match(quick, { threads: [1, 2], hidden: [4], batch: [5], reps: 3, naiveReps: 1, epochIterations: 2, ceilingGradients: 1, quick: true });
+  t.equal(benchSettings([]).settings.ceilingGradients, 2);
+  t.equal(benchSettings(['--quick', '--ceiling-gradients', '0']).settings.ceilingGradients, 0, 'an explicit option wins over --quick');
   t.match(benchSettings([]).settings, { hidden: [50], batch: [100], weightInitStd: 0.01, epochIterations: null });
   t.equal(benchSettings(['--epoch-iters', '0']).settings.epochIterations, 0);
 
@@ -233,6 +236,15 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   }
   t.equal(c.naivePool.measured, true, 'a budget no estimate exceeds times the naive engine in the pool');
   t.same(pooled.filter((m) => m.engine === 'naive').map((m) => m.threads), [1, 2]);
+  // The machine's ceiling: one round (reps 1) of one gradient per worker (--quick), after the pools' round.
+  t.same(c.ceiling.map((m) => [m.threads, m.rounds, m.gradientsPerRound, m.msPerGradient.samples.length]), [[1, 1, 1, 1], [2, 1, 1, 2]]);
+  t.equal(c.ceiling[0].speedup, 1);
+  const twoWorkers = c.ceiling[1];
+  t.ok(Math.abs(twoWorkers.speedup! - twoWorkers.msPerGradient.samples.reduce((sum, ms) => sum + 1 / ms, 0) * c.ceiling[0].msPerGradient.median) < 1e-9, 'speedup = Σ 1/ms of the two workers × ms of one');
+  for (const m of pooled) {
+    const expected = m.engine === 'incremental' ? m.speedup! / c.ceiling.find((x) => x.threads === m.threads)!.speedup! : null;
+    t.equal(m.ofCeiling, expected, `of ceiling (${m.engine}, ${m.threads})`);
+  }
   t.same(c.epochs.map((e) => `${e.engine}:${e.threads}:${e.method}`), ['incremental:1:extrapolated', 'incremental:2:extrapolated', 'backprop:1:extrapolated', 'naive:1:computed']);
   for (const e of c.epochs) t.ok(Math.abs(e.epochMs - (e.iterationsPerEpoch * e.msPerIteration + e.evaluationMs)) < 1e-6);
   t.equal(c.epochs[0].iterationsPerEpoch, Math.ceil(written.dataset.trainRows / 5));
@@ -257,6 +269,12 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   busy.load.unreliable = true;
   const report = formatReport(busy);
   t.match(report, /TwoLayerNet 784-4-10 sigmoid, batch 5/);
+  t.match(report, /The machine's ceiling: N workers computing whole gradients at once on private copies, nothing shared \(1 round of 1 gradient each\)/);
+  const short = structuredClone(written);
+  short.configurations[0].ceiling[1].speedup = 1.12;
+  t.match(formatReport(short), /→ 2 workers get 1\.12× one worker's throughput, not ~2×: these logical cores share physical ones \(SMT\) or the host is busy/);
+  short.configurations[0].ceiling[1].speedup = 1.95;
+  t.notMatch(formatReport(short), /workers get/, 'no warning near the cores');
   t.match(report, /incremental\s+2\s/);
   t.match(report, /1\.50 !/);
   t.match(report, /BUSY/);
@@ -270,6 +288,17 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   const errors = validateBenchResult(broken);
   t.ok(errors.some((e) => /missing required property `machine`/.test(e)));
   t.ok(errors.some((e) => /\$\.settings\.reps: expected integer/.test(e)));
+});
+
+t.test('the ceiling worker computes on private copies (also run on the main thread)', async (t) => {
+  const net = new TwoLayerNet({ inputSize: 6, hiddenSize: 3, outputSize: 2, seed: 2 });
+  const before = net.params.slice();
+  const x = Float64Array.of(0, 1, 0.5, 0, 0, 2, 1, 0, 0, 0, 0.25, 0);
+  const labels = Int32Array.of(1, 0);
+  const ms = computeWholeGradients({ shape: net.shape, params: net.params, x, labels, rows: 2, h: 1e-4, gradients: 3 });
+  t.ok(ms > 0 && Number.isFinite(ms), `${ms} ms per gradient`);
+  t.same([...net.params], [...before], 'the weights are not touched');
+  t.same([...labels], [1, 0]);
 });
 
 t.test('epoch time: a whole Trainer epoch when within budget, else extrapolated', async (t) => {

@@ -233,7 +233,7 @@ t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the 
     const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, seed: 31 });
     const bad: PreparedBatch = { x: Float64Array.of(1, 0, 2, 0, 3, 1, 1, 1, 1), labels: Int32Array.of(0, 5, 1), rows: 3 };
     await t.rejects(pool.gradientOfBatch(net, bad), {
-      message: /^Gradient worker failed: building the base, part [1-4] of 4 \(samples (none|\d–\d), input columns \d–\d, hidden units (none|\d–\d)\): Expected label 1 to be an integer from 0 to 1, got 5$/,
+      message: /^Gradient worker failed: building the base, part [1-8] of 8 \(samples (none|\d–\d), input columns (none|\d–\d), hidden units (none|\d–\d)\): Expected label 1 to be an integer from 0 to 1, got 5$/,
     });
     await t.rejects(pool.gradientOfBatch(net, bad, { engine: 'naive' }), {
       message: /^Gradient worker failed on parameters (0–6 \(W1\[0\]\[0\] to b1\[0\]\)|7–13 \(b1\[1\] to b2\[1\]\)): Expected label 1 to be an integer from 0 to 1, got 5$/,
