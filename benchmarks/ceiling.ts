@@ -29,22 +29,48 @@ export interface CeilingTask {
   rows: number;
   h: number;
   gradients: number;
+  /** Start line: one Int32 cell, 0 at the round's start; every worker adds 1 and waits for `workers`. */
+  start: Int32Array;
+  workers: number;
 }
 
-/** Worker side (also callable directly): milliseconds per gradient, copies excluded. */
-export function computeWholeGradients(task: CeilingTask): number {
+export interface CeilingTaskResult {
+  /** performance.timeOrigin + performance.now() at the start line and at the end (comparable across threads). */
+  startedAt: number;
+  endedAt: number;
+  msPerGradient: number;
+}
+
+/** Longest wait at the start line: a worker that never comes must not stall the benchmark. */
+const START_LINE_TIMEOUT_MS = 2000;
+
+/** Worker side (also callable directly). Copies first, then all workers start together, so their gradients overlap. */
+export function computeWholeGradients(task: CeilingTask): CeilingTaskResult {
   const params = task.params.slice();
   const x = task.x.slice();
   const labels = task.labels.slice();
   const out = new Float64Array(params.length);
+  const arrived = Atomics.add(task.start, 0, 1) + 1;
+  if (arrived >= task.workers) Atomics.notify(task.start, 0);
+  const giveUpAt = performance.now() + START_LINE_TIMEOUT_MS;
+  for (let seen = arrived; seen < task.workers && performance.now() < giveUpAt; seen = Atomics.load(task.start, 0)) {
+    Atomics.wait(task.start, 0, seen, 10);
+  }
   let buffer: ArrayBufferLike | undefined;
-  const started = performance.now();
+  const startedAt = performance.timeOrigin + performance.now();
   for (let g = 0; g < task.gradients; g++) {
     const base = prepareIncrementalBase(params, task.shape, x, task.rows, labels, buffer);
     buffer = base.dims.buffer;
     incrementalGradientRange(params, task.shape, x, task.rows, labels, base, 0, params.length, out, task.h);
   }
-  return (performance.now() - started) / task.gradients;
+  const endedAt = performance.timeOrigin + performance.now();
+  return { startedAt, endedAt, msPerGradient: (endedAt - startedAt) / task.gradients };
+}
+
+/** Gradients per millisecond of a round: all the workers' gradients over the span from the first start to the last end. */
+export function roundThroughput(results: readonly CeilingTaskResult[], gradients: number): number {
+  const span = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
+  return (results.length * gradients) / span;
 }
 
 export interface CeilingOptions {
@@ -52,7 +78,7 @@ export interface CeilingOptions {
   /** Whole gradients per worker per round. */
   gradients: number;
   busyThresholdCores: number;
-  task: Omit<CeilingTask, 'gradients'>;
+  task: Omit<CeilingTask, 'gradients' | 'start' | 'workers'>;
 }
 
 /**
@@ -62,7 +88,8 @@ export interface CeilingOptions {
  */
 export class CeilingProbe {
   readonly #options: CeilingOptions;
-  readonly #pool: Piscina<CeilingTask, number>;
+  readonly #pool: Piscina<CeilingTask, CeilingTaskResult>;
+  readonly #start = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   #poolError: Error | undefined;
   readonly #samples: Map<number, { ms: number[]; throughput: number[]; meter: LoadMeter }>;
   #rounds = 0;
@@ -71,7 +98,7 @@ export class CeilingProbe {
     this.#options = options;
     const most = Math.max(...options.threads);
     const filename = siblingModule(import.meta.url, './ceiling.worker');
-    this.#pool = new Piscina<CeilingTask, number>({
+    this.#pool = new Piscina<CeilingTask, CeilingTaskResult>({
       filename, minThreads: most, maxThreads: most, idleTimeout: Number.POSITIVE_INFINITY, execArgv: workerExecArgv(filename),
     });
     this.#pool.on('error', (error: Error) => {
@@ -91,9 +118,11 @@ export class CeilingProbe {
     return probe;
   }
 
-  async #run(count: number): Promise<number[]> {
+  async #run(count: number): Promise<CeilingTaskResult[]> {
+    Atomics.store(this.#start, 0, 0);
+    const task: CeilingTask = { ...this.#options.task, gradients: this.#options.gradients, start: this.#start, workers: count };
     try {
-      return await Promise.all(Array.from({ length: count }, () => this.#pool.run({ ...this.#options.task, gradients: this.#options.gradients })));
+      return await Promise.all(Array.from({ length: count }, () => this.#pool.run(task)));
     } catch (error) {
       throw this.#poolError ?? error;
     }
@@ -106,15 +135,15 @@ export class CeilingProbe {
       const count = threads[(k + this.#rounds) % threads.length];
       const entry = this.#samples.get(count)!;
       entry.meter.start();
-      const ms = await this.#run(count);
+      const results = await this.#run(count);
       entry.meter.stop();
-      entry.ms.push(...ms);
-      entry.throughput.push(ms.reduce((sum, each) => sum + 1 / each, 0));
+      entry.ms.push(...results.map((r) => r.msPerGradient));
+      entry.throughput.push(roundThroughput(results, this.#options.gradients));
     }
     this.#rounds++;
   }
 
-  /** Per thread count; speedup = median throughput (Σ over workers of 1 / ms per gradient) / the median with one worker. */
+  /** Per thread count; speedup = median round throughput (see {@link roundThroughput}) / the median with one worker. */
   results(): CeilingMeasurement[] {
     const baseline = summarize(this.#samples.get(1)?.throughput ?? []).median;
     return this.#options.threads.map((count) => {

@@ -65,7 +65,7 @@ export interface CeilingMeasurement {
   gradientsPerRound: number;
   /** One worker's ms per gradient while `threads` run at once, every worker of every round. */
   msPerGradient: TimingSummary;
-  /** Median throughput (Σ over the workers of 1 / ms per gradient) / the median with one worker. */
+  /** Median throughput of the rounds (all workers' gradients / time from the first start to the last end) / the median with one worker. */
   speedup: number | null;
   load: LoadSample;
 }

@@ -217,7 +217,7 @@ async function measureConfiguration(
     // The machine's ceiling, a round of it after each of the pools' rounds.
     const probe = settings.ceilingGradients === 0 ? null : await CeilingProbe.start({
       threads: settings.threads, gradients: settings.ceilingGradients, busyThresholdCores: settings.busyThresholdCores,
-      task: { shape, params: net.params, x: batch.x.subarray(0, batchSize * shape.inputSize), labels: batch.labels.subarray(0, batchSize), rows: batchSize, h: settings.h },
+      task: { shape, params: net.params, x: batch.x.subarray(0, batch.rows * shape.inputSize), labels: batch.labels.subarray(0, batch.rows), rows: batch.rows, h: settings.h },
     });
     let incremental: Map<number, PoolSamples>;
     try {

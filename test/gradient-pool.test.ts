@@ -7,6 +7,7 @@ import {
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
+import { DIE_AT_H } from './fixtures/dying.worker.js';
 import { numericalGradient } from '../src/numerical.js';
 import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 
@@ -127,9 +128,29 @@ t.test('a worker that exits rejects the call instead of hanging; the pool recove
   }
 });
 
+t.test('a worker that dies holding a base part: the others stop waiting, the call rejects, the pool recovers', async (t) => {
+  const pool = new GradientPool({ threads: 2, workerModule: new URL('./fixtures/dying.worker.ts', import.meta.url).href });
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 4, outputSize: 10, seed: 51 });
+  const batch = digits(1);
+  const before = net.params.slice();
+  try {
+    // A hang would be the bug: fail after 60 s instead of waiting for tap's timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the call hung')), 60_000); });
+    await t.rejects(Promise.race([pool.gradientOfBatch(net, batch, { h: DIE_AT_H }), hang]), { message: /^Gradient worker failed: .*exit.*3/i });
+    clearTimeout(timer);
+    t.ok(bytesOf(net.params).equals(bytesOf(before)), 'weights untouched');
+    const grad = await pool.gradientOfBatch(net, batch);
+    t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, batch))), 'the next call is right');
+  } finally {
+    await pool.destroy();
+  }
+});
+
 t.test('bad arguments', async (t) => {
   t.throws(() => new GradientPool({ threads: 0 }), { name: 'RangeError', message: 'Expected `threads` to be an integer from 1 to 64, got `0` (number)' });
   t.throws(() => new GradientPool({ threads: 1.5 }), { name: 'RangeError', message: /got `1.5`/ });
+  t.throws(() => new GradientPool({ threads: 1, workerModule: './w.js' }), { name: 'TypeError', message: 'Expected `workerModule` to be a URL string, got `"./w.js"` (string)' });
   const pool = new GradientPool({ threads: 1 });
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 2, outputSize: 2 });
   await t.rejects(pool.numericalGradient(net, [[1, 2]], [0], { engine: 'fast' as never }), { name: 'RangeError', message: "Expected `engine` to be one of `naive`, `incremental`, got `\"fast\"` (string)" });
@@ -266,7 +287,7 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
     }
     const size = net.params.length;
     await t.rejects(pool.gradientOfBatch(net, plain, { out: new Float64Array(3) }), {
-      name: 'TypeError', message: `Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got a Float64Array of length 3`,
+      name: 'RangeError', message: `Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got a Float64Array of length 3`,
     });
     await t.rejects(pool.gradientOfBatch(net, plain, { out: [] as never }), { name: 'TypeError', message: /Expected `out` to be a Float64Array of \d+ values \(one per parameter\), got/ });
     await t.rejects(pool.gradientOfBatch(net, plain, { out: net.params }), { name: 'RangeError', message: 'Expected `out` not to share memory with `net.params` or the batch' });
@@ -276,6 +297,12 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
       pool.gradientOfBatch(net, { x: sharedX.subarray(0, plain.x.length), labels: plain.labels, rows: plain.rows }, { out: sharedX.subarray(plain.x.length - 1, plain.x.length - 1 + size) }),
       { name: 'RangeError', message: /not to share memory/ },
       'overlapping the batch by one value',
+    );
+    const sharedLabels = new Int32Array(new SharedArrayBuffer(size * 8 + 64));
+    await t.rejects(
+      pool.gradientOfBatch(net, { x: plain.x, labels: sharedLabels.subarray(0, plain.rows), rows: plain.rows }, { out: new Float64Array(sharedLabels.buffer, 0, size) }),
+      { name: 'RangeError', message: /not to share memory/ },
+      'overlapping the labels',
     );
   } finally {
     await pool.destroy();

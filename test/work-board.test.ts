@@ -1,26 +1,32 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Worker } from 'node:worker_threads';
 import { BOARD_ABORTED, BOARD_BUILDING, BOARD_PUBLISHED, WorkBoard } from '../src/parallel/work-board.js';
 
 const waiter = new URL('./fixtures/board-waiter.mjs', import.meta.url);
 
-/** A thread blocked in `waitUntilPublished` on `buffer`; resolves once it waits, with its verdict to come. */
-async function blockedWaiter(buffer: SharedArrayBuffer): Promise<{ worker: Worker; verdict: Promise<{ published: boolean; chunk: [number, number] | null }> }> {
+type Verdict = { published: boolean; chunk: [number, number] | null };
+
+/** A thread asleep in `waitUntilPublished` on `board` (checked through `board.sleepers`), and its verdict to come. */
+async function sleepingWaiter(t: Test, board: WorkBoard): Promise<{ worker: Worker; verdict: Promise<Verdict> }> {
   // A JavaScript entry (Worker takes no .ts); it imports the fixture through the process's TypeScript loader.
-  const worker = new Worker(waiter, { workerData: buffer });
+  const worker = new Worker(waiter, { workerData: board.cells.buffer });
   const messages: unknown[] = [];
-  let notify: () => void = () => undefined;
+  const waiting: Array<(message: unknown) => void> = [];
   worker.on('message', (message) => {
-    messages.push(message);
-    notify();
+    const next = waiting.shift();
+    if (next === undefined) messages.push(message);
+    else next(message);
   });
   const next = () => new Promise<unknown>((resolve, reject) => {
     worker.once('error', reject);
-    const check = () => (messages.length > 0 ? resolve(messages.shift()) : (notify = check));
-    check();
+    if (messages.length > 0) resolve(messages.shift());
+    else waiting.push(resolve);
   });
   t.equal(await next(), 'waiting');
-  return { worker, verdict: next() as Promise<{ published: boolean; chunk: [number, number] | null }> };
+  const verdict = next() as Promise<Verdict>;
+  // However slow the machine, go on only once the thread is really asleep.
+  while (board.sleepers === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  return { worker, verdict };
 }
 
 t.test('one thread through a whole call: parts, the last one publishes, chunks, complete', async (t) => {
@@ -59,21 +65,21 @@ t.test('abort: claims fail, waiting returns false, a later publish does not undo
   t.equal(board.complete, false);
 });
 
-t.test('a thread waiting for the base wakes when it is published, and when the call is aborted', async (t) => {
-  const buffer = new SharedArrayBuffer(WorkBoard.bytes(1));
-  const board = new WorkBoard(buffer);
+t.test('a thread asleep waiting for the base wakes when it is published, and when the call is aborted', async (t) => {
+  const board = new WorkBoard(new SharedArrayBuffer(WorkBoard.bytes(1)));
   board.reset(1, 1);
   t.equal(board.claimPart(), 0, 'this thread holds the only part');
-  const published = await blockedWaiter(buffer);
+  const published = await sleepingWaiter(t, board);
   t.equal(board.partDone(), true);
-  board.publish([[0, 7]]);
+  t.equal(board.publish([[0, 7]]), 1, 'publish wakes the one sleeper');
   t.same(await published.verdict, { published: true, chunk: [0, 7] }, 'woken by publish, then claims the chunk');
+  t.equal(board.sleepers, 0);
   await published.worker.terminate();
 
   board.reset(1, 1);
   t.equal(board.claimPart(), 0, 'a part whose thread will never finish it');
-  const aborted = await blockedWaiter(buffer);
-  board.abort();
+  const aborted = await sleepingWaiter(t, board);
+  t.equal(board.abort(), 1, 'abort wakes the one sleeper');
   t.same(await aborted.verdict, { published: false, chunk: null }, 'woken by abort: no hang, nothing claimed');
   await aborted.worker.terminate();
 });

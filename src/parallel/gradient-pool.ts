@@ -14,6 +14,12 @@ import { siblingModule, workerExecArgv } from './worker-loader.js';
 export interface GradientPoolOptions {
   /** Worker threads, 1 to 64. Default: `os.availableParallelism()`. */
   threads?: number;
+  /**
+   * The workers' module (a URL string): for instrumentation and failure tests,
+   * a module whose default export takes each task on to `runGradientTask`
+   * (src/parallel/run-task.ts). Default: workers/gradient.worker.
+   */
+  workerModule?: string;
 }
 
 export interface PoolGradientOptions {
@@ -27,8 +33,11 @@ export interface PoolGradientOptions {
   h?: number;
   /**
    * Where to put the gradient (as many values as parameters): its views are
-   * returned. Over a SharedArrayBuffer, the workers write into it directly;
-   * otherwise it is copied in. Default: a new array per call.
+   * returned. Over a SharedArrayBuffer, the workers write into it directly (so
+   * a call that fails may leave it partly written); otherwise it is copied in
+   * once the call has succeeded. It must not be the weights or the batch (the
+   * check compares buffer objects: memory shared under another
+   * SharedArrayBuffer object is not caught). Default: a new array per call.
    */
   out?: Float64Array;
 }
@@ -99,10 +108,13 @@ export class GradientPool {
   /** Worker time of each task of the last call, in milliseconds (for benchmarks); one task per thread for the incremental engine. */
   lastTaskMilliseconds: number[] = [];
 
-  constructor({ threads = os.availableParallelism() }: GradientPoolOptions = {}) {
+  constructor({ threads = os.availableParallelism(), workerModule }: GradientPoolOptions = {}) {
     assertInteger('threads', threads, 1, MAX_THREADS);
+    if (workerModule !== undefined && (typeof workerModule !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(workerModule))) {
+      throw new TypeError(`Expected \`workerModule\` to be a URL string, got ${describe(workerModule)}`);
+    }
     this.threads = threads;
-    const filename = siblingModule(import.meta.url, '../../workers/gradient.worker');
+    const filename = workerModule ?? siblingModule(import.meta.url, '../../workers/gradient.worker');
     this.#pool = new Piscina<GradientTask, GradientTaskResult>({
       filename,
       minThreads: threads,
@@ -137,9 +149,8 @@ export class GradientPool {
     }
     const size = net.layout.size;
     if (out !== undefined) {
-      if (!(out instanceof Float64Array) || out.length !== size) {
-        throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
-      }
+      if (!(out instanceof Float64Array)) throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
+      if (out.length !== size) throw new RangeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
       if (overlaps(out, net.params) || overlaps(out, batch.x) || overlaps(out, batch.labels)) {
         throw new RangeError('Expected `out` not to share memory with `net.params` or the batch');
       }

@@ -34,11 +34,11 @@ function describeBasePart(shape: NetShape, rows: number, part: number, parts: nu
  */
 function runIncrementalTask(task: IncrementalGradientTask): number {
   const { shape, rows, h, params, x, labels, gradient } = task;
-  const base = incrementalBaseViews(task.base, shape, rows);
   const board = new WorkBoard(task.board);
   let pieces = 0;
   let piece = 'starting';
   try {
+    const base = incrementalBaseViews(task.base, shape, rows);
     for (let part = board.claimPart(); part >= 0; part = board.claimPart()) {
       piece = describeBasePart(shape, rows, part, board.parts);
       prepareBasePart(params, shape, x, rows, labels, base, part, board.parts);

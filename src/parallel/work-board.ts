@@ -30,7 +30,8 @@ const PARTS_DONE = 2;
 const NEXT_CHUNK = 3;
 const PARTS = 4;
 const CHUNKS = 5;
-const RANGES = 6;
+const SLEEPERS = 6;
+const RANGES = 7;
 
 /** How long a waiting worker polls before it sleeps: the last part is usually moments away, and waking a sleeping thread costs more. */
 const SPIN_MILLISECONDS = 0.3;
@@ -60,6 +61,11 @@ export class WorkBoard {
     return Atomics.load(this.cells, STATE);
   }
 
+  /** Threads asleep in `waitUntilPublished` right now. */
+  get sleepers(): number {
+    return Atomics.load(this.cells, SLEEPERS);
+  }
+
   /** Main thread, before the call's tasks are sent (no worker is reading it). */
   reset(parts: number, chunks: number): void {
     if (!(Number.isInteger(parts) && parts >= 1 && Number.isInteger(chunks) && chunks >= 1 && RANGES + 2 * chunks <= this.cells.length)) {
@@ -82,8 +88,8 @@ export class WorkBoard {
     return Atomics.add(this.cells, PARTS_DONE, 1) === this.cells[PARTS] - 1;
   }
 
-  /** Writes the chunks ([start, end) each, exactly `chunks` of them) and wakes the waiting workers. */
-  publish(ranges: ReadonlyArray<readonly [number, number]>): void {
+  /** Writes the chunks ([start, end) each, exactly `chunks` of them) and wakes the waiting workers; returns how many were asleep. */
+  publish(ranges: ReadonlyArray<readonly [number, number]>): number {
     if (ranges.length !== this.chunks) throw new RangeError(`Expected ${this.chunks} chunks, got ${ranges.length}`);
     ranges.forEach(([start, end], c) => {
       this.cells[RANGES + 2 * c] = start;
@@ -91,22 +97,27 @@ export class WorkBoard {
     });
     // Only the building → published transition: an abort that came first stays.
     Atomics.compareExchange(this.cells, STATE, BOARD_BUILDING, BOARD_PUBLISHED);
-    Atomics.notify(this.cells, STATE);
+    return Atomics.notify(this.cells, STATE);
   }
 
-  /** Stops the call: waiting workers wake and every claim fails from now on. */
-  abort(): void {
+  /** Stops the call: waiting workers wake and every claim fails from now on; returns how many were asleep. */
+  abort(): number {
     Atomics.store(this.cells, STATE, BOARD_ABORTED);
-    Atomics.notify(this.cells, STATE);
+    return Atomics.notify(this.cells, STATE);
   }
 
-  /** Blocks until the chunks are published (true) or the call is aborted (false). Workers only. */
-  waitUntilPublished(): boolean {
-    const spinUntil = performance.now() + SPIN_MILLISECONDS;
+  /**
+   * Blocks until the chunks are published (true) or the call is aborted
+   * (false), polling for `spinMilliseconds` before it sleeps. Workers only.
+   */
+  waitUntilPublished(spinMilliseconds = SPIN_MILLISECONDS): boolean {
+    const spinUntil = performance.now() + spinMilliseconds;
     let state = this.state;
     while (state === BOARD_BUILDING && performance.now() < spinUntil) state = this.state;
     while (state === BOARD_BUILDING) {
+      Atomics.add(this.cells, SLEEPERS, 1);
       Atomics.wait(this.cells, STATE, BOARD_BUILDING);
+      Atomics.sub(this.cells, SLEEPERS, 1);
       state = this.state;
     }
     return state === BOARD_PUBLISHED;

@@ -1,0 +1,40 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
+
+t.test('siblingModule keeps the caller\'s extension', async (t) => {
+  t.equal(siblingModule('file:///app/src/parallel/pool.ts', '../../workers/gradient.worker'), 'file:///app/workers/gradient.worker.ts');
+  t.equal(siblingModule('file:///app/dist/src/parallel/pool.js', '../../workers/gradient.worker'), 'file:///app/dist/workers/gradient.worker.js');
+});
+
+t.test('workerExecArgv: Node\'s own inheritance when it works, module flags and tsx when it would not', async (t) => {
+  t.equal(workerExecArgv('file:///app/w.js', ['--expose-gc']), undefined, 'compiled workers need no loader');
+  t.equal(workerExecArgv('file:///app/w.ts', ['--import', 'tsx']), undefined, 'the process\'s tsx reaches the workers');
+  t.equal(workerExecArgv('file:///app/w.ts', ['--import=file:///x/node_modules/@tapjs/typescript/dist/esm/import.mjs']), undefined, 'so does tap\'s');
+  const argv = workerExecArgv('file:///app/w.ts', ['--expose-gc', '--import', './setup.mjs', '--conditions=development', '--max-old-space-size=100', '-r', './hook.cjs']);
+  t.same(argv?.slice(0, -2), ['--import', './setup.mjs', '--conditions=development', '-r', './hook.cjs'], 'module flags kept, per-process flags dropped');
+  t.equal(argv?.at(-2), '--import');
+  t.match(argv?.at(-1), /^file:\/\/.*\/tsx\/.*\.mjs$/, 'tsx, resolved from the package');
+});
+
+/** Runs node with `args` from the project root; resolves to exit code, stdout and stderr. */
+async function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+t.test('a process started with per-process flags still runs gradients in workers', async (t) => {
+  // The CLI (from dist/ when built, as after npm install; else the sources through tsx).
+  const cli = await runNode(['--expose-gc', 'bin/gradpool.js', 'gradcheck', '--hidden', '2', '--threads', '2', '--json']);
+  t.equal(cli.code, 0, cli.stderr);
+  t.ok((JSON.parse(cli.stdout) as { book: Record<string, number> }).book.W1 < 1e-6);
+  // The sources with tsx registered through its API: the workers get tsx, not --expose-gc.
+  const sources = await runNode(['--expose-gc', '--max-old-space-size=200', 'test/fixtures/sources-child.mjs']);
+  t.equal(sources.code, 0, sources.stderr);
+  t.same(JSON.parse(sources.stdout), { length: 3 * 2 + 2 + 2 * 2 + 2 });
+});
