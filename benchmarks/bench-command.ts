@@ -28,14 +28,15 @@ export const BENCH_OPTIONS = {
   threads: { type: 'string', placeholder: 'LIST', description: `Thread counts, e.g. 1,2,4 or 1-4 (default: 1-${Math.min(os.availableParallelism() + 1, MAX_THREADS)}, up to the cores plus one to show oversubscription; 1 is always added as the baseline)` },
   hidden: { type: 'string', default: '50', placeholder: 'LIST', description: 'Hidden sizes of TwoLayerNet 784-H-10, e.g. 50,100,300' },
   batch: { type: 'string', default: '100', placeholder: 'LIST', description: 'Batch sizes (random training digits, drawn as the Trainer does), e.g. 32,100,256' },
-  reps: { type: 'integer', min: 1, max: 10_000, default: 21, description: 'Timed repetitions per incremental and backprop measurement' },
+  reps: { type: 'integer', min: 1, max: 10_000, default: 40, description: 'Timed repetitions per incremental and backprop measurement' },
+  block: { type: 'integer', min: 1, max: 10_000, default: 5, description: 'Consecutive incremental gradients per pool in each round, as training calls its pool (1: switch pools on every call; cold caches)' },
   'naive-reps': { type: 'integer', min: 1, max: 10_000, default: 3, description: 'Timed repetitions of the naive (and numpy) samples' },
   warmup: { type: 'integer', min: 0, max: 1000, default: 10, description: 'Untimed gradients per pool before timing (0: the first includes worker start-up)' },
   'naive-sample': { type: 'integer', min: 1, max: 1_000_000, default: 32, description: 'Parameters per tensor (W1, b1, W2, b2) timed for the extrapolated naive and numpy times' },
   'epoch-iters': { type: 'integer', min: 0, max: 100_000, description: 'Extrapolate the epoch time from N timed Trainer iterations; 0: no epochs (default: run and time a whole epoch when estimated within --epoch-budget, else extrapolate from 10)' },
   'epoch-budget': { type: 'number', min: 0, default: 15_000, placeholder: 'MS', description: 'Longest epoch (per engine and thread count) run in full by default' },
   'naive-pool-budget': { type: 'number', min: 0, default: 2000, placeholder: 'MS', description: 'Also time the naive engine in full in the pool when one gradient is estimated below this on one thread' },
-  'ceiling-gradients': { type: 'integer', min: 0, max: 10_000, default: 2, description: 'The machine\'s ceiling, measured between the pools\' rounds: N workers computing this many whole gradients each at once, nothing shared (0: skip)' },
+  'ceiling-gradients': { type: 'integer', min: 0, max: 10_000, default: 4, description: 'The machine\'s ceiling, measured between the pools\' rounds: N workers computing this many whole gradients each at once, nothing shared (0: skip)' },
   'busy-threshold': { type: 'number', min: 0, default: 0.25, placeholder: 'CORES', description: 'Flag a measurement as unreliable when other processes used more cores than this' },
   'with-numpy': { type: 'boolean', description: 'Also time the book\'s numpy code (benchmarks/numpy_naive.py) on the same batch, if numpy is installed' },
   python: { type: 'string', default: 'python3', placeholder: 'CMD', description: 'Python interpreter for --with-numpy' },
@@ -50,7 +51,7 @@ export const BENCH_OPTIONS = {
 
 /** The settings `--quick` implies for the options not given explicitly. */
 export const QUICK_DEFAULTS: Record<string, string | number> = {
-  threads: '1,2', hidden: '4', batch: '5', reps: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1,
+  threads: '1,2', hidden: '4', batch: '5', reps: 1, block: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1,
 };
 
 /**
@@ -89,6 +90,7 @@ export function benchSettings(argv: string[]): { settings: BenchSettings; option
     hidden: parseIntegerList('hidden', pick('hidden', options.hidden), 1, 100_000),
     batch: parseIntegerList('batch', pick('batch', options.batch), 1, 1_000_000),
     reps: pick('reps', options.reps),
+    block: pick('block', options.block),
     naiveReps: pick('naive-reps', options['naive-reps']),
     warmup: pick('warmup', options.warmup),
     naiveSamplePerTensor: pick('naive-sample', options['naive-sample']),

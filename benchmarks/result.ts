@@ -143,6 +143,8 @@ export interface BenchSettings {
   hidden: number[];
   batch: number[];
   reps: number;
+  /** Consecutive calls per pool in each round of the incremental engine. */
+  block: number;
   naiveReps: number;
   warmup: number;
   naiveSamplePerTensor: number;
@@ -235,7 +237,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
       platform: str, arch: str, osRelease: str, totalMemoryBytes: nonNegative, loadAverageAtStart: array(nonNegative),
     }),
     settings: object({
-      threads: array(int(1), 1), hidden: array(int(1), 1), batch: array(int(1), 1), reps: int(1), naiveReps: int(1), warmup: int(0),
+      threads: array(int(1), 1), hidden: array(int(1), 1), batch: array(int(1), 1), reps: int(1), block: int(1), naiveReps: int(1), warmup: int(0),
       naiveSamplePerTensor: int(1), epochIterations: nullable(int(0)), epochBudgetMs: nonNegative, busyThresholdCores: nonNegative, withNumpy: bool, python: str,
       seed: int(0), weightInitStd: nonNegative, h: nonNegative, learningRate: nonNegative, naivePoolBudgetMs: nonNegative, ceilingGradients: int(0), quick: bool,
     }),

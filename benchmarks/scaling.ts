@@ -59,9 +59,16 @@ interface PoolSamples {
   meter: LoadMeter;
 }
 
-/** Warm-up, then `reps` rounds over all pools (rotating the order), timing `engine` gradients. */
+/**
+ * Warm-up, then rounds over all pools (rotating which goes first) until each
+ * has timed `reps` gradients of `engine`, in blocks of up to `block`
+ * consecutive calls per pool and round: a training run calls its pool back to
+ * back, while switching pools on every call leaves each thread's caches cold
+ * (another pool's threads ran in between), which costs a two-thread call more
+ * than a one-thread one. `afterRound` runs after each round.
+ */
 async function measurePools(
-  pools: readonly GradientPool[], engine: NetEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number,
+  pools: readonly GradientPool[], engine: NetEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number, block: number,
   settings: BenchSettings, progress: ProgressSink, label: string, afterRound?: () => Promise<void>,
 ): Promise<Map<number, PoolSamples>> {
   const results = new Map<number, PoolSamples>();
@@ -71,29 +78,33 @@ async function measurePools(
     for (let i = 0; i < warmup; i++) await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
     results.set(pool.threads, { ms: [], overheadMs: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
+  const rounds = Math.ceil(reps / block);
   let lastProgress = performance.now();
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < rounds; r++) {
+    const calls = Math.min(block, reps - r * block);
     for (let k = 0; k < pools.length; k++) {
       const pool = pools[(k + r) % pools.length];
       const samples = results.get(pool.threads)!;
-      samples.meter.start();
-      const started = performance.now();
-      await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
-      const ms = performance.now() - started;
-      samples.meter.stop();
-      samples.ms.push(ms);
-      const tasks = pool.lastTaskMilliseconds;
-      if (tasks.length > 0) {
-        const slowest = Math.max(...tasks);
-        const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
-        samples.overheadMs.push(ms - slowest);
-        samples.imbalance.push(mean > 0 ? slowest / mean : 1);
+      for (let c = 0; c < calls; c++) {
+        samples.meter.start();
+        const started = performance.now();
+        await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
+        const ms = performance.now() - started;
+        samples.meter.stop();
+        samples.ms.push(ms);
+        const tasks = pool.lastTaskMilliseconds;
+        if (tasks.length > 0) {
+          const slowest = Math.max(...tasks);
+          const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
+          samples.overheadMs.push(ms - slowest);
+          samples.imbalance.push(mean > 0 ? slowest / mean : 1);
+        }
       }
     }
     await afterRound?.();
-    if (performance.now() - lastProgress >= 1000 || r === reps - 1) {
+    if (performance.now() - lastProgress >= 1000 || r === rounds - 1) {
       lastProgress = performance.now();
-      progress(`${label}: ${engine} round ${r + 1}/${reps}: ${pools.map((p) => `${p.threads}t ${formatMs(results.get(p.threads)!.ms[r])} ms`).join(', ')}`);
+      progress(`${label}: ${engine} round ${r + 1}/${rounds}: ${pools.map((p) => `${p.threads}t ${formatMs(results.get(p.threads)!.ms.at(-1)!)} ms`).join(', ')}`);
     }
   }
   return results;
@@ -221,14 +232,14 @@ async function measureConfiguration(
     });
     let incremental: Map<number, PoolSamples>;
     try {
-      incremental = await measurePools(pools, 'incremental', net, batch, settings.reps, settings.warmup, settings, progress, label, probe === null ? undefined : () => probe.round());
+      incremental = await measurePools(pools, 'incremental', net, batch, settings.reps, settings.warmup, settings.block, settings, progress, label, probe === null ? undefined : () => probe.round());
       ceiling = probe?.results() ?? [];
     } finally {
       await probe?.destroy();
     }
     measurements.push(...poolMeasurements('incremental', incremental, settings.reps, settings.warmup, cores));
     if (naivePool.measured) {
-      const naiveResults = await measurePools(pools, 'naive', net, batch, settings.naiveReps, Math.min(settings.warmup, 1), settings, progress, label);
+      const naiveResults = await measurePools(pools, 'naive', net, batch, settings.naiveReps, Math.min(settings.warmup, 1), 1, settings, progress, label);
       measurements.push(...poolMeasurements('naive', naiveResults, settings.naiveReps, Math.min(settings.warmup, 1), cores));
     }
     for (const c of ceiling) {
