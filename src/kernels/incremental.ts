@@ -70,7 +70,7 @@
  */
 import { CROSS_ENTROPY_DELTA } from '../functions.js';
 import { DEFAULT_H } from '../numerical.js';
-import { type NetShape, forward, parameterLayout } from './two-layer.js';
+import { type NetShape, type SparseRowScratch, createSparseRowScratch, forward, parameterLayout } from './two-layer.js';
 
 /** Relative truncation error every series is held to (half an ulp of 1 is 1.1e-16). */
 export const SERIES_TOLERANCE = 1e-17;
@@ -492,6 +492,26 @@ export function startIncrementalBase(base: IncrementalBase, shape: NetShape, row
   base.outputSeriesRadius.set(OUTPUT_SERIES);
 }
 
+interface SampleScratch {
+  sparse: SparseRowScratch;
+  scores: Float64Array;
+  series: { A: Float64Array; B: Float64Array; quotient: Float64Array; phi: Float64Array; v: Float64Array; dz: Float64Array; F: Float64Array };
+}
+
+/** This thread's scratch for {@link prepareBaseSamples}, reused (see `columnScratch`): entries are written before they are read. */
+let sampleScratchCache: SampleScratch | undefined;
+function sampleScratch(rowLength: number, scores: number): SampleScratch {
+  const cached = sampleScratchCache;
+  if (cached !== undefined && cached.sparse.idx.length >= rowLength && cached.scores.length >= scores) return cached;
+  const series = () => new Float64Array(7);
+  sampleScratchCache = {
+    sparse: createSparseRowScratch(rowLength),
+    scores: new Float64Array(scores),
+    series: { A: series(), B: series(), quotient: series(), phi: series(), v: series(), dz: series(), F: series() },
+  };
+  return sampleScratchCache;
+}
+
 /**
  * Step 2, samples [n0, n1): the forward pass of those samples, their label
  * weights, the moments and the hidden and output loss series.
@@ -507,12 +527,13 @@ export function prepareBaseSamples(
   const layout = parameterLayout(shape);
   const sigmoid = shape.activation === 'sigmoid';
   const { hiddenInput, hidden, hiddenComplement, probs, labelWeight, labelSlack, labelComplement, moments, hiddenSeries, hiddenInputByUnit, outputSeries } = base;
+  const scratch = sampleScratch(Math.max(I, H), (n1 - n0) * K);
   forward(params, shape, x.subarray(n0 * I, n1 * I), n1 - n0, {
     hiddenInput: hiddenInput.subarray(n0 * H, n1 * H),
     hidden: hidden.subarray(n0 * H, n1 * H),
-    scores: new Float64Array((n1 - n0) * K),
+    scores: scratch.scores.subarray(0, (n1 - n0) * K),
     probs: probs.subarray(n0 * K, n1 * K),
-  });
+  }, scratch.sparse);
   const M = LOSS_SERIES_DEGREE;
   const Mm = MOMENT_SERIES_DEGREE;
 
@@ -530,13 +551,7 @@ export function prepareBaseSamples(
   }
 
   // Scratch series, index 1…6.
-  const A = new Float64Array(7);
-  const B = new Float64Array(7);
-  const quotient = new Float64Array(7);
-  const phi = new Float64Array(7);
-  const v = new Float64Array(7);
-  const dz = new Float64Array(7);
-  const F = new Float64Array(7);
+  const { A, B, quotient, phi, v, dz, F } = scratch.series;
   const W2 = layout.W2;
 
   for (let n = n0; n < n1; n++) {
@@ -972,13 +987,28 @@ interface ColumnScratch {
   mode: Uint8Array;
   sums: Float64Array;
   kinks: Int32Array;
+  /** Δ_m of one output parameter, 6. */
+  outputPowers: Float64Array;
 }
 
 function createColumnScratch(H: number): ColumnScratch {
   return {
     dPlus: new Float64Array(H), dMinus: new Float64Array(H), dAbs: new Float64Array(H),
     powers: new Float64Array(H * 6), mode: new Uint8Array(H), sums: new Float64Array(H), kinks: new Int32Array(H),
+    outputPowers: new Float64Array(LOSS_SERIES_DEGREE),
   };
+}
+
+/**
+ * This thread's column scratch for H units, reused from call to call: a
+ * worker computes dozens of chunks per gradient, and fresh scratch for each
+ * grew its young generation by tens of megabytes over a training run. Calls
+ * on one thread never overlap, and every entry is written before it is read.
+ */
+let columnScratchCache: ColumnScratch | undefined;
+function columnScratch(H: number): ColumnScratch {
+  if (columnScratchCache === undefined || columnScratchCache.dPlus.length !== H) columnScratchCache = createColumnScratch(H);
+  return columnScratchCache;
 }
 
 /**
@@ -1096,8 +1126,8 @@ export function incrementalGradientRange(
   if (!(h > 0 && h < Infinity)) throw new RangeError(`Expected \`h\` to be a finite number greater than 0, got ${h}`);
   const layout = parameterLayout(shape);
   const M = LOSS_SERIES_DEGREE;
-  const powers = new Float64Array(M);
-  const scratch = createColumnScratch(H);
+  const scratch = columnScratch(H);
+  const powers = scratch.outputPowers;
 
   // W1: row i of W1 is input column i, parameters i·H … i·H + H.
   const w1End = Math.min(end, layout.b1);

@@ -201,13 +201,15 @@ export function scoresRow(
   sparseAffine(params, layout.W2, outputSize, layout.b2, scratch.idx, scratch.v, count, outputSize, out, outOffset);
 }
 
-/** The full forward pass of `rows` samples of `x` (rows × inputSize) into `scratch`. */
-export function forward(params: Float64Array, shape: NetShape, x: Float64Array, rows: number, scratch: ForwardScratch): void {
+/** The full forward pass of `rows` samples of `x` (rows × inputSize) into `scratch` (`sparse`: rows of at least max(inputSize, hiddenSize)). */
+export function forward(
+  params: Float64Array, shape: NetShape, x: Float64Array, rows: number, scratch: ForwardScratch,
+  sparse: SparseRowScratch = createSparseRowScratch(Math.max(shape.inputSize, shape.hiddenSize)),
+): void {
   const { inputSize, hiddenSize, outputSize } = shape;
   const sigmoid = shape.activation === 'sigmoid';
   const layout = parameterLayout(shape);
   const { hiddenInput, hidden, scores, probs } = scratch;
-  const sparse = createSparseRowScratch(Math.max(inputSize, hiddenSize));
   for (let n = 0; n < rows; n++) {
     const h = n * hiddenSize;
     hiddenInputRow(params, layout, inputSize, hiddenSize, x, n * inputSize, hiddenInput, h, sparse);

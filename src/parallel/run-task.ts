@@ -36,29 +36,35 @@ function runIncrementalTask(task: IncrementalGradientTask): number {
   const { shape, rows, h, params, x, labels, gradient } = task;
   const board = new WorkBoard(task.board);
   let pieces = 0;
-  let piece = 'starting';
+  // What this worker is doing, put into words only if it fails (no strings per piece).
+  let stage: 'starting' | 'part' | 'finishing' | 'waiting' | 'chunk' = 'starting';
+  let part = 0;
+  let chunk: [number, number] | null = null;
   try {
     const base = incrementalBaseViews(task.base, shape, rows);
-    for (let part = board.claimPart(); part >= 0; part = board.claimPart()) {
-      piece = describeBasePart(shape, rows, part, board.parts);
+    for (part = board.claimPart(); part >= 0; part = board.claimPart()) {
+      stage = 'part';
       prepareBasePart(params, shape, x, rows, labels, base, part, board.parts);
       pieces++;
       if (board.partDone()) {
-        piece = 'finishing the base';
+        stage = 'finishing';
         finishIncrementalBase(base);
         board.publish(partitionParametersByCost(shape, base.colCount.subarray(0, shape.inputSize), rows, board.chunks));
       }
     }
-    piece = 'waiting for the base';
+    stage = 'waiting';
     if (!board.waitUntilPublished()) return pieces;
-    for (let chunk = board.claimChunk(); chunk !== null; chunk = board.claimChunk()) {
-      piece = describeParameterRange(shape, chunk[0], chunk[1]);
+    stage = 'chunk';
+    for (chunk = board.claimChunk(); chunk !== null; chunk = board.claimChunk()) {
       incrementalGradientRange(params, shape, x, rows, labels, base, chunk[0], chunk[1], gradient, h);
       pieces++;
     }
     return pieces;
   } catch (error) {
     board.abort();
+    const piece = stage === 'part' ? describeBasePart(shape, rows, part, board.parts)
+      : stage === 'chunk' && chunk !== null ? describeParameterRange(shape, chunk[0], chunk[1])
+        : stage === 'finishing' ? 'finishing the base' : stage === 'waiting' ? 'waiting for the base' : 'starting';
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`${piece}: ${message}`, { cause: error });
   }
