@@ -47,6 +47,8 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
 
 /** How far below `threads` (up to the cores) a ceiling may fall before the report says the cores do not scale. */
 export const CEILING_WARNING_FRACTION = 0.85;
+/** Fewer ceiling rounds than this are printed but not interpreted. */
+export const CEILING_MIN_ROUNDS = 5;
 
 function ceilingLines(c: ConfigurationResult, cores: number): string[] {
   if (c.ceiling.length === 0) return [];
@@ -60,6 +62,13 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
       [true, true, true, true],
     ).map((l) => `  ${l}`),
   ];
+  if (first.rounds < CEILING_MIN_ROUNDS) {
+    lines.push(`  (only ${first.rounds} round${first.rounds === 1 ? '' : 's'}: too few to judge the machine; ${CEILING_MIN_ROUNDS} or more with more --reps)`);
+    return lines;
+  }
+  const impossible = c.ceiling.filter((m) => m.speedup !== null && m.speedup > 1.1 * m.threads);
+  for (const m of impossible) lines.push(`  → ${m.threads} workers measured ${m.speedup!.toFixed(2)}×, more than ${m.threads}×: the one-worker rounds were slowed by something else; this ceiling is unreliable.`);
+  if (impossible.length > 0) return lines;
   const short = c.ceiling.filter((m) => m.threads > 1 && m.speedup !== null && m.speedup < CEILING_WARNING_FRACTION * Math.min(m.threads, cores));
   for (const m of short) {
     lines.push(`  → ${m.threads} workers get ${m.speedup!.toFixed(2)}× one worker's throughput, not ~${Math.min(m.threads, cores)}×: these logical cores share physical ones (SMT) or the host is busy; no split of the gradient can beat this here.`);

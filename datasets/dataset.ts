@@ -115,3 +115,8 @@ export function classesOf(...labelSets: Int32Array[]): number {
   for (const labels of labelSets) for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
   return Math.max(2, max + 1);
 }
+
+/** `count` row indices spread evenly over [0, rows), ⌊k·rows/count⌋: splits are stored class by class, so their first rows are all one class. */
+export function evenlySpacedRows(count: number, rows: number): number[] {
+  return Array.from({ length: count }, (_, k) => Math.floor((k * rows) / count));
+}

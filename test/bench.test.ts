@@ -272,7 +272,12 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   const report = formatReport(busy);
   t.match(report, /TwoLayerNet 784-4-10 sigmoid, batch 5/);
   t.match(report, /The machine's ceiling: N workers computing whole gradients at once on private copies, nothing shared \(1 round of 1 gradient each\)/);
+  t.match(report, /\(only 1 round: too few to judge the machine; 5 or more with more --reps\)/);
   const short = structuredClone(written);
+  for (const m of short.configurations[0].ceiling) m.rounds = 8;
+  short.configurations[0].ceiling[1].speedup = 2.5;
+  t.match(formatReport(short), /→ 2 workers measured 2\.50×, more than 2×: the one-worker rounds were slowed by something else; this ceiling is unreliable\./);
+  t.notMatch(formatReport(short), /workers get/, 'no SMT conclusion from an unreliable ceiling');
   short.configurations[0].ceiling[1].speedup = 1.12;
   t.match(formatReport(short), /→ 2 workers get 1\.12× one worker's throughput, not ~2×: these logical cores share physical ones \(SMT\) or the host is busy/);
   short.configurations[0].ceiling[1].speedup = 1.95;

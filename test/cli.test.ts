@@ -35,15 +35,27 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     [['train', '--iters', '5', '--epochs', '1'], 'gradpool train: Expected either `--iters` or `--epochs`, got both\n'],
     [['train', '--batch'], 'gradpool train: Expected a value after `--batch`, got nothing\n'],
     [['train', '--dataset', 'cifar'], 'gradpool train: Expected `--dataset` to be mnist, idx:DIR, csv:FILE[,TEST], spiral or xor, got `cifar`\n'],
-    [['train', '--resume', '/nonexistent/checkpoint.json'], 'gradpool train: Cannot read checkpoint `/nonexistent/checkpoint.json`: no such file\n'],
+    [['train', '--resume', '/nonexistent/checkpoint.json'], 'gradpool train: Expected `--resume` to be a run directory or its checkpoint.json (with the .safetensors beside it), got `/nonexistent/checkpoint.json`: no such file\n'],
+    [['train', '--resume', '/nonexistent'], 'gradpool train: Expected `--resume` to be a run directory or its checkpoint.json (with the .safetensors beside it), got `/nonexistent`: no such file or directory\n'],
+    [['evaluate', '--model', '/'], 'gradpool evaluate: Expected `--model` to be a run directory or its model.json (with the .safetensors beside it), got the directory `/`, which has no model.json\n'],
+    [['predict', '--model', 'm.json', '--image', 'x.png', '--index', '1'], 'gradpool predict: Expected either `--image` or `--index` (samples of a dataset), got both\n'],
+    [['train', '--dataset', '--threads', '1'], 'gradpool train: Expected a value after `--dataset`, got the option `--threads`\n'],
+    [['train', '--out', 'package.json', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got `package.json`, which is a file\n'],
     [['evaluate'], 'gradpool evaluate: Expected `--model FILE` (a run\'s model.json), got nothing\n'],
-    [['frobnicate'], 'gradpool Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
+    [['frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
   ];
   for (const [argv, message] of cases) {
     const result = await run(argv);
     t.equal(result.code, 2, `${argv.join(' ')} → exit 2`);
     t.equal(result.stderr, message);
   }
+});
+
+t.test('--version prints the package version', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const result = await run(['--version']);
+  t.equal(result.code, 0);
+  t.equal(result.stdout, `gradpool ${pkg.version}\n`);
 });
 
 t.test('--help prints the options with their defaults', async (t) => {
@@ -87,6 +99,11 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   const conflict = await run(['train', '--resume', join(out, 'checkpoint.json'), '--lr', '0.5']);
   t.equal(conflict.code, 2);
   t.match(conflict.stderr, /got `--lr`/);
+  const done = await run(['train', '--resume', out, '--epochs', '4', '--threads', '1', '--quiet']);
+  t.equal(done.code, 2, 'a run directory is its checkpoint; nothing left to do is an error');
+  t.equal(done.stderr, "gradpool train: Expected more than the checkpoint's 48 iterations to resume to, got `--epochs 4` (48 iterations); raise `--iters` or `--epochs`\n");
+  const viaDirectory = await run(['evaluate', '--model', out, '--json']);
+  t.equal(viaDirectory.code, 0, viaDirectory.stderr);
 });
 
 t.test('predict classifies a 28×28 PNG (dark digit on light paper is inverted)', async (t) => {
@@ -114,6 +131,12 @@ t.test('predict classifies a 28×28 PNG (dark digit on light paper is inverted)'
   const small = await run(['predict', '--model', join(out, 'model.json'), '--image', join(dir, 'small.png')]);
   t.equal(small.code, 2);
   t.equal(small.stderr, `gradpool predict: ${join(dir, 'small.png')}: expected 28×28 pixels, found 8×8\n`);
+  writeFileSync(join(dir, 'text.png'), 'not a picture');
+  const text = await run(['predict', '--model', join(out, 'model.json'), '--image', join(dir, 'text.png')]);
+  t.equal(text.code, 2);
+  t.equal(text.stderr, `gradpool predict: ${join(dir, 'text.png')}: expected a PNG image, found no PNG signature (not a PNG file)\n`);
+  writeFileSync(join(dir, 'empty.png'), '');
+  t.match((await run(['predict', '--model', join(out, 'model.json'), '--image', join(dir, 'empty.png')])).stderr, /expected a PNG image, found an empty file\n$/);
 });
 
 t.test('gradcheck prints per-tensor differences within the book\'s range', async (t) => {

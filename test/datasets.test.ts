@@ -4,6 +4,7 @@
  * message), the seeded synthetic sets, the spec parser and the row helpers.
  */
 import t, { type Test } from 'tap';
+import { evenlySpacedRows } from '../datasets/dataset.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -443,4 +444,13 @@ t.test('oneHot, takeRows, subset', (t) => {
   t.equal(split.x[0], 0, 'a copy, not a view');
   t.equal(subset(split, 10).rows, 4, 'at most all rows');
   t.end();
+});
+
+t.test('evenlySpacedRows: ⌊k·rows/count⌋, spread over a class-ordered split', async (t) => {
+  t.same(evenlySpacedRows(4, 10), [0, 2, 5, 7]);
+  t.same(evenlySpacedRows(3, 3), [0, 1, 2]);
+  const { test } = await loadDataset('mnist');
+  // The classes differ in size, so 10 evenly spaced rows see 8 digits here, not the one digit of rows 0–9.
+  t.same(evenlySpacedRows(10, test.rows).map((row) => test.labels[row]), [0, 1, 1, 2, 3, 4, 6, 6, 7, 8]);
+  t.same([...test.labels.subarray(0, 10)], new Array(10).fill(0), 'the first ten rows are all zeros');
 });

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { BatchSampler } from '../src/train/batch-sampler.js';
 import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
@@ -104,9 +105,37 @@ t.test('a diverging run stops with advice and keeps the last finite weights', as
   const dataset = spiral({ seed: 2 });
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, weightInitStd: 1, seed: 1 });
   const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e308 }), gradient: 'backprop', iterations: 50 });
-  await t.rejects(trainer.run(), { name: 'DivergenceError', message: /^Training diverged at iteration \d+: (the loss became NaN|weight \d+ became non-finite); try a smaller learning rate/ });
+  await t.rejects(trainer.run(), { name: 'DivergenceError', message: /^Training diverged at iteration \d+: (the loss became NaN|weight \d+ became non-finite|the loss reached [\d.]+, near its ceiling of 16\.12 .*); try a smaller learning rate/ });
   t.ok(net.params.every(Number.isFinite), 'weights are finite');
   t.type(new DivergenceError('x'), Error);
+});
+
+t.test('a run whose loss grows far above where it started stops as diverged, without NaN', async (t) => {
+  const dataset = spiral({ seed: 2 });
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, weightInitStd: 1, seed: 1 });
+  const epochs: number[] = [];
+  // lr 100 on this spiral ends at a finite batch loss of ~10 (log 3 ≈ 1.1): no NaN, but no learning either.
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 100 }), gradient: 'backprop', batchSize: 10, iterations: 500 });
+  trainer.on('epoch', (e: { trainLoss: number }) => epochs.push(e.trainLoss));
+  await t.rejects(trainer.run(), { name: 'DivergenceError', message: /^Training diverged by iteration \d+: the train loss is [\d.]+, more than 2× both a uniform guess's \(log 3 = 1\.099\) and the first evaluation's \([\d.]+\); try a smaller learning rate/ });
+  t.ok(epochs.at(-1)! > 2 * Math.max(Math.log(3), epochs[0]), `the last epoch's loss ${epochs.at(-1)} is the one that stopped it`);
+  t.ok(epochs.slice(1, -1).every((loss) => loss <= 2 * Math.max(Math.log(3), epochs[0])), 'no earlier epoch was above the limit');
+  t.ok(net.params.every(Number.isFinite));
+});
+
+t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', async (t) => {
+  // Batches of one sample, and weights that put all the probability on another class than the
+  // first sample's (the Trainer's sampler with the same seed draws it): batch loss = −log 1e-7.
+  const dataset = spiral({ seed: 2 });
+  const first = new BatchSampler(dataset.train, 2, 1, 'replacement', 7).next().labels[0];
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, seed: 1 });
+  net.W2.fill(0);
+  net.b2.fill(-60);
+  net.b2[(first + 1) % 3] = 60;
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e-300 }), gradient: 'backprop', batchSize: 1, iterations: 5, seed: 7 });
+  const before = net.params.slice();
+  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12, near its ceiling of 16\.12 \(−log 1e-7: the right class gets almost no probability\)/ });
+  t.same([...net.params], [...before], 'the weights before the step are kept');
 });
 
 t.test('bad trainer options', async (t) => {

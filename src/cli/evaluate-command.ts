@@ -2,7 +2,7 @@ import { loadDataset } from '../../datasets/index.js';
 import { InputError } from '../errors.js';
 import { evaluateSplit } from '../train/trainer.js';
 import type { CommandIo } from './io.js';
-import { loadModel } from './model-file.js';
+import { loadModel, savedFilePath } from './model-file.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 
 export const EVALUATE_OPTIONS = {
@@ -18,7 +18,7 @@ export async function evaluateCommand(argv: string[], io: CommandIo): Promise<nu
     return 0;
   }
   if (options.model === undefined) throw new InputError('Expected `--model FILE` (a run\'s model.json), got nothing');
-  const { net, dataset: trainedOn } = await loadModel(options.model);
+  const { net, dataset: trainedOn } = await loadModel(savedFilePath('--model', options.model, 'model.json'));
   const spec = options.dataset ?? trainedOn;
   const dataset = await loadDataset(spec);
   if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {

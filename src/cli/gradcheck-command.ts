@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { evenlySpacedRows } from '../../datasets/dataset.js';
 import { loadDataset } from '../../datasets/index.js';
 import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { TwoLayerNet, type NetGradient } from '../nets/two-layer-net.js';
@@ -8,7 +9,7 @@ import type { CommandIo } from './io.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 
 export const GRADCHECK_OPTIONS = {
-  dataset: { type: 'string', default: 'mnist', placeholder: 'SPEC', description: 'Dataset whose first training samples are used' },
+  dataset: { type: 'string', default: 'mnist', placeholder: 'SPEC', description: 'Dataset whose training samples (evenly spaced) are used' },
   samples: { type: 'integer', min: 1, max: 10_000, default: 3, description: 'Samples in the batch (the book uses 3)' },
   hidden: { type: 'integer', min: 1, max: 100_000, default: 50, description: 'Hidden units' },
   activation: { type: 'choice', choices: ACTIVATIONS, default: 'sigmoid', description: 'Hidden activation' },
@@ -40,8 +41,12 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
   const dataset = await loadDataset(options.dataset);
   const rows = Math.min(options.samples, dataset.train.rows);
   const net = new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: options.hidden, outputSize: dataset.classes, activation: options.activation as 'sigmoid' | 'relu', seed: options.seed });
-  const x = { data: dataset.train.x.slice(0, rows * dataset.inputSize), rows, columns: dataset.inputSize };
-  const t = dataset.train.labels.slice(0, rows);
+  // Evenly spaced rows: the split is stored class by class, so its first rows are all one digit.
+  const picked = evenlySpacedRows(rows, dataset.train.rows);
+  const data = new Float64Array(rows * dataset.inputSize);
+  picked.forEach((row, n) => data.set(dataset.train.x.subarray(row * dataset.inputSize, (row + 1) * dataset.inputSize), n * dataset.inputSize));
+  const x = { data, rows, columns: dataset.inputSize };
+  const t = Int32Array.from(picked, (row) => dataset.train.labels[row]);
   const pool = new GradientPool({ threads: options.threads });
   try {
     const started = performance.now();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 /**
  * The `gradpool` command line. Exit codes: 0 done, 1 runtime failure,
  * 2 usage or bad input (one line, no stack trace), 130 interrupted.
@@ -29,12 +30,29 @@ export function usage(): string {
   ].join('\n');
 }
 
+/** The version in package.json (two levels up from src/cli and from dist/src/cli alike). */
+function packageVersion(): string {
+  for (const relative of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'gradpool' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
+}
+
 /** Runs a command line; returns the exit code. Errors of bad input become one line on stderr and 2. */
 export async function main(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`gradpool ${packageVersion()}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   try {
@@ -44,7 +62,7 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
     return await (await command.load())(rest, io);
   } catch (error) {
     if (error instanceof InputError || error instanceof TypeError || error instanceof RangeError) {
-      io.stderr.write(`gradpool ${command ? `${name}: ` : ''}${error.message}\n`);
+      io.stderr.write(`gradpool${command ? ` ${name}` : ''}: ${error.message}\n`);
       return 2;
     }
     io.stderr.write(`gradpool ${name}: ${(error as Error)?.message ?? String(error)}\n`);

@@ -1,3 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 
@@ -9,4 +12,25 @@ export async function loadModel(file: string): Promise<{ net: TwoLayerNet; datas
     net: TwoLayerNet.fromParameters(checkpoint.shape, checkpoint.params),
     dataset: typeof config?.dataset === 'string' ? config.dataset : 'mnist',
   };
+}
+
+/**
+ * The file a `--model` or `--resume` path means: a run directory gives its
+ * `defaultName` (model.json, checkpoint.json); a checkpoint's .json or
+ * .safetensors, or its stem, is itself. Anything else is an InputError naming
+ * the option.
+ */
+export function savedFilePath(option: '--model' | '--resume', path: string, defaultName: 'model.json' | 'checkpoint.json'): string {
+  const expected = `Expected \`${option}\` to be a run directory or its ${defaultName} (with the .safetensors beside it)`;
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const inside = join(path, defaultName);
+    if (!existsSync(inside)) throw new InputError(`${expected}, got the directory \`${path}\`, which has no ${defaultName}`);
+    return inside;
+  }
+  if (/\.(json|safetensors)$/i.test(path)) {
+    if (!existsSync(path)) throw new InputError(`${expected}, got \`${path}\`: no such file`);
+    return path;
+  }
+  if (existsSync(`${path}.json`)) return path; // a checkpoint's stem
+  throw new InputError(existsSync(path) ? `${expected}, got \`${path}\`, which is neither` : `${expected}, got \`${path}\`: no such file or directory`);
 }

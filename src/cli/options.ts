@@ -68,6 +68,12 @@ export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: bool
 export function parseOptions<T extends OptionTable>(command: string, table: T, argv: string[]): ParseResult<T> {
   const config: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(table)) config[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
+  // parseArgs would take `--threads` as the value of `--dataset` in `--dataset --threads 1`, and say "ambiguous".
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const name = /^--([\w-]+)$/.exec(argv[i])?.[1];
+    const spec = name === undefined ? undefined : (table as OptionTable)[name];
+    if (spec !== undefined && spec.type !== 'boolean' && /^--[a-z]/i.test(argv[i + 1])) fail(`Expected a value after \`--${name}\`, got the option \`${argv[i + 1]}\``);
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: joinNegativeNumbers(table, argv), options: config, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });

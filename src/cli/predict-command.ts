@@ -1,16 +1,17 @@
+import { evenlySpacedRows } from '../../datasets/dataset.js';
 import { loadDataset } from '../../datasets/index.js';
 import { InputError } from '../errors.js';
 import { readDigitPng } from '../io/png-image.js';
 import { argmaxRow } from '../kernels/two-layer.js';
 import type { CommandIo } from './io.js';
-import { loadModel } from './model-file.js';
+import { loadModel, savedFilePath } from './model-file.js';
 import { helpText, parseInteger, parseOptions, type OptionTable } from './options.js';
 
 export const PREDICT_OPTIONS = {
   model: { type: 'string', placeholder: 'FILE', description: 'A saved model: a run\'s model.json or checkpoint.json (required)' },
   image: { type: 'string', placeholder: 'PNG', description: 'Classify this 28×28 PNG (a digit; light backgrounds are inverted)' },
   dataset: { type: 'string', placeholder: 'SPEC', description: 'Dataset to take test samples from (default: the model\'s)' },
-  index: { type: 'string', placeholder: 'I[,J…]', description: 'Test-split sample indices to classify (default: 0..9)' },
+  index: { type: 'string', placeholder: 'I[,J…]', description: 'Test-split sample indices to classify (default: 10 evenly spaced, the splits being stored class by class)' },
   json: { type: 'boolean', description: 'One JSON object per prediction' },
 } as const satisfies OptionTable;
 
@@ -28,7 +29,10 @@ export async function predictCommand(argv: string[], io: CommandIo): Promise<num
     return 0;
   }
   if (options.model === undefined) throw new InputError('Expected `--model FILE` (a run\'s model.json), got nothing');
-  const { net, dataset: trainedOn } = await loadModel(options.model);
+  for (const ignored of ['index', 'dataset'] as const) {
+    if (options.image !== undefined && options.explicit.has(ignored)) throw new InputError(`Expected either \`--image\` or \`--${ignored}\` (samples of a dataset), got both`);
+  }
+  const { net, dataset: trainedOn } = await loadModel(savedFilePath('--model', options.model, 'model.json'));
   const { inputSize, outputSize } = net.shape;
   const predictions: Prediction[] = [];
   const classify = (x: Float64Array, source: string, label?: number) => {
@@ -46,7 +50,7 @@ export async function predictCommand(argv: string[], io: CommandIo): Promise<num
     const dataset = await loadDataset(spec);
     if (dataset.inputSize !== inputSize) throw new InputError(`${options.model}: expected a model with ${dataset.inputSize} inputs for dataset ${spec}, found ${inputSize}`);
     const indices = options.index === undefined
-      ? Array.from({ length: Math.min(10, dataset.test.rows) }, (_, i) => i)
+      ? evenlySpacedRows(Math.min(10, dataset.test.rows), dataset.test.rows)
       : options.index.split(',').map((part) => parseInteger('index', part, 0, dataset.test.rows - 1));
     for (const i of indices) classify(dataset.test.x.slice(i * inputSize, (i + 1) * inputSize), `${spec} test #${i}`, dataset.test.labels[i]);
   }

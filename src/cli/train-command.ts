@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { loadDataset } from '../../datasets/index.js';
@@ -5,6 +6,7 @@ import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { savedFilePath } from './model-file.js';
 import { createOptimizer, OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { RunRecorder } from '../train/run-recorder.js';
 import { SAMPLINGS, type Sampling } from '../train/batch-sampler.js';
@@ -83,7 +85,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     ...(options['eval-limit'] === undefined ? {} : { evaluationLimit: options['eval-limit'] }),
   };
 
-  const checkpoint = options.resume === undefined ? undefined : await loadCheckpoint(options.resume);
+  const resumeFile = options.resume === undefined ? undefined : savedFilePath('--resume', options.resume, 'checkpoint.json');
+  const checkpoint = resumeFile === undefined ? undefined : await loadCheckpoint(resumeFile);
   if (checkpoint) {
     const conflicting = [...options.explicit].filter((name) => !RESUMABLE_OVERRIDES.has(name));
     if (conflicting.length > 0) {
@@ -103,10 +106,19 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   const shape = { inputSize: dataset.inputSize, hiddenSize: config.hiddenSize, outputSize: dataset.classes, activation: config.activation };
   const net = checkpoint ? TwoLayerNet.fromParameters(checkpoint.shape, checkpoint.params) : new TwoLayerNet({ ...shape, weightInitStd: config.weightInitStd, seed: config.seed });
   if (checkpoint && (checkpoint.shape.inputSize !== dataset.inputSize || checkpoint.shape.outputSize !== dataset.classes)) {
-    throw new InputError(`${options.resume}: expected a checkpoint for ${dataset.inputSize} inputs and ${dataset.classes} classes (dataset ${config.dataset}), found ${checkpoint.shape.inputSize} and ${checkpoint.shape.outputSize}`);
+    throw new InputError(`${resumeFile}: expected a checkpoint for ${dataset.inputSize} inputs and ${dataset.classes} classes (dataset ${config.dataset}), found ${checkpoint.shape.inputSize} and ${checkpoint.shape.outputSize}`);
   }
 
-  const directory = resolve(options.out ?? (options.resume ? dirname(resolve(options.resume)) : join('runs', timestamp())));
+  if (checkpoint && config.iterations <= checkpoint.meta.iteration) {
+    const given = options.epochs !== undefined ? `\`--epochs ${options.epochs}\` (${config.iterations} iterations)` : `${config.iterations} iterations`;
+    throw new InputError(`Expected more than the checkpoint's ${checkpoint.meta.iteration} iterations to resume to, got ${given}; raise \`--iters\` or \`--epochs\``);
+  }
+  // --out must be a directory (or not exist yet): say so now, not after the run.
+  if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) {
+    throw new InputError(`Expected \`--out\` to be a directory for the run, got \`${options.out}\`, which is a file`);
+  }
+
+  const directory = resolve(options.out ?? (resumeFile ? dirname(resolve(resumeFile)) : join('runs', timestamp())));
   const recorder = new RunRecorder(directory);
   await recorder.create();
 
@@ -201,7 +213,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     await writes.catch(() => undefined);
     if (error instanceof DivergenceError) {
       await recorder.writeMetrics();
-      io.stderr.write(`gradpool train: ${error.message} Last good checkpoint (if an epoch had ended): ${checkpointPath}.json\n`);
+      const saved = existsSync(`${checkpointPath}.json`) ? ` Last good checkpoint: ${checkpointPath}.json` : ' No checkpoint was written (no epoch had ended).';
+      io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
       return 1;
     }
     throw error;

@@ -21,6 +21,10 @@ export async function readDigitPng(file: string, width = 28, height = 28): Promi
   } catch (error) {
     throw new InputError(`${file}: expected a readable PNG file, found ${(error as NodeJS.ErrnoException).code ?? 'an unreadable file'}`);
   }
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 8 || signature.some((byte, i) => bytes[i] !== byte)) {
+    throw new InputError(`${file}: expected a PNG image, found ${bytes.length === 0 ? 'an empty file' : 'no PNG signature (not a PNG file)'}`);
+  }
   let png: PNG;
   try {
     png = PNG.sync.read(bytes);

@@ -3,7 +3,7 @@ import type { Dataset, Split } from '../../datasets/dataset.js';
 import { argmaxRow, backprop, createForwardScratch, forward, batchLoss } from '../kernels/two-layer.js';
 import type { TwoLayerNet, PreparedBatch } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
-import { sumLogLikelihood } from '../functions.js';
+import { CROSS_ENTROPY_DELTA, sumLogLikelihood } from '../functions.js';
 import { assertInteger, assertOneOf } from '../validate.js';
 import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
 import type { Optimizer } from './optimizers.js';
@@ -65,6 +65,13 @@ export interface TrainingSummary {
 }
 
 /** The loss became NaN or infinite: the run stops and the net keeps its last finite weights. */
+/** The largest batch loss the book's cross-entropy can take: −log(1e-7), when every right class gets probability 0. */
+export const LOSS_CEILING = -Math.log(CROSS_ENTROPY_DELTA);
+/** A batch loss this close to the ceiling means the softmax has saturated on wrong classes: the run diverged. */
+export const SATURATED_LOSS = 0.9 * LOSS_CEILING;
+/** An epoch's train loss above this many times max(log classes, the first evaluation's) stops the run as diverged. */
+export const DIVERGED_LOSS_FACTOR = 2;
+
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
 }
@@ -208,6 +215,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     };
     this.#epochs.push(event);
     this.emit('epoch', event);
+    // Worse than twice a uniform guess (and than twice where the run started): not learning, diverged.
+    const uniformLoss = Math.log(this.dataset.classes);
+    const limit = DIVERGED_LOSS_FACTOR * Math.max(uniformLoss, this.#epochs[0].trainLoss);
+    if (this.#iteration > 0 && train.loss > limit) {
+      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${this.#epochs[0].trainLoss.toFixed(3)}); try a smaller learning rate (e.g. a tenth of it).`);
+    }
     return event;
   }
 
@@ -224,9 +237,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.#iteration++;
     // The 1e-7 in the log bounds the loss, so overflowing weights show up as NaN or as non-finite weights.
     const badWeight = firstNonFinite(this.net.params);
-    if (!Number.isFinite(loss) || badWeight >= 0) {
+    if (!Number.isFinite(loss) || badWeight >= 0 || loss >= SATURATED_LOSS) {
       this.net.params.set(previous);
-      const what = Number.isFinite(loss) ? `weight ${badWeight} became non-finite` : `the loss became ${loss}`;
+      const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
+        : !Number.isFinite(loss) ? `the loss became ${loss}`
+          : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
       throw new DivergenceError(`Training diverged at iteration ${this.#iteration}: ${what}; try a smaller learning rate (e.g. half of it). The weights of iteration ${this.#iteration - 1} are kept.`);
     }
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
