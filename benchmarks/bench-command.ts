@@ -3,9 +3,10 @@
  * count. A table on stdout (or JSON with --json), progress on stderr, JSON
  * written atomically with --out, a chart next to it. See benchmarks/README.md.
  */
+import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadDataset } from '../datasets/index.js';
 import { InputError } from '../src/errors.js';
 import { helpText, parseOptions, type OptionTable } from '../src/cli/options.js';
@@ -77,7 +78,22 @@ export function parseIntegerList(name: string, raw: string, min: number, max: nu
   return [...values].sort((a, b) => a - b);
 }
 
-/** Parsed options → benchmark settings (pure; throws InputError). */
+/**
+ * Fails before a minutes-long run, not after it, when `path` cannot be
+ * written: it is a directory, or a part of its directory is a file.
+ */
+function checkWritablePath(option: string, path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`Expected \`${option}\` to be a file path, got the directory \`${path}\``);
+  for (let parent = dirname(resolve(path)); ; parent = dirname(parent)) {
+    if (existsSync(parent)) {
+      if (!statSync(parent).isDirectory()) throw new InputError(`Expected \`${option}\` to be a file path in a directory, got \`${path}\`, but \`${parent}\` is a file`);
+      return;
+    }
+    if (dirname(parent) === parent) return;
+  }
+}
+
+/** Parsed options → benchmark settings (throws InputError). */
 export function benchSettings(argv: string[]): { settings: BenchSettings; options: ReturnType<typeof parseOptions<typeof BENCH_OPTIONS>> } {
   const options = parseOptions('bench', BENCH_OPTIONS, argv);
   const given = (name: keyof typeof BENCH_OPTIONS) => options.explicit.has(name) || !options.quick || !(name in QUICK_DEFAULTS);
@@ -109,6 +125,8 @@ export function benchSettings(argv: string[]): { settings: BenchSettings; option
   };
   if (options.python.trim() === '') throw new InputError('Expected `--python` to be a command, got an empty string');
   if (options.out !== undefined && options.out.trim() === '') throw new InputError('Expected `--out` to be a file path, got an empty string');
+  if (options.out !== undefined) checkWritablePath('--out', options.out);
+  if (options.chart !== undefined) checkWritablePath('--chart', options.chart);
   if (options.chart !== undefined && options.chart.trim() === '') throw new InputError('Expected `--chart` to be a path, got an empty string');
   return { settings, options };
 }

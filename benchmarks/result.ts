@@ -223,7 +223,7 @@ const where = oneOf('pool', 'main-thread');
 
 export const BENCH_RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://github.com/gradpool/gradpool/benchmarks/result.schema.json',
+  $id: 'urn:gradpool:bench-result:1',
   title: 'gradpool bench result',
   ...object({
     schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },

@@ -15,7 +15,8 @@ export interface FlatMatrix {
 export type BatchInput = number[][] | AbstractMatrix | FlatMatrix | Float64Array | number[];
 
 /** Targets: integer labels, or one-hot rows in any {@link BatchInput} form. */
-export type TargetInput = ArrayLike<number> | number[][] | AbstractMatrix | FlatMatrix;
+/** Targets: labels, one-hot rows (arrays, an ml-matrix or flat data), or one label for a batch of one. */
+export type TargetInput = ArrayLike<number> | number[][] | AbstractMatrix | FlatMatrix | number;
 
 export function isFlatMatrix(value: unknown): value is FlatMatrix {
   return typeof value === 'object' && value !== null && (value as FlatMatrix).data instanceof Float64Array
@@ -120,8 +121,10 @@ export function toLabels(t: TargetInput, rows: number, classes: number, name = '
   } else if (t !== null && typeof t === 'object' && typeof (t as ArrayLike<number>).length === 'number') {
     values = t as ArrayLike<number>;
     if (values.length === rows * classes && values.length !== rows) oneHotColumns = classes;
+  } else if (typeof t === 'number' && rows === 1) {
+    values = [t]; // one label for a batch of one, as the book writes cross_entropy_error(y, 2)
   } else {
-    throw new TypeError(`Expected \`${name}\` to be labels or one-hot rows, got ${describe(t)}`);
+    throw new TypeError(`Expected \`${name}\` to be labels or one-hot rows${rows === 1 ? ' (or one label)' : ''}, got ${describe(t)}`);
   }
 
   const labels = new Int32Array(rows);

@@ -137,6 +137,9 @@ t.test('options: lists, defaults, --quick, and one-line InputErrors', async (t) 
     [['--busy-threshold=-1'], /`--busy-threshold`/],
     [['--bogus'], /Unknown option `--bogus`/],
     [['--python', ''], /`--python`/],
+    [['--out', 'test'], /^Expected `--out` to be a file path, got the directory `test`$/],
+    [['--out', 'package.json/result.json'], /^Expected `--out` to be a file path in a directory, got `package.json\/result.json`, but `.*package\.json` is a file$/],
+    [['--chart', 'package.json/x/chart'], /^Expected `--chart` to be a file path in a directory, got `package.json\/x\/chart`, but `.*package\.json` is a file$/],
   ];
   for (const [argv, message] of bad) t.throws(() => benchSettings(argv), { name: 'InputError', message }, argv.join(' '));
   t.ok((() => { try { benchSettings(['--threads', '0']); } catch (error) { return error instanceof InputError; } return false; })());

@@ -195,6 +195,8 @@ t.test('crossEntropyError reproduces the book: y1 and y2 with one-hot t', (t) =>
   near(t, crossEntropyError(y1, t2), 0.510825457099338, 1e-12, 'crossEntropyError(y1, t)');
   near(t, crossEntropyError(y2, t2), 2.302584092994546, 1e-12, 'crossEntropyError(y2, t)');
   t.equal(crossEntropyError(y1, t2), -Math.log(0.6 + 1e-7), 'by hand: −log(0.6 + 1e-7)');
+  t.equal(crossEntropyError(y1, 2), crossEntropyError(y1, t2), 'a 1-D y takes one label, as the book writes it');
+  t.throws(() => crossEntropyError([y1, y2], 2), { name: 'TypeError', message: 'Expected `t` to be labels or one-hot rows, got `2` (number)' }, 'one label only for a batch of one');
   t.equal(crossEntropyError(y2, t2), -Math.log(0.1 + 1e-7), 'by hand: −log(0.1 + 1e-7)');
   t.equal(CROSS_ENTROPY_DELTA, 1e-7, 'the book\'s code adds 1e-7 inside the log');
   t.end();
