@@ -14,7 +14,6 @@ export interface FlatMatrix {
 /** A batch as a user may give it: rows of numbers, an ml-matrix, or flat data with its shape. */
 export type BatchInput = number[][] | AbstractMatrix | FlatMatrix | Float64Array | number[];
 
-/** Targets: integer labels, or one-hot rows in any {@link BatchInput} form. */
 /** Targets: labels, one-hot rows (arrays, an ml-matrix or flat data), or one label for a batch of one. */
 export type TargetInput = ArrayLike<number> | number[][] | AbstractMatrix | FlatMatrix | number;
 

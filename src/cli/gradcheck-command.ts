@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { evenlySpacedRows } from '../../datasets/dataset.js';
+import { evenlySpacedRows, takeRows } from '../../datasets/dataset.js';
 import { loadDataset } from '../../datasets/index.js';
 import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { TwoLayerNet, type NetGradient } from '../nets/two-layer-net.js';
@@ -42,11 +42,9 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
   const rows = Math.min(options.samples, dataset.train.rows);
   const net = new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: options.hidden, outputSize: dataset.classes, activation: options.activation as 'sigmoid' | 'relu', seed: options.seed });
   // Evenly spaced rows: the split is stored class by class, so its first rows are all one digit.
-  const picked = evenlySpacedRows(rows, dataset.train.rows);
-  const data = new Float64Array(rows * dataset.inputSize);
-  picked.forEach((row, n) => data.set(dataset.train.x.subarray(row * dataset.inputSize, (row + 1) * dataset.inputSize), n * dataset.inputSize));
-  const x = { data, rows, columns: dataset.inputSize };
-  const t = Int32Array.from(picked, (row) => dataset.train.labels[row]);
+  const picked = takeRows(dataset.train, evenlySpacedRows(rows, dataset.train.rows));
+  const x = { data: picked.x, rows, columns: dataset.inputSize };
+  const t = picked.labels;
   const pool = new GradientPool({ threads: options.threads });
   try {
     const started = performance.now();

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 /**
  * The `gradpool` command line. Exit codes: 0 done, 1 runtime failure,
  * 2 usage or bad input (one line, no stack trace), 130 interrupted.
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import type { CommandIo } from './io.js';

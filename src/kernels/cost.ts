@@ -124,9 +124,12 @@ export function partitionParametersByCost(shape: NetShape, nonzero: ArrayLike<nu
 export function partitionEvenly(count: number, parts: number): Array<[number, number]> {
   if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`Expected \`parts\` to be an integer from 1, got ${parts}`);
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`Expected \`count\` to be a non-negative integer, got ${count}`);
-  const ranges: Array<[number, number]> = [];
-  for (let p = 0; p < parts; p++) ranges.push([Math.floor((count * p) / parts), Math.floor((count * (p + 1)) / parts)]);
-  return ranges;
+  return Array.from({ length: parts }, (_, p) => evenRange(count, p, parts));
+}
+
+/** Range `part` of {@link partitionEvenly}`(count, parts)`, without the others. */
+export function evenRange(count: number, part: number, parts: number): [number, number] {
+  return [Math.floor((count * part) / parts), Math.floor((count * (part + 1)) / parts)];
 }
 
 /**

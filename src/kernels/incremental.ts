@@ -69,6 +69,7 @@
  * number of workers) gives bit-identical results.
  */
 import { CROSS_ENTROPY_DELTA } from '../functions.js';
+import { evenRange } from './cost.js';
 import { DEFAULT_H } from '../numerical.js';
 import { type NetShape, type SparseRowScratch, createSparseRowScratch, forward, parameterLayout } from './two-layer.js';
 
@@ -690,8 +691,7 @@ export function basePartRanges(shape: NetShape, rows: number, part: number, part
   if (!(Number.isInteger(parts) && parts >= 1 && Number.isInteger(part) && part >= 0 && part < parts)) {
     throw new RangeError(`Expected part to be an integer from 0 to parts − 1, got part ${part} of ${parts}`);
   }
-  const even = (count: number): [number, number] => [Math.floor((count * part) / parts), Math.floor((count * (part + 1)) / parts)];
-  return { samples: even(rows), columns: even(shape.inputSize + 1), units: even(shape.hiddenSize) };
+  return { samples: evenRange(rows, part, parts), columns: evenRange(shape.inputSize + 1, part, parts), units: evenRange(shape.hiddenSize, part, parts) };
 }
 
 /**

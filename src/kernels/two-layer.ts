@@ -223,8 +223,9 @@ export function forward(
 /** The book's loss: mean cross-entropy of the forward pass. */
 export function batchLoss(
   params: Float64Array, shape: NetShape, x: Float64Array, rows: number, labels: ArrayLike<number>, scratch: ForwardScratch,
+  sparse?: SparseRowScratch,
 ): number {
-  forward(params, shape, x, rows, scratch);
+  forward(params, shape, x, rows, scratch, sparse);
   return -sumLogLikelihood(scratch.probs, labels, rows, shape.outputSize) / rows;
 }
 

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Dataset, Split } from '../../datasets/dataset.js';
-import { argmaxRow, backprop, createForwardScratch, forward, batchLoss } from '../kernels/two-layer.js';
+import {
+  type ForwardScratch, type SparseRowScratch, argmaxRow, backprop, batchLoss, createForwardScratch, createSparseRowScratch, forward,
+} from '../kernels/two-layer.js';
 import type { TwoLayerNet, PreparedBatch } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
 import { CROSS_ENTROPY_DELTA, sumLogLikelihood } from '../functions.js';
@@ -64,7 +66,6 @@ export interface TrainingSummary {
   milliseconds: number;
 }
 
-/** The loss became NaN or infinite: the run stops and the net keeps its last finite weights. */
 /** The largest batch loss the book's cross-entropy can take: −log(1e-7), when every right class gets probability 0. */
 export const LOSS_CEILING = -Math.log(CROSS_ENTROPY_DELTA);
 /** A batch loss this close to the ceiling means the softmax has saturated on wrong classes: the run diverged. */
@@ -72,6 +73,7 @@ export const SATURATED_LOSS = 0.9 * LOSS_CEILING;
 /** An epoch's train loss above this many times max(log classes, the first evaluation's) stops the run as diverged. */
 export const DIVERGED_LOSS_FACTOR = 2;
 
+/** The run diverged (a NaN or saturated loss, non-finite weights, or a loss far above where it started): it stops with advice. */
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
 }
@@ -136,6 +138,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   readonly #gradientBuffer: Float64Array;
   /** The weights before the step, to restore if it diverges. */
   readonly #previousParams: Float64Array;
+  /** The forward pass of the step's batch loss, reused every step. */
+  readonly #lossScratch: ForwardScratch;
+  readonly #lossSparse: SparseRowScratch;
   readonly #evaluationLimit: number;
   #iteration = 0;
   #epochs: EpochEvent[] = [];
@@ -168,6 +173,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.#evaluationLimit = evaluationLimit;
     this.#gradientBuffer = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
     this.#previousParams = new Float64Array(net.layout.size);
+    this.#lossScratch = createForwardScratch(net.shape, this.#sampler.batchSize);
+    this.#lossSparse = createSparseRowScratch(Math.max(net.shape.inputSize, net.shape.hiddenSize));
   }
 
   get iteration(): number {
@@ -233,7 +240,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const previous = this.#previousParams;
     previous.set(this.net.params);
     this.optimizer.step(this.net.params, grad);
-    const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.net.shape, batch.rows));
+    const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#lossScratch, this.#lossSparse);
     this.#iteration++;
     // The 1e-7 in the log bounds the loss, so overflowing weights show up as NaN or as non-finite weights.
     const badWeight = firstNonFinite(this.net.params);
