@@ -104,6 +104,22 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   t.equal(done.stderr, "gradpool train: Expected more than the checkpoint's 48 iterations to resume to, got `--epochs 4` (48 iterations); raise `--iters` or `--epochs`\n");
   const viaDirectory = await run(['evaluate', '--model', out, '--json']);
   t.equal(viaDirectory.code, 0, viaDirectory.stderr);
+
+  const before = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+  const overwrite = await run(['train', '--dataset', 'xor', '--iters', '2', '--out', out, '--quiet']);
+  t.equal(overwrite.code, 2, 'a new run never overwrites another run');
+  t.equal(overwrite.stderr, `gradpool train: Expected \`--out\` to be a new or empty directory, got \`${out}\`, which holds another run (checkpoint.json); continue it with \`--resume ${out}\` or choose another directory\n`);
+  t.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), before, 'the other run is untouched');
+
+  // Resuming into a new directory carries the earlier losses over, so its curves start at iteration 0.
+  const branch = join(dir, 'branch');
+  const branched = await run(['train', '--resume', out, '--epochs', '5', '--threads', '1', '--out', branch, '--quiet']);
+  t.equal(branched.code, 0, branched.stderr);
+  const losses = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as { iteration: number; loss?: number }).filter((row) => row.loss !== undefined);
+  const branchLosses = losses(readFileSync(join(branch, 'metrics.jsonl'), 'utf8'));
+  t.same(branchLosses.slice(0, 48), losses(before), 'the first 48 losses are the original run\'s');
+  t.equal(branchLosses.length, 60, '5 epochs of 12 iterations');
+  t.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), before, 'the resumed run is untouched');
 });
 
 t.test('predict classifies a 28×28 PNG (dark digit on light paper is inverted)', async (t) => {

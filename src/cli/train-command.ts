@@ -60,6 +60,16 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
 }
 
+/** Files whose presence marks a directory as holding a run. */
+const RUN_FILES = ['checkpoint.json', 'model.json', 'config.json', 'metrics.jsonl'] as const;
+
+/** `base`, or `base-2`, `base-3`, … when runs started within the same second. */
+function unusedDirectory(base: string): string {
+  let candidate = base;
+  for (let n = 2; existsSync(candidate); n += 1) candidate = `${base}-${n}`;
+  return candidate;
+}
+
 export async function trainCommand(argv: string[], io: CommandIo): Promise<number> {
   const options = parseOptions('train', TRAIN_OPTIONS, argv);
   if (options.help) {
@@ -118,7 +128,13 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     throw new InputError(`Expected \`--out\` to be a directory for the run, got \`${options.out}\`, which is a file`);
   }
 
-  const directory = resolve(options.out ?? (resumeFile ? dirname(resolve(resumeFile)) : join('runs', timestamp())));
+  const resumedDirectory = resumeFile === undefined ? undefined : dirname(resolve(resumeFile));
+  const directory = resolve(options.out ?? resumedDirectory ?? unusedDirectory(join('runs', timestamp())));
+  // Another run's files would be overwritten and its curves mixed with this run's.
+  const held = directory === resumedDirectory ? undefined : RUN_FILES.find((file) => existsSync(join(directory, file)));
+  if (held !== undefined) {
+    throw new InputError(`Expected \`--out\` to be a new or empty directory, got \`${options.out}\`, which holds another run (${held}); continue it with \`--resume ${options.out}\` or choose another directory`);
+  }
   const recorder = new RunRecorder(directory);
   await recorder.create();
 
@@ -136,7 +152,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       optimizer: { stepCount: checkpoint.meta.optimizer.step, state: checkpoint.optimizerState },
       epochs: saved.epochs,
     });
-    await recorder.loadUntil(trainer.iteration, trainer.epochs);
+    await recorder.loadUntil(resumedDirectory ?? directory, trainer.iteration, trainer.epochs);
   }
   await recorder.writeConfig({ ...config, threads: options.threads, dataset: config.dataset, shape });
 

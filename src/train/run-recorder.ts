@@ -35,11 +35,14 @@ export class RunRecorder {
     await mkdir(this.directory, { recursive: true });
   }
 
-  /** Reloads the iteration losses of an earlier run up to `iteration` (for --resume). */
-  async loadUntil(iteration: number, epochs: readonly EpochEvent[]): Promise<void> {
+  /**
+   * Reloads the iteration losses of an earlier run, kept in `from` (its run
+   * directory, which may differ from this one), up to `iteration` (for --resume).
+   */
+  async loadUntil(from: string, iteration: number, epochs: readonly EpochEvent[]): Promise<void> {
     let text = '';
     try {
-      text = await readFile(join(this.directory, 'metrics.jsonl'), 'utf8');
+      text = await readFile(join(from, 'metrics.jsonl'), 'utf8');
     } catch {
       // No earlier metrics: the resumed run records from here on.
     }
