@@ -4,7 +4,6 @@
  * written atomically with --out, a chart next to it. See benchmarks/README.md.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { loadDataset } from '../datasets/index.js';
@@ -12,6 +11,7 @@ import { InputError } from '../src/errors.js';
 import { helpText, parseOptions, type OptionTable } from '../src/cli/options.js';
 import type { CommandIo } from '../src/cli/io.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { makeDirectory } from '../src/io/make-directory.js';
 import { DEFAULT_H } from '../src/numerical.js';
 import { MAX_THREADS } from '../src/parallel/gradient-pool.js';
 import { writeBenchChart } from './chart.js';
@@ -159,7 +159,7 @@ export async function benchCommand(argv: string[], io: CommandIo): Promise<numbe
   }
   if (options.out !== undefined) {
     result.outputs.json = options.out;
-    await mkdir(dirname(options.out), { recursive: true });
+    await makeDirectory(dirname(options.out));
     await writeFileAtomic(options.out, `${JSON.stringify(result, null, 2)}\n`);
   }
   io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));

@@ -2,8 +2,8 @@
  * The benchmark chart (speedup against threads with the ideal line, and ms per
  * gradient per engine), drawn by src/report/charts.ts next to the JSON.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
+import { makeDirectory } from '../src/io/make-directory.js';
 import { speedupChart, writeChart } from '../src/report/charts.js';
 import type { BenchResult } from './result.js';
 
@@ -55,7 +55,7 @@ export function chartBase(path: string): string {
 /** Draws and writes the chart; returns the two files. */
 export async function writeBenchChart(path: string, result: BenchResult): Promise<{ svg: string; png: string }> {
   const base = chartBase(path);
-  await mkdir(dirname(base), { recursive: true });
+  await makeDirectory(dirname(base));
   const chart = await speedupChart({ rows: chartRows(result), title: chartTitle(result) });
   return writeChart(base, chart);
 }

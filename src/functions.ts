@@ -5,6 +5,7 @@
  * path computes the same floating-point operations in the same order.
  */
 import { type BatchInput, type FlatMatrix, type TargetInput, toFlatMatrix, toLabels } from './batch.js';
+import { expectationError } from './validate.js';
 
 /** Added inside the log of the cross-entropy, as in the book's code, so log(0) is finite. */
 export const CROSS_ENTROPY_DELTA = 1e-7;
@@ -21,24 +22,41 @@ export function reluScalar(x: number): number {
   return x > 0 ? x : 0;
 }
 
-/** Element-wise sigmoid of a number or an array (returns a new Float64Array). */
-export function sigmoid(x: number): number;
-export function sigmoid(x: ArrayLike<number>): Float64Array;
-export function sigmoid(x: number | ArrayLike<number>): number | Float64Array {
-  if (typeof x === 'number') return sigmoidScalar(x);
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = sigmoidScalar(x[i]);
-  return out;
+/**
+ * Applies a scalar activation element by element, with the shapes of
+ * {@link softmax}: a number gives a number, a 1-D array a Float64Array, a batch a
+ * {@link FlatMatrix}. NaN and ±Infinity are refused like everywhere else (relu
+ * would turn NaN into 0 silently).
+ */
+function elementwise(x: number | BatchInput, scalar: (value: number) => number): number | Float64Array | FlatMatrix {
+  if (typeof x === 'number') {
+    if (!Number.isFinite(x)) throw new RangeError(expectationError('x', 'a finite number', x));
+    return scalar(x);
+  }
+  const flat = toFlatMatrix(x, 'x');
+  const data = new Float64Array(flat.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = scalar(flat.data[i]);
+  return isOneDimensional(x) ? data : { data, rows: flat.rows, columns: flat.columns };
 }
 
-/** Element-wise max(0, x). */
+function isOneDimensional(x: BatchInput): x is number[] | Float64Array {
+  return x instanceof Float64Array || (Array.isArray(x) && !Array.isArray(x[0]));
+}
+
+/** Element-wise sigmoid of a number, a 1-D array (gives a Float64Array) or a batch (gives a {@link FlatMatrix}). */
+export function sigmoid(x: number): number;
+export function sigmoid(x: number[] | Float64Array): Float64Array;
+export function sigmoid(x: BatchInput): FlatMatrix;
+export function sigmoid(x: number | BatchInput): number | Float64Array | FlatMatrix {
+  return elementwise(x, sigmoidScalar);
+}
+
+/** Element-wise max(0, x), with the shapes of {@link sigmoid}. */
 export function relu(x: number): number;
-export function relu(x: ArrayLike<number>): Float64Array;
-export function relu(x: number | ArrayLike<number>): number | Float64Array {
-  if (typeof x === 'number') return reluScalar(x);
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = reluScalar(x[i]);
-  return out;
+export function relu(x: number[] | Float64Array): Float64Array;
+export function relu(x: BatchInput): FlatMatrix;
+export function relu(x: number | BatchInput): number | Float64Array | FlatMatrix {
+  return elementwise(x, reluScalar);
 }
 
 /**
@@ -65,11 +83,10 @@ export function softmaxRow(from: ArrayLike<number>, fromOffset: number, to: Floa
 export function softmax(a: number[] | Float64Array): Float64Array;
 export function softmax(a: BatchInput): FlatMatrix;
 export function softmax(a: BatchInput): Float64Array | FlatMatrix {
-  const oneDimensional = a instanceof Float64Array || (Array.isArray(a) && !Array.isArray(a[0]));
   const flat = toFlatMatrix(a, 'a');
   const data = new Float64Array(flat.data.length);
   for (let r = 0; r < flat.rows; r++) softmaxRow(flat.data, r * flat.columns, data, r * flat.columns, flat.columns);
-  return oneDimensional ? data : { data, rows: flat.rows, columns: flat.columns };
+  return isOneDimensional(a) ? data : { data, rows: flat.rows, columns: flat.columns };
 }
 
 /**
@@ -90,6 +107,13 @@ export function sumLogLikelihood(y: ArrayLike<number>, labels: ArrayLike<number>
 export function crossEntropyError(y: BatchInput, t: TargetInput): number {
   const probs = toFlatMatrix(y, 'y');
   const labels = toLabels(t, probs.rows, probs.columns, 't');
+  for (let n = 0; n < probs.rows; n++) {
+    // log(y + 1e-7) is NaN below −1e-7: y must be probabilities, as softmax gives.
+    const p = probs.data[n * probs.columns + labels[n]];
+    if (p < 0) {
+      throw new RangeError(`Expected \`y\` to be probabilities (0 and up), got \`${p}\` at row ${n}, column ${labels[n]} (the target class)`);
+    }
+  }
   return -sumLogLikelihood(probs.data, labels, probs.rows, probs.columns) / probs.rows;
 }
 

@@ -75,9 +75,13 @@ export interface GradientDescentResult {
 export function gradientDescent(
   f: (x: Float64Array) => number,
   initX: ArrayLike<number>,
-  { learningRate = 0.01, stepNum = 100, h = DEFAULT_H }: GradientDescentOptions = {},
+  options: GradientDescentOptions = {},
 ): GradientDescentResult {
   assertFunction('f', f);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`options\` to be an object such as { learningRate: 0.1, stepNum: 100 }, got ${describe(options)}`);
+  }
+  const { learningRate = 0.01, stepNum = 100, h = DEFAULT_H } = options;
   assertPositiveFinite('learningRate', learningRate);
   assertInteger('stepNum', stepNum, 0);
   assertPositiveFinite('h', h);

@@ -89,6 +89,21 @@ t.test('sigmoid has no NaN for large |x|', (t) => {
   t.end();
 });
 
+t.test('sigmoid and relu of a batch (rows of arrays, ml-matrix, flat) keep its shape, element by element', (t) => {
+  const rows = [[-1, 0.5, 2], [3, -4, 0]];
+  const flat = { data: new Float64Array(rows.flat()), rows: 2, columns: 3 };
+  for (const input of [rows, new Matrix(rows), flat]) {
+    const s = sigmoid(input);
+    const r = relu(input);
+    t.same([s.rows, s.columns, r.rows, r.columns], [2, 3, 2, 3]);
+    // By hand: the book's formulas on each element.
+    t.same(Array.from(s.data), rows.flat().map((v) => 1 / (1 + Math.exp(-v))));
+    t.same(Array.from(r.data), [0, 0.5, 2, 3, 0, 0]);
+  }
+  t.not(sigmoid(flat).data, flat.data, 'a new array, the input untouched');
+  t.end();
+});
+
 t.test('relu is max(0, x)', (t) => {
   const xs = [-3, -1e-300, 0, 1e-300, 0.5, 1e308];
   const out = relu(xs);

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { Matrix } from 'ml-matrix';
 import {
-  crossEntropyError, gradientDescent, numericalDiff, numericalGradient, Random, SimpleNet, softmax, sumSquaredError, TwoLayerNet,
+  crossEntropyError, gradientDescent, numericalDiff, numericalGradient, Random, relu, sigmoid, SimpleNet, softmax, sumSquaredError, TwoLayerNet,
 } from '../src/index.js';
 
 function escape(text: string): string {
@@ -220,8 +220,69 @@ t.test('t of the wrong kind', (t) => {
   t.end();
 });
 
+t.test('t of the wrong kind for a single sample (one label is allowed there)', (t) => {
+  rejects(t, () => crossEntropyError([0.5, 0.5], 'a' as Any), 'TypeError', 'Expected `t` to be labels or one-hot rows (or one label), got `"a"` (string)');
+  t.end();
+});
+
+t.test('one-hot t with NaN given as flat data (no row or column to name)', (t) => {
+  rejects(t, () => crossEntropyError([[0.5, 0.5]], new Float64Array([NaN, 1])), 'RangeError', 'Expected `t` to contain only finite numbers, got `NaN` at index 0');
+  t.end();
+});
+
+t.test('crossEntropyError with a negative probability at the target (log would give NaN)', (t) => {
+  rejects(t, () => crossEntropyError([0.5, 0.7, -0.2], 2), 'RangeError', 'Expected `y` to be probabilities (0 and up), got `-0.2` at row 0, column 2 (the target class)');
+  rejects(t, () => crossEntropyError([[0.5, 0.5], [1.5, -1e-3]], [0, 1]), 'RangeError', 'Expected `y` to be probabilities (0 and up), got `-0.001` at row 1, column 1 (the target class)');
+  t.end();
+});
+
+t.test('sigmoid and relu of NaN or Infinity (relu would turn NaN into 0)', (t) => {
+  rejects(t, () => sigmoid(NaN), 'RangeError', 'Expected `x` to be a finite number, got `NaN` (number)');
+  rejects(t, () => relu(-Infinity), 'RangeError', 'Expected `x` to be a finite number, got `-Infinity` (number)');
+  rejects(t, () => relu([1, NaN]), 'RangeError', 'Expected `x` to contain only finite numbers, got `NaN` at index 1');
+  rejects(t, () => sigmoid([[1, 2], [3, Infinity]]), 'RangeError', 'Expected `x` to contain only finite numbers, got `Infinity` at index 3 (row 1, column 1)');
+  t.end();
+});
+
+t.test('sigmoid and relu of the wrong kind', (t) => {
+  rejects(t, () => sigmoid('1' as Any), 'TypeError', 'Expected `x` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got `"1"` (string)');
+  rejects(t, () => relu([[1, 2], [3]]), 'RangeError', 'Expected every row of `x` to have 2 columns like row 0, got an array of length 1 at row 1');
+  t.end();
+});
+
 t.test('one-hot t with NaN', (t) => {
   rejects(t, () => smallNet().loss(x2, [[1, 0, 0], [0, NaN, 0]]), 'RangeError', 'Expected `t` to contain only finite numbers, got `NaN` at index 4 (row 1, column 1)');
+  t.end();
+});
+
+t.test('TwoLayerNet with a non-finite parameter (a diverged update) refuses to predict, score or differentiate', (t) => {
+  const net = smallNet();
+  net.W2[4] = NaN; // W2 is 3 × 3: row 1, column 1
+  const message = "Expected the net's parameters to be finite, got `NaN` at W2[1][1] (did training diverge? try a smaller learning rate)";
+  rejects(t, () => net.predict(x2), 'RangeError', message);
+  rejects(t, () => net.loss(x2, [0, 1]), 'RangeError', message);
+  rejects(t, () => net.accuracy(x2, [0, 1]), 'RangeError', message);
+  rejects(t, () => net.gradient(x2, [0, 1]), 'RangeError', message);
+  // ReLU would hide a NaN in W1 (max(0, NaN) = 0) and predict something finite.
+  const relu = new TwoLayerNet({ ...shape, activation: 'relu', seed: 1 });
+  relu.W1[5] = NaN; // W1 is 4 × 3: row 1, column 2
+  rejects(t, () => relu.predict(x2), 'RangeError', "Expected the net's parameters to be finite, got `NaN` at W1[1][2] (did training diverge? try a smaller learning rate)");
+  t.end();
+});
+
+t.test('TwoLayerNet.gradient options not an object, exact not a boolean', (t) => {
+  rejects(t, () => smallNet().gradient(x2, [0, 1], null as Any), 'TypeError', 'Expected `options` to be an object such as { exact: true }, got `null`');
+  rejects(t, () => smallNet().gradient(x2, [0, 1], { exact: 'no' } as Any), 'TypeError', 'Expected `exact` to be true or false, got `"no"` (string)');
+  t.end();
+});
+
+t.test('gradientDescent options not an object', (t) => {
+  rejects(t, () => gradientDescent(sumSquares, [1, 2], null as Any), 'TypeError', 'Expected `options` to be an object such as { learningRate: 0.1, stepNum: 100 }, got `null`');
+  t.end();
+});
+
+t.test('SimpleNet options not an object', (t) => {
+  rejects(t, () => new SimpleNet(null as Any), 'TypeError', 'Expected `options` to be an object such as { seed: 0 } or { W: [[…], […]] }, got `null`');
   t.end();
 });
 
@@ -370,6 +431,12 @@ t.test('Random.int(n) with n below 1 or not an integer', (t) => {
 t.test('Random.permutation(n) with n negative or too large', (t) => {
   rejects(t, () => new Random(1).permutation(-1), 'RangeError', 'Expected `n` to be an integer from 0 to 2147483647, got `-1` (number)');
   rejects(t, () => new Random(1).permutation(2 ** 31), 'RangeError', 'Expected `n` to be an integer from 0 to 2147483647, got `2147483648` (number)');
+  t.end();
+});
+
+t.test('Random.int(n) and Random.permutation(n) with n not a number', (t) => {
+  rejects(t, () => new Random(1).int('3' as Any), 'TypeError', 'Expected `n` to be an integer from 1 and up, got `"3"` (string)');
+  rejects(t, () => new Random(1).permutation(undefined as Any), 'TypeError', 'Expected `n` to be an integer from 0 to 2147483647, got `undefined`');
   t.end();
 });
 

@@ -14,7 +14,11 @@ export class SimpleNet {
   /** The weights, 2×3 row-major. */
   readonly W = new Float64Array(6);
 
-  constructor({ seed = 0, W }: { seed?: number; W?: number[][] | ArrayLike<number> } = {}) {
+  constructor(options: { seed?: number; W?: number[][] | ArrayLike<number> } = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`Expected \`options\` to be an object such as { seed: 0 } or { W: [[…], […]] }, got ${describe(options)}`);
+    }
+    const { seed = 0, W } = options;
     if (W === undefined) new Random(seed).fillNormal(this.W);
     else this.setW(W);
   }

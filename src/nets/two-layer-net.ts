@@ -3,9 +3,9 @@ import { numericalGradient as numericalGradientOf, DEFAULT_H } from '../numerica
 import { Random } from '../random.js';
 import {
   ACTIVATIONS, type Activation, type NetShape, type ParameterLayout,
-  argmaxRow, backprop, batchLoss, createForwardScratch, forward, parameterLayout,
+  argmaxRow, backprop, batchLoss, createForwardScratch, forward, parameterLayout, parameterName,
 } from '../kernels/two-layer.js';
-import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
+import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe, expectationError } from '../validate.js';
 
 export interface TwoLayerNetOptions {
   /** Inputs per sample, e.g. 784 for 28×28 digits. */
@@ -130,6 +130,7 @@ export class TwoLayerNet {
   /** Class probabilities, rows × outputSize. */
   predict(x: BatchInput): FlatMatrix {
     const flat = this.#inputs(x);
+    this.#assertFiniteParameters();
     const scratch = createForwardScratch(this.shape, flat.rows);
     forward(this.params, this.shape, flat.data, flat.rows, scratch);
     return { data: scratch.probs, rows: flat.rows, columns: this.shape.outputSize };
@@ -138,6 +139,7 @@ export class TwoLayerNet {
   /** Mean cross-entropy of the batch; `t` one-hot or labels. */
   loss(x: BatchInput, t: TargetInput): number {
     const batch = this.prepare(x, t);
+    this.#assertFiniteParameters();
     return batchLoss(this.params, this.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.shape, batch.rows));
   }
 
@@ -165,8 +167,12 @@ export class TwoLayerNet {
   }
 
   /** Backpropagation (the book's chapter 5), for gradient checks and fast training. */
-  gradient(x: BatchInput, t: TargetInput, { exact = false }: GradientOptions = {}): NetGradient {
+  gradient(x: BatchInput, t: TargetInput, options: GradientOptions = {}): NetGradient {
+    if (typeof options !== 'object' || options === null) throw new TypeError(expectationError('options', 'an object such as { exact: true }', options));
+    const { exact = false } = options;
+    if (typeof exact !== 'boolean') throw new TypeError(expectationError('exact', 'true or false', exact));
     const batch = this.prepare(x, t);
+    this.#assertFiniteParameters();
     const grad = new Float64Array(this.layout.size);
     backprop(this.params, this.shape, batch.x, batch.rows, batch.labels, grad, exact);
     return viewsOf(grad, this.layout);
@@ -179,6 +185,20 @@ export class TwoLayerNet {
       throw new RangeError(`Expected \`flat\` to have ${this.layout.size} values (the parameter layout of this net), got ${flat.length}`);
     }
     return viewsOf(flat, this.layout);
+  }
+
+  /**
+   * The parameters are state a diverged update may have broken; a NaN weight
+   * must not give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but
+   * wrong prediction.
+   */
+  #assertFiniteParameters(): void {
+    const params = this.params;
+    for (let i = 0; i < params.length; i++) {
+      if (!Number.isFinite(params[i])) {
+        throw new RangeError(`Expected the net's parameters to be finite, got \`${params[i]}\` at ${parameterName(this.shape, i)} (did training diverge? try a smaller learning rate)`);
+      }
+    }
   }
 
   #inputs(x: BatchInput): FlatMatrix {

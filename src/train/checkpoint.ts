@@ -17,7 +17,8 @@
  * always pairs `<stem>.json` with `<stem>.safetensors`).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { makeDirectory } from '../io/make-directory.js';
 import { basename, dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensorInput } from '../io/safetensors.js';
@@ -214,7 +215,7 @@ export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInp
     tensors: { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) },
   };
   const jsonText = `${JSON.stringify(json, null, 2)}\n`; // before writing anything: it throws on e.g. a BigInt in config
-  await mkdir(dirname(files.json), { recursive: true });
+  await makeDirectory(dirname(files.json));
   await writeFileAtomic(files.safetensors, bytes);
   await writeFileAtomic(files.json, jsonText);
   return files;

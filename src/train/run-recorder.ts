@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { makeDirectory } from '../io/make-directory.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { trainingCharts, writeChart } from '../report/charts.js';
@@ -32,7 +33,7 @@ export class RunRecorder {
   }
 
   async create(): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
+    await makeDirectory(this.directory);
   }
 
   /**
