@@ -41,6 +41,8 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     [['predict', '--model', 'm.json', '--image', 'x.png', '--index', '1'], 'gradpool predict: Expected either `--image` or `--index` (samples of a dataset), got both\n'],
     [['train', '--dataset', '--threads', '1'], 'gradpool train: Expected a value after `--dataset`, got the option `--threads`\n'],
     [['train', '--out', 'package.json', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got `package.json`, which is a file\n'],
+    [['train', '--out', '', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got an empty path\n'],
+    [['train', '--out', 'package.json/run', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory gradpool can create, got `package.json/run`: a file is in the way\n'],
     [['evaluate'], 'gradpool evaluate: Expected `--model FILE` (a run\'s model.json), got nothing\n'],
     [['frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
   ];
@@ -49,6 +51,19 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     t.equal(result.code, 2, `${argv.join(' ')} → exit 2`);
     t.equal(result.stderr, message);
   }
+});
+
+t.test('an --out Node cannot make (under /proc) is a usage error, not a hang', { skip: process.platform !== 'linux' && 'Linux /proc only' }, async (t) => {
+  const result = await run(['train', '--dataset', 'xor', '--iters', '1', '--out', '/proc/gradpool-test/run']);
+  t.equal(result.code, 2);
+  t.equal(result.stderr, "gradpool train: Expected `--out` to be a directory gradpool can create, got `/proc/gradpool-test/run`: ENOENT: no such file or directory, mkdir '/proc/gradpool-test'\n");
+});
+
+t.test('-h shows a command\'s help, like --help', async (t) => {
+  const short = await run(['train', '-h']);
+  t.equal(short.code, 0);
+  t.equal(short.stdout, (await run(['train', '--help'])).stdout);
+  t.match(short.stdout, /^Usage: gradpool train/);
 });
 
 t.test('--version prints the package version', async (t) => {
@@ -153,6 +168,9 @@ t.test('predict classifies a 28×28 PNG (dark digit on light paper is inverted)'
   t.equal(text.stderr, `gradpool predict: ${join(dir, 'text.png')}: expected a PNG image, found no PNG signature (not a PNG file)\n`);
   writeFileSync(join(dir, 'empty.png'), '');
   t.match((await run(['predict', '--model', join(out, 'model.json'), '--image', join(dir, 'empty.png')])).stderr, /expected a PNG image, found an empty file\n$/);
+  const missing = await run(['predict', '--model', join(out, 'model.json'), '--image', join(dir, 'missing.png')]);
+  t.equal(missing.code, 2);
+  t.equal(missing.stderr, `gradpool predict: ${join(dir, 'missing.png')}: expected a PNG image, found no such file\n`);
 });
 
 t.test('gradcheck prints per-tensor differences within the book\'s range', async (t) => {
@@ -165,21 +183,63 @@ t.test('gradcheck prints per-tensor differences within the book\'s range', async
   }
 });
 
-t.test('SIGINT stops at a step boundary, saves a checkpoint, exits 130 with resume advice', async (t) => {
-  const dir = t.testdir();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--hidden', '10', '--threads', '1', '--eval-limit', '100', '--out', join(dir, 'run')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += String(chunk);
-    // After the first epoch line, so the checkpoint holds trained steps however slow the machine.
-    if (/epoch 1\//.test(stderr) && !child.killed) child.kill('SIGINT');
+const signalRuns: Array<[NodeJS.Signals, string[], number]> = [
+  ['SIGINT', ['--hidden', '10', '--eval-limit', '100'], 80],
+  ['SIGTERM', ['--dataset', 'spiral', '--batch', '10', '--iters', '1000000'], 24],
+];
+for (const [signal, args, iterationsPerEpoch] of signalRuns) {
+  t.test(`${signal} stops at a step boundary, saves a checkpoint, exits 130 with resume advice`, async (t) => {
+    const dir = t.testdir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args, '--threads', '1', '--out', join(dir, 'run')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += String(chunk);
+      // After the first epoch line, so the checkpoint holds trained steps however slow the machine.
+      if (/epoch 1\//.test(stderr) && !child.killed) child.kill(signal);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.equal(code, 130, stderr);
+    t.match(stderr, new RegExp(`Interrupted \\(${signal}\\) at iteration \\d+; checkpoint saved\\. Resume with: gradpool train --resume .*checkpoint\\.json`));
+    t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+    const checkpoint = await loadCheckpoint(join(dir, 'run', 'checkpoint.json'));
+    t.ok(checkpoint.meta.iteration >= iterationsPerEpoch, `checkpoint at iteration ${checkpoint.meta.iteration}`);
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  t.equal(code, 130, stderr);
-  t.match(stderr, /Interrupted \(SIGINT\) at iteration \d+; checkpoint saved\. Resume with: gradpool train --resume .*checkpoint\.json/);
-  t.notMatch(stderr, /\n\s+at /, 'no stack trace');
-  const checkpoint = await loadCheckpoint(join(dir, 'run', 'checkpoint.json'));
-  t.ok(checkpoint.meta.iteration >= 80, `checkpoint at iteration ${checkpoint.meta.iteration}`);
+}
+
+t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged epoch does not replace it)', async (t) => {
+  const out = join(t.testdir(), 'run');
+  const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '10', '--grad', 'backprop', '--batch', '10', '--iters', '2000', '--seed', '1', '--out', out, '--json']);
+  t.equal(result.code, 1, 'a runtime failure, not bad input');
+  const message = /^gradpool train: Training diverged by iteration (\d+): the train loss is ([\d.]+), more than 2× .*; try a smaller learning rate \(e\.g\. a tenth of it\)\. Last good checkpoint: (.*checkpoint\.json)\n$/.exec(result.stderr);
+  t.ok(message, result.stderr);
+  const [divergedAt, checkpointFile] = [Number(message![1]), message![3]];
+  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; iteration: number; trainLoss: number; checkpoint?: string });
+  const last = events.at(-1)!;
+  t.same({ event: last.event, iteration: last.iteration, checkpoint: last.checkpoint }, { event: 'diverged', iteration: divergedAt, checkpoint: checkpointFile }, '--json ends with the failure');
+  const epochs = events.filter((e) => e.event === 'epoch');
+  const checkpoint = await loadCheckpoint(checkpointFile);
+  t.equal(checkpoint.meta.iteration, epochs.at(-1)!.iteration, 'the checkpoint is the last epoch that was reported');
+  t.ok(checkpoint.meta.iteration < divergedAt, `checkpoint at ${checkpoint.meta.iteration}, before the divergence at ${divergedAt}`);
+  const limit = 2 * Math.max(Math.log(3), epochs[0].trainLoss);
+  t.ok(epochs.every((e) => e.trainLoss <= limit), 'every reported (and checkpointed) epoch is below the limit');
+});
+
+t.test('a run interrupted and resumed through its files ends with the same bytes as an uninterrupted one', async (t) => {
+  const dir = t.testdir();
+  const common = ['--dataset', 'spiral', '--hidden', '8', '--batch', '16', '--lr', '0.5', '--optimizer', 'adam', '--sampling', 'shuffle', '--seed', '7', '--quiet'];
+  const whole = await run(['train', ...common, '--iters', '50', '--threads', '2', '--out', join(dir, 'whole')]);
+  t.equal(whole.code, 0, whole.stderr);
+  // Stopped at 17 (mid-epoch: a final checkpoint), resumed to 50 on another thread count.
+  const part = await run(['train', ...common, '--iters', '17', '--threads', '2', '--out', join(dir, 'part')]);
+  t.equal(part.code, 0, part.stderr);
+  const resumed = await run(['train', '--resume', join(dir, 'part'), '--iters', '50', '--threads', '1', '--quiet']);
+  t.equal(resumed.code, 0, resumed.stderr);
+  const bytes = (run: string) => readFileSync(join(dir, run, 'model.safetensors'));
+  t.ok(bytes('part').equals(bytes('whole')), 'model.safetensors identical, byte for byte');
+  // The part run also evaluated where it stopped (iteration 17); the losses must agree step by step.
+  const losses = (run: string) => readFileSync(join(dir, run, 'metrics.csv'), 'utf8').trim().split('\n').map((row) => row.split(',').slice(0, 2).join(','));
+  t.equal(losses('part').length, 52, 'the header, then iterations 0 to 50');
+  t.same(losses('part'), losses('whole'), 'and the same loss at every iteration');
 });
 
 t.test('a process-level usage error exits 2 without a stack trace', async (t) => {

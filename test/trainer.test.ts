@@ -58,13 +58,24 @@ t.test('numerical-gradient training on real digits: loss falls, accuracy rises',
   }
 });
 
-t.test('synthetic spiral with backprop and momentum learns', async (t) => {
-  const dataset = spiral({ seed: 1 });
-  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 30, outputSize: 3, weightInitStd: 1, seed: 1 });
-  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), gradient: 'backprop', batchSize: 30, iterations: 800, sampling: 'shuffle' });
-  const summary = await trainer.run();
-  t.ok(summary.epochs.at(-1)!.trainAccuracy > summary.epochs[0].trainAccuracy + 0.2, `${summary.epochs[0].trainAccuracy} → ${summary.epochs.at(-1)!.trainAccuracy}`);
-});
+for (const gradient of ['backprop', 'numerical'] as const) {
+  t.test(`synthetic spiral with momentum learns (${gradient} gradient): loss falls, accuracy rises`, async (t) => {
+    const dataset = spiral({ seed: 1 });
+    const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 30, outputSize: 3, weightInitStd: 1, seed: 1 });
+    const pool = gradient === 'numerical' ? new GradientPool({ threads: 2 }) : undefined;
+    try {
+      const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), gradient, pool, batchSize: 30, iterations: 800, sampling: 'shuffle' });
+      const summary = await trainer.run();
+      const [first, last] = [summary.epochs[0], summary.epochs.at(-1)!];
+      t.ok(last.trainAccuracy > first.trainAccuracy + 0.2, `train accuracy ${first.trainAccuracy} → ${last.trainAccuracy}`);
+      t.ok(last.testAccuracy > first.testAccuracy + 0.2, `test accuracy ${first.testAccuracy} → ${last.testAccuracy}`);
+      t.ok(last.trainLoss < first.trainLoss - 0.3, `train loss ${first.trainLoss} → ${last.trainLoss}`);
+      t.ok(last.testLoss < first.testLoss - 0.3, `test loss ${first.testLoss} → ${last.testLoss}`);
+    } finally {
+      await pool?.destroy();
+    }
+  });
+}
 
 t.test('same seed, same weights, whatever the thread count; resume is bit-identical', async (t) => {
   const dataset = digitSubset(40);
@@ -117,9 +128,13 @@ t.test('a run whose loss grows far above where it started stops as diverged, wit
   // lr 100 on this spiral ends at a finite batch loss of ~10 (log 3 ≈ 1.1): no NaN, but no learning either.
   const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 100 }), gradient: 'backprop', batchSize: 10, iterations: 500 });
   trainer.on('epoch', (e: { trainLoss: number }) => epochs.push(e.trainLoss));
-  await t.rejects(trainer.run(), { name: 'DivergenceError', message: /^Training diverged by iteration \d+: the train loss is [\d.]+, more than 2× both a uniform guess's \(log 3 = 1\.099\) and the first evaluation's \([\d.]+\); try a smaller learning rate/ });
-  t.ok(epochs.at(-1)! > 2 * Math.max(Math.log(3), epochs[0]), `the last epoch's loss ${epochs.at(-1)} is the one that stopped it`);
-  t.ok(epochs.slice(1, -1).every((loss) => loss <= 2 * Math.max(Math.log(3), epochs[0])), 'no earlier epoch was above the limit');
+  const error = await trainer.run().then(() => undefined, (e: unknown) => e as Error);
+  t.match(error, { name: 'DivergenceError', message: /^Training diverged by iteration \d+: the train loss is [\d.]+, more than 2× both a uniform guess's \(log 3 = 1\.099\) and the first evaluation's \([\d.]+\); try a smaller learning rate/ });
+  const limit = 2 * Math.max(Math.log(3), epochs[0]);
+  t.ok(Number(/the train loss is ([\d.]+)/.exec(error!.message)![1]) > limit, 'the loss that stopped it is above the limit');
+  // Listeners checkpoint on epoch events: the diverged evaluation must not be one.
+  t.ok(epochs.length >= 1 && epochs.every((loss) => loss <= limit), `only good epochs were emitted (${epochs.map((l) => l.toFixed(2)).join(', ')})`);
+  t.equal(trainer.getState().epochs.length, epochs.length, 'nor recorded');
   t.ok(net.params.every(Number.isFinite));
 });
 

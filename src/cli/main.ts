@@ -61,7 +61,8 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
     }
     return await (await command.load())(rest, io);
   } catch (error) {
-    if (error instanceof InputError || error instanceof TypeError || error instanceof RangeError) {
+    // The library's own argument checks throw TypeError/RangeError "Expected …"; other ones (an allocation failing) are not the user's input.
+    if (error instanceof InputError || ((error instanceof TypeError || error instanceof RangeError) && error.message.startsWith('Expected'))) {
       io.stderr.write(`gradpool${command ? ` ${name}` : ''}: ${error.message}\n`);
       return 2;
     }

@@ -66,7 +66,7 @@ export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: bool
 
 /** Parses `argv` against `table`; unknown options and stray arguments are InputErrors. */
 export function parseOptions<T extends OptionTable>(command: string, table: T, argv: string[]): ParseResult<T> {
-  const config: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, spec] of Object.entries(table)) config[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
   // parseArgs would take `--threads` as the value of `--dataset` in `--dataset --threads 1`, and say "ambiguous".
   for (let i = 0; i + 1 < argv.length; i++) {

@@ -86,6 +86,8 @@ export function createProgress(mode: ProgressMode, stream: NodeJS.WriteStream = 
       if (mode === 'json') out.write(`${JSON.stringify(object)}\n`);
     },
     stop() {
+      // log() only queues a line until the next redraw; redraw once so the last epoch's line is shown.
+      multibar?.update();
       multibar?.stop();
       multibar = null;
     },

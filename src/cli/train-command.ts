@@ -124,6 +124,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     throw new InputError(`Expected more than the checkpoint's ${checkpoint.meta.iteration} iterations to resume to, got ${given}; raise \`--iters\` or \`--epochs\``);
   }
   // --out must be a directory (or not exist yet): say so now, not after the run.
+  if (options.out === '') throw new InputError('Expected `--out` to be a directory for the run, got an empty path');
   if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) {
     throw new InputError(`Expected \`--out\` to be a directory for the run, got \`${options.out}\`, which is a file`);
   }
@@ -136,7 +137,12 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     throw new InputError(`Expected \`--out\` to be a new or empty directory, got \`${options.out}\`, which holds another run (${held}); continue it with \`--resume ${options.out}\` or choose another directory`);
   }
   const recorder = new RunRecorder(directory);
-  await recorder.create();
+  try {
+    await recorder.create();
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (error as Error).message;
+    throw new InputError(`Expected \`--out\` to be a directory gradpool can create, got \`${options.out ?? directory}\`: ${reason}`);
+  }
 
   const pool = config.gradient === 'backprop' ? undefined : new GradientPool({ threads: options.threads });
   const optimizer = createOptimizer(config.optimizer, { learningRate: config.learningRate });
@@ -229,8 +235,10 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     await writes.catch(() => undefined);
     if (error instanceof DivergenceError) {
       await recorder.writeMetrics();
-      const saved = existsSync(`${checkpointPath}.json`) ? ` Last good checkpoint: ${checkpointPath}.json` : ' No checkpoint was written (no epoch had ended).';
+      const good = existsSync(`${checkpointPath}.json`);
+      const saved = good ? ` Last good checkpoint: ${checkpointPath}.json` : ' No checkpoint was written (no epoch had ended).';
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
+      progress.event({ event: 'diverged', message: error.message, iteration: trainer.iteration, checkpoint: good ? `${checkpointPath}.json` : null });
       return 1;
     }
     throw error;

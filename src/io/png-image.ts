@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readDataFile } from '../../datasets/files.js';
 import { PNG } from 'pngjs';
 import { InputError } from '../errors.js';
 
@@ -15,12 +15,7 @@ export interface DigitImage {
  * since MNIST digits are white on black.
  */
 export async function readDigitPng(file: string, width = 28, height = 28): Promise<DigitImage> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new InputError(`${file}: expected a readable PNG file, found ${(error as NodeJS.ErrnoException).code ?? 'an unreadable file'}`);
-  }
+  const bytes = readDataFile(file, 'a PNG image');
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (bytes.length < 8 || signature.some((byte, i) => bytes[i] !== byte)) {
     throw new InputError(`${file}: expected a PNG image, found ${bytes.length === 0 ? 'an empty file' : 'no PNG signature (not a PNG file)'}`);

@@ -220,14 +220,16 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       trainLoss: train.loss,
       testLoss: test.loss,
     };
+    // Worse than twice a uniform guess (and than twice where the run started): not learning, diverged.
+    // Checked before the event goes out: listeners checkpoint on it, and a diverged state must not
+    // replace the last good checkpoint.
+    const uniformLoss = Math.log(this.dataset.classes);
+    const firstLoss = this.#epochs[0]?.trainLoss ?? train.loss;
+    if (this.#iteration > 0 && train.loss > DIVERGED_LOSS_FACTOR * Math.max(uniformLoss, firstLoss)) {
+      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${firstLoss.toFixed(3)}); try a smaller learning rate (e.g. a tenth of it).`);
+    }
     this.#epochs.push(event);
     this.emit('epoch', event);
-    // Worse than twice a uniform guess (and than twice where the run started): not learning, diverged.
-    const uniformLoss = Math.log(this.dataset.classes);
-    const limit = DIVERGED_LOSS_FACTOR * Math.max(uniformLoss, this.#epochs[0].trainLoss);
-    if (this.#iteration > 0 && train.loss > limit) {
-      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${this.#epochs[0].trainLoss.toFixed(3)}); try a smaller learning rate (e.g. a tenth of it).`);
-    }
     return event;
   }
 
