@@ -174,12 +174,15 @@ t.test('predict classifies a 28×28 PNG (dark digit on light paper is inverted)'
 });
 
 t.test('gradcheck prints per-tensor differences within the book\'s range', async (t) => {
-  const result = await run(['gradcheck', '--hidden', '10', '--threads', '2', '--json']);
+  // book-values.md: sigmoid 784-50-10 on three MNIST digits, numerical vs backprop, about 1e-10 to
+  // 1e-7 per tensor, the book's backprop dropping the 1e-7 in the log accounting for ~1e-8.
+  const result = await run(['gradcheck', '--threads', '2', '--json']);
   t.equal(result.code, 0, result.stderr);
   const check = JSON.parse(result.stdout) as { book: Record<string, number>; exact: Record<string, number> };
   for (const name of ['W1', 'b1', 'W2', 'b2']) {
-    t.ok(check.book[name] < 1e-6, `${name} vs book backprop ${check.book[name]}`);
+    t.ok(check.book[name] > 1e-11 && check.book[name] < 1e-6, `${name} vs book backprop ${check.book[name]}`);
     t.ok(check.exact[name] < 1e-9, `${name} vs exact backprop ${check.exact[name]}`);
+    t.ok(check.book[name] > 100 * check.exact[name], `${name}: the book's dropped 1e-7 is most of the difference`);
   }
 });
 
