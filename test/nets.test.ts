@@ -445,6 +445,55 @@ t.test('backprop b2 gradient equals the hand formula: mean of (y − t), and wit
   t.end();
 });
 
+/**
+ * The chapter 5 backward pass, independently, with ml-matrix: dA2 = (Y − T)/N,
+ * dW2 = Z1ᵀ·dA2, dZ1 = dA2·W2ᵀ, dA1 = dZ1 ∘ act′, dW1 = Xᵀ·dA1, biases = column sums.
+ */
+function referenceBackprop(net: TwoLayerNet, x: number[][], labels: readonly number[]): Record<(typeof TENSORS)[number], number[]> {
+  const { inputSize: I, hiddenSize: H, outputSize: O, activation } = net.shape;
+  const X = new Matrix(x);
+  const a1 = X.mmul(Matrix.from1DArray(I, H, Array.from(net.W1))).addRowVector(Array.from(net.b1));
+  const z1 = new Matrix(a1.rows, H);
+  const dA1 = new Matrix(a1.rows, H);
+  for (let n = 0; n < a1.rows; n++) {
+    for (let j = 0; j < H; j++) {
+      const a = a1.get(n, j);
+      z1.set(n, j, activation === 'sigmoid' ? 1 / (1 + Math.exp(-a)) : Math.max(0, a));
+    }
+  }
+  const dA2 = new Matrix(referenceForward(net, x)).sub(new Matrix(oneHot(labels, O))).div(x.length);
+  const dZ1 = dA2.mmul(Matrix.from1DArray(H, O, Array.from(net.W2)).transpose());
+  for (let n = 0; n < a1.rows; n++) {
+    for (let j = 0; j < H; j++) {
+      const z = z1.get(n, j);
+      dA1.set(n, j, dZ1.get(n, j) * (activation === 'sigmoid' ? z * (1 - z) : a1.get(n, j) > 0 ? 1 : 0));
+    }
+  }
+  return {
+    W1: X.transpose().mmul(dA1).to1DArray(),
+    b1: dA1.sum('column'),
+    W2: z1.transpose().mmul(dA2).to1DArray(),
+    b2: dA2.sum('column'),
+  };
+}
+
+t.test('backprop equals the chapter 5 backward pass written with ml-matrix (real digits, sigmoid and relu)', (t) => {
+  for (const activation of ['sigmoid', 'relu'] as Activation[]) {
+    const x = [0, 1, 2, 3, 4, 5, 6].map((i) => mnistSample(DIGITS[i % 3], i));
+    const labels = [0, 1, 2, 3, 4, 5, 6].map((i) => DIGITS[i % 3]);
+    const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 13, outputSize: 10, activation, seed: 5, weightInitStd: 0.1 });
+    const got = net.gradient(x, labels);
+    const expected = referenceBackprop(net, x, labels);
+    for (const name of TENSORS) {
+      // Same products, summed in another order by ml-matrix: agreement to rounding.
+      const scale = Math.max(...expected[name].map(Math.abs));
+      t.ok(scale > 0, `${activation} ${name}: a nonzero gradient`);
+      t.ok(maxAbsDiff(got[name], expected[name]) <= 1e-13 * scale, `${activation} ${name}: max |diff| ${maxAbsDiff(got[name], expected[name]).toExponential(2)} ≤ 1e-13 × ${scale.toExponential(2)}`);
+    }
+  }
+  t.end();
+});
+
 t.test('backprop gradient: labels and one-hot targets give the same gradient', (t) => {
   const net = new TwoLayerNet({ inputSize: 8, hiddenSize: 5, outputSize: 3, seed: 21, weightInitStd: 0.5 });
   const x = randomRows(new Random(22), 4, 8);
