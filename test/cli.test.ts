@@ -8,6 +8,7 @@ import { PNG } from 'pngjs';
 import { loadMnist } from '../datasets/index.js';
 import { main } from '../src/cli/main.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { childEnv } from './fixtures/child-env.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -193,7 +194,7 @@ const signalRuns: Array<[NodeJS.Signals, string[], number]> = [
 for (const [signal, args, iterationsPerEpoch] of signalRuns) {
   t.test(`${signal} stops at a step boundary, saves a checkpoint, exits 130 with resume advice`, async (t) => {
     const dir = t.testdir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args, '--threads', '1', '--out', join(dir, 'run')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args, '--threads', '1', '--out', join(dir, 'run')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += String(chunk);
@@ -246,7 +247,7 @@ t.test('a run interrupted and resumed through its files ends with the same bytes
 });
 
 t.test('a process-level usage error exits 2 without a stack trace', async (t) => {
-  const child = spawn(process.execPath, ['bin/gradpool.js', 'train', '--threads', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/gradpool.js', 'train', '--threads', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

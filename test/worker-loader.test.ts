@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
+import { childEnv } from './fixtures/child-env.js';
 
 t.test('siblingModule keeps the caller\'s extension', async (t) => {
   t.equal(siblingModule('file:///app/src/parallel/pool.ts', '../../workers/gradient.worker'), 'file:///app/workers/gradient.worker.ts');
@@ -19,11 +20,7 @@ t.test('workerExecArgv: Node\'s own inheritance when it works, module flags and 
 
 /** Runs node with `args` from the project root; resolves to exit code, stdout and stderr. */
 async function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // Without coverage: tap would merge the child's coverage of the same sources, loaded through
-  // another transform (tsx or dist/), into this run's and undercount them.
-  const env: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
-  delete env.NODE_V8_COVERAGE;
-  const child = spawn(process.execPath, args, { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, args, { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
