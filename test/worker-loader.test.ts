@@ -39,3 +39,11 @@ t.test('a process started with per-process flags still runs gradients in workers
   t.equal(sources.code, 0, sources.stderr);
   t.same(JSON.parse(sources.stdout), { length: 3 * 2 + 2 + 2 * 2 + 2 });
 });
+
+t.test('under node --import tsx, a user function in a .ts module runs in the workers', async (t) => {
+  // Node 20 gives worker threads tsx's require hook but not its ESM hooks: import() of .ts fails there.
+  const child = await runNode(['--import', 'tsx', 'test/fixtures/tsx-function-child.ts']);
+  t.equal(child.code, 0, child.stderr);
+  // The book's numerical_gradient(function_2, [3, 4]) (book-values.md).
+  t.same(JSON.parse(child.stdout), [6.00000000000378, 7.999999999999119]);
+});

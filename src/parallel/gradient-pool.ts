@@ -282,7 +282,10 @@ export class GradientPool {
     const failedIndex = settled.findIndex((outcome) => outcome.status === 'rejected');
     if (failedIndex >= 0) {
       const reason = (settled[failedIndex] as PromiseRejectedResult).reason as unknown;
-      const cause = reason instanceof Error ? reason : (this.#poolError ?? new Error(String(reason)));
+      // An error from a worker may arrive as a plain object (its class did not cross threads): keep its message.
+      const message = (reason as { message?: unknown } | null)?.message;
+      const cause = reason instanceof Error ? reason
+        : this.#poolError ?? new Error(typeof message === 'string' ? message : String(reason), { cause: reason });
       const where = describeTask(tasks[failedIndex]);
       throw new Error(`Gradient worker failed${where === '' ? '' : ` ${where}`}: ${cause.message}`, { cause });
     }

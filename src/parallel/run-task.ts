@@ -3,7 +3,9 @@
  * shared buffers and runs the kernels of one task. Exported on its own so
  * tests can call it on the main thread too.
  */
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { partitionParametersByCost } from '../kernels/cost.js';
 import {
   basePartRanges, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange, prepareBasePart,
@@ -70,13 +72,31 @@ function runIncrementalTask(task: IncrementalGradientTask): number {
   }
 }
 
+/**
+ * import() of the user's module. Under `node --import tsx`, Node 20 gives worker
+ * threads tsx's require hook but not its ESM hooks, so import() of a `.ts` file
+ * fails there; require() through the hook loads it.
+ */
+async function importModule(moduleUrl: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(moduleUrl)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !moduleUrl.startsWith('file:')) throw error;
+    try {
+      return createRequire(moduleUrl)(fileURLToPath(moduleUrl)) as Record<string, unknown>;
+    } catch {
+      throw error;
+    }
+  }
+}
+
 const functionCache = new Map<string, (x: Float64Array, context: unknown) => unknown>();
 
 async function loadFunction(moduleUrl: string, exportName: string): Promise<(x: Float64Array, context: unknown) => unknown> {
   const key = `${moduleUrl}#${exportName}`;
   let f = functionCache.get(key);
   if (f === undefined) {
-    const loaded = (await import(moduleUrl)) as Record<string, unknown>;
+    const loaded = await importModule(moduleUrl);
     const candidate = loaded[exportName];
     if (typeof candidate !== 'function') {
       throw new TypeError(`Expected \`${exportName}\` exported by ${moduleUrl} to be a function, got ${describe(candidate)}`);
