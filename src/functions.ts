@@ -28,16 +28,24 @@ export function reluScalar(x: number): number {
  * {@link FlatMatrix}. NaN and ±Infinity are refused like everywhere else (relu
  * would turn NaN into 0 silently).
  */
-function elementwise(x: number | BatchInput, scalar: (value: number) => number): number | Float64Array | FlatMatrix {
+function elementwise(x: number | BatchInput | NumericTypedArray, scalar: (value: number) => number): number | Float64Array | FlatMatrix {
   if (typeof x === 'number') {
     if (!Number.isFinite(x)) throw new RangeError(expectationError('x', 'a finite number', x));
     return scalar(x);
   }
-  const flat = toFlatMatrix(x, 'x');
+  if (typeof x !== 'object' || x === null) {
+    throw new TypeError(expectationError('x', 'a number, an array or typed array, number[][], an ml-matrix Matrix or { data, rows, columns }', x));
+  }
+  // Other typed arrays (Float32Array, Uint8Array pixels, …) are 1-D inputs too.
+  const input: BatchInput = ArrayBuffer.isView(x) && !(x instanceof Float64Array) ? Float64Array.from(x as NumericTypedArray) : x as BatchInput;
+  const flat = toFlatMatrix(input, 'x');
   const data = new Float64Array(flat.data.length);
   for (let i = 0; i < data.length; i++) data[i] = scalar(flat.data[i]);
-  return isOneDimensional(x) ? data : { data, rows: flat.rows, columns: flat.columns };
+  return isOneDimensional(input) ? data : { data, rows: flat.rows, columns: flat.columns };
 }
+
+/** Typed arrays of numbers other than Float64Array (e.g. Uint8Array pixels): 1-D inputs of {@link sigmoid} and {@link relu}. */
+export type NumericTypedArray = Float32Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 function isOneDimensional(x: BatchInput): x is number[] | Float64Array {
   return x instanceof Float64Array || (Array.isArray(x) && !Array.isArray(x[0]));
@@ -45,17 +53,17 @@ function isOneDimensional(x: BatchInput): x is number[] | Float64Array {
 
 /** Element-wise sigmoid of a number, a 1-D array (gives a Float64Array) or a batch (gives a {@link FlatMatrix}). */
 export function sigmoid(x: number): number;
-export function sigmoid(x: number[] | Float64Array): Float64Array;
+export function sigmoid(x: number[] | Float64Array | NumericTypedArray): Float64Array;
 export function sigmoid(x: BatchInput): FlatMatrix;
-export function sigmoid(x: number | BatchInput): number | Float64Array | FlatMatrix {
+export function sigmoid(x: number | BatchInput | NumericTypedArray): number | Float64Array | FlatMatrix {
   return elementwise(x, sigmoidScalar);
 }
 
 /** Element-wise max(0, x), with the shapes of {@link sigmoid}. */
 export function relu(x: number): number;
-export function relu(x: number[] | Float64Array): Float64Array;
+export function relu(x: number[] | Float64Array | NumericTypedArray): Float64Array;
 export function relu(x: BatchInput): FlatMatrix;
-export function relu(x: number | BatchInput): number | Float64Array | FlatMatrix {
+export function relu(x: number | BatchInput | NumericTypedArray): number | Float64Array | FlatMatrix {
   return elementwise(x, reluScalar);
 }
 

@@ -1,12 +1,13 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { loadMnist } from '../datasets/index.js';
 import { main } from '../src/cli/main.js';
+import { claimRunDirectory } from '../src/cli/train-command.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { childEnv } from './fixtures/child-env.js';
 
@@ -58,6 +59,14 @@ t.test('an --out Node cannot make (under /proc) is a usage error, not a hang', {
   const result = await run(['train', '--dataset', 'xor', '--iters', '1', '--out', '/proc/gradpool-test/run']);
   t.equal(result.code, 2);
   t.equal(result.stderr, "gradpool train: Expected `--out` to be a directory gradpool can create, got `/proc/gradpool-test/run`: ENOENT: no such file or directory, mkdir '/proc/gradpool-test'\n");
+});
+
+t.test('runs started in the same second get their own directories, even in parallel', async (t) => {
+  const base = join(t.testdir(), 'runs', '2026-11-29T12-00-00');
+  const claimed = await Promise.all([1, 2, 3].map(() => claimRunDirectory(base)));
+  t.same([...claimed].sort(), [base, `${base}-2`, `${base}-3`]);
+  t.ok(claimed.every((directory) => statSync(directory).isDirectory()));
+  t.equal(await claimRunDirectory(base), `${base}-4`);
 });
 
 t.test('-h shows a command\'s help, like --help', async (t) => {
@@ -124,7 +133,7 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   const before = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
   const overwrite = await run(['train', '--dataset', 'xor', '--iters', '2', '--out', out, '--quiet']);
   t.equal(overwrite.code, 2, 'a new run never overwrites another run');
-  t.equal(overwrite.stderr, `gradpool train: Expected \`--out\` to be a new or empty directory, got \`${out}\`, which holds another run (checkpoint.json); continue it with \`--resume ${out}\` or choose another directory\n`);
+  t.equal(overwrite.stderr, `gradpool train: Expected \`--out\` to be a directory without another run, got \`${out}\`, which holds one (checkpoint.json); choose another directory, or continue that run with \`--resume ${out}\`\n`);
   t.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), before, 'the other run is untouched');
 
   // Resuming into a new directory carries the earlier losses over, so its curves start at iteration 0.

@@ -101,6 +101,9 @@ t.test('sigmoid and relu of a batch (rows of arrays, ml-matrix, flat) keep its s
     t.same(Array.from(r.data), [0, 0.5, 2, 3, 0, 0]);
   }
   t.not(sigmoid(flat).data, flat.data, 'a new array, the input untouched');
+  // Any typed array is a 1-D input, e.g. 8-bit pixels.
+  t.same(Array.from(relu(Int8Array.from([-3, 0, 5]))), [0, 0, 5]);
+  t.same(Array.from(sigmoid(Float32Array.from([0, 2]))), [0.5, 1 / (1 + Math.exp(-2))]);
   t.end();
 });
 

@@ -41,6 +41,21 @@ t.test('a failing task rejects with the failing range, the pool stays usable', a
   }
 });
 
+t.test('a net with a non-finite weight is refused before any worker runs, naming the weight', async (t) => {
+  const pool = new GradientPool({ threads: 2 });
+  try {
+    const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, activation: 'relu', seed: 1 });
+    net.b1[1] = Number.POSITIVE_INFINITY;
+    for (const engine of ['incremental', 'naive'] as const) {
+      await t.rejects(pool.numericalGradient(net, [[1, 0, 2]], [1], { engine }), {
+        name: 'RangeError', message: "Expected the net's parameters to be finite, got `Infinity` at b1[1] (did training diverge? try a smaller learning rate)",
+      }, engine);
+    }
+  } finally {
+    await pool.destroy();
+  }
+});
+
 t.test('a worker that exits rejects the call instead of hanging; the pool recovers', async (t) => {
   const pool = new GradientPool({ threads: 2 });
   const net = new TwoLayerNet({ inputSize: 4, hiddenSize: 3, outputSize: 2, seed: 1 });

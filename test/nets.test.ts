@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { Matrix } from 'ml-matrix';
 import { type Activation, type NetGradient, SimpleNet, TwoLayerNet, Random } from '../src/index.js';
+import { createForwardScratch, forward } from '../src/kernels/two-layer.js';
 
 function near(t: Test, actual: number, expected: number, rel: number, what: string): void {
   const ok = expected === 0 ? actual === 0 : Math.abs(actual - expected) <= rel * Math.abs(expected);
@@ -490,6 +491,45 @@ t.test('backprop equals the chapter 5 backward pass written with ml-matrix (real
       t.ok(scale > 0, `${activation} ${name}: a nonzero gradient`);
       t.ok(maxAbsDiff(got[name], expected[name]) <= 1e-13 * scale, `${activation} ${name}: max |diff| ${maxAbsDiff(got[name], expected[name]).toExponential(2)} ≤ 1e-13 × ${scale.toExponential(2)}`);
     }
+  }
+  t.end();
+});
+
+t.test('backprop equals, bit for bit, the plain per-sample accumulation (grad += x·dHidden row by row)', (t) => {
+  // The kernel sums dW1 in registers one W1 row at a time; the plain loop below is the book's
+  // order (sample by sample, zero inputs skipped), so the two must agree exactly.
+  for (const [activation, hiddenSize, rows, exact] of [['sigmoid', 13, 7, false], ['relu', 13, 7, true], ['sigmoid', 50, 100, true], ['relu', 3, 1, false]] as const) {
+    const x = Array.from({ length: rows }, (_, n) => mnistSample(DIGITS[n % 3], n));
+    const labels = x.map((_, n) => DIGITS[n % 3]);
+    const net = new TwoLayerNet({ inputSize: 784, hiddenSize, outputSize: 10, activation, seed: 9, weightInitStd: 0.1 });
+    const flat = Float64Array.from(x.flat());
+    const scratch = createForwardScratch(net.shape, rows);
+    forward(net.params, net.shape, flat, rows, scratch);
+    const expected = new Float64Array(net.params.length);
+    const { W1, b1, W2, b2 } = net.layout;
+    for (let n = 0; n < rows; n++) {
+      const yt = scratch.probs[n * 10 + labels[n]];
+      const scale = exact ? yt / (yt + 1e-7) / rows : 1 / rows;
+      const dScores = Array.from({ length: 10 }, (_, k) => (scratch.probs[n * 10 + k] - (k === labels[n] ? 1 : 0)) * scale);
+      for (let k = 0; k < 10; k++) expected[b2 + k] += dScores[k];
+      const dHidden = new Float64Array(hiddenSize);
+      for (let j = 0; j < hiddenSize; j++) {
+        const z = scratch.hidden[n * hiddenSize + j];
+        let back = 0;
+        for (let k = 0; k < 10; k++) {
+          expected[W2 + j * 10 + k] += z * dScores[k];
+          back += dScores[k] * net.params[W2 + j * 10 + k];
+        }
+        dHidden[j] = back * (activation === 'sigmoid' ? z * (1 - z) : scratch.hiddenInput[n * hiddenSize + j] > 0 ? 1 : 0);
+        expected[b1 + j] += dHidden[j];
+      }
+      for (let i = 0; i < 784; i++) {
+        if (flat[n * 784 + i] === 0) continue;
+        for (let j = 0; j < hiddenSize; j++) expected[W1 + i * hiddenSize + j] += flat[n * 784 + i] * dHidden[j];
+      }
+    }
+    const got = net.gradient(x, labels, { exact }).flat;
+    t.ok(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(expected.buffer)), `${activation} ${hiddenSize} hidden, ${rows} rows, exact ${exact}: bit-identical`);
   }
   t.end();
 });

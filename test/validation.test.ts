@@ -245,7 +245,8 @@ t.test('sigmoid and relu of NaN or Infinity (relu would turn NaN into 0)', (t) =
 });
 
 t.test('sigmoid and relu of the wrong kind', (t) => {
-  rejects(t, () => sigmoid('1' as Any), 'TypeError', 'Expected `x` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got `"1"` (string)');
+  rejects(t, () => sigmoid('1' as Any), 'TypeError', 'Expected `x` to be a number, an array or typed array, number[][], an ml-matrix Matrix or { data, rows, columns }, got `"1"` (string)');
+  rejects(t, () => relu(null as Any), 'TypeError', 'Expected `x` to be a number, an array or typed array, number[][], an ml-matrix Matrix or { data, rows, columns }, got `null`');
   rejects(t, () => relu([[1, 2], [3]]), 'RangeError', 'Expected every row of `x` to have 2 columns like row 0, got an array of length 1 at row 1');
   t.end();
 });
@@ -263,6 +264,7 @@ t.test('TwoLayerNet with a non-finite parameter (a diverged update) refuses to p
   rejects(t, () => net.loss(x2, [0, 1]), 'RangeError', message);
   rejects(t, () => net.accuracy(x2, [0, 1]), 'RangeError', message);
   rejects(t, () => net.gradient(x2, [0, 1]), 'RangeError', message);
+  rejects(t, () => net.numericalGradient(x2, [0, 1]), 'RangeError', message);
   // ReLU would hide a NaN in W1 (max(0, NaN) = 0) and predict something finite.
   const relu = new TwoLayerNet({ ...shape, activation: 'relu', seed: 1 });
   relu.W1[5] = NaN; // W1 is 4 × 3: row 1, column 2

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { loadDataset } from '../../datasets/index.js';
@@ -12,6 +13,7 @@ import { RunRecorder } from '../train/run-recorder.js';
 import { SAMPLINGS, type Sampling } from '../train/batch-sampler.js';
 import { DivergenceError, GRADIENT_SOURCES, Trainer, type GradientSource, type TrainerState } from '../train/trainer.js';
 import { InputError } from '../errors.js';
+import { makeDirectory } from '../io/make-directory.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 import { createProgress, formatDuration } from './progress.js';
 import type { CommandIo } from './io.js';
@@ -31,8 +33,8 @@ export const TRAIN_OPTIONS = {
   seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the initial weights and the batch sampling' },
   'weight-init-std': { type: 'number', min: 0, exclusiveMin: true, default: 0.01, placeholder: 'STD', description: 'Standard deviation of the initial weights' },
   'eval-limit': { type: 'integer', min: 1, description: 'Evaluate accuracy on N evenly spaced samples of each split (default: all)' },
-  out: { type: 'string', placeholder: 'DIR', description: 'Run directory (default: runs/<timestamp>)' },
-  resume: { type: 'string', placeholder: 'FILE', description: 'Continue the run saved in this checkpoint' },
+  out: { type: 'string', placeholder: 'DIR', description: 'Run directory, new or without another run in it (default: runs/<timestamp>)' },
+  resume: { type: 'string', placeholder: 'RUN', description: 'Continue a run: its directory or its checkpoint.json' },
   json: { type: 'boolean', description: 'JSON-lines events and a final summary on stdout' },
   quiet: { type: 'boolean', description: 'No progress output' },
 } as const satisfies OptionTable;
@@ -63,11 +65,22 @@ function timestamp(): string {
 /** Files whose presence marks a directory as holding a run. */
 const RUN_FILES = ['checkpoint.json', 'model.json', 'config.json', 'metrics.jsonl'] as const;
 
-/** `base`, or `base-2`, `base-3`, … when runs started within the same second. */
-function unusedDirectory(base: string): string {
-  let candidate = base;
-  for (let n = 2; existsSync(candidate); n += 1) candidate = `${base}-${n}`;
-  return candidate;
+/**
+ * Creates and returns `base`, or `base-2`, `base-3`, … when runs started within
+ * the same second: the non-recursive mkdir claims a name atomically, so runs
+ * started in parallel never share a directory.
+ */
+export async function claimRunDirectory(base: string): Promise<string> {
+  await makeDirectory(dirname(resolve(base)));
+  for (let n = 1; ; n += 1) {
+    const candidate = resolve(n === 1 ? base : `${base}-${n}`);
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 export async function trainCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -107,6 +120,18 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (options['eval-limit'] !== undefined) config.evaluationLimit = options['eval-limit'];
   }
 
+  // --out is checked before the dataset loads: a taken directory should not cost a large dataset's load.
+  const resumedDirectory = resumeFile === undefined ? undefined : dirname(resolve(resumeFile));
+  if (options.out === '') throw new InputError('Expected `--out` to be a directory for the run, got an empty path');
+  if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) {
+    throw new InputError(`Expected \`--out\` to be a directory for the run, got \`${options.out}\`, which is a file`);
+  }
+  // Another run's files would be overwritten and its curves mixed with this run's.
+  const held = options.out === undefined || resolve(options.out) === resumedDirectory ? undefined : RUN_FILES.find((file) => existsSync(join(options.out!, file)));
+  if (held !== undefined) {
+    throw new InputError(`Expected \`--out\` to be a directory without another run, got \`${options.out}\`, which holds one (${held}); choose another directory, or continue that run with \`--resume ${options.out}\``);
+  }
+
   const mode = options.json ? 'json' : options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines';
   const progress = createProgress(mode, io.stderr, io.stdout);
   const dataset = await loadDataset(config.dataset);
@@ -123,26 +148,19 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     const given = options.epochs !== undefined ? `\`--epochs ${options.epochs}\` (${config.iterations} iterations)` : `${config.iterations} iterations`;
     throw new InputError(`Expected more than the checkpoint's ${checkpoint.meta.iteration} iterations to resume to, got ${given}; raise \`--iters\` or \`--epochs\``);
   }
-  // --out must be a directory (or not exist yet): say so now, not after the run.
-  if (options.out === '') throw new InputError('Expected `--out` to be a directory for the run, got an empty path');
-  if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) {
-    throw new InputError(`Expected \`--out\` to be a directory for the run, got \`${options.out}\`, which is a file`);
-  }
-
-  const resumedDirectory = resumeFile === undefined ? undefined : dirname(resolve(resumeFile));
-  const directory = resolve(options.out ?? resumedDirectory ?? unusedDirectory(join('runs', timestamp())));
-  // Another run's files would be overwritten and its curves mixed with this run's.
-  const held = directory === resumedDirectory ? undefined : RUN_FILES.find((file) => existsSync(join(directory, file)));
-  if (held !== undefined) {
-    throw new InputError(`Expected \`--out\` to be a new or empty directory, got \`${options.out}\`, which holds another run (${held}); continue it with \`--resume ${options.out}\` or choose another directory`);
+  let directory: string;
+  if (options.out !== undefined) {
+    directory = resolve(options.out);
+    try {
+      await makeDirectory(directory);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (error as Error).message;
+      throw new InputError(`Expected \`--out\` to be a directory gradpool can create, got \`${options.out}\`: ${reason}`);
+    }
+  } else {
+    directory = resumedDirectory ?? await claimRunDirectory(join('runs', timestamp()));
   }
   const recorder = new RunRecorder(directory);
-  try {
-    await recorder.create();
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (error as Error).message;
-    throw new InputError(`Expected \`--out\` to be a directory gradpool can create, got \`${options.out ?? directory}\`: ${reason}`);
-  }
 
   const pool = config.gradient === 'backprop' ? undefined : new GradientPool({ threads: options.threads });
   const optimizer = createOptimizer(config.optimizer, { learningRate: config.learningRate });
@@ -235,10 +253,11 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     await writes.catch(() => undefined);
     if (error instanceof DivergenceError) {
       await recorder.writeMetrics();
-      const good = existsSync(`${checkpointPath}.json`);
-      const saved = good ? ` Last good checkpoint: ${checkpointPath}.json` : ' No checkpoint was written (no epoch had ended).';
+      // Resumed into a new directory and diverged before its first epoch: the resumed checkpoint is the last good one.
+      const good = existsSync(`${checkpointPath}.json`) ? `${checkpointPath}.json` : resumeFile;
+      const saved = good !== undefined ? ` Last good checkpoint: ${good}` : ' No checkpoint was written (no epoch had ended).';
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
-      progress.event({ event: 'diverged', message: error.message, iteration: trainer.iteration, checkpoint: good ? `${checkpointPath}.json` : null });
+      progress.event({ event: 'diverged', message: error.message, iteration: trainer.iteration, checkpoint: good ?? null });
       return 1;
     }
     throw error;

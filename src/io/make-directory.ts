@@ -22,8 +22,8 @@ export async function makeDirectory(path: string): Promise<void> {
     try {
       await mkdir(directory);
     } catch (error) {
-      // Another process may have made it meanwhile; anything else is real.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Another process may have made it meanwhile (a directory, not a file or a dangling link).
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(directory).then((s) => s.isDirectory(), () => false))) throw error;
     }
   }
 }

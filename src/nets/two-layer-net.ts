@@ -76,6 +76,20 @@ export function validateShape(shape: Partial<NetShape>, prefix = ''): NetShape {
  * const grads = net.numericalGradient(xBatch, tBatch); // the book's method
  * for (let i = 0; i < net.params.length; i++) net.params[i] -= 0.1 * grads.flat[i];
  */
+/**
+ * Throws a RangeError naming the first non-finite parameter of `net`. The
+ * parameters are state a diverged update may have broken; a NaN weight must not
+ * give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but wrong result.
+ */
+export function assertFiniteParameters(net: Pick<TwoLayerNet, 'params' | 'shape'>): void {
+  const params = net.params;
+  for (let i = 0; i < params.length; i++) {
+    if (params[i] - params[i] !== 0) {
+      throw new RangeError(`Expected the net's parameters to be finite, got \`${params[i]}\` at ${parameterName(net.shape, i)} (did training diverge? try a smaller learning rate)`);
+    }
+  }
+}
+
 export class TwoLayerNet {
   readonly shape: NetShape;
   readonly layout: ParameterLayout;
@@ -130,7 +144,7 @@ export class TwoLayerNet {
   /** Class probabilities, rows × outputSize. */
   predict(x: BatchInput): FlatMatrix {
     const flat = this.#inputs(x);
-    this.#assertFiniteParameters();
+    assertFiniteParameters(this);
     const scratch = createForwardScratch(this.shape, flat.rows);
     forward(this.params, this.shape, flat.data, flat.rows, scratch);
     return { data: scratch.probs, rows: flat.rows, columns: this.shape.outputSize };
@@ -139,7 +153,7 @@ export class TwoLayerNet {
   /** Mean cross-entropy of the batch; `t` one-hot or labels. */
   loss(x: BatchInput, t: TargetInput): number {
     const batch = this.prepare(x, t);
-    this.#assertFiniteParameters();
+    assertFiniteParameters(this);
     return batchLoss(this.params, this.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.shape, batch.rows));
   }
 
@@ -161,6 +175,7 @@ export class TwoLayerNet {
    */
   numericalGradient(x: BatchInput, t: TargetInput, h = DEFAULT_H): NetGradient {
     const batch = this.prepare(x, t);
+    assertFiniteParameters(this);
     const scratch = createForwardScratch(this.shape, batch.rows);
     const lossOfParams = (params: Float64Array) => batchLoss(params, this.shape, batch.x, batch.rows, batch.labels, scratch);
     return viewsOf(numericalGradientOf(lossOfParams, this.params, h), this.layout);
@@ -172,7 +187,7 @@ export class TwoLayerNet {
     const { exact = false } = options;
     if (typeof exact !== 'boolean') throw new TypeError(expectationError('exact', 'true or false', exact));
     const batch = this.prepare(x, t);
-    this.#assertFiniteParameters();
+    assertFiniteParameters(this);
     const grad = new Float64Array(this.layout.size);
     backprop(this.params, this.shape, batch.x, batch.rows, batch.labels, grad, exact);
     return viewsOf(grad, this.layout);
@@ -185,20 +200,6 @@ export class TwoLayerNet {
       throw new RangeError(`Expected \`flat\` to have ${this.layout.size} values (the parameter layout of this net), got ${flat.length}`);
     }
     return viewsOf(flat, this.layout);
-  }
-
-  /**
-   * The parameters are state a diverged update may have broken; a NaN weight
-   * must not give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but
-   * wrong prediction.
-   */
-  #assertFiniteParameters(): void {
-    const params = this.params;
-    for (let i = 0; i < params.length; i++) {
-      if (!Number.isFinite(params[i])) {
-        throw new RangeError(`Expected the net's parameters to be finite, got \`${params[i]}\` at ${parameterName(this.shape, i)} (did training diverge? try a smaller learning rate)`);
-      }
-    }
   }
 
   #inputs(x: BatchInput): FlatMatrix {

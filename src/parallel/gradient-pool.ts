@@ -4,7 +4,7 @@ import type { BatchInput, TargetInput } from '../batch.js';
 import { partitionByCost } from '../kernels/cost.js';
 import { incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental.js';
 import { describeParameterRange } from '../kernels/two-layer.js';
-import type { NetGradient, PreparedBatch, TwoLayerNet } from '../nets/two-layer-net.js';
+import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
 import { NET_ENGINES, type GradientTask, type GradientTaskResult, type FunctionGradientTask, type IncrementalGradientTask, type NaiveGradientTask, type NetEngine } from './protocol.js';
@@ -147,6 +147,7 @@ export class GradientPool {
     if (!(net.params.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
     }
+    assertFiniteParameters(net);
     const size = net.layout.size;
     if (out !== undefined) {
       if (!(out instanceof Float64Array)) throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);

@@ -84,8 +84,8 @@ async function importModule(moduleUrl: string): Promise<Record<string, unknown>>
     if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !moduleUrl.startsWith('file:')) throw error;
     try {
       return createRequire(moduleUrl)(fileURLToPath(moduleUrl)) as Record<string, unknown>;
-    } catch {
-      throw error;
+    } catch (requireError) {
+      throw new Error(`${(error as Error).message}; loading it with require() failed too: ${(requireError as Error).message}`, { cause: requireError });
     }
   }
 }

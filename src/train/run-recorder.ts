@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { makeDirectory } from '../io/make-directory.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { trainingCharts, writeChart } from '../report/charts.js';
@@ -30,10 +29,6 @@ export class RunRecorder {
 
   constructor(directory: string) {
     this.directory = directory;
-  }
-
-  async create(): Promise<void> {
-    await makeDirectory(this.directory);
   }
 
   /**
