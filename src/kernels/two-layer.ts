@@ -81,7 +81,7 @@ export function createForwardScratch(shape: NetShape, rows: number): ForwardScra
  * outputs per pass over the nonzero inputs, accumulated in registers.
  */
 function dotBlock8(
-  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  weights: Float64Array, base: number, stride: number, biases: Float64Array, bias: number, idx: Int32Array, v: Float64Array, count: number,
   j0: number, out: Float64Array, outOffset: number,
 ): void {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
@@ -89,30 +89,30 @@ function dotBlock8(
   for (let c = 0; c < count; c++) {
     const xi = v[c];
     const w = w0 + idx[c] * stride;
-    a0 += xi * params[w];
-    a1 += xi * params[w + 1];
-    a2 += xi * params[w + 2];
-    a3 += xi * params[w + 3];
-    a4 += xi * params[w + 4];
-    a5 += xi * params[w + 5];
-    a6 += xi * params[w + 6];
-    a7 += xi * params[w + 7];
+    a0 += xi * weights[w];
+    a1 += xi * weights[w + 1];
+    a2 += xi * weights[w + 2];
+    a3 += xi * weights[w + 3];
+    a4 += xi * weights[w + 4];
+    a5 += xi * weights[w + 5];
+    a6 += xi * weights[w + 6];
+    a7 += xi * weights[w + 7];
   }
   const b = bias + j0;
   const o = outOffset + j0;
-  out[o] = a0 + params[b];
-  out[o + 1] = a1 + params[b + 1];
-  out[o + 2] = a2 + params[b + 2];
-  out[o + 3] = a3 + params[b + 3];
-  out[o + 4] = a4 + params[b + 4];
-  out[o + 5] = a5 + params[b + 5];
-  out[o + 6] = a6 + params[b + 6];
-  out[o + 7] = a7 + params[b + 7];
+  out[o] = a0 + biases[b];
+  out[o + 1] = a1 + biases[b + 1];
+  out[o + 2] = a2 + biases[b + 2];
+  out[o + 3] = a3 + biases[b + 3];
+  out[o + 4] = a4 + biases[b + 4];
+  out[o + 5] = a5 + biases[b + 5];
+  out[o + 6] = a6 + biases[b + 6];
+  out[o + 7] = a7 + biases[b + 7];
 }
 
 /** As {@link dotBlock8} for the two outputs j0, j0 + 1. */
 function dotBlock2(
-  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  weights: Float64Array, base: number, stride: number, biases: Float64Array, bias: number, idx: Int32Array, v: Float64Array, count: number,
   j0: number, out: Float64Array, outOffset: number,
 ): void {
   let a0 = 0, a1 = 0;
@@ -120,36 +120,36 @@ function dotBlock2(
   for (let c = 0; c < count; c++) {
     const xi = v[c];
     const w = w0 + idx[c] * stride;
-    a0 += xi * params[w];
-    a1 += xi * params[w + 1];
+    a0 += xi * weights[w];
+    a1 += xi * weights[w + 1];
   }
-  out[outOffset + j0] = a0 + params[bias + j0];
-  out[outOffset + j0 + 1] = a1 + params[bias + j0 + 1];
+  out[outOffset + j0] = a0 + biases[bias + j0];
+  out[outOffset + j0 + 1] = a1 + biases[bias + j0 + 1];
 }
 
 /** As {@link dotBlock8} for the one output j0. */
 function dotBlock1(
-  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  weights: Float64Array, base: number, stride: number, biases: Float64Array, bias: number, idx: Int32Array, v: Float64Array, count: number,
   j0: number, out: Float64Array, outOffset: number,
 ): void {
   let a0 = 0;
   const w0 = base + j0;
-  for (let c = 0; c < count; c++) a0 += v[c] * params[w0 + idx[c] * stride];
-  out[outOffset + j0] = a0 + params[bias + j0];
+  for (let c = 0; c < count; c++) a0 += v[c] * weights[w0 + idx[c] * stride];
+  out[outOffset + j0] = a0 + biases[bias + j0];
 }
 
 /**
- * out[outOffset + j] = Σ_c v[c]·params[base + idx[c]·stride + j] + params[bias + j]
- * for 0 ≤ j < width: per output, the products in ascending c, then the bias.
+ * out[outOffset + j] = Σ_c v[c]·weights[base + idx[c]·stride + j] + biases[bias + j]
+ * for 0 ≤ j < width: per output, the products in ascending c from +0, then the bias.
  */
 function sparseAffine(
-  params: Float64Array, base: number, stride: number, bias: number, idx: Int32Array, v: Float64Array, count: number,
+  weights: Float64Array, base: number, stride: number, biases: Float64Array, bias: number, idx: Int32Array, v: Float64Array, count: number,
   width: number, out: Float64Array, outOffset: number,
 ): void {
   let j = 0;
-  for (; j + 8 <= width; j += 8) dotBlock8(params, base, stride, bias, idx, v, count, j, out, outOffset);
-  for (; j + 2 <= width; j += 2) dotBlock2(params, base, stride, bias, idx, v, count, j, out, outOffset);
-  if (j < width) dotBlock1(params, base, stride, bias, idx, v, count, j, out, outOffset);
+  for (; j + 8 <= width; j += 8) dotBlock8(weights, base, stride, biases, bias, idx, v, count, j, out, outOffset);
+  for (; j + 2 <= width; j += 2) dotBlock2(weights, base, stride, biases, bias, idx, v, count, j, out, outOffset);
+  if (j < width) dotBlock1(weights, base, stride, biases, bias, idx, v, count, j, out, outOffset);
 }
 
 /** The nonzero entries of values[offset … offset + length): their indices into idx, values into v; returns their count. */
@@ -188,7 +188,7 @@ export function hiddenInputRow(
   scratch: SparseRowScratch = createSparseRowScratch(inputSize),
 ): void {
   const count = gatherNonzero(x, xOffset, inputSize, scratch.idx, scratch.v);
-  sparseAffine(params, layout.W1, hiddenSize, layout.b1, scratch.idx, scratch.v, count, hiddenSize, out, outOffset);
+  sparseAffine(params, layout.W1, hiddenSize, params, layout.b1, scratch.idx, scratch.v, count, hiddenSize, out, outOffset);
 }
 
 /** a2 = z1·W2 + b2 for one sample (same order: nonzero z_j ascending, then the bias). */
@@ -198,7 +198,7 @@ export function scoresRow(
   scratch: SparseRowScratch = createSparseRowScratch(hiddenSize),
 ): void {
   const count = gatherNonzero(hidden, hiddenOffset, hiddenSize, scratch.idx, scratch.v);
-  sparseAffine(params, layout.W2, outputSize, layout.b2, scratch.idx, scratch.v, count, outputSize, out, outOffset);
+  sparseAffine(params, layout.W2, outputSize, params, layout.b2, scratch.idx, scratch.v, count, outputSize, out, outOffset);
 }
 
 /** The full forward pass of `rows` samples of `x` (rows × inputSize) into `scratch` (`sparse`: rows of at least max(inputSize, hiddenSize)). */
@@ -274,63 +274,25 @@ export function backprop(
  * dW1[i][j] = Σₙ x[n][i]·dHidden[n][j] over the samples with x[n][i] ≠ 0, in
  * ascending n from +0: the sum a row-by-row `grad += x·dHidden` would make, bit
  * for bit, but accumulated in registers one input (one W1 row) at a time rather
- * than read and written back for every sample (which cost 3× more).
+ * than read and written back for every sample (which cost 3× more). It is the
+ * forward pass's sparse affine map with dHidden as the matrix and a zero bias
+ * (a sum from +0 is never −0, so adding +0 changes no bit).
  */
 function inputGradient(
   x: Float64Array, rows: number, inputSize: number, hiddenSize: number, dHidden: Float64Array, grad: Float64Array, offset: number,
 ): void {
   const samples = new Int32Array(rows);
   const values = new Float64Array(rows);
+  const zeroBias = new Float64Array(hiddenSize);
   for (let i = 0; i < inputSize; i++) {
     let count = 0;
     for (let n = 0; n < rows; n++) {
       const value = x[n * inputSize + i];
       if (value === 0) continue;
-      samples[count] = n * hiddenSize;
+      samples[count] = n;
       values[count++] = value;
     }
-    if (count === 0) continue;
-    const w = offset + i * hiddenSize;
-    let j = 0;
-    for (; j + 8 <= hiddenSize; j += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-      for (let t = 0; t < count; t++) {
-        const v = values[t];
-        const h = samples[t] + j;
-        a0 += v * dHidden[h];
-        a1 += v * dHidden[h + 1];
-        a2 += v * dHidden[h + 2];
-        a3 += v * dHidden[h + 3];
-        a4 += v * dHidden[h + 4];
-        a5 += v * dHidden[h + 5];
-        a6 += v * dHidden[h + 6];
-        a7 += v * dHidden[h + 7];
-      }
-      grad[w + j] = a0;
-      grad[w + j + 1] = a1;
-      grad[w + j + 2] = a2;
-      grad[w + j + 3] = a3;
-      grad[w + j + 4] = a4;
-      grad[w + j + 5] = a5;
-      grad[w + j + 6] = a6;
-      grad[w + j + 7] = a7;
-    }
-    for (; j + 2 <= hiddenSize; j += 2) {
-      let a0 = 0, a1 = 0;
-      for (let t = 0; t < count; t++) {
-        const v = values[t];
-        const h = samples[t] + j;
-        a0 += v * dHidden[h];
-        a1 += v * dHidden[h + 1];
-      }
-      grad[w + j] = a0;
-      grad[w + j + 1] = a1;
-    }
-    for (; j < hiddenSize; j++) {
-      let a = 0;
-      for (let t = 0; t < count; t++) a += values[t] * dHidden[samples[t] + j];
-      grad[w + j] = a;
-    }
+    if (count > 0) sparseAffine(dHidden, 0, hiddenSize, zeroBias, 0, samples, values, count, hiddenSize, grad, offset + i * hiddenSize);
   }
 }
 
