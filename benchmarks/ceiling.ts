@@ -13,7 +13,7 @@
  */
 import { Piscina } from 'piscina';
 import { performance } from 'node:perf_hooks';
-import { incrementalGradientRange, prepareIncrementalBase } from '../src/kernels/incremental.js';
+import { incrementalGradientRange, prepareIncrementalBase } from '../src/kernels/incremental/index.js';
 import type { NetShape } from '../src/kernels/two-layer.js';
 import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
 import { LoadMeter } from './machine.js';

@@ -17,7 +17,8 @@ import type { GradientPool } from '../src/parallel/gradient-pool.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { Trainer } from '../src/train/trainer.js';
 import { LoadMeter } from './machine.js';
-import type { BenchEngine, EpochEstimate } from './result.js';
+import type { Engine } from '../src/engine.js';
+import type { EpochEstimate } from './result.js';
 
 export type BenchDataset = Awaited<ReturnType<typeof loadDataset>>;
 
@@ -42,10 +43,10 @@ export interface EpochOptions {
 
 export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate> {
   const { net, dataset, batchSize, pool, iterations, budgetMs, learningRate, seed, busyThresholdCores } = options;
-  const engine: BenchEngine = pool === undefined ? 'backprop' : 'incremental';
+  const engine: Engine = pool === undefined ? 'backprop' : 'incremental';
   const trainer = new Trainer({
     net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool, batchSize,
-    iterations: Number.MAX_SAFE_INTEGER, gradient: pool === undefined ? 'backprop' : 'numerical', seed,
+    iterations: Number.MAX_SAFE_INTEGER, engine: pool === undefined ? 'backprop' : 'incremental', seed,
   });
   const ipe = trainer.iterationsPerEpoch;
   const threads = pool?.threads ?? 1;
@@ -77,7 +78,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
       // A whole epoch: exactly `ipe` steps, then the epoch evaluation, as in training.
       const full = new Trainer({
         net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool, batchSize, iterations: ipe,
-        gradient: pool === undefined ? 'backprop' : 'numerical', seed,
+        engine: pool === undefined ? 'backprop' : 'incremental', seed,
       });
       full.evaluate(); // the run's initial evaluation, not part of an epoch
       let lastStepAt = 0;
@@ -115,7 +116,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
 }
 
 /** An epoch of an engine too slow to run, computed from its time per gradient and a measured evaluation. */
-export function computedEpoch(engine: BenchEngine, msPerGradient: number, iterationsPerEpoch: number, evaluationMs: number, note: string): EpochEstimate {
+export function computedEpoch(engine: Engine, msPerGradient: number, iterationsPerEpoch: number, evaluationMs: number, note: string): EpochEstimate {
   return {
     engine,
     where: 'main-thread',

@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { type IncrementalPath, incrementalGradientRange, incrementalPath, prepareIncrementalBase } from '../src/kernels/incremental.js';
+import { type IncrementalPath, incrementalGradientRange, incrementalPath, prepareIncrementalBase } from '../src/kernels/incremental/index.js';
 import { naiveGradientRange } from '../src/kernels/naive.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { Random } from '../src/random.js';

@@ -7,12 +7,10 @@
 import type { AmdahlFit } from './amdahl.js';
 import type { JsonSchema } from './json-schema.js';
 import { validateJson } from './json-schema.js';
+import { ENGINES, type Engine } from '../src/engine.js';
 import type { LoadSample, MachineInfo } from './machine.js';
 
 export const BENCH_SCHEMA_VERSION = 1;
-
-export type BenchEngine = 'incremental' | 'naive' | 'backprop';
-export const BENCH_ENGINES: readonly BenchEngine[] = ['incremental', 'naive', 'backprop'];
 
 export interface TimingSummary {
   median: number;
@@ -25,7 +23,7 @@ export interface TimingSummary {
 
 /** Milliseconds per gradient of one engine on one thread count. */
 export interface EngineMeasurement {
-  engine: BenchEngine;
+  engine: Engine;
   /** `pool`: a GradientPool of `threads` workers; `main-thread`: called directly, one thread. */
   where: 'pool' | 'main-thread';
   threads: number;
@@ -72,7 +70,7 @@ export interface CeilingMeasurement {
 
 /** Time per training epoch end to end. */
 export interface EpochEstimate {
-  engine: BenchEngine;
+  engine: Engine;
   where: 'pool' | 'main-thread';
   threads: number;
   /**
@@ -94,7 +92,7 @@ export interface EpochEstimate {
 }
 
 export interface AmdahlResult extends AmdahlFit {
-  engine: BenchEngine;
+  engine: Engine;
   /** Only thread counts up to this many (the cores) were fitted. */
   coresLimit: number;
 }
@@ -218,7 +216,7 @@ const loadSample = object({
   reason: nullable(str),
 }, 'CPU use while measuring; others = machine busy time (/proc/stat) − our process (process.cpuUsage)');
 
-const engine = oneOf(...BENCH_ENGINES);
+const engine = oneOf(...ENGINES);
 const where = oneOf('pool', 'main-thread');
 
 export const BENCH_RESULT_SCHEMA: JsonSchema = {

@@ -16,7 +16,7 @@ import { parameterLayout } from '../src/kernels/two-layer.js';
 import { backprop, createForwardScratch, batchLoss } from '../src/kernels/two-layer.js';
 import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
-import type { NetEngine } from '../src/parallel/protocol.js';
+import type { Engine, NumericalEngine } from '../src/engine.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { AMDAHL_PREDICT_AT, fitAmdahl } from './amdahl.js';
 import { CeilingProbe } from './ceiling.js';
@@ -24,10 +24,11 @@ import { computedEpoch, measureEpoch, type BenchDataset } from './epoch.js';
 import { LoadMeter, machineInfo, type LoadSample } from './machine.js';
 import { measureNaiveSample, sampleParameters, sampledCount } from './naive-sample.js';
 import { checkNumpy, maxAbsDifference, measureNumpy, type NumpyAvailability } from './numpy.js';
-import type { AmdahlResult, BenchEngine, BenchResult, BenchSettings, CeilingMeasurement, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, TimingSummary } from './result.js';
+import type { AmdahlResult, BenchResult, BenchSettings, CeilingMeasurement, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, TimingSummary } from './result.js';
 import { BENCH_SCHEMA_VERSION } from './result.js';
 import { finiteOrNull, summarize } from './stats.js';
-import { formatDuration } from './table.js';
+import { formatDuration } from '../src/report/format-duration.js';
+import { formatMsShort } from './table.js';
 
 export type ProgressSink = (line: string) => void;
 
@@ -41,10 +42,6 @@ export interface RunOptions {
 
 function timing(samples: number[]): TimingSummary {
   return { ...summarize(samples), samples };
-}
-
-function formatMs(ms: number): string {
-  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
 function loadNote(load: LoadSample): string {
@@ -68,7 +65,7 @@ interface PoolSamples {
  * than a one-thread one. `afterRound` runs after each round.
  */
 async function measurePools(
-  pools: readonly GradientPool[], engine: NetEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number, block: number,
+  pools: readonly GradientPool[], engine: NumericalEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number, block: number,
   settings: BenchSettings, progress: ProgressSink, label: string, afterRound?: () => Promise<void>,
 ): Promise<Map<number, PoolSamples>> {
   const results = new Map<number, PoolSamples>();
@@ -88,11 +85,11 @@ async function measurePools(
       for (let c = 0; c < calls; c++) {
         samples.meter.start();
         const started = performance.now();
-        await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
+        let tasks: number[] = [];
+        await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out, onStatistics: ({ taskMilliseconds }) => { tasks = taskMilliseconds; } });
         const ms = performance.now() - started;
         samples.meter.stop();
         samples.ms.push(ms);
-        const tasks = pool.lastTaskMilliseconds;
         if (tasks.length > 0) {
           const slowest = Math.max(...tasks);
           const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
@@ -104,14 +101,14 @@ async function measurePools(
     await afterRound?.();
     if (performance.now() - lastProgress >= 1000 || r === rounds - 1) {
       lastProgress = performance.now();
-      progress(`${label}: ${engine} round ${r + 1}/${rounds}: ${pools.map((p) => `${p.threads}t ${formatMs(results.get(p.threads)!.ms.at(-1)!)} ms`).join(', ')}`);
+      progress(`${label}: ${engine} round ${r + 1}/${rounds}: ${pools.map((p) => `${p.threads}t ${formatMsShort(results.get(p.threads)!.ms.at(-1)!)} ms`).join(', ')}`);
     }
   }
   return results;
 }
 
 function poolMeasurements(
-  engine: BenchEngine, results: Map<number, PoolSamples>, reps: number, warmup: number, cores: number,
+  engine: Engine, results: Map<number, PoolSamples>, reps: number, warmup: number, cores: number,
 ): EngineMeasurement[] {
   const base = results.get(1);
   const baseSummary = base === undefined ? null : summarize(base.ms);
@@ -131,7 +128,7 @@ function poolMeasurements(
   });
 }
 
-function amdahlFor(engine: BenchEngine, measurements: readonly EngineMeasurement[], cores: number): AmdahlResult | null {
+function amdahlFor(engine: Engine, measurements: readonly EngineMeasurement[], cores: number): AmdahlResult | null {
   const points = measurements
     .filter((m) => m.engine === engine && m.where === 'pool' && m.threads <= cores && m.speedup !== null)
     .map((m) => ({ threads: m.threads, speedup: m.speedup as number }));
@@ -140,7 +137,7 @@ function amdahlFor(engine: BenchEngine, measurements: readonly EngineMeasurement
 }
 
 function mainThreadMeasurement(
-  engine: BenchEngine, method: EngineMeasurement['method'], samples: number[], reps: number, warmup: number, load: LoadSample, sampledParameters: number | null,
+  engine: Engine, method: EngineMeasurement['method'], samples: number[], reps: number, warmup: number, load: LoadSample, sampledParameters: number | null,
 ): EngineMeasurement {
   return {
     engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
@@ -198,7 +195,7 @@ async function measureConfiguration(
     }
     const load = meter.sample();
     measurements.push(mainThreadMeasurement('backprop', 'measured', ms, settings.reps, Math.max(settings.warmup, 3), load, null));
-    progress(`${label}: backprop (main thread): median ${formatMs(summarize(ms).median)} ms${loadNote(load)}`);
+    progress(`${label}: backprop (main thread): median ${formatMsShort(summarize(ms).median)} ms${loadNote(load)}`);
   }
 
   // The book's naive method on a sample of parameters, main thread, extrapolated.
@@ -212,7 +209,7 @@ async function measureConfiguration(
   const naiveMeasurement = mainThreadMeasurement('naive', 'sampled-extrapolated', naive.extrapolatedMs, settings.naiveReps, naiveWarmup, naiveLoad, sampledCount(samples));
   measurements.push(naiveMeasurement);
   const naiveMs = naiveMeasurement.msPerGradient.median;
-  progress(`${label}: naive (main thread, ${sampledCount(samples)} of ${parameters} parameters timed): ~${formatMs(naiveMs)} ms per gradient extrapolated${loadNote(naiveLoad)}`);
+  progress(`${label}: naive (main thread, ${sampledCount(samples)} of ${parameters} parameters timed): ~${formatMsShort(naiveMs)} ms per gradient extrapolated${loadNote(naiveLoad)}`);
 
   // The pools.
   const naivePool = naivePoolDecision(naiveMs, settings);
@@ -243,13 +240,13 @@ async function measureConfiguration(
       measurements.push(...poolMeasurements('naive', naiveResults, settings.naiveReps, Math.min(settings.warmup, 1), cores));
     }
     for (const c of ceiling) {
-      progress(`${label}: ceiling, ${c.threads} worker${c.threads === 1 ? '' : 's'} at once: ${formatMs(c.msPerGradient.median)} ms per gradient each, speedup ${c.speedup?.toFixed(2) ?? '?'}${loadNote(c.load)}`);
+      progress(`${label}: ceiling, ${c.threads} worker${c.threads === 1 ? '' : 's'} at once: ${formatMsShort(c.msPerGradient.median)} ms per gradient each, speedup ${c.speedup?.toFixed(2) ?? '?'}${loadNote(c.load)}`);
       for (const m of measurements) {
         if (m.engine === 'incremental' && m.where === 'pool' && m.threads === c.threads && m.speedup !== null && c.speedup !== null) m.ofCeiling = m.speedup / c.speedup;
       }
     }
     for (const m of measurements.filter((m) => m.where === 'pool')) {
-      progress(`${label}: ${m.engine} ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMs(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}${loadNote(m.load)}`);
+      progress(`${label}: ${m.engine} ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMsShort(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}${loadNote(m.load)}`);
     }
 
     if (settings.epochIterations !== 0) {
@@ -300,7 +297,7 @@ async function measureConfiguration(
       },
       load: meter.sample(),
     };
-    progress(`${label}: numpy (book's code, ${sampledCount(samples)} parameters timed): ~${formatMs(ms.median)} ms per gradient extrapolated${loadNote(numpyResult.load)}`);
+    progress(`${label}: numpy (book's code, ${sampledCount(samples)} parameters timed): ~${formatMsShort(ms.median)} ms per gradient extrapolated${loadNote(numpyResult.load)}`);
   }
 
   return {
@@ -392,6 +389,6 @@ export function naivePoolDecision(
 ): { measured: boolean; reason: string } {
   const naiveEstimate = naiveMs * settings.threads.reduce((sum, n) => sum + (settings.naiveReps + Math.min(settings.warmup, 1)) / n, 0);
   return naiveMs <= settings.naivePoolBudgetMs
-    ? { measured: true, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread ≤ ${settings.naivePoolBudgetMs} ms: timed in full in the pool (~${formatMs(naiveEstimate)} ms in all)` }
-    : { measured: false, reason: `estimated ${formatMs(naiveMs)} ms per gradient on one thread > ${settings.naivePoolBudgetMs} ms: not timed in full; the main-thread sample is extrapolated` };
+    ? { measured: true, reason: `estimated ${formatMsShort(naiveMs)} ms per gradient on one thread ≤ ${settings.naivePoolBudgetMs} ms: timed in full in the pool (~${formatMsShort(naiveEstimate)} ms in all)` }
+    : { measured: false, reason: `estimated ${formatMsShort(naiveMs)} ms per gradient on one thread > ${settings.naivePoolBudgetMs} ms: not timed in full; the main-thread sample is extrapolated` };
 }

@@ -1,8 +1,9 @@
 /** The terminal report of a benchmark result: one table per configuration, then epochs, Amdahl and numpy. */
+import { formatDuration } from '../src/report/format-duration.js';
 import type { LoadSample } from './machine.js';
 import type { BenchResult, ConfigurationResult, EngineMeasurement } from './result.js';
 
-/** Milliseconds with about four significant digits. */
+/** Milliseconds with about four significant digits, for the tables. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
   if (ms >= 10_000) return Math.round(ms).toLocaleString('en-US');
@@ -11,13 +12,9 @@ export function formatMs(ms: number): string {
   return ms.toFixed(3);
 }
 
-/** A duration for humans: ms, s, min or h. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '?';
-  if (ms < 1000) return `${ms.toFixed(0)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
+/** Milliseconds with about three significant digits and no separators, for progress lines and notes. */
+export function formatMsShort(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
 /** Cores used by other processes: `!` busy, `?` window too short for /proc/stat to resolve. */

@@ -1,6 +1,8 @@
+/** Loading a labelled CSV file (label, then the pixels 0..255), split 80/20 per label or given as train and test files. */
 import { InputError } from '../src/errors.js';
-import { classesOf, splitPerLabel, type Dataset, type Split } from './dataset.js';
-import { gunzipDataFile, quoteFound, readDataFile } from './files.js';
+import type { Dataset, Split } from '../src/data/dataset.js';
+import { gunzipDataFile, quoteFound, readDataFile } from '../src/data/data-file.js';
+import { classesOf, splitPerLabel } from './split-per-label.js';
 
 export interface CsvOptions {
   /** A second CSV file, in the same format, to use as the test split instead of holding out 20 % of `file`. */

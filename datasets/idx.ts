@@ -1,8 +1,10 @@
+/** Loading MNIST-format IDX files (plain or .gz): full MNIST, Fashion-MNIST, KMNIST. */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
-import { classesOf, type Dataset, type Split } from './dataset.js';
-import { gunzipDataFile, readDataFile } from './files.js';
+import type { Dataset, Split } from '../src/data/dataset.js';
+import { gunzipDataFile, readDataFile } from '../src/data/data-file.js';
+import { classesOf } from './split-per-label.js';
 
 /** Magic number of an IDX file of unsigned bytes with 3 dimensions (images × rows × columns). */
 export const IDX_IMAGES_MAGIC = 2051;

@@ -1,5 +1,7 @@
-export type { Dataset, Split } from './dataset.js';
-export { oneHot, subset, takeRows, TRAIN_FRACTION } from './dataset.js';
+/** The `gradpool/datasets` entry: the loaders and the row helpers, re-exported. */
+export type { Dataset, Split } from '../src/data/dataset.js';
+export { oneHot, subset, takeRows } from '../src/data/dataset.js';
+export { TRAIN_FRACTION } from './split-per-label.js';
 export { loadMnist, MNIST_INPUT_SIZE, MNIST_CLASSES } from './mnist.js';
 export { loadIdx, IDX_FILES, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
 export { loadCsv, MAX_CSV_LABEL } from './csv.js';

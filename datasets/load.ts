@@ -1,6 +1,7 @@
+/** The CLI's `--dataset` specs, mapped to their loaders. */
 import { InputError } from '../src/errors.js';
 import { loadCsv } from './csv.js';
-import type { Dataset } from './dataset.js';
+import type { Dataset } from '../src/data/dataset.js';
 import { loadIdx } from './idx.js';
 import { loadMnist } from './mnist.js';
 import { spiral, xor } from './synthetic.js';

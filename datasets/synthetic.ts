@@ -1,6 +1,8 @@
+/** Small seeded 2-D datasets (spiral, xor) for quick runs and tests. */
 import { Random } from '../src/random.js';
 import { assertInteger, expectationError } from '../src/validate.js';
-import { takeRows, trainCount, type Dataset, type Split } from './dataset.js';
+import { takeRows, type Dataset, type Split } from '../src/data/dataset.js';
+import { trainCount } from './split-per-label.js';
 
 export interface SpiralOptions {
   /** Points of each class (arm), at least 3 so that each class has test points. Default 100. */

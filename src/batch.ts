@@ -1,3 +1,4 @@
+/** The shapes a batch or its targets may come in (arrays, ml-matrix, flat data), normalised to flat Float64Arrays and labels. */
 import { AbstractMatrix, Matrix } from 'ml-matrix';
 import { assertAllFinite, describe, assertInteger } from './validate.js';
 

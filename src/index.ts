@@ -1,3 +1,4 @@
+/** The `gradpool` package entry: re-exports only (see ARCHITECTURE.md for where each piece lives). */
 export { sigmoid, relu, softmax, crossEntropyError, sumSquaredError, meanSquaredError, CROSS_ENTROPY_DELTA } from './functions.js';
 export { numericalDiff, numericalGradient, gradientDescent, DEFAULT_H } from './numerical.js';
 export type { GradientDescentOptions, GradientDescentResult } from './numerical.js';
@@ -11,14 +12,16 @@ export { toFlatMatrix, toMatrix, toLabels } from './batch.js';
 export type { FlatMatrix, BatchInput, TargetInput } from './batch.js';
 export { InputError } from './errors.js';
 export { GradientPool, MAX_THREADS } from './parallel/gradient-pool.js';
-export type { GradientPoolOptions, PoolGradientOptions, FunctionGradientOptions } from './parallel/gradient-pool.js';
-export type { NetEngine } from './parallel/protocol.js';
-export { Trainer, DivergenceError, evaluateSplit, GRADIENT_SOURCES } from './train/trainer.js';
-export type { TrainerOptions, IterationEvent, EpochEvent, TrainerState, TrainingSummary, GradientSource } from './train/trainer.js';
+export type { GradientPoolOptions, PoolGradientOptions, PoolCallStatistics, FunctionGradientOptions } from './parallel/gradient-pool.js';
+export { ENGINES, NUMERICAL_ENGINES, DEFAULT_ENGINE } from './engine.js';
+export type { Engine, NumericalEngine } from './engine.js';
+export { Trainer, DivergenceError, evaluateSplit } from './train/trainer.js';
+export type { TrainerOptions, IterationEvent, EpochEvent, TrainerState, TrainingSummary } from './train/trainer.js';
 export { Optimizer, SGD, Momentum, Adam, createOptimizer, OPTIMIZER_NAMES } from './train/optimizers.js';
 export type { OptimizerName } from './train/optimizers.js';
 export { BatchSampler } from './train/batch-sampler.js';
 export type { Sampling, SamplerState } from './train/batch-sampler.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export type { Checkpoint, CheckpointMeta } from './train/checkpoint.js';
-export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, SAFETENSORS_DTYPES } from './io/safetensors.js';
+export type { SafetensorsDtype, SafetensorsTensor, SafetensorsTensorInput, DecodedSafetensors } from './io/safetensors.js';

@@ -25,6 +25,31 @@ export function numericalDiff(f: (x: number) => number, x: number, h = DEFAULT_H
 }
 
 /**
+ * The book's loop, over the elements [start, end) of `x`: set x[idx] to
+ * x + h, evaluate, set it to x − h, evaluate, store the central difference in
+ * out[idx], restore the element (even if `evaluate` throws). `evaluate` gets the
+ * perturbed point, the index and which side (`'+'` or `'-'`), to name them in
+ * its errors. Every numerical gradient of gradpool runs through here: the
+ * book's `numerical_gradient`, the naive engine and a user function in the pool.
+ */
+export function centralDifferences(
+  evaluate: (x: Float64Array, index: number, side: '+' | '-') => number, x: Float64Array, start: number, end: number, h: number, out: Float64Array,
+): void {
+  for (let idx = start; idx < end; idx++) {
+    const tmp = x[idx];
+    try {
+      x[idx] = tmp + h;
+      const fxh1 = evaluate(x, idx, '+');
+      x[idx] = tmp - h;
+      const fxh2 = evaluate(x, idx, '-');
+      out[idx] = (fxh1 - fxh2) / (2 * h);
+    } finally {
+      x[idx] = tmp;
+    }
+  }
+}
+
+/**
  * The book's `numerical_gradient`: for every element of `x` in order, set it to
  * x + h, evaluate `f(x)`, set it to x − h, evaluate, store the central
  * difference, restore the element. `x` is modified during the call and restored
@@ -37,18 +62,7 @@ export function numericalGradient(f: (x: Float64Array) => number, x: Float64Arra
   }
   assertPositiveFinite('h', h);
   const grad = new Float64Array(x.length);
-  for (let idx = 0; idx < x.length; idx++) {
-    const tmp = x[idx];
-    try {
-      x[idx] = tmp + h;
-      const fxh1 = checkResult(f(x), `x[${idx}] + h`);
-      x[idx] = tmp - h;
-      const fxh2 = checkResult(f(x), `x[${idx}] - h`);
-      grad[idx] = (fxh1 - fxh2) / (2 * h);
-    } finally {
-      x[idx] = tmp;
-    }
-  }
+  centralDifferences((point, idx, side) => checkResult(f(point), `x[${idx}] ${side} h`), x, 0, x.length, h, grad);
   return grad;
 }
 

@@ -1,3 +1,4 @@
+/** Seeded random numbers (xoroshiro128+ from pure-rand) whose state a checkpoint can save and restore exactly. */
 import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';

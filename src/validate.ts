@@ -50,7 +50,7 @@ export function assertInteger(name: string, value: unknown, min: number, max = N
   if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(expectationError(name, expected, value));
 }
 
-/** Throws a RangeError naming the first NaN or infinite element. */
+/** Throws a RangeError naming the first element that is not a finite number (user input of any kind). */
 export function assertAllFinite(name: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -58,6 +58,19 @@ export function assertAllFinite(name: string, values: ArrayLike<number>): void {
       throw new RangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(v)}\` at index ${i}`);
     }
   }
+}
+
+/**
+ * Index of the first NaN or ±Infinity in a Float64Array (weights, gradients),
+ * or -1. A plain loop with `v - v !== 0` (true only for NaN and ±Infinity): it
+ * runs after every training step, where a callback per element costs more.
+ */
+export function firstNonFinite(values: Float64Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }
 
 export function assertOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): asserts value is T {

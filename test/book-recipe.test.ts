@@ -16,7 +16,7 @@ t.test('the book\'s chapter 4 recipe (backprop) first reaches 0.90 test accuracy
   // by three epochs on each side.
   const dataset = loadMnist();
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10, seed: 0 });
-  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), gradient: 'backprop', batchSize: 100, iterations: 41 * 80 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), engine: 'backprop', batchSize: 100, iterations: 41 * 80 });
   let reachedAt: number | undefined;
   trainer.on('epoch', (e: { epoch: number; testAccuracy: number }) => {
     if (reachedAt === undefined && e.testAccuracy >= 0.9) {

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
-import { temporaryPathFor, writeFileAtomic, writeFileAtomicSync } from '../src/io/atomic-write.js';
+import { temporaryPathFor, writeFileAtomic } from '../src/io/atomic-write.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { parameterLayout, type NetShape } from '../src/kernels/two-layer.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
@@ -262,29 +262,25 @@ t.test('saving rejects bad arguments as programming errors', async (t) => {
   t.same(await readdir(dir), [], 'nothing was written');
 });
 
-t.test('writeFileAtomic and writeFileAtomicSync replace a file whole and clean up on failure', async (t) => {
+t.test('writeFileAtomic replaces a file whole and cleans up on failure', async (t) => {
   const dir = t.testdir({ 'a.txt': 'old', occupied: { 'x.txt': 'x' } });
   const a = join(dir, 'a.txt');
   await writeFileAtomic(a, 'new text ✓');
   t.equal(readFileSync(a, 'utf8'), 'new text ✓');
-  writeFileAtomicSync(a, new Uint8Array([1, 2, 3]));
+  await writeFileAtomic(a, new Uint8Array([1, 2, 3]));
   t.same([...readFileSync(a)], [1, 2, 3]);
-  writeFileAtomicSync(a, 'sync ✓');
-  t.equal(readFileSync(a, 'utf8'), 'sync ✓');
   await writeFileAtomic(a, Buffer.from('buffer'));
   t.equal(readFileSync(a, 'utf8'), 'buffer');
 
   // Renaming over a non-empty directory fails: the error surfaces and no temporary file is left.
   const occupied = join(dir, 'occupied');
   await t.rejects(writeFileAtomic(occupied, 'data'), { code: /^(EISDIR|ENOTEMPTY|EEXIST|EPERM)$/ });
-  t.throws(() => writeFileAtomicSync(occupied, 'data'), { code: /^(EISDIR|ENOTEMPTY|EEXIST|EPERM)$/ });
   await t.rejects(writeFileAtomic(join(dir, 'missing', 'b.txt'), 'data'), { code: 'ENOENT' });
-  t.throws(() => writeFileAtomicSync(join(dir, 'missing', 'b.txt'), 'data'), { code: 'ENOENT' });
   t.same((await readdir(dir)).sort(), ['a.txt', 'occupied']);
 
   const temporary = temporaryPathFor(a);
   t.match(temporary, new RegExp(`^${escape(join(dir, '.a.txt.'))}${process.pid}\\.[0-9a-f]{12}\\.tmp$`));
   t.not(temporaryPathFor(a), temporary, 'random per write');
   await t.rejects(writeFileAtomic('', 'x'), { name: 'TypeError', message: 'Expected `path` to be a non-empty string, got `""` (string)' });
-  t.throws(() => writeFileAtomicSync(a, 5 as never), { name: 'TypeError', message: 'Expected `data` to be a string or a Uint8Array, got `5` (number)' });
+  await t.rejects(writeFileAtomic(a, 5 as never), { name: 'TypeError', message: 'Expected `data` to be a string or a Uint8Array, got `5` (number)' });
 });

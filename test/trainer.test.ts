@@ -58,13 +58,13 @@ t.test('numerical-gradient training on real digits: loss falls, accuracy rises',
   }
 });
 
-for (const gradient of ['backprop', 'numerical'] as const) {
-  t.test(`synthetic spiral with momentum learns (${gradient} gradient): loss falls, accuracy rises`, async (t) => {
+for (const engine of ['backprop', 'incremental'] as const) {
+  t.test(`synthetic spiral with momentum learns (${engine} gradient): loss falls, accuracy rises`, async (t) => {
     const dataset = spiral({ seed: 1 });
     const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 30, outputSize: 3, weightInitStd: 1, seed: 1 });
-    const pool = gradient === 'numerical' ? new GradientPool({ threads: 2 }) : undefined;
+    const pool = engine === 'incremental' ? new GradientPool({ threads: 2 }) : undefined;
     try {
-      const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), gradient, pool, batchSize: 30, iterations: 800, sampling: 'shuffle' });
+      const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), engine, pool, batchSize: 30, iterations: 800, sampling: 'shuffle' });
       const summary = await trainer.run();
       const [first, last] = [summary.epochs[0], summary.epochs.at(-1)!];
       t.ok(last.trainAccuracy > first.trainAccuracy + 0.2, `train accuracy ${first.trainAccuracy} → ${last.trainAccuracy}`);
@@ -115,7 +115,7 @@ t.test('same seed, same weights, whatever the thread count; resume is bit-identi
 t.test('a diverging run stops with advice and keeps the last finite weights', async (t) => {
   const dataset = spiral({ seed: 2 });
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, weightInitStd: 1, seed: 1 });
-  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e308 }), gradient: 'backprop', iterations: 50 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e308 }), engine: 'backprop', iterations: 50 });
   await t.rejects(trainer.run(), { name: 'DivergenceError', message: /^Training diverged at iteration \d+: (the loss became NaN|weight \d+ became non-finite|the loss reached [\d.]+, near its ceiling of 16\.12 .*); try a smaller learning rate/ });
   t.ok(net.params.every(Number.isFinite), 'weights are finite');
   t.type(new DivergenceError('x'), Error);
@@ -126,7 +126,7 @@ t.test('a run whose loss grows far above where it started stops as diverged, wit
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, weightInitStd: 1, seed: 1 });
   const epochs: number[] = [];
   // lr 100 on this spiral ends at a finite batch loss of ~10 (log 3 ≈ 1.1): no NaN, but no learning either.
-  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 100 }), gradient: 'backprop', batchSize: 10, iterations: 500 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 100 }), engine: 'backprop', batchSize: 10, iterations: 500 });
   trainer.on('epoch', (e: { trainLoss: number }) => epochs.push(e.trainLoss));
   const error = await trainer.run().then(() => undefined, (e: unknown) => e as Error);
   t.match(error, { name: 'DivergenceError', message: /^Training diverged by iteration \d+: the train loss is [\d.]+, more than 2× both a uniform guess's \(log 3 = 1\.099\) and the first evaluation's \([\d.]+\); try a smaller learning rate/ });
@@ -147,7 +147,7 @@ t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', asyn
   net.W2.fill(0);
   net.b2.fill(-60);
   net.b2[(first + 1) % 3] = 60;
-  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e-300 }), gradient: 'backprop', batchSize: 1, iterations: 5, seed: 7 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e-300 }), engine: 'backprop', batchSize: 1, iterations: 5, seed: 7 });
   const before = net.params.slice();
   await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12, near its ceiling of 16\.12 \(−log 1e-7: the right class gets almost no probability\)/ });
   t.same([...net.params], [...before], 'the weights before the step are kept');
@@ -157,9 +157,9 @@ t.test('bad trainer options', async (t) => {
   const dataset = spiral();
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 3 });
   const optimizer = createOptimizer('sgd');
-  t.throws(() => new Trainer({ net, dataset, optimizer }), { name: 'TypeError', message: 'Expected `pool` (a GradientPool) for `gradient` `numerical`, got `undefined`' });
-  t.throws(() => new Trainer({ net, dataset, optimizer, gradient: 'backprop', batchSize: 0 }), { name: 'RangeError', message: 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)' });
-  t.throws(() => new Trainer({ net, dataset, optimizer, gradient: 'magic' as never }), { name: 'RangeError', message: /Expected `gradient` to be one of `numerical`, `naive`, `backprop`/ });
+  t.throws(() => new Trainer({ net, dataset, optimizer }), { name: 'TypeError', message: 'Expected `pool` (a GradientPool) for `engine` `incremental`, got `undefined`' });
+  t.throws(() => new Trainer({ net, dataset, optimizer, engine: 'backprop', batchSize: 0 }), { name: 'RangeError', message: 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)' });
+  t.throws(() => new Trainer({ net, dataset, optimizer, engine: 'magic' as never }), { name: 'RangeError', message: /Expected `engine` to be one of `incremental`, `naive`, `backprop`/ });
   const wrong = new TwoLayerNet({ inputSize: 3, hiddenSize: 3, outputSize: 3 });
-  t.throws(() => new Trainer({ net: wrong, dataset, optimizer, gradient: 'backprop' }), { name: 'RangeError', message: 'Expected the net (3 inputs, 3 classes) to match dataset `spiral` (2 inputs, 3 classes)' });
+  t.throws(() => new Trainer({ net: wrong, dataset, optimizer, engine: 'backprop' }), { name: 'RangeError', message: 'Expected the net (3 inputs, 3 classes) to match dataset `spiral` (2 inputs, 3 classes)' });
 });

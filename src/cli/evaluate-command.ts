@@ -1,8 +1,9 @@
+/** `gradpool evaluate`: accuracy and loss of a saved model on a dataset's splits. */
 import { loadDataset } from '../../datasets/index.js';
 import { InputError } from '../errors.js';
 import { evaluateSplit } from '../train/trainer.js';
 import type { CommandIo } from './io.js';
-import { loadModel, savedFilePath } from './model-file.js';
+import { loadModelOption } from './model-file.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 
 export const EVALUATE_OPTIONS = {
@@ -17,8 +18,7 @@ export async function evaluateCommand(argv: string[], io: CommandIo): Promise<nu
     io.stdout.write(`${helpText('evaluate', 'Accuracy and mean loss of a saved model on the train and test splits.', EVALUATE_OPTIONS)}\n`);
     return 0;
   }
-  if (options.model === undefined) throw new InputError('Expected `--model FILE` (a run\'s model.json), got nothing');
-  const { net, dataset: trainedOn } = await loadModel(savedFilePath('--model', options.model, 'model.json'));
+  const { net, dataset: trainedOn } = await loadModelOption(options.model);
   const spec = options.dataset ?? trainedOn;
   const dataset = await loadDataset(spec);
   if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {

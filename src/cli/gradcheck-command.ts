@@ -1,10 +1,11 @@
+/** `gradpool gradcheck`: the book's chapter 5 gradient check, numerical against backprop, per tensor. */
 import os from 'node:os';
-import { evenlySpacedRows, takeRows } from '../../datasets/dataset.js';
+import { evenlySpacedRows, takeRows } from '../data/dataset.js';
 import { loadDataset } from '../../datasets/index.js';
 import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { TwoLayerNet, type NetGradient } from '../nets/two-layer-net.js';
 import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
-import { NET_ENGINES, type NetEngine } from '../parallel/protocol.js';
+import { NUMERICAL_ENGINES, type NumericalEngine } from '../engine.js';
 import type { CommandIo } from './io.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 
@@ -13,7 +14,7 @@ export const GRADCHECK_OPTIONS = {
   samples: { type: 'integer', min: 1, max: 10_000, default: 3, description: 'Samples in the batch (the book uses 3)' },
   hidden: { type: 'integer', min: 1, max: 100_000, default: 50, description: 'Hidden units' },
   activation: { type: 'choice', choices: ACTIVATIONS, default: 'sigmoid', description: 'Hidden activation' },
-  engine: { type: 'choice', choices: NET_ENGINES, default: 'incremental', description: 'Numerical engine' },
+  engine: { type: 'choice', choices: NUMERICAL_ENGINES, default: 'incremental', description: 'Numerical engine' },
   seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the weights' },
   threads: { type: 'integer', min: 1, max: MAX_THREADS, default: os.availableParallelism(), description: 'Worker threads' },
   json: { type: 'boolean', description: 'Print the result as one JSON object' },
@@ -48,7 +49,7 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
   const pool = new GradientPool({ threads: options.threads });
   try {
     const started = performance.now();
-    const numerical = await pool.numericalGradient(net, x, t, { engine: options.engine as NetEngine });
+    const numerical = await pool.numericalGradient(net, x, t, { engine: options.engine as NumericalEngine });
     const milliseconds = performance.now() - started;
     const book = gradientCheck(numerical, net.gradient(x, t));
     const exact = gradientCheck(numerical, net.gradient(x, t, { exact: true }));

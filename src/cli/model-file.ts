@@ -1,3 +1,4 @@
+/** Finding and loading the saved model or checkpoint that a `--model` or `--resume` option names. */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
@@ -12,6 +13,12 @@ export async function loadModel(file: string): Promise<{ net: TwoLayerNet; datas
     net: TwoLayerNet.fromParameters(checkpoint.shape, checkpoint.params),
     dataset: typeof config?.dataset === 'string' ? config.dataset : 'mnist',
   };
+}
+
+/** The model `--model` names (required), with the dataset it was trained on. */
+export async function loadModelOption(model: string | undefined): Promise<{ net: TwoLayerNet; dataset: string }> {
+  if (model === undefined) throw new InputError('Expected `--model FILE` (a run\'s model.json), got nothing');
+  return loadModel(savedFilePath('--model', model, 'model.json'));
 }
 
 /**

@@ -11,15 +11,23 @@ export type OptionSpec =
   | { type: 'number'; min: number; exclusiveMin?: boolean; default?: number; description: string; placeholder?: string }
   | { type: 'choice'; choices: readonly string[]; default?: string; description: string }
   | { type: 'string'; default?: string; description: string; placeholder?: string }
-  | { type: 'boolean'; description: string };
+  | { type: 'boolean'; description: string }
+  /**
+   * An old name of another option, kept for one version: its value is read as
+   * that option's (through `values`, which maps old value names to new ones) and
+   * it counts as that option given explicitly.
+   */
+  | { type: 'alias'; of: string; values?: ReadonlyMap<string, string>; description: string };
 
 export type OptionTable = Record<string, OptionSpec>;
 
 export type ParsedValue<S extends OptionSpec> = S extends { type: 'integer' | 'number' } ? number
   : S extends { type: 'boolean' } ? boolean : string;
 
+type AliasNames<T extends OptionTable> = { [K in keyof T]: T[K] extends { type: 'alias' } ? K : never }[keyof T];
+
 export type ParsedOptions<T extends OptionTable> = {
-  [K in keyof T]: T[K] extends { default: unknown } | { type: 'boolean' } ? ParsedValue<T[K]> : ParsedValue<T[K]> | undefined;
+  [K in Exclude<keyof T, AliasNames<T>>]: T[K] extends { default: unknown } | { type: 'boolean' } ? ParsedValue<T[K]> : ParsedValue<T[K]> | undefined;
 };
 
 function fail(message: string): never {
@@ -87,10 +95,21 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
     if (missing) fail(`Expected a value after \`${missing[1]}\`, got nothing`);
     fail(`${message.split('\n')[0]} (gradpool ${command})`);
   }
+  // Messages name the option as the user spelled it.
+  const spelled = new Map<string, string>();
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.type !== 'alias' || values[name] === undefined) continue;
+    spelled.set(spec.of, name);
+    if (values[spec.of] !== undefined) fail(`Expected either \`--${spec.of}\` or its old name \`--${name}\`, got both`);
+    const raw = values[name] as string;
+    values[spec.of] = spec.values?.get(raw) ?? raw;
+    delete values[name];
+  }
   const explicit = new Set(Object.keys(values).filter((name) => values[name] !== undefined && name !== 'help'));
   const parsed: Record<string, unknown> = { help: values.help === true, explicit };
   for (const [name, spec] of Object.entries(table)) {
     const raw = values[name];
+    if (spec.type === 'alias') continue;
     if (spec.type === 'boolean') {
       parsed[name] = raw === true;
       continue;
@@ -100,9 +119,10 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
       continue;
     }
     const text = raw as string;
-    if (spec.type === 'integer') parsed[name] = parseInteger(name, text, spec.min, spec.max);
-    else if (spec.type === 'number') parsed[name] = parseNumber(name, text, spec.min, spec.exclusiveMin);
-    else if (spec.type === 'choice') parsed[name] = parseChoice(name, text, spec.choices);
+    const given = spelled.get(name) ?? name;
+    if (spec.type === 'integer') parsed[name] = parseInteger(given, text, spec.min, spec.max);
+    else if (spec.type === 'number') parsed[name] = parseNumber(given, text, spec.min, spec.exclusiveMin);
+    else if (spec.type === 'choice') parsed[name] = parseChoice(given, text, spec.choices);
     else parsed[name] = text;
   }
   return parsed as ParseResult<T>;
@@ -112,7 +132,8 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
 export function helpText(command: string, summary: string, table: OptionTable): string {
   const lines = [`Usage: gradpool ${command} [options]`, '', summary, '', 'Options:'];
   const entries = Object.entries(table).map(([name, spec]) => {
-    const placeholder = spec.type === 'boolean' ? '' : spec.type === 'choice' ? ` ${spec.choices.join('|')}` : ` ${'placeholder' in spec && spec.placeholder ? spec.placeholder : spec.type === 'string' ? 'TEXT' : 'N'}`;
+    const placeholder = spec.type === 'boolean' ? '' : spec.type === 'choice' ? ` ${spec.choices.join('|')}` : spec.type === 'alias' ? ' …'
+      : ` ${'placeholder' in spec && spec.placeholder ? spec.placeholder : spec.type === 'string' ? 'TEXT' : 'N'}`;
     const fallback = 'default' in spec && spec.default !== undefined ? ` (default: ${spec.default})` : '';
     return [`  --${name}${placeholder}`, `${spec.description}${fallback}`];
   });

@@ -1,10 +1,11 @@
-import { evenlySpacedRows } from '../../datasets/dataset.js';
+/** `gradpool predict`: classify dataset samples or a 28×28 PNG with a saved model. */
+import { evenlySpacedRows } from '../data/dataset.js';
 import { loadDataset } from '../../datasets/index.js';
 import { InputError } from '../errors.js';
 import { readDigitPng } from '../io/png-image.js';
 import { argmaxRow } from '../kernels/two-layer.js';
 import type { CommandIo } from './io.js';
-import { loadModel, savedFilePath } from './model-file.js';
+import { loadModelOption } from './model-file.js';
 import { helpText, parseInteger, parseOptions, type OptionTable } from './options.js';
 
 export const PREDICT_OPTIONS = {
@@ -28,11 +29,10 @@ export async function predictCommand(argv: string[], io: CommandIo): Promise<num
     io.stdout.write(`${helpText('predict', 'Classify test samples of a dataset, or a 28×28 PNG image, with a saved model.', PREDICT_OPTIONS)}\n`);
     return 0;
   }
-  if (options.model === undefined) throw new InputError('Expected `--model FILE` (a run\'s model.json), got nothing');
   for (const ignored of ['index', 'dataset'] as const) {
     if (options.image !== undefined && options.explicit.has(ignored)) throw new InputError(`Expected either \`--image\` or \`--${ignored}\` (samples of a dataset), got both`);
   }
-  const { net, dataset: trainedOn } = await loadModel(savedFilePath('--model', options.model, 'model.json'));
+  const { net, dataset: trainedOn } = await loadModelOption(options.model);
   const { inputSize, outputSize } = net.shape;
   const predictions: Prediction[] = [];
   const classify = (x: Float64Array, source: string, label?: number) => {

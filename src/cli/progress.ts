@@ -3,6 +3,7 @@
  * lines off one, JSON lines with `--json`, nothing but the result with `--quiet`.
  */
 import cliProgress from 'cli-progress';
+import { formatDuration } from '../report/format-duration.js';
 import type { EpochEvent, IterationEvent } from '../train/trainer.js';
 
 export type ProgressMode = 'bar' | 'lines' | 'json' | 'quiet';
@@ -15,14 +16,6 @@ export interface ProgressReporter {
   /** A JSON event (json mode) or nothing. */
   event(object: Record<string, unknown>): void;
   stop(): void;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export function formatEpoch(event: EpochEvent, totalEpochs: number): string {
@@ -61,13 +54,13 @@ export function createProgress(mode: ProgressMode, stream: NodeJS.WriteStream = 
     iteration(event) {
       if (mode === 'bar') {
         const speed = rate(event.iteration);
-        bar!.update(event.iteration, { speed: speed.toFixed(1), loss: event.loss.toFixed(4), etaText: formatDuration((total - event.iteration) / speed) });
+        bar!.update(event.iteration, { speed: speed.toFixed(1), loss: event.loss.toFixed(4), etaText: formatDuration((1000 * (total - event.iteration)) / speed) });
       } else if (mode === 'lines') {
         const now = performance.now();
         if (now - lastLine >= 5000 || event.iteration === total) {
           lastLine = now;
           const speed = rate(event.iteration);
-          stream.write(`iteration ${event.iteration}/${total}  loss ${event.loss.toFixed(4)}  ${speed.toFixed(1)} it/s  ETA ${formatDuration((total - event.iteration) / speed)}\n`);
+          stream.write(`iteration ${event.iteration}/${total}  loss ${event.loss.toFixed(4)}  ${speed.toFixed(1)} it/s  ETA ${formatDuration((1000 * (total - event.iteration)) / speed)}\n`);
         }
       } else if (mode === 'json') {
         out.write(`${JSON.stringify({ event: 'iteration', ...event })}\n`);

@@ -1,3 +1,4 @@
+/** `gradpool train`: a training run from the command line, with progress, checkpoints and resumption. */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,28 +11,32 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { savedFilePath } from './model-file.js';
 import { createOptimizer, OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { RunRecorder } from '../train/run-recorder.js';
-import { SAMPLINGS, type Sampling } from '../train/batch-sampler.js';
-import { DivergenceError, GRADIENT_SOURCES, Trainer, type GradientSource, type TrainerState } from '../train/trainer.js';
+import { SAMPLINGS } from '../train/batch-sampler.js';
+import { DivergenceError, Trainer, type TrainerState } from '../train/trainer.js';
+import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
+import { describeEngine, ENGINES, LEGACY_ENGINE_NAMES } from '../engine.js';
 import { InputError } from '../errors.js';
 import { makeDirectory } from '../io/make-directory.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
-import { createProgress, formatDuration } from './progress.js';
+import { createProgress } from './progress.js';
+import { formatDuration } from '../report/format-duration.js';
 import type { CommandIo } from './io.js';
 
 export const TRAIN_OPTIONS = {
-  dataset: { type: 'string', default: 'mnist', placeholder: 'SPEC', description: 'mnist (bundled 8,000/2,000 digits), idx:DIR, csv:FILE[,TEST], spiral or xor' },
-  hidden: { type: 'integer', min: 1, max: 100_000, default: 50, description: 'Hidden units' },
-  activation: { type: 'choice', choices: ACTIVATIONS, default: 'sigmoid', description: 'Hidden activation' },
-  batch: { type: 'integer', min: 1, max: 1_000_000, default: 100, description: 'Mini-batch size' },
-  lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.1, placeholder: 'RATE', description: 'Learning rate' },
-  iters: { type: 'integer', min: 0, default: 10_000, description: 'Iterations (updates); see also --epochs' },
+  dataset: { type: 'string', default: TRAINING_DEFAULTS.dataset, placeholder: 'SPEC', description: 'mnist (bundled 8,000/2,000 digits), idx:DIR, csv:FILE[,TEST], spiral or xor' },
+  hidden: { type: 'integer', min: 1, max: 100_000, default: TRAINING_DEFAULTS.hiddenSize, description: 'Hidden units' },
+  activation: { type: 'choice', choices: ACTIVATIONS, default: TRAINING_DEFAULTS.activation, description: 'Hidden activation' },
+  batch: { type: 'integer', min: 1, max: 1_000_000, default: TRAINING_DEFAULTS.batchSize, description: 'Mini-batch size' },
+  lr: { type: 'number', min: 0, exclusiveMin: true, default: TRAINING_DEFAULTS.learningRate, placeholder: 'RATE', description: 'Learning rate' },
+  iters: { type: 'integer', min: 0, default: TRAINING_DEFAULTS.iterations, description: 'Iterations (updates); see also --epochs' },
   epochs: { type: 'integer', min: 1, description: 'Epochs of ⌈train size / batch⌉ iterations (instead of --iters)' },
   threads: { type: 'integer', min: 1, max: MAX_THREADS, default: os.availableParallelism(), description: 'Worker threads for the gradient' },
-  grad: { type: 'choice', choices: GRADIENT_SOURCES, default: 'numerical', description: 'Gradient: exact incremental numerical (parallel), the book\'s naive numerical, or backprop' },
-  optimizer: { type: 'choice', choices: OPTIMIZER_NAMES, default: 'sgd', description: 'Parameter update' },
-  sampling: { type: 'choice', choices: SAMPLINGS, default: 'replacement', description: 'Batches drawn at random with replacement (the book) or shuffled epochs' },
-  seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the initial weights and the batch sampling' },
-  'weight-init-std': { type: 'number', min: 0, exclusiveMin: true, default: 0.01, placeholder: 'STD', description: 'Standard deviation of the initial weights' },
+  engine: { type: 'choice', choices: ENGINES, default: TRAINING_DEFAULTS.engine, description: 'Gradient: exact numerical (incremental, parallel), the book\'s naive numerical (parallel), or backprop' },
+  grad: { type: 'alias', of: 'engine', values: LEGACY_ENGINE_NAMES, description: 'Old name of --engine (numerical = incremental), kept for one version' },
+  optimizer: { type: 'choice', choices: OPTIMIZER_NAMES, default: TRAINING_DEFAULTS.optimizer, description: 'Parameter update' },
+  sampling: { type: 'choice', choices: SAMPLINGS, default: TRAINING_DEFAULTS.sampling, description: 'Batches drawn at random with replacement (the book) or shuffled epochs' },
+  seed: { type: 'integer', min: 0, max: 0xffffffff, default: TRAINING_DEFAULTS.seed, description: 'Seed of the initial weights and the batch sampling' },
+  'weight-init-std': { type: 'number', min: 0, exclusiveMin: true, default: TRAINING_DEFAULTS.weightInitStd, placeholder: 'STD', description: 'Standard deviation of the initial weights' },
   'eval-limit': { type: 'integer', min: 1, description: 'Evaluate accuracy on N evenly spaced samples of each split (default: all)' },
   out: { type: 'string', placeholder: 'DIR', description: 'Run directory, new or without another run in it (default: runs/<timestamp>)' },
   resume: { type: 'string', placeholder: 'RUN', description: 'Continue a run: its directory or its checkpoint.json' },
@@ -39,20 +44,11 @@ export const TRAIN_OPTIONS = {
   quiet: { type: 'boolean', description: 'No progress output' },
 } as const satisfies OptionTable;
 
-/** The configuration of a run, as saved in config.json and in checkpoints. */
-export interface TrainConfig {
-  dataset: string;
-  hiddenSize: number;
-  activation: 'sigmoid' | 'relu';
-  batchSize: number;
-  learningRate: number;
-  iterations: number;
-  gradient: GradientSource;
-  optimizer: string;
-  sampling: Sampling;
-  seed: number;
-  weightInitStd: number;
-  evaluationLimit?: number;
+/** A run's saved configuration with the names of version 0.1 (`gradient: 'numerical'`) read as today's. */
+function upgradeConfig(saved: Record<string, unknown>): TrainConfig {
+  const { gradient, ...rest } = saved;
+  if (rest.engine === undefined && typeof gradient === 'string') rest.engine = LEGACY_ENGINE_NAMES.get(gradient) ?? gradient;
+  return rest as unknown as TrainConfig;
 }
 
 /** Options that may differ when a run is resumed; the rest must stay as saved. */
@@ -100,9 +96,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     batchSize: options.batch,
     learningRate: options.lr,
     iterations: options.iters,
-    gradient: options.grad as GradientSource,
-    optimizer: options.optimizer,
-    sampling: options.sampling as Sampling,
+    engine: options.engine as TrainConfig['engine'],
+    optimizer: options.optimizer as TrainConfig['optimizer'],
+    sampling: options.sampling as TrainConfig['sampling'],
     seed: options.seed,
     weightInitStd: options['weight-init-std'],
     ...(options['eval-limit'] === undefined ? {} : { evaluationLimit: options['eval-limit'] }),
@@ -115,7 +111,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (conflicting.length > 0) {
       throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${conflicting[0]}\``);
     }
-    const saved = checkpoint.meta.config as unknown as TrainConfig;
+    const saved = upgradeConfig(checkpoint.meta.config);
     config = { ...saved, iterations: options.explicit.has('iters') ? options.iters : saved.iterations };
     if (options['eval-limit'] !== undefined) config.evaluationLimit = options['eval-limit'];
   }
@@ -162,10 +158,10 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   }
   const recorder = new RunRecorder(directory);
 
-  const pool = config.gradient === 'backprop' ? undefined : new GradientPool({ threads: options.threads });
+  const pool = config.engine === 'backprop' ? undefined : new GradientPool({ threads: options.threads });
   const optimizer = createOptimizer(config.optimizer, { learningRate: config.learningRate });
   const trainer = new Trainer({
-    net, dataset, optimizer, pool, batchSize: config.batchSize, iterations: config.iterations, gradient: config.gradient,
+    net, dataset, optimizer, pool, batchSize: config.batchSize, iterations: config.iterations, engine: config.engine,
     sampling: config.sampling, seed: config.seed, ...(config.evaluationLimit === undefined ? {} : { evaluationLimit: config.evaluationLimit }),
   });
   if (checkpoint) {
@@ -222,7 +218,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
 
   progress.event({ event: 'start', directory, config, threads: options.threads, iterationsPerEpoch });
   progress.message(`gradpool: ${config.dataset} ${dataset.train.rows}/${dataset.test.rows}, ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation}, `
-    + `${config.gradient} gradient on ${pool ? `${options.threads} thread${options.threads === 1 ? '' : 's'}` : 'the main thread'}, batch ${config.batchSize}, lr ${config.learningRate}, `
+    + `${describeEngine(config.engine)} on ${pool ? `${options.threads} thread${options.threads === 1 ? '' : 's'}` : 'the main thread'}, batch ${config.batchSize}, lr ${config.learningRate}, `
     + `${config.iterations} iterations (${iterationsPerEpoch} per epoch) → ${directory}`);
   progress.start(config.iterations, trainer.iteration);
   try {
@@ -237,14 +233,14 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       return 130;
     }
     await saveState(join(directory, 'model'));
-    await recorder.writeCharts(`TwoLayerNet ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} on ${config.dataset} (${config.gradient} gradient)`);
+    await recorder.writeCharts(`TwoLayerNet ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} on ${config.dataset} (${config.engine} gradient)`);
     const result = {
       event: 'summary', directory, iterations: summary.iterations, seconds: summary.milliseconds / 1000,
       trainAccuracy: last?.trainAccuracy, testAccuracy: last?.testAccuracy, finalLoss: summary.finalLoss, threads: options.threads,
     };
     if (mode === 'json') io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      io.stdout.write(`Done: ${summary.iterations} iterations in ${formatDuration(summary.milliseconds / 1000)}; `
+      io.stdout.write(`Done: ${summary.iterations} iterations in ${formatDuration(summary.milliseconds)}; `
         + `train acc ${last?.trainAccuracy.toFixed(4)}, test acc ${last?.testAccuracy.toFixed(4)}. Run saved in ${directory}\n`);
     }
     return 0;

@@ -5,7 +5,6 @@
  * half-written file; on failure the temporary file is removed and the target is
  * untouched.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -35,19 +34,6 @@ async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
-function syncDirectorySync(directory: string): void {
-  try {
-    const fd = openSync(directory, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Not supported here; the data itself was already flushed.
-  }
-}
-
 /** Writes `data` (a string is written as UTF-8) to `path` atomically. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   checkArguments(path, data);
@@ -66,36 +52,4 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw error;
   }
   await syncDirectory(dirname(path));
-}
-
-/** Synchronous {@link writeFileAtomic}. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
-  checkArguments(path, data);
-  const temporary = temporaryPathFor(path);
-  let fd: number | undefined;
-  try {
-    fd = openSync(temporary, 'wx');
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let written = 0;
-    while (written < bytes.byteLength) written += writeSync(fd, bytes, written, bytes.byteLength - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temporary, path);
-  } catch (error) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Already failing; the original error is the one to report.
-      }
-    }
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // It may never have been created.
-    }
-    throw error;
-  }
-  syncDirectorySync(dirname(path));
 }

@@ -1,4 +1,5 @@
-import { readDataFile } from '../../datasets/files.js';
+/** Reading a digit from a 28×28 PNG as the 784 inputs of an MNIST net. */
+import { readDataFile } from '../data/data-file.js';
 import { PNG } from 'pngjs';
 import { InputError } from '../errors.js';
 

@@ -1,20 +1,20 @@
 /**
- * Work estimates per parameter for the incremental kernel, and a contiguous
- * partition of [0, P) into ranges of about equal work (one per worker); the
- * same partition computed from the column counts alone, in time linear in the
- * inputs (for the worker that finishes the shared base), and an even split of
- * [0, n).
+ * The incremental kernel's cost model: the relative work of each parameter,
+ * and the partition of [0, P) into ranges of about equal work computed from it
+ * in time linear in the inputs (for the worker that finishes the shared base).
+ * The generic partitioners are in src/parallel/partition.ts.
  */
 import { type NetShape, parameterLayout } from './two-layer.js';
 
 /*
- * Units: one sample of a W1 parameter in the incremental kernel's hot loop
- * (about 5 ns on one core of the reference machine). Measured there on
- * 784-50-10 with 100 MNIST digits: the per-parameter set-up (d±, series
- * bounds, the loop itself) costs about 6 samples, one sample of a W2 or b2
- * parameter about 1, a W1 row whose input is 0 in the whole batch next to
- * nothing. Every cost is a multiple of 1/8, so the sums of costs are exact
- * (below 2^50) and do not depend on the order they are taken in.
+ * Costs are in units of one sample of a W1 parameter in the kernel's hot loop
+ * (only their ratios matter: they split the work, they do not time it). The
+ * per-parameter set-up (d±, the series bounds, entering the loop) is worth
+ * about six samples, one sample of a W2 or b2 parameter about one (the same
+ * series polynomial), and a W1 row whose input is 0 in the whole batch next
+ * to nothing (its gradient is written as 0). Every cost is a multiple of 1/8,
+ * so the sums of costs are exact (below 2^50) and do not depend on the order
+ * they are taken in. `npm run bench` shows how well the ranges balance.
  */
 /** Fixed work per parameter with at least one affected sample. */
 export const PARAMETER_OVERHEAD_COST = 6;
@@ -61,7 +61,7 @@ export function parameterCostsOfColumns(shape: NetShape, nonzero: ArrayLike<numb
 
 /**
  * The same ranges as `partitionByCost(parameterCostsOfColumns(shape, nonzero,
- * rows), parts)`, in O(inputSize + parts) instead of O(parameters): the costs
+ * rows), parts)` (src/parallel/partition.ts), in O(inputSize + parts) instead of O(parameters): the costs
  * come in runs of equal values (each row of W1, b1, then W2 and b2), and within
  * a run the cut is found by division. The costs being multiples of 1/8, every
  * prefix sum is exact either way, so the cuts are the same. For the main
@@ -109,70 +109,6 @@ export function partitionParametersByCost(shape: NetShape, nonzero: ArrayLike<nu
     }
     // Keep every range non-empty and leave one index for each later range.
     end = Math.min(Math.max(end, start + 1), size - (count - k));
-    ranges.push([start, end]);
-    start = end;
-  }
-  ranges.push([start, size]);
-  return ranges;
-}
-
-/**
- * Splits [0, count) into `parts` contiguous ranges of (nearly) equal length,
- * [⌊count·p/parts⌋, ⌊count·(p+1)/parts⌋) for p = 0 … parts − 1; some are empty
- * when count < parts. Pure and deterministic.
- */
-export function partitionEvenly(count: number, parts: number): Array<[number, number]> {
-  if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`Expected \`parts\` to be an integer from 1, got ${parts}`);
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`Expected \`count\` to be a non-negative integer, got ${count}`);
-  return Array.from({ length: parts }, (_, p) => evenRange(count, p, parts));
-}
-
-/** Range `part` of {@link partitionEvenly}`(count, parts)`, without the others. */
-export function evenRange(count: number, part: number, parts: number): [number, number] {
-  return [Math.floor((count * part) / parts), Math.floor((count * (part + 1)) / parts)];
-}
-
-/**
- * Splits [0, costs.length) into `parts` contiguous ranges [start, end) of
- * roughly equal total cost, in order, covering every index once. The k-th cut
- * is the first index c with costs[0] + … + costs[c − 1] ≥ k/parts of the total,
- * so no range costs more than the mean plus the largest single cost. A cut is
- * moved only to keep every range non-empty (that range then holds one index).
- * When there are fewer indices than parts, there are fewer ranges (one per
- * index), and none for an empty vector. Costs must be finite and ≥ 0; when
- * they are all 0 the split is by count. Pure and deterministic.
- */
-export function partitionByCost(costs: Float64Array, parts: number): Array<[number, number]> {
-  if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`Expected \`parts\` to be an integer from 1, got ${parts}`);
-  const size = costs.length;
-  let total = 0;
-  for (let p = 0; p < size; p++) {
-    const c = costs[p];
-    if (!(c >= 0 && c < Infinity)) throw new RangeError(`Expected \`costs\` to hold finite numbers ≥ 0, got ${c} at index ${p}`);
-    total += c;
-  }
-  const count = Math.min(parts, size);
-  const ranges: Array<[number, number]> = [];
-  if (count === 0) return ranges;
-  let start = 0;
-  let prefix = 0; // sum of costs[0 .. p)
-  let p = 0;
-  for (let k = 1; k < count; k++) {
-    // Natural end: the first p with prefix(p) ≥ k/count of the total (by count if all costs are 0).
-    let end: number;
-    if (total > 0) {
-      const target = (total * k) / count;
-      while (p < size && prefix < target) prefix += costs[p++];
-      end = p;
-    } else {
-      end = Math.floor((size * k) / count);
-    }
-    // Keep every range non-empty and leave one index for each later range.
-    end = Math.min(Math.max(end, start + 1), size - (count - k));
-    if (total > 0) {
-      while (p < end) prefix += costs[p++];
-      while (p > end) prefix -= costs[--p];
-    }
     ranges.push([start, end]);
     start = end;
   }

@@ -5,8 +5,9 @@
  */
 import { CROSS_ENTROPY_DELTA, reluScalar, sigmoidScalar, softmaxRow, sumLogLikelihood } from '../functions.js';
 
-export type Activation = 'sigmoid' | 'relu';
-export const ACTIVATIONS: readonly Activation[] = ['sigmoid', 'relu'];
+/** The hidden layer's activations: the book's sigmoid, and ReLU. */
+export const ACTIVATIONS = ['sigmoid', 'relu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
 
 export interface NetShape {
   inputSize: number;
@@ -49,10 +50,6 @@ export function describeParameterRange(shape: NetShape, start: number, end: numb
   return `parameters ${start}–${end - 1} (${parameterName(shape, start)} to ${parameterName(shape, end - 1)})`;
 }
 
-export function activate(a: number, activation: Activation): number {
-  return activation === 'sigmoid' ? sigmoidScalar(a) : reluScalar(a);
-}
-
 /** Working memory for a forward pass over up to `rows` samples. */
 export interface ForwardScratch {
   /** Pre-activations a1 = x·W1 + b1, rows × hiddenSize. */
@@ -77,8 +74,8 @@ export function createForwardScratch(shape: NetShape, rows: number): ForwardScra
 /**
  * Σ_c v[c]·params[base + idx[c]·stride + j] for j = j0 … j0 + 8 (one accumulator
  * each, added in ascending c), plus params[bias + j], into out[outOffset + j].
- * The shared inner loop of {@link hiddenInputRow} and {@link scoresRow}: eight
- * outputs per pass over the nonzero inputs, accumulated in registers.
+ * The inner loop of {@link layerRow}: eight outputs per pass over the nonzero
+ * inputs, accumulated in registers.
  */
 function dotBlock8(
   weights: Float64Array, base: number, stride: number, biases: Float64Array, bias: number, idx: Int32Array, v: Float64Array, count: number,
@@ -118,10 +115,9 @@ function dotBlock2(
   let a0 = 0, a1 = 0;
   const w0 = base + j0;
   for (let c = 0; c < count; c++) {
-    const xi = v[c];
     const w = w0 + idx[c] * stride;
-    a0 += xi * weights[w];
-    a1 += xi * weights[w + 1];
+    a0 += v[c] * weights[w];
+    a1 += v[c] * weights[w + 1];
   }
   out[outOffset + j0] = a0 + biases[bias + j0];
   out[outOffset + j0 + 1] = a1 + biases[bias + j0 + 1];
@@ -176,29 +172,20 @@ export function createSparseRowScratch(length: number): SparseRowScratch {
 }
 
 /**
- * a1 = x·W1 + b1 for one sample, into `out[outOffset…]`: the dot products first,
- * then the bias, as numpy's `np.dot(x, W1) + b1`. Zero inputs are skipped: they
- * add exactly +0 or −0, which changes no sum. Per output j the sum runs over the
- * nonzero inputs i in ascending order (acc += x_i·W1[i][j], from +0), then adds
- * b1[j]; several outputs are accumulated at once, in registers.
+ * One sample through one dense layer whose weights (inputs × outputs, at
+ * params[weights…]) and biases (params[bias…]) are in the parameter vector:
+ * out[outOffset + j] = Σ_i in[i]·W[i][j] + b[j], the dot products first, then
+ * the bias, as numpy's `np.dot(x, W) + b` (a1 = x·W1 + b1, then
+ * a2 = z1·W2 + b2). Zero inputs are skipped: they add exactly +0 or −0, which
+ * changes no sum. Per output j the sum runs over the nonzero inputs i in
+ * ascending order (acc += in_i·W[i][j], from +0), then adds b[j].
  */
-export function hiddenInputRow(
-  params: Float64Array, layout: ParameterLayout, inputSize: number, hiddenSize: number,
-  x: Float64Array, xOffset: number, out: Float64Array, outOffset: number,
-  scratch: SparseRowScratch = createSparseRowScratch(inputSize),
+function layerRow(
+  params: Float64Array, weights: number, bias: number, inputs: number, outputs: number,
+  values: Float64Array, offset: number, out: Float64Array, outOffset: number, scratch: SparseRowScratch,
 ): void {
-  const count = gatherNonzero(x, xOffset, inputSize, scratch.idx, scratch.v);
-  sparseAffine(params, layout.W1, hiddenSize, params, layout.b1, scratch.idx, scratch.v, count, hiddenSize, out, outOffset);
-}
-
-/** a2 = z1·W2 + b2 for one sample (same order: nonzero z_j ascending, then the bias). */
-export function scoresRow(
-  params: Float64Array, layout: ParameterLayout, hiddenSize: number, outputSize: number,
-  hidden: Float64Array, hiddenOffset: number, out: Float64Array, outOffset: number,
-  scratch: SparseRowScratch = createSparseRowScratch(hiddenSize),
-): void {
-  const count = gatherNonzero(hidden, hiddenOffset, hiddenSize, scratch.idx, scratch.v);
-  sparseAffine(params, layout.W2, outputSize, params, layout.b2, scratch.idx, scratch.v, count, outputSize, out, outOffset);
+  const count = gatherNonzero(values, offset, inputs, scratch.idx, scratch.v);
+  sparseAffine(params, weights, outputs, params, bias, scratch.idx, scratch.v, count, outputs, out, outOffset);
 }
 
 /** The full forward pass of `rows` samples of `x` (rows × inputSize) into `scratch` (`sparse`: rows of at least max(inputSize, hiddenSize)). */
@@ -212,10 +199,10 @@ export function forward(
   const { hiddenInput, hidden, scores, probs } = scratch;
   for (let n = 0; n < rows; n++) {
     const h = n * hiddenSize;
-    hiddenInputRow(params, layout, inputSize, hiddenSize, x, n * inputSize, hiddenInput, h, sparse);
+    layerRow(params, layout.W1, layout.b1, inputSize, hiddenSize, x, n * inputSize, hiddenInput, h, sparse);
     if (sigmoid) for (let j = 0; j < hiddenSize; j++) hidden[h + j] = sigmoidScalar(hiddenInput[h + j]);
     else for (let j = 0; j < hiddenSize; j++) hidden[h + j] = reluScalar(hiddenInput[h + j]);
-    scoresRow(params, layout, hiddenSize, outputSize, hidden, h, scores, n * outputSize, sparse);
+    layerRow(params, layout.W2, layout.b2, hiddenSize, outputSize, hidden, h, scores, n * outputSize, sparse);
     softmaxRow(scores, n * outputSize, probs, n * outputSize, outputSize);
   }
 }
@@ -274,7 +261,7 @@ export function backprop(
  * dW1[i][j] = Σₙ x[n][i]·dHidden[n][j] over the samples with x[n][i] ≠ 0, in
  * ascending n from +0: the sum a row-by-row `grad += x·dHidden` would make, bit
  * for bit, but accumulated in registers one input (one W1 row) at a time rather
- * than read and written back for every sample (which cost 3× more). It is the
+ * than loaded and stored back for every sample. It is the
  * forward pass's sparse affine map with dHidden as the matrix and a zero bias
  * (a sum from +0 is never −0, so adding +0 changes no bit).
  */

@@ -1,3 +1,4 @@
+/** The book's simpleNet (chapter 4): one 2 × 3 weight matrix, softmax and cross-entropy, for the numerical gradient by hand. */
 import { type BatchInput, type TargetInput, toFlatMatrix } from '../batch.js';
 import { crossEntropyError, softmax } from '../functions.js';
 import { numericalGradient, DEFAULT_H } from '../numerical.js';

@@ -1,11 +1,13 @@
+/** The book's TwoLayerNet: predict, loss, accuracy, the numerical gradient and backprop over one shared parameter vector. */
 import { type BatchInput, type FlatMatrix, type TargetInput, toFlatMatrix, toLabels } from '../batch.js';
 import { numericalGradient as numericalGradientOf, DEFAULT_H } from '../numerical.js';
 import { Random } from '../random.js';
 import {
   ACTIVATIONS, type Activation, type NetShape, type ParameterLayout,
-  argmaxRow, backprop, batchLoss, createForwardScratch, forward, parameterLayout, parameterName,
+  backprop, batchLoss, createForwardScratch, forward, parameterLayout, parameterName,
 } from '../kernels/two-layer.js';
-import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe, expectationError } from '../validate.js';
+import { scoreBatch } from '../kernels/score.js';
+import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe, expectationError, firstNonFinite } from '../validate.js';
 
 export interface TwoLayerNetOptions {
   /** Inputs per sample, e.g. 784 for 28×28 digits. */
@@ -66,6 +68,18 @@ export function validateShape(shape: Partial<NetShape>, prefix = ''): NetShape {
 }
 
 /**
+ * Throws a RangeError naming the first non-finite parameter of `net`. The
+ * parameters are state a diverged update may have broken; a NaN weight must not
+ * give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but wrong result.
+ */
+export function assertFiniteParameters(net: Pick<TwoLayerNet, 'params' | 'shape'>): void {
+  const i = firstNonFinite(net.params);
+  if (i >= 0) {
+    throw new RangeError(`Expected the net's parameters to be finite, got \`${net.params[i]}\` at ${parameterName(net.shape, i)} (did training diverge? try a smaller learning rate)`);
+  }
+}
+
+/**
  * The book's two-layer net: affine → sigmoid (or ReLU) → affine → softmax, with
  * the cross-entropy loss. All parameters live in one Float64Array over a
  * SharedArrayBuffer, [W1 | b1 | W2 | b2], so worker threads can read them
@@ -76,20 +90,6 @@ export function validateShape(shape: Partial<NetShape>, prefix = ''): NetShape {
  * const grads = net.numericalGradient(xBatch, tBatch); // the book's method
  * for (let i = 0; i < net.params.length; i++) net.params[i] -= 0.1 * grads.flat[i];
  */
-/**
- * Throws a RangeError naming the first non-finite parameter of `net`. The
- * parameters are state a diverged update may have broken; a NaN weight must not
- * give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but wrong result.
- */
-export function assertFiniteParameters(net: Pick<TwoLayerNet, 'params' | 'shape'>): void {
-  const params = net.params;
-  for (let i = 0; i < params.length; i++) {
-    if (params[i] - params[i] !== 0) {
-      throw new RangeError(`Expected the net's parameters to be finite, got \`${params[i]}\` at ${parameterName(net.shape, i)} (did training diverge? try a smaller learning rate)`);
-    }
-  }
-}
-
 export class TwoLayerNet {
   readonly shape: NetShape;
   readonly layout: ParameterLayout;
@@ -160,11 +160,8 @@ export class TwoLayerNet {
   /** Fraction of samples whose most probable class is the target's. */
   accuracy(x: BatchInput, t: TargetInput): number {
     const batch = this.prepare(x, t);
-    const probs = this.predict({ data: batch.x, rows: batch.rows, columns: this.shape.inputSize });
-    let correct = 0;
-    for (let n = 0; n < batch.rows; n++) {
-      if (argmaxRow(probs.data, n * this.shape.outputSize, this.shape.outputSize) === batch.labels[n]) correct++;
-    }
+    assertFiniteParameters(this);
+    const { correct } = scoreBatch(this.params, this.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.shape, batch.rows));
     return correct / batch.rows;
   }
 

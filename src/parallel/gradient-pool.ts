@@ -1,13 +1,18 @@
+/**
+ * The main-thread side of the worker pool: validates a gradient call, puts its
+ * inputs in shared memory, sends the workers their tasks and collects the result.
+ */
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
-import { partitionByCost } from '../kernels/cost.js';
-import { incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental.js';
+import { incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
 import { describeParameterRange } from '../kernels/two-layer.js';
 import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
-import { NET_ENGINES, type GradientTask, type GradientTaskResult, type FunctionGradientTask, type IncrementalGradientTask, type NaiveGradientTask, type NetEngine } from './protocol.js';
+import { DEFAULT_ENGINE, NUMERICAL_ENGINES, type NumericalEngine } from '../engine.js';
+import { partitionByCost } from './partition.js';
+import type { GradientTask, GradientTaskResult, FunctionGradientTask, IncrementalGradientTask, NaiveGradientTask } from './protocol.js';
 import { WorkBoard } from './work-board.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
 
@@ -28,7 +33,7 @@ export interface PoolGradientOptions {
    * activations, recomputing only what each parameter changes. `'naive'`: the
    * book's full forward pass per perturbation (the reference; very slow).
    */
-  engine?: NetEngine;
+  engine?: NumericalEngine;
   /** Finite-difference step. Default 1e-4 (the book's). */
   h?: number;
   /**
@@ -40,6 +45,14 @@ export interface PoolGradientOptions {
    * SharedArrayBuffer object is not caught). Default: a new array per call.
    */
   out?: Float64Array;
+  /** Called once the call has succeeded, with how long each worker task took (for benchmarks and profiling). */
+  onStatistics?: (statistics: PoolCallStatistics) => void;
+}
+
+/** What a pool call reports to `onStatistics`. */
+export interface PoolCallStatistics {
+  /** Time each worker task took, in milliseconds, measured in the worker: one task per thread for the incremental engine. */
+  taskMilliseconds: number[];
 }
 
 export interface FunctionGradientOptions {
@@ -65,10 +78,10 @@ function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
 /**
  * Pieces per thread for the incremental engine: many, so that a thread that
  * starts late or is slowed by another process takes fewer and the others take
- * its share (first come, first served), and the threads finish within a small
- * piece of each other. At 784-50-10, batch 100, on 2 threads, 4 chunks per
- * thread left the two tasks 1.4 ms apart at the median (a chunk's length), 16
- * left them 0.16 ms apart; a claim costs one atomic add.
+ * its share (first come, first served), and the threads finish within one
+ * piece of each other: the last thread to finish waits at most one chunk's
+ * length, so chunks are kept short; a claim costs one atomic add
+ * (`gradpool bench` reports the imbalance between the threads' tasks).
  */
 export const BASE_PARTS_PER_THREAD = 4;
 export const CHUNKS_PER_THREAD = 16;
@@ -105,8 +118,6 @@ export class GradientPool {
   #queue: Promise<unknown> = Promise.resolve();
   #destroyed = false;
   #poolError: Error | undefined;
-  /** Worker time of each task of the last call, in milliseconds (for benchmarks); one task per thread for the incremental engine. */
-  lastTaskMilliseconds: number[] = [];
 
   constructor({ threads = os.availableParallelism(), workerModule }: GradientPoolOptions = {}) {
     assertInteger('threads', threads, 1, MAX_THREADS);
@@ -145,11 +156,11 @@ export class GradientPool {
    * A batch whose arrays live in SharedArrayBuffers is read in place (it must
    * not change until the call resolves); any other is copied to shared memory.
    * Unlike {@link numericalGradient} it does not scan the weights for NaN or
-   * ±Infinity (0.2 ms a call here): the caller does, as the Trainer does after
-   * every update.
+   * ±Infinity (a scan of every weight, on the path of every training step):
+   * the caller does, as the Trainer does after every update.
    */
-  async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, { engine = 'incremental', h = DEFAULT_H, out }: PoolGradientOptions = {}): Promise<NetGradient> {
-    assertOneOf('engine', engine, NET_ENGINES);
+  async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, { engine = DEFAULT_ENGINE, h = DEFAULT_H, out, onStatistics }: PoolGradientOptions = {}): Promise<NetGradient> {
+    assertOneOf('engine', engine, NUMERICAL_ENGINES);
     assertPositiveFinite('h', h);
     if (!(net.params.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
@@ -187,7 +198,8 @@ export class GradientPool {
       if (engine === 'naive') {
         const ranges = partitionByCost(new Float64Array(size).fill(1), this.threads);
         const tasks = ranges.map(([start, end]): NaiveGradientTask => ({ kind: 'naive', ...common, start, end }));
-        this.lastTaskMilliseconds = await this.#runAll(tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
+        const taskMilliseconds = await this.#runAll(tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
+        onStatistics?.({ taskMilliseconds });
         return result();
       }
       const bytes = incrementalBaseBytes(shape, rows);
@@ -199,10 +211,11 @@ export class GradientPool {
       const task: IncrementalGradientTask = { kind: 'incremental', ...common, base: this.#base, board: this.#board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
-      this.lastTaskMilliseconds = await this.#runAll(new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
+      const taskMilliseconds = await this.#runAll(new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
       if (!board.complete) {
         throw new Error(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`);
       }
+      onStatistics?.({ taskMilliseconds });
       return result();
     });
   }
@@ -233,7 +246,7 @@ export class GradientPool {
     return this.#serialized(async () => {
       const gradient = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
       const ranges = partitionByCost(new Float64Array(length).fill(1), this.threads);
-      this.lastTaskMilliseconds = await this.#runAll(ranges.map(([start, end]) => ({
+      await this.#runAll(ranges.map(([start, end]) => ({
         kind: 'function', module: moduleUrl, exportName, x: point, context, gradient, start, end, h,
       })), (task) => `on elements ${(task as FunctionGradientTask).start}–${(task as FunctionGradientTask).end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
       return gradient;
@@ -248,6 +261,12 @@ export class GradientPool {
     await this.#pool.destroy();
   }
 
+  /**
+   * Runs `work` after every earlier call has settled. Calls share the pool's
+   * buffers (the batch copy, the base, the gradient, the work board) and an
+   * incremental call needs every thread at once (its tasks wait for each
+   * other's base parts), so two calls must never overlap.
+   */
   #serialized<T>(work: () => Promise<T>): Promise<T> {
     if (this.#destroyed) return Promise.reject(new Error('This GradientPool has been destroyed; create a new one'));
     const result = this.#queue.catch(() => undefined).then(work);

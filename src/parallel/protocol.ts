@@ -12,9 +12,6 @@
  */
 import type { NetShape } from '../kernels/two-layer.js';
 
-export type NetEngine = 'naive' | 'incremental';
-export const NET_ENGINES: readonly NetEngine[] = ['naive', 'incremental'];
-
 /** What every TwoLayerNet task reads. */
 interface NetTaskInputs {
   shape: NetShape;

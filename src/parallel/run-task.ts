@@ -7,12 +7,12 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { partitionParametersByCost } from '../kernels/cost.js';
-import {
-  basePartRanges, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange, prepareBasePart,
-} from '../kernels/incremental.js';
+import { finishIncrementalBase, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
 import { naiveGradientRange } from '../kernels/naive.js';
 import { describeParameterRange, type NetShape } from '../kernels/two-layer.js';
+import { centralDifferences } from '../numerical.js';
 import { describe } from '../validate.js';
+import { basePartRanges, prepareBasePart } from './base-parts.js';
 import type { FunctionGradientTask, GradientTask, GradientTaskResult, IncrementalGradientTask, NaiveGradientTask } from './protocol.js';
 import { WorkBoard } from './work-board.js';
 
@@ -109,25 +109,16 @@ async function loadFunction(moduleUrl: string, exportName: string): Promise<(x: 
 
 async function runFunctionTask(task: FunctionGradientTask): Promise<void> {
   const f = await loadFunction(task.module, task.exportName);
-  const x = task.x.slice();
-  const { h, context, gradient } = task;
-  const evaluate = (where: string): number => {
+  const { context } = task;
+  const evaluate = (x: Float64Array, idx: number, side: '+' | '-'): number => {
     const value = f(x, context);
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new RangeError(`Expected \`${task.exportName}\` to return a finite number, got ${describe(value)} at ${where}`);
+      throw new RangeError(`Expected \`${task.exportName}\` to return a finite number, got ${describe(value)} at x[${idx}] ${side} h`);
     }
     return value;
   };
-  // The book's loop, on this worker's private copy of x.
-  for (let idx = task.start; idx < task.end; idx++) {
-    const tmp = x[idx];
-    x[idx] = tmp + h;
-    const fxh1 = evaluate(`x[${idx}] + h`);
-    x[idx] = tmp - h;
-    const fxh2 = evaluate(`x[${idx}] - h`);
-    gradient[idx] = (fxh1 - fxh2) / (2 * h);
-    x[idx] = tmp;
-  }
+  // On this worker's private copy of x: the other workers read the shared one.
+  centralDifferences(evaluate, task.x.slice(), task.start, task.end, task.h, task.gradient);
 }
 
 export async function runGradientTask(task: GradientTask): Promise<GradientTaskResult> {

@@ -202,6 +202,16 @@ function checkTitle(title: unknown): asserts title is string {
   if (typeof title !== 'string') throw new TypeError(expectationError('title', 'a string', title));
 }
 
+/** Two panels of PANEL_WIDTH × PANEL_HEIGHT side by side under one title: both charts' layout. */
+function sideBySide(title: string, left: Record<string, unknown>, right: Record<string, unknown>, resolve: Record<string, unknown>): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    hconcat: [{ width: PANEL_WIDTH, height: PANEL_HEIGHT, ...left }, { width: PANEL_WIDTH, height: PANEL_HEIGHT, ...right }],
+    resolve,
+  } as unknown as TopLevelSpec; // the panels are checked by vega-lite when rendered
+}
+
 /**
  * The book's training figures side by side: the mini-batch loss per iteration
  * (left) and the train and test accuracy per epoch (right, 0 to 1).
@@ -215,41 +225,31 @@ export async function trainingCharts({ iterations, epochs, title, scale }: Train
     { epoch, iteration, split: 'train', accuracy: trainAccuracy },
     { epoch, iteration, split: 'test', accuracy: testAccuracy },
   ]).filter((row) => Number.isFinite(row.accuracy));
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    hconcat: [
-      {
-        width: PANEL_WIDTH,
-        height: PANEL_HEIGHT,
-        data: { values: losses },
-        mark: { type: 'line', strokeWidth: 1, color: '#1f77b4' },
-        encoding: {
-          x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { format: ',d', tickMinStep: 1 } },
-          y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: true } },
-        },
-      },
-      {
-        width: PANEL_WIDTH,
-        height: PANEL_HEIGHT,
-        data: { values: accuracies },
-        mark: { type: 'line', point: true, strokeWidth: 2 },
-        encoding: {
-          x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } },
-          y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] } },
-          color: {
-            field: 'split', type: 'nominal', title: null,
-            scale: { domain: ['train', 'test'], range: ['#1f77b4', '#ff7f0e'] },
-            legend: { orient: 'bottom-right', fillColor: 'white', padding: 6, symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 2 },
-          },
-          strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['train', 'test'], range: [[1, 0], [5, 3]] } },
-        },
-      },
-    ],
-    // The legend belongs inside the accuracy panel, as in the book's figure.
-    resolve: { scale: { color: 'independent', strokeDash: 'independent' }, legend: { color: 'independent', strokeDash: 'independent' } },
+  const loss = {
+    data: { values: losses },
+    mark: { type: 'line', strokeWidth: 1, color: '#1f77b4' },
+    encoding: {
+      x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { format: ',d', tickMinStep: 1 } },
+      y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: true } },
+    },
   };
-  return renderChart(spec, { scale });
+  const accuracy = {
+    data: { values: accuracies },
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } },
+      y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] } },
+      color: {
+        field: 'split', type: 'nominal', title: null,
+        scale: { domain: ['train', 'test'], range: ['#1f77b4', '#ff7f0e'] },
+        legend: { orient: 'bottom-right', fillColor: 'white', padding: 6, symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 2 },
+      },
+      strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['train', 'test'], range: [[1, 0], [5, 3]] } },
+    },
+  };
+  // The legend belongs inside the accuracy panel, as in the book's figure.
+  const resolve = { scale: { color: 'independent', strokeDash: 'independent' }, legend: { color: 'independent', strokeDash: 'independent' } };
+  return renderChart(sideBySide(title, loss, accuracy, resolve), { scale });
 }
 
 /**
@@ -269,49 +269,38 @@ export async function speedupChart({ rows, title, scale }: SpeedupChartInput): P
   const engines = [...new Set(measured.map((r) => r.engine))];
   // One color scale for both panels: each engine keeps its color, the ideal line comes last.
   const color = { title: 'engine', scale: { domain: [...engines, idealLabel] } } as const;
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    hconcat: [
+  const speedup = {
+    layer: [
       {
-        width: PANEL_WIDTH,
-        height: PANEL_HEIGHT,
-        layer: [
-          {
-            data: { values: ideal },
-            mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.5 },
-            encoding: {
-              x: { field: 'threads', type: 'quantitative', axis: threadsAxis },
-              y: { field: 'speedup', type: 'quantitative', title: 'speedup (×)' },
-              color: { datum: idealLabel, ...color },
-            },
-          },
-          {
-            data: { values: measured.filter((r) => Number.isFinite(r.speedup)) },
-            mark: { type: 'line', point: true, strokeWidth: 2 },
-            encoding: {
-              x: { field: 'threads', type: 'quantitative', axis: threadsAxis },
-              y: { field: 'speedup', type: 'quantitative', title: 'speedup (×)' },
-              color: { field: 'engine', type: 'nominal', ...color },
-            },
-          },
-        ],
+        data: { values: ideal },
+        mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'threads', type: 'quantitative', axis: threadsAxis },
+          y: { field: 'speedup', type: 'quantitative', title: 'speedup (×)' },
+          color: { datum: idealLabel, ...color },
+        },
       },
       {
-        width: PANEL_WIDTH,
-        height: PANEL_HEIGHT,
-        data: { values: measured.filter((r) => Number.isFinite(r.msPerGradient) && r.msPerGradient > 0) },
+        data: { values: measured.filter((r) => Number.isFinite(r.speedup)) },
         mark: { type: 'line', point: true, strokeWidth: 2 },
         encoding: {
           x: { field: 'threads', type: 'quantitative', axis: threadsAxis },
-          y: { field: 'msPerGradient', type: 'quantitative', title: 'ms per gradient (log scale)', scale: { type: 'log' } },
+          y: { field: 'speedup', type: 'quantitative', title: 'speedup (×)' },
           color: { field: 'engine', type: 'nominal', ...color },
         },
       },
     ],
-    resolve: { scale: { color: 'shared' } },
   };
-  return renderChart(spec, { scale });
+  const time = {
+    data: { values: measured.filter((r) => Number.isFinite(r.msPerGradient) && r.msPerGradient > 0) },
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'threads', type: 'quantitative', axis: threadsAxis },
+      y: { field: 'msPerGradient', type: 'quantitative', title: 'ms per gradient (log scale)', scale: { type: 'log' } },
+      color: { field: 'engine', type: 'nominal', ...color },
+    },
+  };
+  return renderChart(sideBySide(title, speedup, time, { scale: { color: 'shared' } }), { scale });
 }
 
 /** Writes `<path>.svg` and `<path>.png`, each atomically; returns their paths. */

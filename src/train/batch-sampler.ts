@@ -1,9 +1,14 @@
-import type { Split } from '../../datasets/dataset.js';
+/**
+ * Mini-batches drawn from a split into one reused buffer, from a seeded
+ * stream that a checkpoint can save and continue exactly.
+ */
+import type { Split } from '../data/dataset.js';
 import type { PreparedBatch } from '../nets/two-layer-net.js';
 import { Random, type RandomState } from '../random.js';
 
-export type Sampling = 'replacement' | 'shuffle';
-export const SAMPLINGS: readonly Sampling[] = ['replacement', 'shuffle'];
+/** How batches are drawn: with replacement (the book's `np.random.choice`), or shuffled epochs. */
+export const SAMPLINGS = ['replacement', 'shuffle'] as const;
+export type Sampling = (typeof SAMPLINGS)[number];
 
 /** Where a sampler is in its stream: enough to continue it exactly. */
 export interface SamplerState {

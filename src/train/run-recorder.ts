@@ -1,3 +1,4 @@
+/** A run's files besides the checkpoints: the configuration, the metrics per iteration and epoch, the training charts. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';

@@ -1,30 +1,34 @@
+/**
+ * The book's mini-batch training loop, with events, stopping and exact
+ * resumption; the gradient comes from the worker pool or from backprop.
+ */
 import { EventEmitter } from 'node:events';
-import type { Dataset, Split } from '../../datasets/dataset.js';
+import type { Dataset, Split } from '../data/dataset.js';
+import { ENGINES, type Engine } from '../engine.js';
+import { scoreBatch } from '../kernels/score.js';
 import {
-  type ForwardScratch, type SparseRowScratch, argmaxRow, backprop, batchLoss, createForwardScratch, createSparseRowScratch, forward,
+  type ForwardScratch, type SparseRowScratch, backprop, batchLoss, createForwardScratch, createSparseRowScratch,
 } from '../kernels/two-layer.js';
 import type { TwoLayerNet, PreparedBatch } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
-import { CROSS_ENTROPY_DELTA, sumLogLikelihood } from '../functions.js';
-import { assertInteger, assertOneOf } from '../validate.js';
+import { CROSS_ENTROPY_DELTA } from '../functions.js';
+import { assertInteger, assertOneOf, firstNonFinite } from '../validate.js';
 import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
 import type { Optimizer } from './optimizers.js';
-
-export type GradientSource = 'numerical' | 'naive' | 'backprop';
-export const GRADIENT_SOURCES: readonly GradientSource[] = ['numerical', 'naive', 'backprop'];
+import { TRAINING_DEFAULTS } from './train-config.js';
 
 export interface TrainerOptions {
   net: TwoLayerNet;
   dataset: Dataset;
   optimizer: Optimizer;
-  /** Computes numerical gradients; required unless `gradient` is `'backprop'`. */
+  /** Computes numerical gradients; required unless `engine` is `'backprop'`. */
   pool?: GradientPool;
   /** Samples per mini-batch. Default 100 (the book's). */
   batchSize?: number;
   /** Total updates. Default 10,000 (the book's). */
   iterations?: number;
-  /** `'numerical'` (default: the pool's exact incremental engine), `'naive'` (the book's method, in the pool) or `'backprop'`. */
-  gradient?: GradientSource;
+  /** How the gradient is computed (see {@link Engine}). Default `'incremental'`. */
+  engine?: Engine;
   /** `'replacement'` (default, the book's) or `'shuffle'` (epochs without replacement). */
   sampling?: Sampling;
   /** Seed of the batch sampling. Default 0. */
@@ -92,7 +96,7 @@ export function evaluateSplit(net: TwoLayerNet, split: Split, limit = split.rows
   const rows = Math.min(limit, split.rows);
   const chunk = 1000;
   const scratch = createForwardScratch(net.shape, chunk);
-  const { inputSize, outputSize } = net.shape;
+  const { inputSize } = net.shape;
   const subset = rows < split.rows;
   const gathered = subset ? new Float64Array(chunk * inputSize) : null;
   const gatheredLabels = subset ? new Int32Array(chunk) : null;
@@ -111,9 +115,9 @@ export function evaluateSplit(net: TwoLayerNet, split: Split, limit = split.rows
       x = gathered.subarray(0, count * inputSize);
       labels = gatheredLabels.subarray(0, count);
     }
-    forward(net.params, net.shape, x, count, scratch);
-    for (let n = 0; n < count; n++) if (argmaxRow(scratch.probs, n * outputSize, outputSize) === labels[n]) correct++;
-    logLikelihood += sumLogLikelihood(scratch.probs, labels, count, outputSize);
+    const score = scoreBatch(net.params, net.shape, x, count, labels, scratch);
+    correct += score.correct;
+    logLikelihood += score.logLikelihood;
   }
   return { accuracy: correct / rows, loss: -logLikelihood / rows };
 }
@@ -130,7 +134,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   readonly optimizer: Optimizer;
   readonly batchSize: number;
   readonly iterations: number;
-  readonly gradient: GradientSource;
+  readonly engine: Engine;
   readonly iterationsPerEpoch: number;
   readonly #pool: GradientPool | undefined;
   readonly #sampler: BatchSampler;
@@ -147,16 +151,17 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   #stopRequested = false;
 
   constructor({
-    net, dataset, optimizer, pool, batchSize = 100, iterations = 10_000, gradient = 'numerical',
-    sampling = 'replacement', seed = 0, evaluationLimit = Number.POSITIVE_INFINITY,
+    net, dataset, optimizer, pool, batchSize = TRAINING_DEFAULTS.batchSize, iterations = TRAINING_DEFAULTS.iterations,
+    engine = TRAINING_DEFAULTS.engine, sampling = TRAINING_DEFAULTS.sampling, seed = TRAINING_DEFAULTS.seed,
+    evaluationLimit = Number.POSITIVE_INFINITY,
   }: TrainerOptions) {
     super();
     assertInteger('batchSize', batchSize, 1);
     assertInteger('iterations', iterations, 0);
-    assertOneOf('gradient', gradient, GRADIENT_SOURCES);
+    assertOneOf('engine', engine, ENGINES);
     assertOneOf('sampling', sampling, SAMPLINGS);
-    if (gradient !== 'backprop' && pool === undefined) {
-      throw new TypeError(`Expected \`pool\` (a GradientPool) for \`gradient\` \`${gradient}\`, got \`undefined\``);
+    if (engine !== 'backprop' && pool === undefined) {
+      throw new TypeError(`Expected \`pool\` (a GradientPool) for \`engine\` \`${engine}\`, got \`undefined\``);
     }
     if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {
       throw new RangeError(`Expected the net (${net.shape.inputSize} inputs, ${net.shape.outputSize} classes) to match dataset \`${dataset.name}\` (${dataset.inputSize} inputs, ${dataset.classes} classes)`);
@@ -167,7 +172,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.#pool = pool;
     this.batchSize = batchSize;
     this.iterations = iterations;
-    this.gradient = gradient;
+    this.engine = engine;
     this.iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(batchSize, dataset.train.rows));
     this.#sampler = new BatchSampler(dataset.train, dataset.inputSize, batchSize, sampling, seed);
     this.#evaluationLimit = evaluationLimit;
@@ -278,19 +283,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 
   async #gradientOf(batch: PreparedBatch): Promise<Float64Array> {
-    if (this.gradient === 'backprop') {
+    const engine = this.engine;
+    if (engine === 'backprop') {
       backprop(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#gradientBuffer, false);
       return this.#gradientBuffer;
     }
-    const engine = this.gradient === 'naive' ? 'naive' : 'incremental';
     return (await this.#pool!.gradientOfBatch(this.net, batch, { engine, out: this.#gradientBuffer })).flat;
   }
-}
-
-/** Index of the first NaN or ±Infinity in `values`, or -1 (a plain loop: findIndex with a callback costs ~10× more per step). */
-function firstNonFinite(values: Float64Array): number {
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] - values[i] !== 0) return i;
-  }
-  return -1;
 }

@@ -1,4 +1,10 @@
-import { assertInteger, describe } from '../src/validate.js';
+/**
+ * The data every layer above the kernels works on: a {@link Split} (rows of
+ * inputs and their integer labels) and a {@link Dataset} (a train and a test
+ * split), with the row operations that training, evaluation and the CLI need.
+ * The loaders that fill them live in `datasets/`.
+ */
+import { assertInteger, describe } from '../validate.js';
 
 /**
  * One split of a dataset: `rows` samples, each `inputSize` numbers wide (the
@@ -20,14 +26,6 @@ export interface Dataset {
   classes: number;
   train: Split;
   test: Split;
-}
-
-/** Share of each class (or of each digit file) that goes to the training split when a loader splits by itself. */
-export const TRAIN_FRACTION = 0.8;
-
-/** How many of `n` samples of one class go to the training split: `Math.round(0.8 · n)`. */
-export function trainCount(n: number): number {
-  return Math.round(TRAIN_FRACTION * n);
 }
 
 /** The width of a split's rows, checking that `x` holds whole rows. */
@@ -87,33 +85,6 @@ export function subset(split: Split, count: number): Split {
   assertInteger('count', count, 0);
   const rows = Math.min(count, split.rows);
   return { x: split.x.slice(0, rows * width), labels: split.labels.slice(0, rows), rows };
-}
-
-/**
- * Splits rows per label in their order: the first `Math.round(0.8 · n)` rows of
- * each label (n = that label's row count) are train, the rest test. Rows keep
- * their original relative order within each split.
- */
-export function splitPerLabel(all: Split): { train: Split; test: Split } {
-  const counts = new Map<number, number>();
-  for (let i = 0; i < all.rows; i++) counts.set(all.labels[i], (counts.get(all.labels[i]) ?? 0) + 1);
-  const seen = new Map<number, number>();
-  const trainRows: number[] = [];
-  const testRows: number[] = [];
-  for (let i = 0; i < all.rows; i++) {
-    const label = all.labels[i];
-    const k = seen.get(label) ?? 0;
-    seen.set(label, k + 1);
-    (k < trainCount(counts.get(label)!) ? trainRows : testRows).push(i);
-  }
-  return { train: takeRows(all, trainRows), test: takeRows(all, testRows) };
-}
-
-/** `classes` for a set of labels: largest label + 1, and at least 2. */
-export function classesOf(...labelSets: Int32Array[]): number {
-  let max = 0;
-  for (const labels of labelSets) for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
-  return Math.max(2, max + 1);
 }
 
 /** `count` row indices spread evenly over [0, rows), ⌊k·rows/count⌋: splits are stored class by class, so their first rows are all one class. */

@@ -1,6 +1,10 @@
+/**
+ * Reading a data file whole (dataset files, images): one-line errors that name
+ * the file and what its format needs.
+ */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * Reads a dataset file whole. A missing or unreadable file is an
