@@ -12,6 +12,12 @@ export interface CsvOptions {
 /** The largest label a CSV line may have (so a stray value cannot ask for millions of classes). */
 export const MAX_CSV_LABEL = 9999;
 
+/** The most pixels a CSV line may have (so that a line of commas cannot size the arrays). */
+export const MAX_CSV_PIXELS = 1_000_000;
+
+/** The largest CSV file read, once decompressed: MNIST's training set is a 110 MB CSV. */
+export const MAX_CSV_BYTES = 2 ** 30;
+
 const NEEDS = 'a CSV file with one sample per line: label, then pixel values from 0 to 255';
 
 /** Exact powers of ten for the fast decimal path (m / 10^k is correctly rounded for m < 2^53). */
@@ -32,8 +38,10 @@ interface Like { file: string; cells: number }
  * not a number is a header and skipped; blank lines are skipped; `\r\n` line
  * ends and a UTF-8 byte-order mark are accepted; a file ending in `.gz` is
  * gunzipped. Every data line must have as many cells as the first one
- * (`inputSize` = cells − 1), in the test file too. Labels are integers from 0 to
- * {@link MAX_CSV_LABEL}; `classes` is the largest label + 1 (at least 2).
+ * (`inputSize` = cells − 1, at most {@link MAX_CSV_PIXELS}), in the test file
+ * too; a file may hold at most {@link MAX_CSV_BYTES}, once decompressed. Labels
+ * are integers from 0 to {@link MAX_CSV_LABEL}; `classes` is the largest label
+ * + 1 (at least 2).
  *
  * Without `testFile`, the file is split per label in file order: the first
  * `Math.round(0.8 · n)` lines of each label (n = that label's line count) are
@@ -67,15 +75,15 @@ export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
 
 /** Parses one CSV file into a split; `like` fixes the cell count (a test file must match the training file). */
 function parseCsvFile(file: string, like?: Like): { split: Split; cells: number } {
-  let buffer = readDataFile(file, NEEDS);
-  if (file.endsWith('.gz')) buffer = gunzipDataFile(file, buffer);
+  let buffer = readDataFile(file, NEEDS, MAX_CSV_BYTES);
+  if (file.endsWith('.gz')) buffer = gunzipDataFile(file, buffer, MAX_CSV_BYTES);
   // Scanning a plain Uint8Array view is faster than indexing the Buffer subclass.
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
   let pos = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
 
-  let capacity = 1;
-  for (let at = buffer.indexOf(NEWLINE, pos); at >= 0; at = buffer.indexOf(NEWLINE, at + 1)) capacity++;
-  const labels = new Int32Array(capacity);
+  let lines = 1;
+  for (let at = buffer.indexOf(NEWLINE, pos); at >= 0; at = buffer.indexOf(NEWLINE, at + 1)) lines++;
+  let labels = new Int32Array(0);
   let cells = like?.cells ?? 0;
   let width = cells - 1;
   let x: Float64Array | undefined;
@@ -106,8 +114,16 @@ function parseCsvFile(file: string, like?: Like): { split: Split; cells: number 
         if (cells < 2) {
           throw new InputError(`${file} line ${lineNumber}: expected at least 2 cells (label + pixels), found ${cells}`);
         }
+        if (cells - 1 > MAX_CSV_PIXELS) {
+          throw new InputError(`${file} line ${lineNumber}: expected at most ${MAX_CSV_PIXELS} pixels after the label, found ${cells - 1}`);
+        }
         width = cells - 1;
       }
+      // Counting lines alone would let blank lines multiply the arrays' size. A data
+      // line has `cells` cells of at least one digit, cells − 1 commas and a newline
+      // (but the last), so the bytes left bound the rows too.
+      const capacity = Math.min(lines, Math.floor((bytes.length - pos + 1) / (2 * cells)));
+      labels = new Int32Array(capacity);
       x = new Float64Array(capacity * width);
     }
 

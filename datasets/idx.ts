@@ -3,13 +3,19 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import type { Dataset, Split } from '../src/data/dataset.js';
-import { gunzipDataFile, readDataFile } from '../src/data/data-file.js';
+import { formatBytes, gunzipDataFile, gunzipDataFileHead, readDataFile } from '../src/data/data-file.js';
 import { classesOf } from './split-per-label.js';
 
 /** Magic number of an IDX file of unsigned bytes with 3 dimensions (images × rows × columns). */
 export const IDX_IMAGES_MAGIC = 2051;
 /** Magic number of an IDX file of unsigned bytes with 1 dimension (labels). */
 export const IDX_LABELS_MAGIC = 2049;
+
+/**
+ * The largest IDX file `loadIdx` reads, once decompressed: EMNIST ByClass's
+ * 550 MB of training images fit; as Float64 pixels they take 8 times as much.
+ */
+export const MAX_IDX_BYTES = 2 ** 30;
 
 /** The four files `loadIdx` reads, without the optional `.gz`. */
 export const IDX_FILES = {
@@ -36,7 +42,9 @@ interface IdxImages { file: string; count: number; height: number; width: number
  * Checks magic numbers (2051 images, 2049 labels, big-endian), that the image
  * sizes of train and test agree, that each labels file has one label per image,
  * and that every file is exactly as long as its header says (neither truncated
- * nor followed by trailing bytes). Pixels are scaled to 0..1 (byte / 255);
+ * nor followed by trailing bytes), before anything is allocated for it: a gzip
+ * file is inflated only as far as its header allows, and no file may exceed
+ * {@link MAX_IDX_BYTES}. Pixels are scaled to 0..1 (byte / 255);
  * `inputSize` is rows × columns, `classes` the largest label + 1 (at least 2).
  * Rows keep the files' order. Synchronous; every problem is an {@link InputError}.
  */
@@ -74,10 +82,30 @@ function locate(dir: string, name: string): string {
   throw new InputError(`${plain}: expected this file or ${name}.gz (idx:DIR needs ${NEEDS}), found neither`);
 }
 
-/** The file's bytes, gunzipped if its name ends in `.gz`. */
-function readIdxBytes(file: string): Buffer {
-  const bytes = readDataFile(file, `an IDX file (idx:DIR needs ${NEEDS})`);
-  return file.endsWith('.gz') ? gunzipDataFile(file, bytes) : bytes;
+/** The length an IDX header declares for its whole file, and how it came to it. */
+interface Declared { bytes: bigint; what: string }
+
+/**
+ * The bytes of an IDX file, gunzipped if its name ends in `.gz`, exactly as long
+ * as `declare` finds its header (at least `headerBytes`) says. A gzip file is
+ * inflated only as far as its header first, then only as far as it declares:
+ * a small file that would inflate to gigabytes is refused without inflating it.
+ */
+function readIdxBytes(file: string, magic: number, kind: string, headerBytes: number, declare: (header: Buffer) => Declared): Buffer {
+  const stored = readDataFile(file, `an IDX file (idx:DIR needs ${NEEDS})`, MAX_IDX_BYTES);
+  const gzipped = file.endsWith('.gz');
+  const header = gzipped ? gunzipDataFileHead(file, stored, headerBytes) : stored;
+  checkHeader(file, header, magic, kind, headerBytes);
+  const { bytes: expected, what } = declare(header);
+  let bytes = stored;
+  if (gzipped) {
+    if (expected > BigInt(MAX_IDX_BYTES)) {
+      throw new InputError(`${file}: expected at most ${formatBytes(MAX_IDX_BYTES)} once decompressed (the largest IDX file gradpool reads), found a header declaring ${expected} bytes (${what})`);
+    }
+    bytes = gunzipDataFile(file, stored, Number(expected), `${expected} bytes (${what}) once decompressed`);
+  }
+  checkLength(file, bytes, expected, what);
+  return bytes;
 }
 
 function checkHeader(file: string, bytes: Buffer, magic: number, kind: string, headerBytes: number): void {
@@ -92,35 +120,40 @@ function checkHeader(file: string, bytes: Buffer, magic: number, kind: string, h
   if (bytes.length < headerBytes) throw new InputError(`${file}: expected an IDX ${kind} header of ${headerBytes} bytes, found ${bytes.length} bytes (truncated)`);
 }
 
-function checkLength(file: string, bytes: Buffer, expected: number, what: string): void {
-  if (bytes.length < expected) {
-    throw new InputError(`${file}: expected ${expected} bytes (${what}), found ${bytes.length} (truncated)`);
+// Lengths are BigInts: count × rows × columns of three 32-bit fields can pass 2^53, where numbers round.
+function checkLength(file: string, bytes: Buffer, expected: bigint, what: string): void {
+  const found = BigInt(bytes.length);
+  if (found < expected) {
+    throw new InputError(`${file}: expected ${expected} bytes (${what}), found ${found} (truncated)`);
   }
-  if (bytes.length > expected) {
-    throw new InputError(`${file}: expected ${expected} bytes (${what}), found ${bytes.length} (${bytes.length - expected} trailing bytes)`);
+  if (found > expected) {
+    throw new InputError(`${file}: expected ${expected} bytes (${what}), found ${found} (${found - expected} trailing bytes)`);
   }
 }
 
 function readImages(file: string): IdxImages {
-  const bytes = readIdxBytes(file);
-  checkHeader(file, bytes, IDX_IMAGES_MAGIC, 'images', 16);
-  const count = bytes.readUInt32BE(4);
-  const height = bytes.readUInt32BE(8);
-  const width = bytes.readUInt32BE(12);
-  if (count === 0) throw new InputError(`${file}: expected at least 1 image, found 0`);
-  if (height === 0 || width === 0) throw new InputError(`${file}: expected images of at least 1×1 pixels, found ${height}×${width}`);
-  checkLength(file, bytes, 16 + count * height * width, `16-byte header + ${count} images of ${height}×${width}`);
+  let count = 0;
+  let height = 0;
+  let width = 0;
+  const bytes = readIdxBytes(file, IDX_IMAGES_MAGIC, 'images', 16, (header) => {
+    count = header.readUInt32BE(4);
+    height = header.readUInt32BE(8);
+    width = header.readUInt32BE(12);
+    if (count === 0) throw new InputError(`${file}: expected at least 1 image, found 0`);
+    if (height === 0 || width === 0) throw new InputError(`${file}: expected images of at least 1×1 pixels, found ${height}×${width}`);
+    return { bytes: 16n + BigInt(count) * BigInt(height) * BigInt(width), what: `16-byte header + ${count} images of ${height}×${width}` };
+  });
   return { file, count, height, width, pixels: bytes.subarray(16) };
 }
 
 function readLabels(file: string, images: IdxImages): Int32Array {
-  const bytes = readIdxBytes(file);
-  checkHeader(file, bytes, IDX_LABELS_MAGIC, 'labels', 8);
-  const count = bytes.readUInt32BE(4);
-  if (count !== images.count) {
-    throw new InputError(`${file}: expected ${images.count} labels (one per image in ${images.file}), found ${count}`);
-  }
-  checkLength(file, bytes, 8 + count, `8-byte header + ${count} labels`);
+  const bytes = readIdxBytes(file, IDX_LABELS_MAGIC, 'labels', 8, (header) => {
+    const count = header.readUInt32BE(4);
+    if (count !== images.count) {
+      throw new InputError(`${file}: expected ${images.count} labels (one per image in ${images.file}), found ${count}`);
+    }
+    return { bytes: 8n + BigInt(count), what: `8-byte header + ${count} labels` };
+  });
   return Int32Array.from(bytes.subarray(8));
 }
 

@@ -101,8 +101,9 @@ export function toMatrix(flat: FlatMatrix): Matrix {
 
 /**
  * Normalises targets to integer labels, the book's convention: targets with as
- * many entries as `y` are one-hot and become their row argmax; otherwise they are
- * labels, which must be integers in [0, classes).
+ * many entries as `y` are one-hot, and each row must have exactly one 1 and zeros
+ * elsewhere (see {@link oneHotLabel}); otherwise they are labels, which must be
+ * integers in [0, classes).
  */
 export function toLabels(t: TargetInput, rows: number, classes: number, name = 't'): Int32Array {
   let values: ArrayLike<number>;
@@ -133,11 +134,7 @@ export function toLabels(t: TargetInput, rows: number, classes: number, name = '
       throw new RangeError(`Expected one-hot \`${name}\` to be ${rows} × ${classes}, got ${values.length / oneHotColumns} × ${oneHotColumns}`);
     }
     assertAllFinite(name, values);
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (values[r * classes + c] > values[r * classes + best]) best = c;
-      labels[r] = best;
-    }
+    for (let r = 0; r < rows; r++) labels[r] = oneHotLabel(values, r, classes, name);
     return labels;
   }
   if (values.length !== rows) {
@@ -154,4 +151,28 @@ export function toLabels(t: TargetInput, rows: number, classes: number, name = '
     labels[r] = label;
   }
   return labels;
+}
+
+/**
+ * The column of the one 1 in row `r` of one-hot targets. Exactly 0 and 1 (−0 is
+ * 0): `oneHot()` and the book's `one_hot_label=True` give nothing else, and a row
+ * that is not one-hot (a soft target, all zeros, two 1s, a 0.9999…) names no
+ * single class: its argmax would be a target the caller never gave, and the loss
+ * and gradients computed from it would be wrong without a sign.
+ */
+function oneHotLabel(values: ArrayLike<number>, r: number, classes: number, name: string): number {
+  const offset = r * classes;
+  let label = -1;
+  for (let c = 0; c < classes; c++) {
+    const v = values[offset + c];
+    if (v === 0) continue;
+    if (v === 1 && label < 0) {
+      label = c;
+      continue;
+    }
+    const got = v === 1 ? `a second 1 at column ${c} (the first at column ${label})` : `\`${String(v)}\` at column ${c}`;
+    throw new RangeError(`Expected one-hot \`${name}\`: row ${r} has exactly one 1 and zeros elsewhere, got ${got}`);
+  }
+  if (label < 0) throw new RangeError(`Expected one-hot \`${name}\`: row ${r} has exactly one 1 and zeros elsewhere, got all zeros`);
+  return label;
 }

@@ -109,20 +109,36 @@ export function sumLogLikelihood(y: ArrayLike<number>, labels: ArrayLike<number>
 
 /**
  * The book's mini-batch cross-entropy error: the mean over the batch of
- * −log(y[n, t_n] + 1e-7). `t` may be one-hot (same shape as `y`, turned into
- * labels by argmax) or integer labels; a 1-D `y` is a batch of one.
+ * −log(y[n, t_n] + 1e-7). `t` may be one-hot (same shape as `y`, exactly one 1
+ * and zeros elsewhere in every row) or integer labels; a 1-D `y` is a batch of
+ * one. Every element of `y` must be in [0, 1]; rows need not sum to 1, as in the
+ * book.
  */
 export function crossEntropyError(y: BatchInput, t: TargetInput): number {
   const probs = toFlatMatrix(y, 'y');
   const labels = toLabels(t, probs.rows, probs.columns, 't');
-  for (let n = 0; n < probs.rows; n++) {
+  const { data, rows, columns } = probs;
+  for (let n = 0; n < rows; n++) {
     // log(y + 1e-7) is NaN below −1e-7: y must be probabilities, as softmax gives.
-    const p = probs.data[n * probs.columns + labels[n]];
+    // Checked before the rest of y because it is the value the loss reads.
+    const p = data[n * columns + labels[n]];
     if (p < 0) {
       throw new RangeError(`Expected \`y\` to be probabilities (0 and up), got \`${p}\` at row ${n}, column ${labels[n]} (the target class)`);
     }
   }
-  return -sumLogLikelihood(probs.data, labels, probs.rows, probs.columns) / probs.rows;
+  // The loss reads only the target's probability, but a value above 1 there makes
+  // it negative, and one outside [0, 1] anywhere means `y` is not probabilities
+  // (scores passed instead of softmax(scores)) and the loss means nothing.
+  for (let i = 0; i < data.length; i++) {
+    const p = data[i];
+    if (!(p >= 0 && p <= 1)) {
+      const n = Math.floor(i / columns);
+      const c = i - n * columns;
+      const target = c === labels[n] ? ' (the target class)' : '';
+      throw new RangeError(`Expected \`y\` to be probabilities (from 0 to 1), got \`${String(p)}\` at row ${n}, column ${c}${target}`);
+    }
+  }
+  return -sumLogLikelihood(data, labels, rows, columns) / rows;
 }
 
 /**

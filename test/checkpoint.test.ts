@@ -138,8 +138,6 @@ t.test('saving again replaces the pair; a TwoLayerNet restored from it predicts 
 
 t.test('loading rejects defective checkpoints with an InputError naming the file', async (t) => {
   const cases: Array<[string, (f: { json: string; safetensors: string; stem: string }) => Promise<void>, (f: { json: string; safetensors: string }) => RegExp]> = [
-    ['a missing JSON file', async (f) => unlink(f.json),
-      (f) => new RegExp(`^Cannot read checkpoint \`${escape(f.json)}\`: no such file$`)],
     ['a missing tensor file', async (f) => unlink(f.safetensors),
       (f) => new RegExp(`^Cannot read checkpoint tensors \`${escape(f.safetensors)}\`: no such file$`)],
     ['a JSON file that is not JSON', async (f) => writeFile(f.json, '{"format": '),
@@ -192,16 +190,25 @@ t.test('loading rejects defective checkpoints with an InputError naming the file
       () => /: expected "tensors.bytes" to be an integer from 0 and up, got `-5`$/],
     ['a bad hash', async (f) => editJson(f.json, (j) => { (j.tensors as Record<string, unknown>).sha256 = 'ABC'; }),
       () => /: expected "tensors.sha256" to be 64 lowercase hex digits, got `"ABC"`$/],
-    ['tensors from another save (length)', async (f) => {
-      const other = join(f.stem, '..', 'other');
-      await saveCheckpoint(other, { ...input(), optimizerState: {} });
-      await writeFile(f.safetensors, await readFile(`${other}.safetensors`));
+    ['damaged tensor data', async (f) => {
+      const bytes = await readFile(f.safetensors);
+      bytes[bytes.length - 1] ^= 1;
+      await writeFile(f.safetensors, bytes);
+    }, (f) => new RegExp(`^Invalid checkpoint \`${escape(f.safetensors)}\`: expected tensor data with SHA-256 [0-9a-f]{12}…, got [0-9a-f]{12}… \\(the file is damaged\\)$`)],
+    ['an old-style pair (no copy inside the tensors) from different saves (length)', async (f) => {
+      await replaceTensors(f, encodeSafetensors({ W1: f64([4, 3]), b1: f64([3]), W2: f64([3, 2]), b2: f64([2]) }));
+      await writeFile(f.safetensors, encodeSafetensors({ W1: f64([4, 3]), b1: f64([3]), W2: f64([3, 2]), b2: f64([2]), 'optimizer.v': f64([2]) }));
     }, (f) => new RegExp(`^Checkpoint \`${escape(f.json)}\` does not match \`${escape(f.safetensors)}\`: expected \\d+ bytes with SHA-256 [0-9a-f]{12}…, got \\d+ bytes \\(the files are from different saves\\)$`)],
-    ['tensors from another save (hash)', async (f) => {
+    ['an old-style pair from different saves (hash)', async (f) => {
+      await replaceTensors(f, encodeSafetensors({ W1: f64([4, 3]), b1: f64([3]), W2: f64([3, 2]), b2: f64([2]) }));
       const bytes = await readFile(f.safetensors);
       bytes[bytes.length - 1] ^= 1;
       await writeFile(f.safetensors, bytes);
     }, (f) => new RegExp(`^Checkpoint \`${escape(f.json)}\` does not match \`${escape(f.safetensors)}\`: expected \\d+ bytes with SHA-256 [0-9a-f]{12}…, got SHA-256 [0-9a-f]{12}… \\(the files are from different saves\\)$`)],
+    ['an old-style pair without its JSON file', async (f) => {
+      await replaceTensors(f, encodeSafetensors({ W1: f64([4, 3]), b1: f64([3]), W2: f64([3, 2]), b2: f64([2]) }));
+      await unlink(f.json);
+    }, (f) => new RegExp(`^Cannot read checkpoint \`${escape(f.json)}\`: no such file$`)],
     ['a corrupt tensor file', async (f) => replaceTensors(f, new Uint8Array(4)),
       (f) => new RegExp(`^Invalid safetensors file \`${escape(f.safetensors)}\`: expected at least 8 bytes`)],
     ['tensor shapes disagreeing with the shape', async (f) => editJson(f.json, (j) => { j.shape = { ...shape, hiddenSize: 4 }; }),
@@ -226,10 +233,26 @@ t.test('loading rejects defective checkpoints with an InputError naming the file
   }
 });
 
+t.test('the .safetensors is the commit point: a stale or missing .json still loads the newer checkpoint', async (t) => {
+  const { stem, files, dir } = await saved(t);
+  const newer = input();
+  newer.params[0] = 42;
+  await saveCheckpoint(join(dir, 'newer'), { ...newer, meta: meta({ iteration: 1300 }) });
+  // A kill between the two renames of a save: the new tensors beside the old .json.
+  await writeFile(files.safetensors, await readFile(join(dir, 'newer.safetensors')));
+  const loaded = await loadCheckpoint(stem);
+  t.equal(loaded.meta.iteration, 1300, 'the newer save');
+  t.equal(loaded.params[0], 42);
+  t.same(loaded.meta.config, meta().config);
+  await unlink(files.json);
+  t.equal((await loadCheckpoint(stem)).meta.iteration, 1300, 'without its .json too');
+  t.ok(bits((await loadCheckpoint(stem)).params).equals(bits((await loadCheckpoint(join(dir, 'newer'))).params)));
+});
+
 t.test('a directory in place of a file is an InputError', async (t) => {
   const dir = t.testdir();
-  await mkdir(join(dir, 'c.json'));
-  await t.rejects(loadCheckpoint(join(dir, 'c')), { name: 'InputError', message: `Cannot read checkpoint \`${join(dir, 'c.json')}\`: it is a directory` });
+  await mkdir(join(dir, 'c.safetensors'));
+  await t.rejects(loadCheckpoint(join(dir, 'c')), { name: 'InputError', message: `Cannot read checkpoint tensors \`${join(dir, 'c.safetensors')}\`: it is a directory` });
 });
 
 t.test('saving rejects bad arguments as programming errors', async (t) => {

@@ -125,8 +125,11 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   t.equal(conflict.code, 2);
   t.match(conflict.stderr, /got `--lr`/);
   const done = await run(['train', '--resume', out, '--epochs', '4', '--threads', '1', '--quiet']);
-  t.equal(done.code, 2, 'a run directory is its checkpoint; nothing left to do is an error');
-  t.equal(done.stderr, "gradpool train: Expected more than the checkpoint's 48 iterations to resume to, got `--epochs 4` (48 iterations); raise `--iters` or `--epochs`\n");
+  t.equal(done.code, 0, 'a run directory is its checkpoint; a run already at its last iteration just finishes');
+  t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.iteration, 48, 'the model of that iteration');
+  const fewer = await run(['train', '--resume', out, '--iters', '40', '--threads', '1', '--quiet']);
+  t.equal(fewer.code, 2, 'fewer iterations than the checkpoint holds is an error');
+  t.equal(fewer.stderr, "gradpool train: Expected at least the checkpoint's 48 iterations to resume to, got 40 iterations; raise `--iters` or `--epochs`\n");
   const viaDirectory = await run(['evaluate', '--model', out, '--json']);
   t.equal(viaDirectory.code, 0, viaDirectory.stderr);
 

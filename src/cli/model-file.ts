@@ -29,13 +29,15 @@ export async function loadModelOption(model: string | undefined): Promise<{ net:
  */
 export function savedFilePath(option: '--model' | '--resume', path: string, defaultName: 'model.json' | 'checkpoint.json'): string {
   const expected = `Expected \`${option}\` to be a run directory or its ${defaultName} (with the .safetensors beside it)`;
+  // The .safetensors is the saved file (its .json a readable copy that a kill may have left out).
+  const saved = (file: string) => existsSync(file) || existsSync(file.replace(/\.json$/i, '.safetensors'));
   if (existsSync(path) && statSync(path).isDirectory()) {
     const inside = join(path, defaultName);
-    if (!existsSync(inside)) throw new InputError(`${expected}, got the directory \`${path}\`, which has no ${defaultName}`);
+    if (!saved(inside)) throw new InputError(`${expected}, got the directory \`${path}\`, which has no ${defaultName}`);
     return inside;
   }
   if (/\.(json|safetensors)$/i.test(path)) {
-    if (!existsSync(path)) throw new InputError(`${expected}, got \`${path}\`: no such file`);
+    if (!saved(path)) throw new InputError(`${expected}, got \`${path}\`: no such file`);
     return path;
   }
   if (existsSync(`${path}.json`)) return path; // a checkpoint's stem

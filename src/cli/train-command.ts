@@ -1,13 +1,14 @@
 /** `gradpool train`: a training run from the command line, with progress, checkpoints and resumption. */
-import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { loadDataset } from '../../datasets/index.js';
 import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { removeTemporaryFiles, TEMPORARY_FILE } from '../io/atomic-write.js';
 import { savedFilePath } from './model-file.js';
 import { createOptimizer, OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { RunRecorder } from '../train/run-recorder.js';
@@ -59,7 +60,40 @@ function timestamp(): string {
 }
 
 /** Files whose presence marks a directory as holding a run. */
-const RUN_FILES = ['checkpoint.json', 'model.json', 'config.json', 'metrics.jsonl'] as const;
+const RUN_FILES = ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors', 'config.json', 'metrics.jsonl'] as const;
+
+/** What `--resume RUN` continues: a checkpoint, or a run killed before its first one, restarted from its config.json. */
+type Resumption =
+  | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint }
+  | { kind: 'restart'; directory: string; config: TrainConfig };
+
+async function resolveResume(path: string): Promise<Resumption> {
+  if (existsSync(path) && statSync(path).isDirectory()
+    && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
+    const file = join(path, 'config.json');
+    let saved: unknown;
+    try {
+      saved = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new InputError(`${file}: expected the run's configuration as JSON, found ${(error as Error).message}`);
+    }
+    return { kind: 'restart', directory: resolve(path), config: upgradeConfig(saved as Record<string, unknown>) };
+  }
+  const file = savedFilePath('--resume', path, 'checkpoint.json');
+  return { kind: 'checkpoint', file, directory: dirname(resolve(file)), checkpoint: await loadCheckpoint(file) };
+}
+
+/** The one line for a file the run could not write: the file, the errno and what it means. */
+export function describeWriteError(error: unknown): string {
+  const { code, path } = error as NodeJS.ErrnoException;
+  const meaning: Record<string, string> = {
+    ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted',
+    EROFS: 'read-only file system', EIO: 'input/output error', ENOTDIR: 'a file is in the way of a directory', EISDIR: 'a directory is in the way',
+    ENOENT: 'the directory is gone', EMFILE: 'too many open files',
+  };
+  const what = code === undefined ? (error as Error).message : `${code}${Object.hasOwn(meaning, code) ? ` (${meaning[code]})` : ''}`;
+  return path === undefined ? what : `\`${path}\`: ${what}`;
+}
 
 /**
  * Creates and returns `base`, or `base-2`, `base-3`, … when runs started within
@@ -104,20 +138,21 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     ...(options['eval-limit'] === undefined ? {} : { evaluationLimit: options['eval-limit'] }),
   };
 
-  const resumeFile = options.resume === undefined ? undefined : savedFilePath('--resume', options.resume, 'checkpoint.json');
-  const checkpoint = resumeFile === undefined ? undefined : await loadCheckpoint(resumeFile);
-  if (checkpoint) {
+  const resumption = options.resume === undefined ? undefined : await resolveResume(options.resume);
+  const checkpoint = resumption?.kind === 'checkpoint' ? resumption.checkpoint : undefined;
+  const resumeFile = resumption?.kind === 'checkpoint' ? resumption.file : undefined;
+  if (resumption) {
     const conflicting = [...options.explicit].filter((name) => !RESUMABLE_OVERRIDES.has(name));
     if (conflicting.length > 0) {
       throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${conflicting[0]}\``);
     }
-    const saved = upgradeConfig(checkpoint.meta.config);
+    const saved = checkpoint ? upgradeConfig(checkpoint.meta.config) : (resumption as { config: TrainConfig }).config;
     config = { ...saved, iterations: options.explicit.has('iters') ? options.iters : saved.iterations };
     if (options['eval-limit'] !== undefined) config.evaluationLimit = options['eval-limit'];
   }
 
   // --out is checked before the dataset loads: a taken directory should not cost a large dataset's load.
-  const resumedDirectory = resumeFile === undefined ? undefined : dirname(resolve(resumeFile));
+  const resumedDirectory = resumption?.directory;
   if (options.out === '') throw new InputError('Expected `--out` to be a directory for the run, got an empty path');
   if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) {
     throw new InputError(`Expected \`--out\` to be a directory for the run, got \`${options.out}\`, which is a file`);
@@ -126,6 +161,12 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   const held = options.out === undefined || resolve(options.out) === resumedDirectory ? undefined : RUN_FILES.find((file) => existsSync(join(options.out!, file)));
   if (held !== undefined) {
     throw new InputError(`Expected \`--out\` to be a directory without another run, got \`${options.out}\`, which holds one (${held}); choose another directory, or continue that run with \`--resume ${options.out}\``);
+  }
+  // A run's nine files scattered among someone else's (the system's temporary folder, say) are hard to find and to remove.
+  const foreign = options.out === undefined || resolve(options.out) === resumedDirectory || !existsSync(options.out) ? undefined
+    : readdirSync(options.out).find((name) => !TEMPORARY_FILE.test(name));
+  if (foreign !== undefined) {
+    throw new InputError(`Expected \`--out\` to be a new or empty directory, got \`${options.out}\`, which holds other files (e.g. \`${foreign}\`); choose a new directory such as \`${join(options.out!, 'run')}\``);
   }
 
   const mode = options.json ? 'json' : options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines';
@@ -140,9 +181,10 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     throw new InputError(`${resumeFile}: expected a checkpoint for ${dataset.inputSize} inputs and ${dataset.classes} classes (dataset ${config.dataset}), found ${checkpoint.shape.inputSize} and ${checkpoint.shape.outputSize}`);
   }
 
-  if (checkpoint && config.iterations <= checkpoint.meta.iteration) {
+  // A checkpoint that already holds every iteration (killed after its final save) only needs its model and charts written.
+  if (checkpoint && config.iterations < checkpoint.meta.iteration) {
     const given = options.epochs !== undefined ? `\`--epochs ${options.epochs}\` (${config.iterations} iterations)` : `${config.iterations} iterations`;
-    throw new InputError(`Expected more than the checkpoint's ${checkpoint.meta.iteration} iterations to resume to, got ${given}; raise \`--iters\` or \`--epochs\``);
+    throw new InputError(`Expected at least the checkpoint's ${checkpoint.meta.iteration} iterations to resume to, got ${given}; raise \`--iters\` or \`--epochs\``);
   }
   let directory: string;
   if (options.out !== undefined) {
@@ -173,13 +215,20 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       epochs: saved.epochs,
     });
     await recorder.loadUntil(resumedDirectory ?? directory, trainer.iteration, trainer.epochs);
+  } else {
+    await recorder.start();
   }
+  // Kills midway through earlier saves leave temporary files; nothing refers to them.
+  await removeTemporaryFiles(directory);
   await recorder.writeConfig({ ...config, threads: options.threads, dataset: config.dataset, shape });
 
   const checkpointPath = join(directory, 'checkpoint');
   let writes: Promise<void> = Promise.resolve();
-  // Captured synchronously at the step boundary, written in the background.
-  const saveState = (path: string) => {
+  /** The first save that failed: the run stops at the next step boundary and reports it. */
+  let saveError: unknown;
+  // Captured synchronously at the step boundary, written in the background: metrics
+  // first, then the checkpoint, whose rename is the save's commit point.
+  const saveState = (path: string, selfContained = true) => {
     const params = net.params.slice();
     const state = trainer.getState();
     const meta = {
@@ -191,10 +240,24 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       trainer: { sampler: state.sampler, epochs: state.epochs },
     };
     writes = writes.then(async () => {
-      await saveCheckpoint(path, { params, shape: net.shape, optimizerState: state.optimizer.state, meta });
-      await recorder.writeMetrics();
+      if (saveError !== undefined) return;
+      try {
+        await recorder.flushMetrics(state.iteration);
+        await saveCheckpoint(path, { params, shape: net.shape, optimizerState: state.optimizer.state, meta, selfContained });
+        await recorder.writeCsv();
+      } catch (error) {
+        saveError = error;
+        trainer.stop();
+      }
     });
     return writes;
+  };
+  /** Throws the first failed save as one line: which file, the errno, and the last checkpoint that is intact. */
+  const throwSaveError = async () => {
+    await writes;
+    if (saveError === undefined) return;
+    const last = await loadCheckpoint(checkpointPath).then((c) => `the last good checkpoint (iteration ${c.meta.iteration}) is intact: ${checkpointPath}.safetensors`, () => 'no checkpoint was saved');
+    throw new Error(`Cannot save the run: ${describeWriteError(saveError)}; ${last}`);
   };
 
   const totalEpochs = Math.ceil(config.iterations / iterationsPerEpoch);
@@ -224,7 +287,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   try {
     const summary = await trainer.run();
     progress.stop();
+    await throwSaveError();
     await saveState(checkpointPath);
+    await throwSaveError();
     const last = summary.epochs.at(-1);
     if (signal !== undefined) {
       const message = `Interrupted (${signal}) at iteration ${summary.iterations}; checkpoint saved. Resume with: gradpool train --resume ${join(directory, 'checkpoint.json')}`;
@@ -232,7 +297,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       progress.event({ event: 'interrupted', signal, iteration: summary.iterations, checkpoint: `${checkpointPath}.json` });
       return 130;
     }
-    await saveState(join(directory, 'model'));
+    // The model of a run already at its last iteration: rewritten whole, so a kill during its writes is undone.
+    await saveState(join(directory, 'model'), false);
+    await throwSaveError();
     await recorder.writeCharts(`TwoLayerNet ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} on ${config.dataset} (${config.engine} gradient)`);
     const result = {
       event: 'summary', directory, iterations: summary.iterations, seconds: summary.milliseconds / 1000,
@@ -248,9 +315,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     progress.stop();
     await writes.catch(() => undefined);
     if (error instanceof DivergenceError) {
-      await recorder.writeMetrics();
+      await recorder.flushMetrics(trainer.iteration).then(() => recorder.writeCsv(), () => undefined);
       // Resumed into a new directory and diverged before its first epoch: the resumed checkpoint is the last good one.
-      const good = existsSync(`${checkpointPath}.json`) ? `${checkpointPath}.json` : resumeFile;
+      const good = existsSync(`${checkpointPath}.safetensors`) ? `${checkpointPath}.json` : resumeFile;
       const saved = good !== undefined ? ` Last good checkpoint: ${good}` : ' No checkpoint was written (no epoch had ended).';
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
       progress.event({ event: 'diverged', message: error.message, iteration: trainer.iteration, checkpoint: good ?? null });

@@ -1,6 +1,7 @@
 /** Reading a digit from a 28×28 PNG as the 784 inputs of an MNIST net. */
 import { readDataFile } from '../data/data-file.js';
 import { PNG } from 'pngjs';
+import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 
 export interface DigitImage {
@@ -10,25 +11,43 @@ export interface DigitImage {
   inverted: boolean;
 }
 
+/** The largest PNG file read: a 28×28 digit takes a few KB, even with metadata chunks. */
+export const MAX_PNG_BYTES = 16 * 2 ** 20;
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** The signature (8 bytes) and the IHDR chunk (length, type, 13 bytes of data, CRC), which PNG puts first. */
+const HEADER_BYTES = 33;
+
 /**
  * Reads a PNG as MNIST-style input: converted to gray (alpha composited onto
  * white), scaled to 0..1, and inverted when the background (the border) is light,
  * since MNIST digits are white on black.
+ *
+ * The size in the IHDR chunk is checked before pngjs sees the file, since pngjs
+ * allocates for whatever size a header declares (a 300 KB file declaring
+ * 16000×16000 took 3 GB), and so is how far the image data inflates.
  */
 export async function readDigitPng(file: string, width = 28, height = 28): Promise<DigitImage> {
-  const bytes = readDataFile(file, 'a PNG image');
-  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (bytes.length < 8 || signature.some((byte, i) => bytes[i] !== byte)) {
+  const bytes = readDataFile(file, 'a PNG image', MAX_PNG_BYTES);
+  if (bytes.length < 8 || SIGNATURE.some((byte, i) => bytes[i] !== byte)) {
     throw new InputError(`${file}: expected a PNG image, found ${bytes.length === 0 ? 'an empty file' : 'no PNG signature (not a PNG file)'}`);
   }
+  if (bytes.length < HEADER_BYTES) {
+    throw new InputError(`${file}: expected a PNG image, found a truncated header (${bytes.length} bytes; the signature and IHDR chunk take ${HEADER_BYTES})`);
+  }
+  if (bytes.readUInt32BE(8) !== 13 || bytes.toString('latin1', 12, 16) !== 'IHDR') {
+    throw new InputError(`${file}: expected a PNG image, found a corrupt header (no IHDR chunk after the signature)`);
+  }
+  const [foundWidth, foundHeight] = [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+  if (foundWidth !== width || foundHeight !== height) {
+    throw new InputError(`${file}: expected ${width}×${height} pixels, found ${foundWidth}×${foundHeight}`);
+  }
+  checkImageDataSize(file, bytes, width, height);
   let png: PNG;
   try {
     png = PNG.sync.read(bytes);
   } catch (error) {
     throw new InputError(`${file}: expected a PNG image, found data that does not decode (${(error as Error).message})`);
-  }
-  if (png.width !== width || png.height !== height) {
-    throw new InputError(`${file}: expected ${width}×${height} pixels, found ${png.width}×${png.height}`);
   }
   const pixels = new Float64Array(width * height);
   for (let i = 0; i < pixels.length; i++) {
@@ -49,4 +68,31 @@ export async function readDigitPng(file: string, width = 28, height = 28): Promi
   const inverted = border / count > 0.5;
   if (inverted) for (let i = 0; i < pixels.length; i++) pixels[i] = 1 - pixels[i];
   return { pixels, inverted };
+}
+
+/**
+ * Refuses image data (the IDAT chunks) that inflates to more than any
+ * width × height PNG holds: pngjs inflates an interlaced image's data without a
+ * bound, so a few KB could inflate to gigabytes. Corrupt data is left for pngjs
+ * to report.
+ */
+function checkImageDataSize(file: string, bytes: Buffer, width: number, height: number): void {
+  const data: Buffer[] = [];
+  for (let at = 8; at + 8 <= bytes.length;) {
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    if (type === 'IDAT') data.push(bytes.subarray(at + 8, at + 8 + length));
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  // 8 bytes a pixel (16-bit RGBA), and a filter byte for each row of each of the
+  // 7 interlace passes, which come to fewer than 8 × height rows.
+  const most = 8 * height * (width + 1);
+  try {
+    inflateSync(Buffer.concat(data), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: most });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InputError(`${file}: expected a ${width}×${height} PNG image, found image data that decompresses to more than the ${most} bytes such an image can hold`);
+    }
+  }
 }

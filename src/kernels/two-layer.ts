@@ -5,16 +5,17 @@
  */
 import { CROSS_ENTROPY_DELTA, reluScalar, sigmoidScalar, softmaxRow, sumLogLikelihood } from '../functions.js';
 
-/** The hidden layer's activations: the book's sigmoid, and ReLU. */
-export const ACTIVATIONS = ['sigmoid', 'relu'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
-
+/** The sizes of the book's TwoLayerNet and its hidden activation. */
 export interface NetShape {
   inputSize: number;
   hiddenSize: number;
   outputSize: number;
   activation: Activation;
 }
+
+/** The hidden layer's activations: the book's sigmoid, and ReLU. */
+export const ACTIVATIONS = ['sigmoid', 'relu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Where each tensor starts in the flat parameter vector. */
 export interface ParameterLayout {

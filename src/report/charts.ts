@@ -307,8 +307,8 @@ export async function speedupChart({ rows, title, scale }: SpeedupChartInput): P
 export async function writeChart(pathWithoutExt: string, chart: Chart): Promise<{ svg: string; png: string }> {
   if (typeof pathWithoutExt !== 'string' || pathWithoutExt === '') throw new TypeError(expectationError('pathWithoutExt', 'a non-empty string', pathWithoutExt));
   const paths = { svg: `${pathWithoutExt}.svg`, png: `${pathWithoutExt}.png` };
-  await writeFileAtomic(paths.svg, chart.svg);
-  await writeFileAtomic(paths.png, chart.png);
+  await writeFileAtomic(paths.svg, chart.svg, 'charts');
+  await writeFileAtomic(paths.png, chart.png, 'charts');
   return paths;
 }
 

@@ -10,14 +10,19 @@
  *                       generator state, metrics; plus the byte length and
  *                       SHA-256 of the .safetensors file
  *
- * Both files are written atomically, the tensors first: a crash between the two
- * writes leaves a new .safetensors beside the old .json, which the hash reveals
- * on load rather than silently mixing two saves. The pair may be renamed together
- * (`tensors.file` records the name at save time, for other readers; loading
- * always pairs `<stem>.json` with `<stem>.safetensors`).
+ * The .safetensors file is the checkpoint: it also carries the whole JSON in
+ * its header (`__metadata__.checkpoint`) and a SHA-256 of its tensor data, and
+ * its atomic rename is the save's one commit point. The .json, written after,
+ * is a readable copy: loading uses it when it matches the .safetensors (the
+ * fingerprint in `tensors`), else the copy inside the .safetensors, so a kill
+ * between the two renames leaves a checkpoint that loads (the newer one). Files
+ * written before the embedded copy existed still need their .json, checked
+ * against the fingerprint. Loading always pairs `<stem>.json` with
+ * `<stem>.safetensors` (`tensors.file` records the name at save time, for other
+ * readers).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { makeDirectory } from '../io/make-directory.js';
 import { basename, dirname } from 'node:path';
 import { InputError } from '../errors.js';
@@ -30,6 +35,17 @@ import { assertInteger, describe, expectationError } from '../validate.js';
 
 export const CHECKPOINT_FORMAT = 'gradpool-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+/** The header metadata keys of the embedded checkpoint JSON and of the SHA-256 of the tensor data. */
+const EMBEDDED_CHECKPOINT_KEY = 'checkpoint';
+const TENSORS_SHA256_KEY = 'tensorsSha256';
+
+/** SHA-256 of the tensors' bytes, in order (what a damaged data section would change). */
+function tensorsDigest(tensors: ReadonlyArray<ArrayBufferView>): string {
+  const hash = createHash('sha256');
+  for (const t of tensors) hash.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+  return hash.digest('hex');
+}
+
 /** Prefix of the optimizer state tensors in the .safetensors file: `velocity` is stored as `optimizer.velocity`. */
 export const OPTIMIZER_TENSOR_PREFIX = 'optimizer.';
 
@@ -93,6 +109,13 @@ export interface SaveCheckpointInput {
   /** The optimizer's state tensors by name (e.g. `{ velocity }`); default none. */
   optimizerState?: Record<string, Float64Array>;
   meta: CheckpointMetaInput;
+  /**
+   * Whether the .safetensors carries the whole checkpoint (default true), so
+   * that its rename alone commits the save. A final model leaves it out: its
+   * bytes then depend on the weights and the shape only, so two runs that reach
+   * the same weights (one of them resumed) write the same file.
+   */
+  selfContained?: boolean;
 }
 
 export interface Checkpoint {
@@ -167,7 +190,7 @@ function validateMetaInput(meta: unknown): asserts meta is CheckpointMetaInput {
 export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInput): Promise<CheckpointFiles> {
   const files = checkpointFiles(path);
   if (!isObject(checkpoint)) throw new TypeError(expectationError('checkpoint', 'an object with params, shape, optimizerState and meta', checkpoint));
-  const { params, optimizerState = {}, meta } = checkpoint;
+  const { params, optimizerState = {}, meta, selfContained = true } = checkpoint;
   const shape = validateShape(checkpoint.shape ?? {}, 'shape.');
   const layout = parameterLayout(shape);
   if (!(params instanceof Float64Array)) throw new TypeError(expectationError('params', 'a Float64Array', params));
@@ -190,17 +213,7 @@ export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInp
       value: { dtype: 'F64', shape: [values.length], data: values }, enumerable: true, writable: true, configurable: true,
     });
   }
-  const bytes = encodeSafetensors(tensors, {
-    format: CHECKPOINT_FORMAT,
-    version: String(CHECKPOINT_VERSION),
-    inputSize: String(shape.inputSize),
-    hiddenSize: String(shape.hiddenSize),
-    outputSize: String(shape.outputSize),
-    activation: shape.activation,
-    iteration: String(meta.iteration),
-  });
-
-  const json: CheckpointJson = {
+  const embedded: Omit<CheckpointJson, 'tensors'> = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     createdAt: meta.createdAt ?? new Date().toISOString(),
@@ -212,12 +225,28 @@ export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInp
     config: meta.config,
     ...(meta.metrics === undefined ? {} : { metrics: meta.metrics }),
     ...(meta.trainer === undefined ? {} : { trainer: meta.trainer }),
-    tensors: { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) },
   };
-  const jsonText = `${JSON.stringify(json, null, 2)}\n`; // before writing anything: it throws on e.g. a BigInt in config
+  // Without the save time, so the same state always gives the same bytes (runs are compared byte for byte).
+  const { createdAt: _createdAt, ...timeless } = embedded;
+  const embeddedText = JSON.stringify(timeless); // before writing anything: it throws on e.g. a BigInt in config
+  const bytes = encodeSafetensors(tensors, {
+    format: CHECKPOINT_FORMAT,
+    version: String(CHECKPOINT_VERSION),
+    inputSize: String(shape.inputSize),
+    hiddenSize: String(shape.hiddenSize),
+    outputSize: String(shape.outputSize),
+    activation: shape.activation,
+    iteration: String(meta.iteration),
+    ...(selfContained ? {
+      [EMBEDDED_CHECKPOINT_KEY]: embeddedText,
+      [TENSORS_SHA256_KEY]: tensorsDigest(Object.values(tensors).map((tensor) => tensor.data)),
+    } : {}),
+  });
+  const json: CheckpointJson = { ...embedded, tensors: { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) } };
   await makeDirectory(dirname(files.json));
-  await writeFileAtomic(files.safetensors, bytes);
-  await writeFileAtomic(files.json, jsonText);
+  const step = basename(files.json, '.json');
+  await writeFileAtomic(files.safetensors, bytes, step); // the commit point
+  await writeFileAtomic(files.json, `${JSON.stringify(json, null, 2)}\n`, `${step}-json`);
   return files;
 }
 
@@ -305,27 +334,57 @@ function parseCheckpointJson(value: unknown, file: string): CheckpointJson {
  * verifying that the two files belong together and that the tensors match the
  * recorded shape. Every defect is an {@link InputError} naming the file.
  */
+/** The parsed JSON of a checkpoint's text, or an InputError naming `file`. */
+function parseJsonText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`Invalid checkpoint \`${file}\`: expected JSON, got invalid JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * The .json beside a checkpoint's tensors when it exists and belongs to them
+ * (its fingerprint matches); undefined when it is missing or from another save
+ * (a kill between the two renames). A damaged .json is an error all the same.
+ */
+async function matchingJson(files: CheckpointFiles, bytes: Uint8Array): Promise<CheckpointJson | undefined> {
+  let text: string;
+  try {
+    text = await readFile(files.json, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const json = parseCheckpointJson(parseJsonText(text, files.json), files.json);
+  return json.tensors.bytes === bytes.byteLength && json.tensors.sha256 === sha256(bytes) ? json : undefined;
+}
+
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const files = checkpointFiles(path);
-  const jsonText = (await readInput(files.json, 'checkpoint')).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(jsonText);
-  } catch (error) {
-    throw new InputError(`Invalid checkpoint \`${files.json}\`: expected JSON, got invalid JSON (${(error as Error).message})`);
-  }
-  const json = parseCheckpointJson(parsed, files.json);
-
   const bytes = await readInput(files.safetensors, 'checkpoint tensors');
-  const fingerprint = `${json.tensors.bytes} bytes with SHA-256 ${json.tensors.sha256.slice(0, 12)}…`;
-  if (bytes.byteLength !== json.tensors.bytes) {
-    throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got ${bytes.byteLength} bytes (the files are from different saves)`);
+  const { tensors, metadata } = decodeSafetensors(bytes, files.safetensors);
+  let json: CheckpointJson;
+  if (Object.hasOwn(metadata, EMBEDDED_CHECKPOINT_KEY)) {
+    // The .safetensors is the checkpoint; its tensors must be the ones it was saved with.
+    const digest = tensorsDigest(Object.values(tensors).map((tensor) => tensor.data));
+    if (metadata[TENSORS_SHA256_KEY] !== digest) {
+      throw new InputError(`Invalid checkpoint \`${files.safetensors}\`: expected tensor data with SHA-256 ${String(metadata[TENSORS_SHA256_KEY]).slice(0, 12)}…, got ${digest.slice(0, 12)}… (the file is damaged)`);
+    }
+    const fingerprint = { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) };
+    const savedAt = (await stat(files.safetensors)).mtime.toISOString();
+    json = await matchingJson(files, bytes)
+      ?? parseCheckpointJson({ createdAt: savedAt, ...(parseJsonText(metadata[EMBEDDED_CHECKPOINT_KEY], files.safetensors) as object), tensors: fingerprint }, files.safetensors);
+  } else {
+    json = parseCheckpointJson(parseJsonText((await readInput(files.json, 'checkpoint')).toString('utf8'), files.json), files.json);
+    const fingerprint = `${json.tensors.bytes} bytes with SHA-256 ${json.tensors.sha256.slice(0, 12)}…`;
+    if (bytes.byteLength !== json.tensors.bytes) {
+      throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got ${bytes.byteLength} bytes (the files are from different saves)`);
+    }
+    const digest = sha256(bytes);
+    if (digest !== json.tensors.sha256) {
+      throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got SHA-256 ${digest.slice(0, 12)}… (the files are from different saves)`);
+    }
   }
-  const digest = sha256(bytes);
-  if (digest !== json.tensors.sha256) {
-    throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got SHA-256 ${digest.slice(0, 12)}… (the files are from different saves)`);
-  }
-  const { tensors } = decodeSafetensors(bytes, files.safetensors);
 
   const { shape } = json;
   const layout = parameterLayout(shape);
