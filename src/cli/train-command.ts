@@ -77,7 +77,9 @@ async function resolveResume(path: string): Promise<Resumption> {
     } catch (error) {
       throw new InputError(`${file}: expected the run's configuration as JSON, found ${(error as Error).message}`);
     }
-    return { kind: 'restart', directory: resolve(path), config: upgradeConfig(saved as Record<string, unknown>) };
+    // config.json also records what the run ran with (threads, shape): not part of its configuration.
+    const { threads: _threads, shape: _shape, ...recorded } = saved as Record<string, unknown>;
+    return { kind: 'restart', directory: resolve(path), config: upgradeConfig(recorded) };
   }
   const file = savedFilePath('--resume', path, 'checkpoint.json');
   return { kind: 'checkpoint', file, directory: dirname(resolve(file)), checkpoint: await loadCheckpoint(file) };
@@ -206,6 +208,10 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     net, dataset, optimizer, pool, batchSize: config.batchSize, iterations: config.iterations, engine: config.engine,
     sampling: config.sampling, seed: config.seed, ...(config.evaluationLimit === undefined ? {} : { evaluationLimit: config.evaluationLimit }),
   });
+  // Kills midway through earlier saves leave temporary files; nothing refers to them.
+  await removeTemporaryFiles(directory);
+  // First, so that a directory with anything else in it can be restarted by --resume.
+  await recorder.writeConfig({ ...config, threads: options.threads, dataset: config.dataset, shape });
   if (checkpoint) {
     const saved = checkpoint.meta.trainer as unknown as Pick<TrainerState, 'sampler' | 'epochs'>;
     trainer.setState({
@@ -218,9 +224,6 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   } else {
     await recorder.start();
   }
-  // Kills midway through earlier saves leave temporary files; nothing refers to them.
-  await removeTemporaryFiles(directory);
-  await recorder.writeConfig({ ...config, threads: options.threads, dataset: config.dataset, shape });
 
   const checkpointPath = join(directory, 'checkpoint');
   let writes: Promise<void> = Promise.resolve();

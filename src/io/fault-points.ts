@@ -29,14 +29,21 @@ function parseFaults(spec: string | undefined): Fault[] {
 const faults = parseFaults(process.env.GRADPOOL_FAULT);
 const reached = new Map<string, number>();
 
-/** Every step name a save passes through, in the order of one checkpoint's save (for tests that visit them all). */
-export const SAVE_STEPS = [
-  'metrics-append', 'metrics-fsync',
-  'checkpoint-write', 'checkpoint-fsync', 'checkpoint-rename', 'checkpoint-directory-fsync',
-  'checkpoint-json-write', 'checkpoint-json-rename',
-  'metrics-csv-rename',
-  'model-write', 'model-rename', 'model-json-rename', 'charts-rename',
-] as const;
+const ATOMIC_STEPS = ['write', 'fsync', 'rename', 'directory-fsync'] as const;
+const atomic = (file: string) => ATOMIC_STEPS.map((step) => `${file}-${step}`);
+
+/**
+ * Every step a training run's saves pass through, in order: the run's start
+ * (config.json, then an empty metrics.jsonl), then each checkpoint (metrics first,
+ * then the checkpoint, whose rename commits it, its JSON copy and metrics.csv),
+ * then the final model and the charts. Resuming rewrites metrics.jsonl whole
+ * (`metrics-resume-*`).
+ */
+export const SAVE_STEPS: readonly string[] = [
+  ...atomic('config'), ...atomic('metrics-start'),
+  'metrics-append', 'metrics-fsync', ...atomic('checkpoint'), ...atomic('checkpoint-json'), ...atomic('metrics-csv'),
+  ...atomic('model'), ...atomic('model-json'), ...atomic('charts'),
+];
 
 /** Marks that the process reached `step` (with `path`, the file it is writing); acts on a fault set for it. */
 export function faultPoint(step: string, path: string): void {
