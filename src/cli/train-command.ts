@@ -174,7 +174,21 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   const mode = options.json ? 'json' : options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines';
   const progress = createProgress(mode, io.stderr, io.stdout);
   const dataset = await loadDataset(config.dataset);
-  const iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(config.batchSize, dataset.train.rows));
+  /** A value the run uses other than the one asked for, or a choice likely to hurt: said at once, never silently. */
+  const warn = (message: string) => {
+    if (mode === 'json') progress.event({ event: 'warning', message });
+    else io.stderr.write(`gradpool train: warning: ${message}\n`);
+  };
+  if (config.batchSize > dataset.train.rows) {
+    warn(`\`--batch ${config.batchSize}\` is more than the ${dataset.train.rows} training rows of ${config.dataset}: using batches of ${dataset.train.rows}`);
+    config.requestedBatchSize = config.batchSize;
+    config.batchSize = dataset.train.rows;
+  }
+  const cores = os.availableParallelism();
+  if (config.engine !== 'backprop' && options.threads > cores) {
+    warn(`\`--threads ${options.threads}\` is more than the ${cores} cores of this machine: the extra threads share cores and each costs memory; \`--threads ${cores}\` is usually fastest`);
+  }
+  const iterationsPerEpoch = Math.ceil(dataset.train.rows / config.batchSize);
   if (options.epochs !== undefined) config.iterations = options.epochs * iterationsPerEpoch;
 
   const shape = { inputSize: dataset.inputSize, hiddenSize: config.hiddenSize, outputSize: dataset.classes, activation: config.activation };

@@ -13,8 +13,10 @@ export interface TrainConfig {
   dataset: string;
   hiddenSize: number;
   activation: Activation;
-  /** Samples per mini-batch. */
+  /** Samples per mini-batch (at most the training split's rows). */
   batchSize: number;
+  /** The batch size asked for, when it was more than the training split holds (and `batchSize` is that split's size). */
+  requestedBatchSize?: number;
   learningRate: number;
   /** Total updates. */
   iterations: number;
@@ -30,7 +32,7 @@ export interface TrainConfig {
 }
 
 /** The book's recipe: 784-50-10 sigmoid, batch 100, lr 0.1, 10,000 SGD updates, batches drawn with replacement. */
-export const TRAINING_DEFAULTS: Readonly<Required<Omit<TrainConfig, 'evaluationLimit'>>> = Object.freeze({
+export const TRAINING_DEFAULTS: Readonly<Required<Omit<TrainConfig, 'evaluationLimit' | 'requestedBatchSize'>>> = Object.freeze({
   dataset: 'mnist',
   hiddenSize: 50,
   activation: 'sigmoid',
