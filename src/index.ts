@@ -11,6 +11,7 @@ export type { RandomState } from './random.js';
 export { toFlatMatrix, toMatrix, toLabels } from './batch.js';
 export type { FlatMatrix, BatchInput, TargetInput } from './batch.js';
 export { InputError } from './errors.js';
+export { GradientPoolError, GradientTimeoutError, GradientAbortError } from './errors.js';
 export { GradientPool, MAX_THREADS } from './parallel/gradient-pool.js';
 export type { GradientPoolOptions, PoolGradientOptions, PoolCallStatistics, FunctionGradientOptions } from './parallel/gradient-pool.js';
 export { ENGINES, NUMERICAL_ENGINES, DEFAULT_ENGINE } from './engine.js';

@@ -16,7 +16,7 @@ import { SAMPLINGS } from '../train/batch-sampler.js';
 import { DivergenceError, Trainer, type TrainerState } from '../train/trainer.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
 import { describeEngine, ENGINES, LEGACY_ENGINE_NAMES } from '../engine.js';
-import { InputError } from '../errors.js';
+import { GradientAbortError, InputError } from '../errors.js';
 import { makeDirectory } from '../io/make-directory.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 import { createProgress } from './progress.js';
@@ -58,6 +58,9 @@ const RESUMABLE_OVERRIDES = new Set(['iters', 'epochs', 'threads', 'out', 'json'
 function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
 }
+
+/** How long a step may still run after the first Ctrl-C before it is aborted. */
+const STOP_GRACE_MILLISECONDS = 2000;
 
 /** Files whose presence marks a directory as holding a run. */
 const RUN_FILES = ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors', 'config.json', 'metrics.jsonl'] as const;
@@ -288,13 +291,35 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (event.iteration > 0) void saveState(checkpointPath);
   });
 
+  // First Ctrl-C: stop after the current step, said at once; a step still running after
+  // STOP_GRACE_MILLISECONDS (a naive one can take a minute), or a second Ctrl-C, is aborted
+  // (its workers terminated; the trainer keeps the last finished step); a third exits at once.
   let signal: NodeJS.Signals | undefined;
+  let interrupts = 0;
+  const stepAbort = new AbortController();
+  const abortStep = (why: string) => {
+    if (stepAbort.signal.aborted) return;
+    io.stderr.write(`gradpool train: ${why}: aborting the current step\n`);
+    stepAbort.abort(new Error(why));
+  };
+  let grace: NodeJS.Timeout | undefined;
   const onSignal = (name: NodeJS.Signals) => {
     signal = name;
-    trainer.stop();
+    interrupts += 1;
+    if (interrupts === 1) {
+      trainer.stop();
+      io.stderr.write(`gradpool train: ${name}: stopping after the current step and saving a checkpoint (press Ctrl-C again to abort the step)\n`);
+      grace = setTimeout(() => abortStep(`the step is still running after ${STOP_GRACE_MILLISECONDS / 1000} s`), STOP_GRACE_MILLISECONDS);
+      grace.unref();
+    } else if (interrupts === 2) {
+      abortStep(`${name} again`);
+    } else {
+      io.stderr.write(`gradpool train: ${name} a third time: exiting without saving (the last checkpoint is kept)\n`);
+      process.exit(130);
+    }
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   progress.event({ event: 'start', directory, config, threads: options.threads, iterationsPerEpoch });
   progress.message(`gradpool: ${config.dataset} ${dataset.train.rows}/${dataset.test.rows}, ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation}, `
@@ -302,7 +327,13 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     + `${config.iterations} iterations (${iterationsPerEpoch} per epoch) → ${directory}`);
   progress.start(config.iterations, trainer.iteration);
   try {
-    const summary = await trainer.run();
+    const runStarted = performance.now();
+    const summary = await trainer.run({ signal: stepAbort.signal }).catch((error: unknown) => {
+      // An aborted step leaves the trainer at the last finished one: that is what gets saved.
+      if (!(signal !== undefined && error instanceof GradientAbortError)) throw error;
+      return { iterations: trainer.iteration, epochs: [...trainer.epochs], finalLoss: Number.NaN, stopped: true, milliseconds: performance.now() - runStarted };
+    });
+    clearTimeout(grace);
     progress.stop();
     await throwSaveError();
     await saveState(checkpointPath);
@@ -342,6 +373,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     }
     throw error;
   } finally {
+    clearTimeout(grace);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await writes.catch(() => undefined);

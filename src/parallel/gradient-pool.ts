@@ -3,16 +3,21 @@
  * inputs in shared memory, sends the workers their tasks and collects the result.
  */
 import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
-import { incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
-import { describeParameterRange } from '../kernels/two-layer.js';
+import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
+import { type NetShape, describeParameterRange } from '../kernels/two-layer.js';
 import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
 import { DEFAULT_ENGINE, NUMERICAL_ENGINES, type NumericalEngine } from '../engine.js';
+import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
 import { partitionByCost } from './partition.js';
-import type { GradientTask, GradientTaskResult, FunctionGradientTask, IncrementalGradientTask, NaiveGradientTask } from './protocol.js';
+import {
+  MAX_RECEIVED_BUFFERS, STATUS_CELLS, describeStatus, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask,
+  type NaiveGradientTask, type SharedRef, type SharedView,
+} from './protocol.js';
 import { WorkBoard } from './work-board.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
 
@@ -27,7 +32,24 @@ export interface GradientPoolOptions {
   workerModule?: string;
 }
 
-export interface PoolGradientOptions {
+/** How long a call may run, and how to stop it: options of every pool call. */
+export interface PoolCallOptions {
+  /**
+   * Stops the call when aborted: the workers still running its tasks are
+   * terminated (the pool starts new ones) and it rejects with a
+   * `GradientAbortError` (its `cause` the signal's reason) naming what they
+   * were computing. Already aborted: rejects at once, running nothing.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds from the call until it must have settled, time spent waiting
+   * for earlier calls of the pool included; past it the call is stopped as by
+   * `signal` and rejects with a `GradientTimeoutError`. Default: no limit.
+   */
+  timeout?: number;
+}
+
+export interface PoolGradientOptions extends PoolCallOptions {
   /**
    * `'incremental'` (default): exact central differences from cached base
    * activations, recomputing only what each parameter changes. `'naive'`: the
@@ -55,7 +77,7 @@ export interface PoolCallStatistics {
   taskMilliseconds: number[];
 }
 
-export interface FunctionGradientOptions {
+export interface FunctionGradientOptions extends PoolCallOptions {
   /** URL (or `file:` URL string) of an ES module the workers can import. */
   module: URL | string;
   /** The export to call as `f(x, context)`. Default `'default'`. */
@@ -87,6 +109,67 @@ export const BASE_PARTS_PER_THREAD = 4;
 export const CHUNKS_PER_THREAD = 16;
 
 /**
+ * How long a stopped call waits for the workers it terminated to exit, so
+ * that none still writes into `out` or the pool's buffers when the next call
+ * starts. A thread running JavaScript exits within milliseconds; one blocked
+ * in native code may never, and must not block the pool: the pool's buffers
+ * are replaced anyway (see `#renewBuffers`).
+ */
+const EXIT_WAIT_MILLISECONDS = 2000;
+
+/** Why a call is stopped before it settles. */
+type StopKind = 'abort' | 'timeout' | 'destroy';
+
+/** A call from the moment it is made until it settles. */
+interface PoolCall {
+  readonly controller: AbortController;
+  readonly timeout: number | undefined;
+  /** `queued` behind earlier calls, `running` its tasks, `finishing` once they have all settled (too late to stop). */
+  phase: 'queued' | 'running' | 'finishing';
+  /** While running: what each unsettled task is doing, in words. */
+  running: (() => string[]) | undefined;
+  /** Set when stopped: what the call rejects with. */
+  error: GradientPoolError | undefined;
+  /** When stopped: the exits of the workers it terminated. */
+  exits: Promise<unknown>;
+  /** Rejects with `error` when stopped (for a call still waiting its turn). */
+  stopped: Promise<never>;
+  stop: (error: GradientPoolError) => void;
+  dispose: () => void;
+}
+
+/** A signal's reason in words, for a one-line message. */
+function reasonText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : describe(reason);
+}
+
+/**
+ * What the unsettled tasks of a call were doing, as ``a worker was still
+ * computing …`` and as the `piece` of its error; equal phrases among others
+ * are counted (`…; waiting for the base (×3)`).
+ */
+function describeRunning(phrases: string[]): { text: string; piece: string } {
+  const counts = new Map<string, number>();
+  for (const phrase of phrases) counts.set(phrase, (counts.get(phrase) ?? 0) + 1);
+  const piece = counts.size === 1 ? phrases[0] : [...counts].map(([phrase, n]) => (n === 1 ? phrase : `${phrase} (×${n})`)).join('; ');
+  return { text: `${phrases.length === 1 ? 'a worker was' : `${phrases.length} workers were`} still ${piece}`, piece };
+}
+
+/** Resolves when `worker` has exited, or after `milliseconds` (without keeping the process alive). */
+function exitOf(worker: Worker, milliseconds: number): Promise<void> {
+  if (worker.threadId === -1) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, milliseconds);
+    timer.unref();
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
  * A pool of worker threads (Piscina) that computes numerical gradients in
  * parallel: the parameters are split into ranges of equal work, each worker
  * reads the shared weights and batch and writes only its own slice of a shared
@@ -98,10 +181,16 @@ export const CHUNKS_PER_THREAD = 16;
  * chunk by chunk from that one base, chunks cut by cost (zero inputs make
  * rows of W1 cheap). The main thread only starts the call and waits for it.
  *
+ * Every call takes a `timeout` and a `signal`: a call stopped by either (or by
+ * `destroy()`) terminates the workers still running its tasks, rejects naming
+ * what they were computing (each task records its current piece in shared
+ * memory, which the main thread reads without asking the stuck worker), and
+ * leaves the pool usable.
+ *
  * @example
  * const pool = new GradientPool({ threads: 2 });
  * try {
- *   const grads = await pool.numericalGradient(net, xBatch, tBatch);
+ *   const grads = await pool.numericalGradient(net, xBatch, tBatch, { timeout: 60_000 });
  * } finally {
  *   await pool.destroy();
  * }
@@ -114,9 +203,21 @@ export class GradientPool {
   /** The incremental engine's shared base (its layout depends only on shape and rows), reused while large enough. */
   #base = new SharedArrayBuffer(0);
   #gradient = new SharedArrayBuffer(0);
+  #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
   #board = new SharedArrayBuffer(WorkBoard.bytes(CHUNKS_PER_THREAD * MAX_THREADS));
+  /** What each task of the call in progress is doing (protocol.ts, `STATUS_CELLS`), one slot per task. */
+  #status = new SharedArrayBuffer(STATUS_CELLS * MAX_THREADS * Int32Array.BYTES_PER_ELEMENT);
+  /** Never rejects: settles once every call made so far has settled. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Calls made and not yet settled, running or waiting their turn. */
+  #calls = new Set<PoolCall>();
+  /** The id each SharedArrayBuffer is sent under (protocol.ts, `SharedRef`). */
+  #bufferIds = new WeakMap<SharedArrayBuffer, number>();
+  #nextBufferId = 1;
+  /** By worker `threadId`: the ids of the buffers it keeps, as far as this thread knows (those of the tasks it ran). */
+  #kept = new Map<number, Set<number>>();
   #destroyed = false;
+  #destroying: Promise<void> | undefined;
   #poolError: Error | undefined;
 
   constructor({ threads = os.availableParallelism(), workerModule }: GradientPoolOptions = {}) {
@@ -159,9 +260,12 @@ export class GradientPool {
    * ±Infinity (a scan of every weight, on the path of every training step):
    * the caller does, as the Trainer does after every update.
    */
-  async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, { engine = DEFAULT_ENGINE, h = DEFAULT_H, out, onStatistics }: PoolGradientOptions = {}): Promise<NetGradient> {
+  async gradientOfBatch(
+    net: TwoLayerNet, batch: PreparedBatch, { engine = DEFAULT_ENGINE, h = DEFAULT_H, out, onStatistics, signal, timeout }: PoolGradientOptions = {},
+  ): Promise<NetGradient> {
     assertOneOf('engine', engine, NUMERICAL_ENGINES);
     assertPositiveFinite('h', h);
+    checkCallOptions(signal, timeout);
     if (!(net.params.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
     }
@@ -173,7 +277,7 @@ export class GradientPool {
         throw new RangeError('Expected `out` not to share memory with `net.params` or the batch');
       }
     }
-    return this.#serialized(async () => {
+    return this.#serialized(signal, timeout, async (call) => {
       const { shape } = net;
       const rows = batch.rows;
       const { x, labels } = this.#sharedBatch(batch, shape.inputSize);
@@ -198,22 +302,22 @@ export class GradientPool {
       if (engine === 'naive') {
         const ranges = partitionByCost(new Float64Array(size).fill(1), this.threads);
         const tasks = ranges.map(([start, end]): NaiveGradientTask => ({ kind: 'naive', ...common, start, end }));
-        const taskMilliseconds = await this.#runAll(tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
+        const taskMilliseconds = await this.#runAll(call, tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
         onStatistics?.({ taskMilliseconds });
         return result();
       }
       const bytes = incrementalBaseBytes(shape, rows);
       if (this.#base.byteLength < bytes) this.#base = new SharedArrayBuffer(bytes);
-      startIncrementalBase(incrementalBaseViews(this.#base, shape, rows), shape, rows);
+      startIncrementalBase(this.#baseViews(shape, rows), shape, rows);
       const board = new WorkBoard(this.#board);
       const parts = this.threads === 1 ? 1 : this.threads * BASE_PARTS_PER_THREAD;
       board.reset(parts, Math.min(this.threads === 1 ? 1 : this.threads * CHUNKS_PER_THREAD, size));
       const task: IncrementalGradientTask = { kind: 'incremental', ...common, base: this.#base, board: this.#board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
-      const taskMilliseconds = await this.#runAll(new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
+      const taskMilliseconds = await this.#runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
       if (!board.complete) {
-        throw new Error(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`);
+        throw new GradientPoolError(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`, 'the work board');
       }
       onStatistics?.({ taskMilliseconds });
       return result();
@@ -223,19 +327,21 @@ export class GradientPool {
   /**
    * The book's numerical gradient of a user's function, split across threads.
    * The function must live in a module the workers can import (closures cannot
-   * cross threads). Equal bit for bit to `numericalGradient(f, x)`.
+   * cross threads). Equal bit for bit to `numericalGradient(f, x)`. A function
+   * that may not return is what `timeout` and `signal` are for.
    *
    * @example
    * // function2.ts: export const function2 = (x: Float64Array) => x[0] ** 2 + x[1] ** 2;
    * await pool.functionGradient({ module: new URL('./function2.ts', import.meta.url), exportName: 'function2', x: [3, 4] });
    */
-  async functionGradient({ module, exportName = 'default', x, context, h = DEFAULT_H }: FunctionGradientOptions): Promise<Float64Array> {
+  async functionGradient({ module, exportName = 'default', x, context, h = DEFAULT_H, signal, timeout }: FunctionGradientOptions): Promise<Float64Array> {
     const moduleUrl = module instanceof URL ? module.href : module;
     if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl)) {
       throw new TypeError(`Expected \`module\` to be a URL (e.g. new URL('./f.js', import.meta.url)), got ${describe(module)}`);
     }
     if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
     assertPositiveFinite('h', h);
+    checkCallOptions(signal, timeout);
     const length = x?.length;
     assertInteger('x.length', length, 1);
     const point = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
@@ -243,35 +349,149 @@ export class GradientPool {
     for (let i = 0; i < length; i++) {
       if (!Number.isFinite(point[i])) throw new RangeError(`Expected \`x\` to contain only finite numbers, got \`${point[i]}\` at index ${i}`);
     }
-    return this.#serialized(async () => {
+    return this.#serialized(signal, timeout, async (call) => {
       const gradient = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
       const ranges = partitionByCost(new Float64Array(length).fill(1), this.threads);
-      await this.#runAll(ranges.map(([start, end]) => ({
+      await this.#runAll(call, ranges.map(([start, end]) => ({
         kind: 'function', module: moduleUrl, exportName, x: point, context, gradient, start, end, h,
       })), (task) => `on elements ${(task as FunctionGradientTask).start}–${(task as FunctionGradientTask).end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
       return gradient;
     });
   }
 
-  /** Stops the workers after the call in progress (if any) has finished. */
-  async destroy(): Promise<void> {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    await this.#queue.catch(() => undefined);
-    await this.#pool.destroy();
+  /**
+   * Stops the workers. A call in progress or waiting its turn is stopped first
+   * (it rejects with a `GradientAbortError` saying the pool was destroyed), so
+   * this resolves promptly even while a worker is stuck.
+   */
+  destroy(): Promise<void> {
+    if (this.#destroying === undefined) {
+      this.#destroyed = true;
+      const reason = new Error('the GradientPool was destroyed');
+      for (const call of this.#calls) this.#stop(call, 'destroy', reason);
+      // Piscina's destroy terminates every worker, stuck or idle, and fails
+      // their tasks without starting new workers (an abort would start some,
+      // only to terminate them as they boot).
+      this.#destroying = this.#pool.destroy().then(() => this.#queue).then(() => undefined);
+    }
+    return this.#destroying;
   }
 
   /**
    * Runs `work` after every earlier call has settled. Calls share the pool's
-   * buffers (the batch copy, the base, the gradient, the work board) and an
-   * incremental call needs every thread at once (its tasks wait for each
-   * other's base parts), so two calls must never overlap.
+   * buffers (the batch copy, the base, the gradient, the work board, the task
+   * status) and an incremental call needs every thread at once (its tasks wait
+   * for each other's base parts), so two calls must never overlap. A call
+   * stopped while waiting rejects at once; the calls after it still wait for
+   * the earlier ones.
    */
-  #serialized<T>(work: () => Promise<T>): Promise<T> {
+  #serialized<T>(signal: AbortSignal | undefined, timeout: number | undefined, work: (call: PoolCall) => Promise<T>): Promise<T> {
     if (this.#destroyed) return Promise.reject(new Error('This GradientPool has been destroyed; create a new one'));
-    const result = this.#queue.catch(() => undefined).then(work);
-    this.#queue = result;
+    if (signal?.aborted) {
+      return Promise.reject(new GradientAbortError(`Gradient call aborted before it started (${reasonText(signal.reason)})`, 'none', { cause: signal.reason }));
+    }
+    const call = this.#newCall(signal, timeout);
+    const earlier = this.#queue;
+    const result = (async () => {
+      try {
+        await Promise.race([earlier, call.stopped]);
+        // Stopped just as its turn came.
+        if (call.error !== undefined) throw call.error;
+        call.phase = 'running';
+        return await work(call);
+      } finally {
+        call.dispose();
+        this.#calls.delete(call);
+      }
+    })();
+    // Settled to nothing: settled to the outcomes, each call's queue would hold
+    // the one before it and every result, a chain as long as the pool's life.
+    this.#queue = Promise.allSettled([earlier, result]).then(() => undefined);
     return result;
+  }
+
+  /** A call's controller, its timer and its signal's listener. */
+  #newCall(signal: AbortSignal | undefined, timeout: number | undefined): PoolCall {
+    let reject: (error: GradientPoolError) => void = () => undefined;
+    const stopped = new Promise<never>((_, rejectStopped) => {
+      reject = rejectStopped;
+    });
+    // Observed only by a call that is still waiting its turn.
+    stopped.catch(() => undefined);
+    const onAbort = () => this.#stop(call, 'abort', signal!.reason);
+    const timer = timeout === undefined ? undefined : setTimeout(() => this.#stop(call, 'timeout', undefined), timeout);
+    const call: PoolCall = {
+      controller: new AbortController(),
+      timeout,
+      phase: 'queued',
+      running: undefined,
+      error: undefined,
+      exits: Promise.resolve(),
+      stopped,
+      stop: (error) => {
+        call.error = error;
+        reject(error);
+      },
+      dispose: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#calls.add(call);
+    return call;
+  }
+
+  /**
+   * Stops `call` unless it already is or its tasks have all settled: builds
+   * its error from what its unsettled tasks are doing (read now, before their
+   * workers go), then aborts them, which makes Piscina terminate the workers
+   * running them and start new ones.
+   */
+  #stop(call: PoolCall, kind: StopKind, reason: unknown): void {
+    if (call.error !== undefined || call.phase === 'finishing') return;
+    const phrases = call.phase === 'running' ? call.running?.() ?? [] : undefined;
+    const { text, piece } = phrases === undefined || phrases.length === 0
+      ? { text: '', piece: phrases === undefined ? 'waiting for an earlier call' : 'none' }
+      : describeRunning(phrases);
+    const where = phrases === undefined ? ' while waiting for an earlier call to finish' : text === '' ? ' before any task started' : `: ${text}`;
+    let error: GradientPoolError;
+    if (kind === 'timeout') {
+      error = new GradientTimeoutError(`Gradient call timed out after ${call.timeout} ms${where}`, piece);
+    } else if (kind === 'abort') {
+      error = new GradientAbortError(`Gradient call aborted (${reasonText(reason)})${where}`, piece, { cause: reason });
+    } else {
+      const when = phrases === undefined ? 'before the call started' : text === '' ? 'before any task started' : `while ${text}`;
+      error = new GradientAbortError(`Gradient call aborted: the GradientPool was destroyed ${when}`, piece, { cause: reason });
+    }
+    call.stop(error);
+    if (kind === 'destroy') return;
+    const before = this.#pool.threads;
+    call.controller.abort(error);
+    const after = new Set(this.#pool.threads);
+    call.exits = Promise.all(before.filter((worker) => !after.has(worker)).map((worker) => exitOf(worker, EXIT_WAIT_MILLISECONDS)));
+  }
+
+  /**
+   * New buffers for the pool's own scratch memory, after a stopped call: a
+   * terminated worker that has not exited yet writes only into the old ones.
+   */
+  #renewBuffers(): void {
+    this.#batchX = new SharedArrayBuffer(0);
+    this.#batchLabels = new SharedArrayBuffer(0);
+    this.#base = new SharedArrayBuffer(0);
+    this.#gradient = new SharedArrayBuffer(0);
+    this.#board = new SharedArrayBuffer(this.#board.byteLength);
+    this.#status = new SharedArrayBuffer(this.#status.byteLength);
+  }
+
+  /** Views of the base for `shape` and `rows`, kept while they stay the same (views made every call were garbage that outlived the young generation). */
+  #baseViews(shape: NetShape, rows: number): IncrementalBase {
+    const key = `${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`;
+    if (this.#lastBase?.buffer !== this.#base || this.#lastBase.key !== key) {
+      this.#lastBase = { buffer: this.#base, key, views: incrementalBaseViews(this.#base, shape, rows) };
+    }
+    return this.#lastBase.views;
   }
 
   /** The batch over shared memory: in place when it already is, else copied to the pool's buffers. */
@@ -293,28 +513,102 @@ export class GradientPool {
   }
 
   /**
+   * `task` as sent, in slot `slot`: its shared buffers by reference
+   * (protocol.ts), each with the buffer attached when `attach(id)`; the ids
+   * go into `ids`. A user function's arrays are new every call and go as
+   * they are.
+   */
+  #wire(task: GradientTask, slot: number, attach: (id: number) => boolean, ids: number[]): GradientTask {
+    const ref = (buffer: SharedArrayBuffer | SharedRef): SharedRef => {
+      if (!(buffer instanceof SharedArrayBuffer)) return buffer;
+      let id = this.#bufferIds.get(buffer);
+      if (id === undefined) this.#bufferIds.set(buffer, id = this.#nextBufferId++);
+      ids.push(id);
+      return attach(id) ? { id, buffer } : { id };
+    };
+    const view = (array: Float64Array | Int32Array | SharedView): SharedView => (ArrayBuffer.isView(array)
+      ? { ref: ref(array.buffer as SharedArrayBuffer), byteOffset: array.byteOffset, length: array.length }
+      : array);
+    const status = ref(this.#status);
+    if (task.kind === 'function') return { ...task, status, slot };
+    const arrays = { params: view(task.params), x: view(task.x), labels: view(task.labels), gradient: view(task.gradient) };
+    if (task.kind === 'naive') return { ...task, ...arrays, status, slot };
+    return { ...task, ...arrays, base: ref(task.base), board: ref(task.board), status, slot };
+  }
+
+  /**
    * Runs every task and waits for all of them, failed or not (so no worker
    * still writes once this returns); rejects naming the first failed task
    * (`describeTask` gives `on …`, or nothing when the error names it). On the
    * first failure, calls `onFailure` at once. Resolves to the worker time of
-   * each task, in milliseconds.
+   * each task, in milliseconds. A stopped call rejects with its own error once
+   * the workers it terminated have exited.
    */
-  async #runAll(tasks: GradientTask[], describeTask: (task: GradientTask) => string, onFailure?: () => void): Promise<number[]> {
+  async #runAll(call: PoolCall, tasks: GradientTask[], describeTask: (task: GradientTask) => string, onFailure?: () => void): Promise<number[]> {
     this.#poolError = undefined;
-    const settled = await Promise.allSettled(tasks.map((task) => this.#pool.run(task).catch((error: unknown) => {
-      onFailure?.();
-      throw error;
-    })));
-    const failedIndex = settled.findIndex((outcome) => outcome.status === 'rejected');
+    const status = new Int32Array(this.#status, 0, tasks.length * STATUS_CELLS);
+    status.fill(0);
+    const slotOf = (index: number) => status.subarray(index * STATUS_CELLS, (index + 1) * STATUS_CELLS);
+    // A buffer goes with the tasks until every thread is known to keep it:
+    // the pool cannot choose which thread runs which task.
+    const threads = this.#pool.threads.map((worker) => worker.threadId);
+    for (const threadId of this.#kept.keys()) if (!threads.includes(threadId)) this.#kept.delete(threadId);
+    const keptByAll = (id: number) => threads.length > 0 && threads.every((threadId) => this.#kept.get(threadId)?.has(id) === true);
+    const runTask = async (index: number): Promise<GradientTaskResult> => {
+      const ids: number[] = [];
+      let result = await this.#pool.run(this.#wire(tasks[index], index, (id) => !keptByAll(id), ids), { signal: call.controller.signal });
+      if (result.missing === true) {
+        this.#kept.delete(result.threadId);
+        result = await this.#pool.run(this.#wire(tasks[index], index, () => true, ids), { signal: call.controller.signal });
+        if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
+      }
+      let kept = this.#kept.get(result.threadId);
+      if (kept === undefined || kept.size > 2 * MAX_RECEIVED_BUFFERS) this.#kept.set(result.threadId, kept = new Set());
+      for (const id of ids) kept.add(id);
+      return result;
+    };
+    const slotted = tasks.map((task, slot) => ({ ...task, slot }));
+    const settled = new Array<boolean>(tasks.length).fill(false);
+    let pending = tasks.length;
+    const settle = (index: number) => {
+      settled[index] = true;
+      if (--pending === 0) call.phase = 'finishing';
+    };
+    call.running = () => slotted.flatMap((task, index) => (settled[index] ? [] : [describeStatus(task, slotOf(index))]));
+    const outcomes = await Promise.allSettled(tasks.map((_, index) => runTask(index).then(
+      (value) => {
+        settle(index);
+        return value;
+      },
+      (error: unknown) => {
+        settle(index);
+        onFailure?.();
+        throw error;
+      },
+    )));
+    call.running = undefined;
+    if (call.error !== undefined) {
+      await call.exits;
+      this.#renewBuffers();
+      throw call.error;
+    }
+    const failedIndex = outcomes.findIndex((outcome) => outcome.status === 'rejected');
     if (failedIndex >= 0) {
-      const reason = (settled[failedIndex] as PromiseRejectedResult).reason as unknown;
+      const reason = (outcomes[failedIndex] as PromiseRejectedResult).reason as unknown;
       // An error from a worker may arrive as a plain object (its class did not cross threads): keep its message.
       const message = (reason as { message?: unknown } | null)?.message;
       const cause = reason instanceof Error ? reason
         : this.#poolError ?? new Error(typeof message === 'string' ? message : String(reason), { cause: reason });
       const where = describeTask(tasks[failedIndex]);
-      throw new Error(`Gradient worker failed${where === '' ? '' : ` ${where}`}: ${cause.message}`, { cause });
+      const piece = describeStatus(slotted[failedIndex], slotOf(failedIndex));
+      throw new GradientPoolError(`Gradient worker failed${where === '' ? '' : ` ${where}`}: ${cause.message}`, piece, { cause });
     }
-    return settled.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
+    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
   }
+}
+
+/** The options every call takes: `signal` an AbortSignal, `timeout` as the other numbers are checked. */
+function checkCallOptions(signal: unknown, timeout: unknown): void {
+  if (timeout !== undefined) assertPositiveFinite('timeout', timeout);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
 }

@@ -1,31 +1,103 @@
 /**
- * The worker side of the gradient pool: rebuilds typed-array views over the
- * shared buffers and runs the kernels of one task. Exported on its own so
- * tests can call it on the main thread too.
+ * The worker side of the gradient pool: finds the shared buffers a task names
+ * (kept from earlier tasks, see protocol.ts), the typed-array views over them
+ * and runs the kernels of one task. Exported on its own so tests can call it
+ * on the main thread too.
  */
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import { partitionParametersByCost } from '../kernels/cost.js';
-import { finishIncrementalBase, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
+import { type IncrementalBase, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
 import { naiveGradientRange } from '../kernels/naive.js';
-import { describeParameterRange, type NetShape } from '../kernels/two-layer.js';
+import { type NetShape, describeParameterRange } from '../kernels/two-layer.js';
 import { centralDifferences } from '../numerical.js';
 import { describe } from '../validate.js';
-import { basePartRanges, prepareBasePart } from './base-parts.js';
-import type { FunctionGradientTask, GradientTask, GradientTaskResult, IncrementalGradientTask, NaiveGradientTask } from './protocol.js';
+import { prepareBasePart } from './base-parts.js';
+import {
+  PIECE_CHUNK, PIECE_DONE, PIECE_ELEMENT, PIECE_FINISHING, PIECE_LOADING, PIECE_NAIVE, PIECE_PART, PIECE_WAITING, STATUS_CELLS, describeBasePart,
+  resolveShared, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
+  type SharedRef, type SharedView,
+} from './protocol.js';
 import { WorkBoard } from './work-board.js';
 
-function runNaiveTask(task: NaiveGradientTask): number {
-  // The naive engine perturbs weights: never the shared ones other workers read.
-  naiveGradientRange(task.params.slice(), task.shape, task.x, task.rows, task.labels, task.start, task.end, task.gradient, task.h);
-  return 1;
+/**
+ * Views and boards over the buffers this thread keeps, per buffer, made once
+ * and reused by every task: views rebuilt every call (a base alone is some
+ * twenty) were garbage that lived long enough to be promoted, and the
+ * workers' old generations grew call after call until a full collection.
+ */
+const derived = new WeakMap<SharedArrayBuffer, Map<string, unknown>>();
+/** Views kept per buffer: a pool uses one or two per buffer; calls of ever other sizes start over past this. */
+const MAX_DERIVED = 64;
+
+function derive<T>(buffer: SharedArrayBuffer, key: string, make: () => T): T {
+  let cache = derived.get(buffer);
+  if (cache === undefined) derived.set(buffer, cache = new Map());
+  let value = cache.get(key) as T | undefined;
+  if (value === undefined) {
+    if (cache.size >= MAX_DERIVED) cache.clear();
+    cache.set(key, value = make());
+  }
+  return value;
 }
 
-function describeBasePart(shape: NetShape, rows: number, part: number, parts: number): string {
-  const span = ([start, end]: [number, number]) => (start < end ? `${start}–${end - 1}` : 'none');
-  const { samples, columns, units } = basePartRanges(shape, rows, part, parts);
-  return `building the base, part ${part + 1} of ${parts} (samples ${span(samples)}, input columns ${span(columns)}, hidden units ${span(units)})`;
+/** The typed array `view` stands for (itself when it is one), or undefined when this thread was never sent its buffer. */
+function float64(view: Float64Array | SharedView): Float64Array | undefined {
+  if (view instanceof Float64Array) return view;
+  const buffer = resolveShared(view.ref);
+  return buffer && derive(buffer, `f64 ${view.byteOffset} ${view.length}`, () => new Float64Array(buffer, view.byteOffset, view.length));
+}
+
+function int32(view: Int32Array | SharedView): Int32Array | undefined {
+  if (view instanceof Int32Array) return view;
+  const buffer = resolveShared(view.ref);
+  return buffer && derive(buffer, `i32 ${view.byteOffset} ${view.length}`, () => new Int32Array(buffer, view.byteOffset, view.length));
+}
+
+/** A TwoLayerNet task's arrays, or undefined when a buffer is missing. */
+interface NetArrays {
+  params: Float64Array;
+  x: Float64Array;
+  labels: Int32Array;
+  gradient: Float64Array;
+}
+
+function netArrays(task: NaiveGradientTask | IncrementalGradientTask): NetArrays | undefined {
+  const params = float64(task.params);
+  const x = float64(task.x);
+  const labels = int32(task.labels);
+  const gradient = float64(task.gradient);
+  return params && x && labels && gradient && { params, x, labels, gradient };
+}
+
+/** Cells nobody reads, for a task that keeps no status. */
+const NO_STATUS = new Int32Array(STATUS_CELLS);
+
+/** The task's status cells (protocol.ts), or undefined when its buffer is missing. */
+function statusOf(task: GradientTask): Int32Array | undefined {
+  if (task.status === undefined) return NO_STATUS;
+  const buffer = resolveShared(task.status);
+  const slot = task.slot ?? 0;
+  return buffer && derive(buffer, `status ${slot}`, () => new Int32Array(buffer, slot * STATUS_CELLS * Int32Array.BYTES_PER_ELEMENT, STATUS_CELLS));
+}
+
+function baseOf(ref: SharedArrayBuffer | SharedRef, shape: NetShape, rows: number): IncrementalBase | undefined {
+  const buffer = resolveShared(ref);
+  return buffer && derive(buffer, `base ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`, () => incrementalBaseViews(buffer, shape, rows));
+}
+
+function boardOf(ref: SharedArrayBuffer | SharedRef): WorkBoard | undefined {
+  const buffer = resolveShared(ref);
+  return buffer && derive(buffer, 'board', () => new WorkBoard(buffer));
+}
+
+function runNaiveTask(task: NaiveGradientTask, arrays: NetArrays, status: Int32Array): number {
+  status[0] = PIECE_NAIVE;
+  // The naive engine perturbs weights: never the shared ones other workers read.
+  naiveGradientRange(arrays.params.slice(), task.shape, arrays.x, task.rows, arrays.labels, task.start, task.end, arrays.gradient, task.h);
+  return 1;
 }
 
 /**
@@ -34,30 +106,36 @@ function describeBasePart(shape: NetShape, rows: number, part: number, parts: nu
  * A failure aborts the board (so no other worker waits for a part that will
  * never be done) and names the piece that failed.
  */
-function runIncrementalTask(task: IncrementalGradientTask): number {
-  const { shape, rows, h, params, x, labels, gradient } = task;
-  const board = new WorkBoard(task.board);
+function runIncrementalTask(task: IncrementalGradientTask, { params, x, labels, gradient }: NetArrays, base: IncrementalBase, board: WorkBoard, status: Int32Array): number {
+  const { shape, rows, h } = task;
   let pieces = 0;
   // What this worker is doing, put into words only if it fails (no strings per piece).
   let stage: 'starting' | 'part' | 'finishing' | 'waiting' | 'chunk' = 'starting';
   let part = 0;
   let chunk: [number, number] | null = null;
   try {
-    const base = incrementalBaseViews(task.base, shape, rows);
     for (part = board.claimPart(); part >= 0; part = board.claimPart()) {
       stage = 'part';
+      status[1] = part;
+      status[2] = board.parts;
+      status[0] = PIECE_PART;
       prepareBasePart(params, shape, x, rows, labels, base, part, board.parts);
       pieces++;
       if (board.partDone()) {
         stage = 'finishing';
+        status[0] = PIECE_FINISHING;
         finishIncrementalBase(base);
         board.publish(partitionParametersByCost(shape, base.colCount.subarray(0, shape.inputSize), rows, board.chunks));
       }
     }
     stage = 'waiting';
+    status[0] = PIECE_WAITING;
     if (!board.waitUntilPublished()) return pieces;
     stage = 'chunk';
     for (chunk = board.claimChunk(); chunk !== null; chunk = board.claimChunk()) {
+      status[1] = chunk[0];
+      status[2] = chunk[1];
+      status[0] = PIECE_CHUNK;
       incrementalGradientRange(params, shape, x, rows, labels, base, chunk[0], chunk[1], gradient, h);
       pieces++;
     }
@@ -107,10 +185,15 @@ async function loadFunction(moduleUrl: string, exportName: string): Promise<(x: 
   return f;
 }
 
-async function runFunctionTask(task: FunctionGradientTask): Promise<void> {
+async function runFunctionTask(task: FunctionGradientTask, status: Int32Array): Promise<void> {
+  status[0] = PIECE_LOADING;
   const f = await loadFunction(task.module, task.exportName);
   const { context } = task;
+  status[1] = task.start;
+  status[0] = PIECE_ELEMENT;
   const evaluate = (x: Float64Array, idx: number, side: '+' | '-'): number => {
+    status[1] = idx;
+    status[2] = side === '+' ? 0 : 1;
     const value = f(x, context);
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new RangeError(`Expected \`${task.exportName}\` to return a finite number, got ${describe(value)} at x[${idx}] ${side} h`);
@@ -121,11 +204,32 @@ async function runFunctionTask(task: FunctionGradientTask): Promise<void> {
   centralDifferences(evaluate, task.x.slice(), task.start, task.end, task.h, task.gradient);
 }
 
+/**
+ * Runs one task. A task that names a buffer this thread does not keep (sent
+ * to the thread this one replaced, or evicted) does nothing and says so, for
+ * the pool to send it again with its buffers.
+ */
 export async function runGradientTask(task: GradientTask): Promise<GradientTaskResult> {
   const started = performance.now();
+  const missing: GradientTaskResult = { milliseconds: 0, pieces: 0, threadId, missing: true };
   let pieces = 1;
-  if (task.kind === 'incremental') pieces = runIncrementalTask(task);
-  else if (task.kind === 'naive') runNaiveTask(task);
-  else await runFunctionTask(task);
-  return { milliseconds: performance.now() - started, pieces };
+  const status = statusOf(task);
+  if (status === undefined) return missing;
+  if (task.kind === 'function') {
+    await runFunctionTask(task, status);
+  } else {
+    const arrays = netArrays(task);
+    if (arrays === undefined) return missing;
+    if (task.kind === 'naive') {
+      runNaiveTask(task, arrays, status);
+    } else {
+      // Checked before the base: the base's views are cut for its shape and rows.
+      const board = boardOf(task.board);
+      const base = board && baseOf(task.base, task.shape, task.rows);
+      if (board === undefined || base === undefined) return missing;
+      pieces = runIncrementalTask(task, arrays, base, board, status);
+    }
+  }
+  status[0] = PIECE_DONE;
+  return { milliseconds: performance.now() - started, pieces, threadId };
 }

@@ -19,6 +19,8 @@
  * do not depend on who computes what.
  */
 
+import { resolveShared, type SharedRef } from './protocol.js';
+
 /** State word values. */
 export const BOARD_BUILDING = 0;
 export const BOARD_PUBLISHED = 1;
@@ -39,9 +41,15 @@ const SPIN_MILLISECONDS = 0.3;
 export class WorkBoard {
   readonly cells: Int32Array;
 
-  /** Views over `buffer` (from {@link WorkBoard.bytes}); the contents are whatever the buffer holds. */
-  constructor(buffer: SharedArrayBuffer) {
-    this.cells = new Int32Array(buffer);
+  /**
+   * Views over `buffer` (from {@link WorkBoard.bytes}), or over the buffer a
+   * task names by reference (protocol.ts); the contents are whatever the
+   * buffer holds.
+   */
+  constructor(buffer: SharedArrayBuffer | SharedRef) {
+    const shared = resolveShared(buffer);
+    if (shared === undefined) throw new RangeError(`Expected the work board's buffer ${(buffer as SharedRef).id} to have been sent to this thread, got only its id`);
+    this.cells = new Int32Array(shared);
   }
 
   /** Bytes of a board for up to `maxChunks` chunks. */

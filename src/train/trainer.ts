@@ -3,6 +3,7 @@
  * resumption; the gradient comes from the worker pool or from backprop.
  */
 import { EventEmitter } from 'node:events';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Dataset, Split } from '../data/dataset.js';
 import { ENGINES, type Engine } from '../engine.js';
 import { scoreBatch } from '../kernels/score.js';
@@ -36,6 +37,14 @@ export interface TrainerOptions {
   /** Evaluate on at most this many samples of each split (default: all). */
   evaluationLimit?: number;
 }
+
+export interface StepOptions {
+  /** Aborts the gradient in progress (the pool's workers are terminated and replaced); the step then rejects. */
+  signal?: AbortSignal;
+}
+
+/** How long a run may keep the event loop busy before it lets other work in. */
+const YIELD_MILLISECONDS = 4;
 
 export interface IterationEvent {
   iteration: number;
@@ -238,11 +247,22 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return event;
   }
 
-  /** One update on one mini-batch. */
-  async step(): Promise<IterationEvent> {
+  /**
+   * One update on one mini-batch. A gradient that fails or is aborted through
+   * `signal` leaves the trainer as it was before the step (the batch is drawn
+   * again by the next step), so a checkpoint taken then continues exactly.
+   */
+  async step({ signal }: StepOptions = {}): Promise<IterationEvent> {
+    const samplerState = this.#sampler.getState();
     const batch = this.#sampler.next();
     const started = performance.now();
-    const grad = await this.#gradientOf(batch);
+    let grad: Float64Array;
+    try {
+      grad = await this.#gradientOf(batch, signal);
+    } catch (error) {
+      this.#sampler.setState(samplerState);
+      throw error;
+    }
     const gradientMilliseconds = performance.now() - started;
     const previous = this.#previousParams;
     previous.set(this.net.params);
@@ -263,14 +283,25 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return event;
   }
 
-  /** Runs until `iterations` updates are done or {@link stop} is called. */
-  async run(): Promise<TrainingSummary> {
+  /**
+   * Runs until `iterations` updates are done or {@link stop} is called. `signal`
+   * aborts the step in progress (see {@link step}). It yields to the event loop
+   * every few milliseconds whatever the engine, so signals, timers and output
+   * are handled during a run (a backprop step never waits on anything).
+   */
+  async run({ signal }: StepOptions = {}): Promise<TrainingSummary> {
     const started = performance.now();
     this.#stopRequested = false;
     let finalLoss = Number.NaN;
+    let lastYield = performance.now();
     if (this.#iteration === 0 && this.#epochs.length === 0) this.evaluate();
     while (this.#iteration < this.iterations && !this.#stopRequested) {
-      finalLoss = (await this.step()).loss;
+      if (performance.now() - lastYield >= YIELD_MILLISECONDS) {
+        await setImmediatePromise();
+        lastYield = performance.now();
+        if (this.#stopRequested) break;
+      }
+      finalLoss = (await this.step({ signal })).loss;
       if (this.#iteration % this.iterationsPerEpoch === 0 || this.#iteration === this.iterations) this.evaluate();
     }
     return {
@@ -282,12 +313,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     };
   }
 
-  async #gradientOf(batch: PreparedBatch): Promise<Float64Array> {
+  async #gradientOf(batch: PreparedBatch, signal: AbortSignal | undefined): Promise<Float64Array> {
     const engine = this.engine;
     if (engine === 'backprop') {
       backprop(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#gradientBuffer, false);
       return this.#gradientBuffer;
     }
-    return (await this.#pool!.gradientOfBatch(this.net, batch, { engine, out: this.#gradientBuffer })).flat;
+    return (await this.#pool!.gradientOfBatch(this.net, batch, { engine, out: this.#gradientBuffer, signal })).flat;
   }
 }

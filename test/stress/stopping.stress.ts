@@ -1,0 +1,62 @@
+/**
+ * Stopping a run: Ctrl-C is acknowledged at once; a step still running two
+ * seconds later (a naive one takes many seconds) is aborted, as it is at a
+ * second Ctrl-C; either way the run exits 130 with a checkpoint of the last
+ * finished step, from which --resume continues. A backprop run stops within a
+ * second (the trainer yields to the event loop).
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { childEnv } from '../fixtures/child-env.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Starts a run, sends `signals` (each `delay` ms after the previous, the first once `ready` matches stderr); resolves with the exit and the time from the first signal to it. */
+function interrupt(args: string[], ready: RegExp, signals: NodeJS.Signals[], delay = 300): Promise<{ code: number | null; stderr: string; afterSignalMs: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+  let stderr = '';
+  let firstSignal = 0;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += String(chunk);
+    if (firstSignal === 0 && ready.test(stderr)) {
+      firstSignal = performance.now();
+      signals.forEach((signal, i) => setTimeout(() => child.kill(signal), i * delay));
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr, afterSignalMs: performance.now() - firstSignal })));
+}
+
+const naive = ['--engine', 'naive', '--hidden', '30', '--threads', '1', '--eval-limit', '100'];
+
+t.test('Ctrl-C during a slow naive step: said at once, the step aborted after 2 s, a checkpoint, exit 130', async (t) => {
+  const out = join(t.testdir({}), 'run');
+  // The naive gradient of 784-30-10 on 100 digits takes well over 2 s on one thread.
+  const result = await interrupt([...naive, '--out', out], /gradpool: mnist/, ['SIGINT']);
+  t.equal(result.code, 130, result.stderr);
+  t.match(result.stderr, /gradpool train: SIGINT: stopping after the current step and saving a checkpoint \(press Ctrl-C again to abort the step\)/);
+  t.match(result.stderr, /gradpool train: the step is still running after 2 s: aborting the current step/);
+  t.match(result.stderr, /Interrupted \(SIGINT\) at iteration 0; checkpoint saved/);
+  t.ok(result.afterSignalMs < 10_000, `exited ${Math.round(result.afterSignalMs)} ms after Ctrl-C`);
+  t.equal((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration, 0);
+});
+
+t.test('a second Ctrl-C aborts the step at once', async (t) => {
+  const out = join(t.testdir({}), 'run');
+  const result = await interrupt([...naive, '--out', out], /gradpool: mnist/, ['SIGINT', 'SIGINT'], 200);
+  t.equal(result.code, 130, result.stderr);
+  t.match(result.stderr, /gradpool train: SIGINT again: aborting the current step/);
+  t.notMatch(result.stderr, /still running after/, 'before the grace period ended');
+  t.notMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  t.ok(result.afterSignalMs < 2000 + 8000, `exited ${Math.round(result.afterSignalMs)} ms after the first Ctrl-C`);
+});
+
+t.test('a backprop run stops within a second of Ctrl-C, with its checkpoint', async (t) => {
+  const out = join(t.testdir({}), 'run');
+  const result = await interrupt(['--engine', 'backprop', '--dataset', 'spiral', '--batch', '10', '--iters', '10000000', '--eval-limit', '50', '--out', out], /epoch 1\//, ['SIGINT']);
+  t.equal(result.code, 130, result.stderr);
+  t.ok(result.afterSignalMs < 1000, `exited ${Math.round(result.afterSignalMs)} ms after Ctrl-C`);
+  t.ok((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration >= 24, 'a checkpoint past the first epoch');
+});
