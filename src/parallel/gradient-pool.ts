@@ -3,7 +3,6 @@
  * inputs in shared memory, sends the workers their tasks and collects the result.
  */
 import os from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
 import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
@@ -11,7 +10,7 @@ import { type NetShape, describeParameterRange } from '../kernels/two-layer.js';
 import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
-import { DEFAULT_ENGINE, NUMERICAL_ENGINES, type NumericalEngine } from '../engine.js';
+import { DEFAULT_ENGINE, NUMERICAL_ENGINES } from '../engine.js';
 import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
 import { partitionByCost } from './partition.js';
 import {
@@ -20,75 +19,12 @@ import {
 } from './protocol.js';
 import { WorkBoard } from './work-board.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
+import {
+  EXIT_WAIT_MILLISECONDS, checkCallOptions, describeRunning, exitOf, reasonText,
+  type FunctionGradientOptions, type GradientPoolOptions, type PoolCall, type PoolGradientOptions, type StopKind,
+} from './pool-call.js';
 
-export interface GradientPoolOptions {
-  /** Worker threads, 1 to 64. Default: `os.availableParallelism()`. */
-  threads?: number;
-  /**
-   * The workers' module (a URL string): for instrumentation and failure tests,
-   * a module whose default export takes each task on to `runGradientTask`
-   * (src/parallel/run-task.ts). Default: workers/gradient.worker.
-   */
-  workerModule?: string;
-}
-
-/** How long a call may run, and how to stop it: options of every pool call. */
-export interface PoolCallOptions {
-  /**
-   * Stops the call when aborted: the workers still running its tasks are
-   * terminated (the pool starts new ones) and it rejects with a
-   * `GradientAbortError` (its `cause` the signal's reason) naming what they
-   * were computing. Already aborted: rejects at once, running nothing.
-   */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds from the call until it must have settled, time spent waiting
-   * for earlier calls of the pool included; past it the call is stopped as by
-   * `signal` and rejects with a `GradientTimeoutError`. Default: no limit.
-   */
-  timeout?: number;
-}
-
-export interface PoolGradientOptions extends PoolCallOptions {
-  /**
-   * `'incremental'` (default): exact central differences from cached base
-   * activations, recomputing only what each parameter changes. `'naive'`: the
-   * book's full forward pass per perturbation (the reference; very slow).
-   */
-  engine?: NumericalEngine;
-  /** Finite-difference step. Default 1e-4 (the book's). */
-  h?: number;
-  /**
-   * Where to put the gradient (as many values as parameters): its views are
-   * returned. Over a SharedArrayBuffer, the workers write into it directly (so
-   * a call that fails may leave it partly written); otherwise it is copied in
-   * once the call has succeeded. It must not be the weights or the batch (the
-   * check compares buffer objects: memory shared under another
-   * SharedArrayBuffer object is not caught). Default: a new array per call.
-   */
-  out?: Float64Array;
-  /** Called once the call has succeeded, with how long each worker task took (for benchmarks and profiling). */
-  onStatistics?: (statistics: PoolCallStatistics) => void;
-}
-
-/** What a pool call reports to `onStatistics`. */
-export interface PoolCallStatistics {
-  /** Time each worker task took, in milliseconds, measured in the worker: one task per thread for the incremental engine. */
-  taskMilliseconds: number[];
-}
-
-export interface FunctionGradientOptions extends PoolCallOptions {
-  /** URL (or `file:` URL string) of an ES module the workers can import. */
-  module: URL | string;
-  /** The export to call as `f(x, context)`. Default `'default'`. */
-  exportName?: string;
-  /** The point; not modified. */
-  x: ArrayLike<number>;
-  /** Extra data passed to every call (structured-cloneable). */
-  context?: unknown;
-  /** Finite-difference step. Default 1e-4. */
-  h?: number;
-}
+export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, PoolCallStatistics, PoolGradientOptions } from './pool-call.js';
 
 export const MAX_THREADS = 64;
 
@@ -107,67 +43,6 @@ function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
  */
 export const BASE_PARTS_PER_THREAD = 4;
 export const CHUNKS_PER_THREAD = 16;
-
-/**
- * How long a stopped call waits for the workers it terminated to exit, so
- * that none still writes into `out` or the pool's buffers when the next call
- * starts. A thread running JavaScript exits within milliseconds; one blocked
- * in native code may never, and must not block the pool: the pool's buffers
- * are replaced anyway (see `#renewBuffers`).
- */
-const EXIT_WAIT_MILLISECONDS = 2000;
-
-/** Why a call is stopped before it settles. */
-type StopKind = 'abort' | 'timeout' | 'destroy';
-
-/** A call from the moment it is made until it settles. */
-interface PoolCall {
-  readonly controller: AbortController;
-  readonly timeout: number | undefined;
-  /** `queued` behind earlier calls, `running` its tasks, `finishing` once they have all settled (too late to stop). */
-  phase: 'queued' | 'running' | 'finishing';
-  /** While running: what each unsettled task is doing, in words. */
-  running: (() => string[]) | undefined;
-  /** Set when stopped: what the call rejects with. */
-  error: GradientPoolError | undefined;
-  /** When stopped: the exits of the workers it terminated. */
-  exits: Promise<unknown>;
-  /** Rejects with `error` when stopped (for a call still waiting its turn). */
-  stopped: Promise<never>;
-  stop: (error: GradientPoolError) => void;
-  dispose: () => void;
-}
-
-/** A signal's reason in words, for a one-line message. */
-function reasonText(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return typeof reason === 'string' ? reason : describe(reason);
-}
-
-/**
- * What the unsettled tasks of a call were doing, as ``a worker was still
- * computing …`` and as the `piece` of its error; equal phrases among others
- * are counted (`…; waiting for the base (×3)`).
- */
-function describeRunning(phrases: string[]): { text: string; piece: string } {
-  const counts = new Map<string, number>();
-  for (const phrase of phrases) counts.set(phrase, (counts.get(phrase) ?? 0) + 1);
-  const piece = counts.size === 1 ? phrases[0] : [...counts].map(([phrase, n]) => (n === 1 ? phrase : `${phrase} (×${n})`)).join('; ');
-  return { text: `${phrases.length === 1 ? 'a worker was' : `${phrases.length} workers were`} still ${piece}`, piece };
-}
-
-/** Resolves when `worker` has exited, or after `milliseconds` (without keeping the process alive). */
-function exitOf(worker: Worker, milliseconds: number): Promise<void> {
-  if (worker.threadId === -1) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, milliseconds);
-    timer.unref();
-    worker.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 /**
  * A pool of worker threads (Piscina) that computes numerical gradients in
@@ -605,10 +480,4 @@ export class GradientPool {
     }
     return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
   }
-}
-
-/** The options every call takes: `signal` an AbortSignal, `timeout` as the other numbers are checked. */
-function checkCallOptions(signal: unknown, timeout: unknown): void {
-  if (timeout !== undefined) assertPositiveFinite('timeout', timeout);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
 }

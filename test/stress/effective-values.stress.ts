@@ -5,8 +5,8 @@ import os from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../src/cli/main.js';
-import { xor } from '../datasets/index.js';
+import { main } from '../../src/cli/main.js';
+import { xor } from '../../datasets/index.js';
 
 async function run(argv: string[]) {
   let stdout = '';

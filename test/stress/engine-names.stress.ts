@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../src/cli/main.js';
+import { main } from '../../src/cli/main.js';
 
 async function run(argv: string[]) {
   let stdout = '';

@@ -1,18 +1,18 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../src/index.js';
-import { TwoLayerNet } from '../src/nets/two-layer-net.js';
-import { numericalGradient } from '../src/numerical.js';
-import { GradientPool } from '../src/parallel/gradient-pool.js';
-import { MAX_RECEIVED_BUFFERS } from '../src/parallel/protocol.js';
-import { childEnv } from './fixtures/child-env.js';
-import { bytesOf, digits, serialIncremental } from './fixtures/pool-batches.js';
-import { sumOfSquares } from './fixtures/stuck-function.js';
-import { STUCK_AT_H } from './fixtures/stuck.worker.js';
+import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../../src/index.js';
+import { TwoLayerNet } from '../../src/nets/two-layer-net.js';
+import { numericalGradient } from '../../src/numerical.js';
+import { GradientPool } from '../../src/parallel/gradient-pool.js';
+import { MAX_RECEIVED_BUFFERS } from '../../src/parallel/protocol.js';
+import { childEnv } from '../fixtures/child-env.js';
+import { bytesOf, digits, serialIncremental } from '../fixtures/pool-batches.js';
+import { sumOfSquares } from '../fixtures/stuck-function.js';
+import { STUCK_AT_H } from '../fixtures/stuck.worker.js';
 
-const stuckFunctions = new URL('./fixtures/stuck-function.ts', import.meta.url);
-const functions = new URL('./fixtures/functions.ts', import.meta.url);
+const stuckFunctions = new URL('../fixtures/stuck-function.ts', import.meta.url);
+const functions = new URL('../fixtures/functions.ts', import.meta.url);
 const quick = { module: stuckFunctions, exportName: 'sumOfSquares', x: [0.5, -1, 2, 0.25, 3, -2, 1, 7] };
 /** Computing element 4 never ends: the second of two threads is stuck on x[4] + h. */
 const spin = { module: stuckFunctions, exportName: 'spin', x: new Array<number>(8).fill(0) };
@@ -150,7 +150,7 @@ t.test('destroy() resolves promptly while a call is stuck: the call rejects sayi
 });
 
 t.test('a worker stuck in the incremental engine times out naming the base part; the next call is right', async (t) => {
-  const pool = new GradientPool({ threads: 2, workerModule: new URL('./fixtures/stuck.worker.ts', import.meta.url).href });
+  const pool = new GradientPool({ threads: 2, workerModule: new URL('../fixtures/stuck.worker.ts', import.meta.url).href });
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 4, outputSize: 10, seed: 51 });
   const batch = digits(1);
   const reference = bytesOf(serialIncremental(net, batch));
@@ -172,7 +172,7 @@ t.test('a worker stuck in the incremental engine times out naming the base part;
 });
 
 t.test('a process whose pool call timed out exits by itself after destroy()', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/deadline-child.ts'], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/deadline-child.ts'], { cwd: new URL('../..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   let stdout = '';
   let stderr = '';
   let printed = Number.NaN;
