@@ -4,8 +4,14 @@ import type { Dataset, Split } from '../src/data/dataset.js';
 import { gunzipDataFile, quoteFound, readDataFile } from '../src/data/data-file.js';
 import { classesOf, splitPerLabel } from './split-per-label.js';
 
+/** Options of {@link loadCsv}. */
 export interface CsvOptions {
-  /** A second CSV file, in the same format, to use as the test split instead of holding out 20 % of `file`. */
+  /**
+   * A second CSV file, in the same format and with as many cells per line, to
+   * use as the test split instead of holding out 20 % of `file`.
+   *
+   * @default `undefined`: 20 % of each label of `file` is held out for testing
+   */
   testFile?: string;
 }
 
@@ -38,16 +44,24 @@ interface Like { file: string; cells: number }
  * not a number is a header and skipped; blank lines are skipped; `\r\n` line
  * ends and a UTF-8 byte-order mark are accepted; a file ending in `.gz` is
  * gunzipped. Every data line must have as many cells as the first one
- * (`inputSize` = cells − 1, at most {@link MAX_CSV_PIXELS}), in the test file
- * too; a file may hold at most {@link MAX_CSV_BYTES}, once decompressed. Labels
- * are integers from 0 to {@link MAX_CSV_LABEL}; `classes` is the largest label
- * + 1 (at least 2).
+ * (`inputSize` = cells − 1, at most 1,000,000 pixels), in the test file too; a
+ * file may hold at most 1 GiB once decompressed (MNIST's training set is a
+ * 110 MB CSV). Labels are integers from 0 to {@link MAX_CSV_LABEL}; `classes`
+ * is the largest label + 1 (at least 2).
  *
  * Without `testFile`, the file is split per label in file order: the first
  * `Math.round(0.8 · n)` lines of each label (n = that label's line count) are
  * train, the rest test. Within each split, rows keep their file order.
  *
  * Synchronous; every problem is an {@link InputError} naming the file and line.
+ *
+ * @param file - The CSV file (`.gz` for a gzipped one).
+ * @param options - `testFile`: a separate test file.
+ * @returns The dataset `csv:<file>` (or `csv:<file>,<testFile>`), pixels scaled to 0..1.
+ * @throws {InputError} ``<file> line <n>[, cell <c>]: expected <what>, found <what>``, e.g. ``digits.csv line 3, cell 5: expected a pixel value from 0 to 255, found `300` ``, or ``digits.csv: expected a CSV file with one sample per line: label, then pixel values from 0 to 255, found no such file``.
+ * @example
+ * const digits = loadCsv('mnist_train.csv', { testFile: 'mnist_test.csv' });
+ * digits.inputSize; // 784
  */
 export function loadCsv(file: string, options: CsvOptions = {}): Dataset {
   const { testFile } = options;

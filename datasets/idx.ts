@@ -19,9 +19,13 @@ export const MAX_IDX_BYTES = 2 ** 30;
 
 /** The four files `loadIdx` reads, without the optional `.gz`. */
 export const IDX_FILES = {
+  /** The training images: magic 2051, count × rows × columns bytes. */
   trainImages: 'train-images-idx3-ubyte',
+  /** The training labels: magic 2049, one byte per image. */
   trainLabels: 'train-labels-idx1-ubyte',
+  /** The test images (MNIST's name for them starts with `t10k`). */
   testImages: 't10k-images-idx3-ubyte',
+  /** The test labels. */
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
@@ -44,9 +48,17 @@ interface IdxImages { file: string; count: number; height: number; width: number
  * and that every file is exactly as long as its header says (neither truncated
  * nor followed by trailing bytes), before anything is allocated for it: a gzip
  * file is inflated only as far as its header allows, and no file may exceed
- * {@link MAX_IDX_BYTES}. Pixels are scaled to 0..1 (byte / 255);
- * `inputSize` is rows × columns, `classes` the largest label + 1 (at least 2).
- * Rows keep the files' order. Synchronous; every problem is an {@link InputError}.
+ * 1 GiB once decompressed (EMNIST ByClass's 550 MB of training images fit).
+ * Pixels are scaled to 0..1 (byte / 255); `inputSize` is rows × columns,
+ * `classes` the largest label + 1 (at least 2). Rows keep the files' order.
+ * Synchronous; every problem is an {@link InputError}.
+ *
+ * @param dir - The directory holding the four files.
+ * @returns The dataset `idx:<dir>`.
+ * @throws {InputError} ``<file>: expected <what the format requires>, found <what the file has>``, e.g. ``data/train-images-idx3-ubyte: expected magic number 2051 (IDX images), found 2049 …`` or ``data: expected a directory with the four MNIST-format IDX files …, found no such directory``.
+ * @example
+ * // After downloading MNIST's four .gz files into data/mnist:
+ * const mnist = loadIdx('data/mnist'); // 60,000 train and 10,000 test rows of 784 pixels
  */
 export function loadIdx(dir: string): Dataset {
   let isDirectory = false;

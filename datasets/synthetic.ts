@@ -4,23 +4,54 @@ import { assertInteger, expectationError } from '../src/validate.js';
 import { takeRows, type Dataset, type Split } from '../src/data/dataset.js';
 import { trainCount } from './split-per-label.js';
 
+/** Options of {@link spiral}: the size of the set and its noise. */
 export interface SpiralOptions {
-  /** Points of each class (arm), at least 3 so that each class has test points. Default 100. */
+  /**
+   * Points of each class (arm), 3 to 1,000,000: at least 3 so that each class
+   * has test points.
+   *
+   * @default 100
+   */
   pointsPerClass?: number;
-  /** Number of arms. Default 3. */
+  /**
+   * Number of arms (classes), 2 to 1000.
+   *
+   * @default 3
+   */
   classes?: number;
-  /** Seed of the angle noise. Default 0. */
+  /**
+   * Seed of the angle noise, an integer from 0 to 2³² − 1: the same seed gives the same points.
+   *
+   * @default 0
+   */
   seed?: number;
-  /** Standard deviation of the angle noise, in radians. Default 0.2. */
+  /**
+   * Standard deviation of the angle noise, in radians, 0 and up (0: points exactly on the arms).
+   *
+   * @default 0.2
+   */
   noise?: number;
 }
 
+/** Options of {@link xor}: the size of the set and its noise. */
 export interface XorOptions {
-  /** Points of each class, at least 3. Default 100. */
+  /**
+   * Points of each class, 3 to 1,000,000.
+   *
+   * @default 100
+   */
   pointsPerClass?: number;
-  /** Seed of the noise. Default 0. */
+  /**
+   * Seed of the noise, an integer from 0 to 2³² − 1: the same seed gives the same points.
+   *
+   * @default 0
+   */
   seed?: number;
-  /** Standard deviation of the Gaussian noise around each corner. Default 0.15. */
+  /**
+   * Standard deviation of the Gaussian noise around each corner, 0 and up.
+   *
+   * @default 0.15
+   */
   noise?: number;
 }
 
@@ -32,7 +63,15 @@ const MAX_POINTS_PER_CLASS = 1_000_000;
  * θ = 4j + 4i / (N − 1) + noise · N(0, 1), and is (r sin θ, r cos θ) with label j.
  * Seeded by `seed`; the split is deterministic: in each class, 20 % of the
  * points (N − round(0.8 N)), evenly spaced along the arm, are test points, the
- * rest train. Rows are ordered by class, then along the arm.
+ * rest train. Rows are ordered by class, then along the arm. Small, yet not
+ * linearly separable: a quick check that a net and its training work.
+ *
+ * @param options - `pointsPerClass` (default 100), `classes` (default 3), `seed` (default 0), `noise` (default 0.2).
+ * @returns The dataset `spiral`: `inputSize` 2, 80 % of each arm to train.
+ * @throws {ArgumentRangeError} ``Expected `pointsPerClass` to be an integer from 3 to 1000000, got `2` (number)``, and likewise for `classes` and `seed` (an ArgumentTypeError for a non-number).
+ * @throws {RangeError} ``Expected `noise` to be a finite number from 0 and up, got `-1` (number)`` (a TypeError for a non-number).
+ * @example
+ * const { train, test } = spiral(); // 240 train and 60 test points of 3 classes
  */
 export function spiral(options: SpiralOptions = {}): Dataset {
   const { pointsPerClass = 100, classes = 3, seed = 0, noise = 0.2 } = options;
@@ -60,7 +99,15 @@ export function spiral(options: SpiralOptions = {}): Dataset {
  * (1, 1), class 1 at (0, 1) and (1, 0), alternating between a class's two
  * corners — each point the corner plus `noise` · N(0, 1) per coordinate. Seeded
  * by `seed`; split deterministically like {@link spiral} (20 % of each class,
- * evenly spaced, are test points). Rows are ordered by class.
+ * evenly spaced, are test points). Rows are ordered by class. The problem a
+ * single layer cannot solve, so it shows the hidden layer at work.
+ *
+ * @param options - `pointsPerClass` (default 100), `seed` (default 0), `noise` (default 0.15).
+ * @returns The dataset `xor`: `inputSize` 2, `classes` 2.
+ * @throws {ArgumentRangeError} ``Expected `pointsPerClass` to be an integer from 3 to 1000000, got `2` (number)``, and likewise for `seed` (an ArgumentTypeError for a non-number).
+ * @throws {RangeError} ``Expected `noise` to be a finite number from 0 and up, got `-1` (number)`` (a TypeError for a non-number).
+ * @example
+ * const { train, test } = xor({ pointsPerClass: 50 }); // 80 train and 20 test points
  */
 export function xor(options: XorOptions = {}): Dataset {
   const { pointsPerClass = 100, seed = 0, noise = 0.15 } = options;

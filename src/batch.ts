@@ -1,23 +1,54 @@
-/** The shapes a batch or its targets may come in (arrays, ml-matrix, flat data), normalised to flat Float64Arrays and labels. */
+/**
+ * The shapes a batch or its targets may come in (arrays, ml-matrix, flat data),
+ * normalised to flat Float64Arrays and labels, and put back into the shape they
+ * came in ({@link shapeLike}): every function of gradpool returns the shape it
+ * was given.
+ */
 import { AbstractMatrix, Matrix } from 'ml-matrix';
 import { assertAllFinite, describe, assertInteger } from './validate.js';
 
 /**
  * A row-major matrix over a flat Float64Array: what crosses threads and what the
  * hot loops read. `data.length === rows * columns`.
+ *
+ * @example
+ * const batch: FlatMatrix = { data: Float64Array.of(1, 2, 3, 4, 5, 6), rows: 2, columns: 3 };
  */
 export interface FlatMatrix {
+  /** The values, row after row: element (r, c) is `data[r * columns + c]`. */
   data: Float64Array;
+  /** Number of rows (samples), 1 and up where a batch is expected. */
   rows: number;
+  /** Number of columns (values per sample), 1 and up where a batch is expected. */
   columns: number;
 }
 
-/** A batch as a user may give it: rows of numbers, an ml-matrix, or flat data with its shape. */
+/** A batch as a user may give it: rows of numbers, an ml-matrix, or flat data with its shape; a 1-D number[] or Float64Array is a batch of one. */
 export type BatchInput = number[][] | AbstractMatrix | FlatMatrix | Float64Array | number[];
+
+/** Typed arrays of numbers other than Float64Array (e.g. Uint8Array pixels): 1-D inputs of the functions (`sigmoid`, `relu`, `softmax`, the losses), read as doubles. */
+export type NumericTypedArray = Float32Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/** A 1-D input of the functions: one sample, returned as a Float64Array. */
+export type VectorInput = number[] | Float64Array | NumericTypedArray;
+
+/**
+ * What a shape-preserving function returns when the input's shape is only known
+ * as a union: a Float64Array for a 1-D input, `number[][]` for `number[][]`, an
+ * ml-matrix `Matrix` for any ml-matrix, a {@link FlatMatrix} for a FlatMatrix.
+ */
+export type BatchOutput = Float64Array | number[][] | Matrix | FlatMatrix;
 
 /** Targets: labels, one-hot rows (arrays, an ml-matrix or flat data), or one label for a batch of one. */
 export type TargetInput = ArrayLike<number> | number[][] | AbstractMatrix | FlatMatrix | number;
 
+/**
+ * Whether `value` is a {@link FlatMatrix}: an object with a Float64Array `data`
+ * and numeric `rows` and `columns` (their values are checked by {@link toFlatMatrix}).
+ *
+ * @param value - Anything.
+ * @returns `true` for `{ data: Float64Array, rows: number, columns: number }`.
+ */
 export function isFlatMatrix(value: unknown): value is FlatMatrix {
   return typeof value === 'object' && value !== null && (value as FlatMatrix).data instanceof Float64Array
     && typeof (value as FlatMatrix).rows === 'number' && typeof (value as FlatMatrix).columns === 'number';
@@ -26,8 +57,15 @@ export function isFlatMatrix(value: unknown): value is FlatMatrix {
 /**
  * Normalises a batch to a {@link FlatMatrix}; a 1-D input is a batch of one row,
  * as in the book. Copies rows of arrays and ml-matrix input; a FlatMatrix or a
- * Float64Array is used as it is (no copy). Rejects ragged rows, empty batches and
- * non-finite values, naming `name`.
+ * Float64Array is used as it is (no copy).
+ *
+ * @param input - The batch: `number[][]`, an ml-matrix, `{ data, rows, columns }`, or one row as a number[] or Float64Array.
+ * @param name - The argument's name, for error messages (e.g. `'x'`).
+ * @returns The batch as flat row-major data with its shape.
+ * @throws {TypeError} ``Expected `x` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got `"a"` (string)``; ``Expected `x` to contain only numbers, got `"a"` (string) at row 1, column 1``.
+ * @throws {RangeError} ``Expected every row of `x` to have 2 columns like row 0, got an array of length 1 at row 1``; ``Expected `x` to be a non-empty batch, got 1 × 0``; ``Expected `x.data` to have rows × columns = 2 × 2 = 4 elements, got 3``; ``Expected `x` to contain only finite numbers, got `NaN` at index 1`` (with the row and column for a batch).
+ * @example
+ * toFlatMatrix([[1, 2], [3, 4]], 'x'); // { data: Float64Array [1, 2, 3, 4], rows: 2, columns: 2 }
  */
 export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
   let flat: FlatMatrix;
@@ -92,7 +130,67 @@ function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
   }
 }
 
-/** Wraps flat data as an ml-matrix Matrix (a copy; ml-matrix stores rows). */
+/**
+ * Like {@link toFlatMatrix}, and also takes any other typed array of numbers
+ * (Float32Array, Uint8Array pixels, …) as one row, copied into a Float64Array:
+ * the inputs of the functions (`sigmoid`, `softmax`, the losses).
+ *
+ * @param input - A batch, or one row as any array or typed array of numbers.
+ * @param name - The argument's name, for error messages.
+ * @returns The input as flat row-major data with its shape.
+ * @throws TypeError or RangeError as {@link toFlatMatrix} does.
+ */
+export function toFlatMatrixOfAny(input: VectorInput | BatchInput, name: string): FlatMatrix {
+  return toFlatMatrix(isNumericTypedArray(input) ? Float64Array.from(input) : input, name);
+}
+
+function isNumericTypedArray(value: unknown): value is NumericTypedArray {
+  // DataView and the BigInt arrays are views too, but hold no numbers: toFlatMatrix refuses them.
+  return ArrayBuffer.isView(value) && !(value instanceof Float64Array) && !(value instanceof DataView)
+    && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
+}
+
+/**
+ * Whether an input is 1-D (one sample): an array of numbers or a typed array,
+ * not rows of arrays, an ml-matrix or a {@link FlatMatrix}.
+ *
+ * @param input - An input the functions or the nets accept.
+ * @returns `true` for a number[] (including an empty one) or a typed array.
+ */
+function isVector(input: VectorInput | BatchInput): input is VectorInput {
+  return ArrayBuffer.isView(input) || (Array.isArray(input) && !Array.isArray(input[0]));
+}
+
+/**
+ * Puts a result computed over flat data back into the shape of the input it
+ * came from: a Float64Array for a 1-D input (`flat.data` itself), `number[][]`
+ * for `number[][]`, an ml-matrix `Matrix` for any ml-matrix, `flat` itself for a
+ * {@link FlatMatrix}. The result may have another number of columns than the
+ * input (a net's predictions), never another number of rows.
+ *
+ * @param input - The input the result was computed from (already validated).
+ * @param flat - The result, one row per row of `input`.
+ * @returns The result in the input's shape.
+ * @example
+ * shapeLike([[1, 2]], { data: Float64Array.of(3, 4), rows: 1, columns: 2 }); // [[3, 4]]
+ */
+export function shapeLike(input: VectorInput | BatchInput, flat: FlatMatrix): BatchOutput {
+  if (isFlatMatrix(input)) return flat;
+  if (AbstractMatrix.isMatrix(input)) return toMatrix(flat);
+  if (isVector(input)) return flat.data;
+  const rows: number[][] = [];
+  for (let r = 0; r < flat.rows; r++) rows.push(Array.from(flat.data.subarray(r * flat.columns, (r + 1) * flat.columns)));
+  return rows;
+}
+
+/**
+ * Copies flat data into an ml-matrix Matrix (ml-matrix stores rows).
+ *
+ * @param flat - Row-major data with its shape.
+ * @returns A new `rows × columns` Matrix with the same values.
+ * @example
+ * toMatrix({ data: Float64Array.of(1, 2, 3, 4), rows: 2, columns: 2 }).get(1, 0); // 3
+ */
 export function toMatrix(flat: FlatMatrix): Matrix {
   const m = new Matrix(flat.rows, flat.columns);
   for (let r = 0; r < flat.rows; r++) for (let c = 0; c < flat.columns; c++) m.set(r, c, flat.data[r * flat.columns + c]);
@@ -102,8 +200,19 @@ export function toMatrix(flat: FlatMatrix): Matrix {
 /**
  * Normalises targets to integer labels, the book's convention: targets with as
  * many entries as `y` are one-hot, and each row must have exactly one 1 and zeros
- * elsewhere (see {@link oneHotLabel}); otherwise they are labels, which must be
- * integers in [0, classes).
+ * elsewhere (a soft target or an all-zero row names no single class, and a
+ * loss computed from its argmax would be wrong without a sign); otherwise they
+ * are labels, which must be integers in [0, classes).
+ *
+ * @param t - Labels (any array or typed array), one-hot rows (`number[][]`, an ml-matrix, flat data), or one label when `rows` is 1.
+ * @param rows - The batch's number of rows.
+ * @param classes - The number of classes (columns of `y`).
+ * @param name - The argument's name, for error messages. Default `'t'`.
+ * @returns One integer label per row.
+ * @throws {TypeError} ``Expected `t` to be labels or one-hot rows, got `"a"` (string)``; ``Expected `t` labels to be integers from 0 to 2, got … at index 0`` for a label that is not a number.
+ * @throws {RangeError} ``Expected `t` to have 2 labels (one per row of the batch), got 3``; ``Expected `t` labels to be integers from 0 to 2, got `3` at index 0``; ``Expected one-hot `t`: row 0 has exactly one 1 and zeros elsewhere, got `0.5` at column 1``; ``Expected one-hot `t` to be 2 × 3, got …``.
+ * @example
+ * toLabels([[0, 0, 1], [1, 0, 0]], 2, 3); // Int32Array [2, 0]
  */
 export function toLabels(t: TargetInput, rows: number, classes: number, name = 't'): Int32Array {
   let values: ArrayLike<number>;

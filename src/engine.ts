@@ -4,6 +4,9 @@
  */
 
 /**
+ * How a TwoLayerNet gradient is computed (the `engine` option of the pool, the
+ * Trainer and `train`, `--engine` on the command line):
+ *
  * - `incremental`: the book's central differences, computed exactly from a
  *   cached forward pass, in the worker pool (the default).
  * - `naive`: the book's central differences by two full forward passes per
@@ -11,10 +14,14 @@
  * - `backprop`: the book's chapter 5 backward pass, on the calling thread.
  */
 export type Engine = 'incremental' | 'naive' | 'backprop';
+
+/** Every {@link Engine}, for checking a name from a config file or the command line. */
 export const ENGINES: readonly Engine[] = ['incremental', 'naive', 'backprop'];
 
 /** The engines that compute numerical gradients, in a GradientPool. */
 export type NumericalEngine = Exclude<Engine, 'backprop'>;
+
+/** Every {@link NumericalEngine}: the values of {@link PoolGradientOptions.engine}. */
 export const NUMERICAL_ENGINES: readonly NumericalEngine[] = ['naive', 'incremental'];
 
 /** The engine every API and the CLI use when none is named. */

@@ -1,7 +1,54 @@
 /**
+ * Every error class gradpool throws on purpose, so a caller can catch by class:
+ *
+ * - {@link ArgumentTypeError} / {@link ArgumentRangeError}: a function or
+ *   constructor called with a bad argument (``Expected `batchSize` to be an
+ *   integer from 1 and up, got `0` (number)``). They are a `TypeError` and a
+ *   `RangeError` (and keep those names), so existing `instanceof TypeError`
+ *   checks still hold; their own class tells them from the TypeError of a bug.
+ * - {@link InputError}: bad data from outside the program (a file, a
+ *   command-line option).
+ * - {@link GradientPoolError} (and {@link GradientTimeoutError},
+ *   {@link GradientAbortError}): a gradient call of the worker pool that failed,
+ *   with the piece that failed.
+ * - {@link DivergenceError}: a training run that diverged.
+ *
+ * The CLI exits with 2 and one line for the first two kinds (bad input), with 1
+ * and one line for other deliberate failures, and with 1 and the stack trace for
+ * a bug (any other TypeError, RangeError, ReferenceError, …): see `src/cli/main.ts`.
+ */
+
+/**
+ * A gradpool function or constructor was called with an argument of the wrong
+ * type (a string for a number, `null` for an options object). Still a
+ * `TypeError`, named `TypeError`; `instanceof ArgumentTypeError` tells it from
+ * a TypeError thrown by a bug.
+ *
+ * @example
+ * try { new SGD({ learningRate: '0.1' }); } catch (e) { e instanceof ArgumentTypeError; } // true
+ */
+export class ArgumentTypeError extends TypeError {}
+
+/**
+ * A gradpool function or constructor was called with an argument of the right
+ * type but outside what it accepts (a batch size of 0, NaN, an unknown name).
+ * Still a `RangeError`, named `RangeError`; `instanceof ArgumentRangeError`
+ * tells it from a RangeError of the engine (an allocation that failed).
+ */
+export class ArgumentRangeError extends RangeError {}
+
+/** Either argument error: see {@link isArgumentError}. */
+export type ArgumentError = ArgumentTypeError | ArgumentRangeError;
+
+/** True for an {@link ArgumentTypeError} or an {@link ArgumentRangeError}: a call that gradpool refused. */
+export function isArgumentError(error: unknown): error is ArgumentError {
+  return error instanceof ArgumentTypeError || error instanceof ArgumentRangeError;
+}
+
+/**
  * Bad input from outside the program (a file, a command-line option) that is not
  * a programming error: the CLI prints its one-line message and exits with 2, as it
- * does for the TypeError/RangeError of argument validation.
+ * does for an {@link ArgumentTypeError} or {@link ArgumentRangeError}.
  */
 export class InputError extends Error {
   override name = 'InputError';
@@ -20,6 +67,11 @@ export class GradientPoolError extends Error {
    */
   readonly piece: string;
 
+  /**
+   * @param message - one line saying what failed and why.
+   * @param piece - the piece of the call that failed or was still running (see {@link GradientPoolError.piece}).
+   * @param options - `cause`: the worker's error, the abort reason.
+   */
   constructor(message: string, piece: string, options?: ErrorOptions) {
     super(message, options);
     this.piece = piece;
@@ -37,4 +89,14 @@ export class GradientTimeoutError extends GradientPoolError {
  */
 export class GradientAbortError extends GradientPoolError {
   override name = 'AbortError';
+}
+
+/**
+ * The run diverged (a NaN or saturated loss, non-finite weights, or a loss far
+ * above where it started): thrown by `Trainer.step` and `Trainer.evaluate`, with
+ * advice (a smaller learning rate) in the message. Also exported by
+ * `src/train/trainer.ts`, where it used to live.
+ */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
 }

@@ -4,6 +4,11 @@
  */
 import { assertFunction, assertInteger, assertPositiveFinite, describe } from './validate.js';
 
+/**
+ * The book's step h of every central difference: 1e-4. The book picks it
+ * because a much smaller h loses f(x + h) − f(x − h) to rounding (its 1e-50
+ * example), and a larger one adds truncation error.
+ */
 export const DEFAULT_H = 1e-4;
 
 function checkResult(value: unknown, where: string): number {
@@ -13,7 +18,18 @@ function checkResult(value: unknown, where: string): number {
   return value;
 }
 
-/** (f(x + h) − f(x − h)) / (2h). */
+/**
+ * The book's `numerical_diff`: the central difference (f(x + h) − f(x − h)) / (2h).
+ *
+ * @param f - A function of one number, returning a finite number.
+ * @param x - Where to differentiate, a finite number.
+ * @param h - The step. Default 1e-4 (the book's).
+ * @returns The derivative's estimate, a number.
+ * @throws {TypeError} ``Expected `f` to be a function, got `3` (number)`` (an {@link ArgumentTypeError}); ``Expected `x` to be a finite number, got `"5"` (string)``.
+ * @throws {RangeError} ``Expected `x` to be a finite number, got `Infinity` (number)``; ``Expected `h` to be a finite number greater than 0, got `0` (number)`` (an {@link ArgumentRangeError}); ``Expected `f` to return a finite number, got `NaN` (number) at x + h = 5.0001``.
+ * @example
+ * numericalDiff((x) => 0.01 * x * x + 0.1 * x, 5); // 0.1999999999990898
+ */
 export function numericalDiff(f: (x: number) => number, x: number, h = DEFAULT_H): number {
   assertFunction('f', f);
   if (typeof x !== 'number') throw new TypeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
@@ -31,6 +47,15 @@ export function numericalDiff(f: (x: number) => number, x: number, h = DEFAULT_H
  * perturbed point, the index and which side (`'+'` or `'-'`), to name them in
  * its errors. Every numerical gradient of gradpool runs through here: the
  * book's `numerical_gradient`, the naive engine and a user function in the pool.
+ * No checks: callers validate.
+ *
+ * @param evaluate - The function at the perturbed point; gets the point, the index and the side.
+ * @param x - The point, modified during the call and restored.
+ * @param start - The first index to differentiate.
+ * @param end - One past the last index.
+ * @param h - The step.
+ * @param out - Receives the partial derivatives at `out[start…end)`.
+ * @throws Whatever `evaluate` throws, after restoring the element.
  */
 export function centralDifferences(
   evaluate: (x: Float64Array, index: number, side: '+' | '-') => number, x: Float64Array, start: number, end: number, h: number, out: Float64Array,
@@ -54,6 +79,15 @@ export function centralDifferences(
  * x + h, evaluate `f(x)`, set it to x − h, evaluate, store the central
  * difference, restore the element. `x` is modified during the call and restored
  * afterwards, even if `f` throws. `x` may hold a tensor of any shape, flattened.
+ *
+ * @param f - The function, of the whole Float64Array, returning a finite number.
+ * @param x - The point: a Float64Array (floating point, as the book requires), possibly a view into a larger buffer.
+ * @param h - The step. Default 1e-4 (the book's).
+ * @returns A new Float64Array of the length of `x`: the partial derivatives, in its order.
+ * @throws {TypeError} ``Expected `x` to be a Float64Array (the book's x must be floating point), got an array of length 2``; an {@link ArgumentTypeError} if `f` is not a function.
+ * @throws {RangeError} ``Expected `f` to return a finite number, got `Infinity` (number) at x[1] + h``; an {@link ArgumentRangeError} for an `h` that is not a finite number above 0.
+ * @example
+ * numericalGradient((x) => x[0] ** 2 + x[1] ** 2, Float64Array.of(3, 4)); // Float64Array [6.00000000000378, 7.999999999999119]
  */
 export function numericalGradient(f: (x: Float64Array) => number, x: Float64Array, h = DEFAULT_H): Float64Array {
   assertFunction('f', f);
@@ -66,15 +100,29 @@ export function numericalGradient(f: (x: Float64Array) => number, x: Float64Arra
   return grad;
 }
 
+/** Options of {@link gradientDescent}, the book's keyword arguments. */
 export interface GradientDescentOptions {
-  /** Step size η. Default 0.01 (the book's `lr`). */
+  /**
+   * Step size η, the book's `lr`: a finite number above 0.
+   *
+   * @default 0.01
+   */
   learningRate?: number;
-  /** Number of steps. Default 100. */
+  /**
+   * Number of steps, an integer from 0 and up: the book's `step_num`.
+   *
+   * @default 100
+   */
   stepNum?: number;
-  /** Step size of the numerical gradient. Default 1e-4. */
+  /**
+   * Step size of the numerical gradient.
+   *
+   * @default 1e-4
+   */
   h?: number;
 }
 
+/** What {@link gradientDescent} returns: the final point and the path to it. */
 export interface GradientDescentResult {
   /** The point after `stepNum` steps. */
   x: Float64Array;
@@ -85,6 +133,15 @@ export interface GradientDescentResult {
 /**
  * The book's `gradient_descent`: `x -= learningRate * numericalGradient(f, x)`,
  * `stepNum` times. Works on a copy; `initX` is left unchanged.
+ *
+ * @param f - The function to minimise, of the whole Float64Array, returning a finite number.
+ * @param initX - The start: any array or typed array of finite numbers.
+ * @param options - `learningRate` (default 0.01), `stepNum` (default 100), `h` (default 1e-4).
+ * @returns `{ x, history }`: the point after the last step (a new Float64Array) and the point before each step.
+ * @throws {TypeError} ``Expected `options` to be an object such as { learningRate: 0.1, stepNum: 100 }, got `null` ``; ``Expected `initX` to be an array or a Float64Array of numbers, got `5` (number)``; ``Expected `initX` to contain only numbers, got `"a"` (string) at index 0``; an {@link ArgumentTypeError} if `f` is not a function or an option not a number.
+ * @throws {RangeError} ``Expected `initX` to contain only finite numbers, got `NaN` at index 0``; ``Expected `f` to return a finite number, got … at x[0] + h``; an {@link ArgumentRangeError} for an option out of range: ``Expected `learningRate` to be a finite number greater than 0, got `0` (number)``.
+ * @example
+ * gradientDescent((x) => x[0] ** 2 + x[1] ** 2, [-3, 4], { learningRate: 0.1, stepNum: 100 }).x; // ≈ [-6.1e-10, 8.1e-10]
  */
 export function gradientDescent(
   f: (x: Float64Array) => number,

@@ -3,7 +3,8 @@ import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
-import { assertInteger, describe } from './validate.js';
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
+import { assertFiniteNumber, assertInteger, describe } from './validate.js';
 
 /** Serializable state of a {@link Random}: enough to continue the exact same stream. */
 export interface RandomState {
@@ -21,27 +22,39 @@ export class Random {
   #rng: JumpableRandomGenerator;
   #spareNormal: number | null = null;
 
+  /**
+   * @param seed - an integer from 0 to 2^32 − 1 (4294967295). Default 0.
+   * @throws {ArgumentTypeError} ``Expected `seed` to be an integer from 0 to 4294967295, got `"1"` (string)``.
+   * @throws {ArgumentRangeError} ``Expected `seed` to be an integer from 0 to 4294967295, got `-1` (number)``.
+   */
   constructor(seed = 0) {
     assertInteger('seed', seed, 0, 0xffffffff);
     this.#rng = xoroshiro128plus(seed | 0);
   }
 
+  /**
+   * The generator that continues exactly where the one whose {@link getState} gave `state` was.
+   *
+   * @param state - what {@link getState} returned (e.g. read back from a checkpoint).
+   * @throws {ArgumentTypeError} when `state` is not an object.
+   * @throws {ArgumentRangeError} when `state.generator` is not 4 32-bit integers, or `state.spareNormal` is neither null nor a finite number.
+   */
   static fromState(state: RandomState): Random {
     if (typeof state !== 'object' || state === null) {
-      throw new TypeError(`Expected \`state\` to be an object { generator, spareNormal } from getState(), got ${describe(state)}`);
+      throw new ArgumentTypeError(`Expected \`state\` to be an object { generator, spareNormal } from getState(), got ${describe(state)}`);
     }
     const { generator } = state;
     // A missing spare normal (undefined) is read as none.
     const spareNormal = state.spareNormal ?? null;
     if (!Array.isArray(generator) || generator.length !== 4) {
-      throw new RangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator)}`);
+      throw new ArgumentRangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator)}`);
     }
     const bad = generator.findIndex((v) => !(Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff));
     if (bad >= 0) {
-      throw new RangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator[bad])} at index ${bad}`);
+      throw new ArgumentRangeError(`Expected \`state.generator\` to be 4 32-bit integers from getState(), got ${describe(generator[bad])} at index ${bad}`);
     }
     if (spareNormal !== null && !(typeof spareNormal === 'number' && Number.isFinite(spareNormal))) {
-      throw new RangeError(`Expected \`state.spareNormal\` to be null or a finite number, got ${describe(spareNormal)}`);
+      throw new ArgumentRangeError(`Expected \`state.spareNormal\` to be null or a finite number, got ${describe(spareNormal)}`);
     }
     const random = new Random(0);
     random.#rng = xoroshiro128plusFromState(generator);
@@ -58,7 +71,12 @@ export class Random {
     return uniformFloat64(this.#rng);
   }
 
-  /** Uniform integer in [0, n), n an integer from 1 up to 2^53 − 1. */
+  /**
+   * Uniform integer in [0, n).
+   *
+   * @param n - an integer from 1 up to 2^53 − 1.
+   * @throws {ArgumentTypeError} for a non-number; {@link ArgumentRangeError} ``Expected `n` to be an integer from 1 and up, got `0` (number)``.
+   */
   int(n: number): number {
     assertInteger('n', n, 1);
     return uniformInt(this.#rng, 0, n - 1);
@@ -83,13 +101,27 @@ export class Random {
     }
   }
 
-  /** Fills `out` with `std`·N(0, 1) draws. */
+  /**
+   * Fills `out` with `std`·N(0, 1) draws, in index order.
+   *
+   * @param out - the array to fill (and return).
+   * @param std - the standard deviation, a finite number. Default 1.
+   * @throws {ArgumentTypeError} ``Expected `out` to be a Float64Array, got an array of length 3`` or a non-number `std`.
+   * @throws {ArgumentRangeError} ``Expected `std` to be a finite number, got `NaN` (number)``.
+   */
   fillNormal(out: Float64Array, std = 1): Float64Array {
+    if (!(out instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`out\` to be a Float64Array, got ${describe(out)}`);
+    assertFiniteNumber('std', std);
     for (let i = 0; i < out.length; i++) out[i] = std * this.normal();
     return out;
   }
 
-  /** A random permutation of 0..n-1 (Fisher–Yates). */
+  /**
+   * A random permutation of 0..n-1 (Fisher–Yates).
+   *
+   * @param n - an integer from 0 to 2^31 − 1.
+   * @throws {ArgumentTypeError} for a non-number; {@link ArgumentRangeError} ``Expected `n` to be an integer from 0 to 2147483647, got `-1` (number)``.
+   */
   permutation(n: number): Int32Array {
     assertInteger('n', n, 0, 0x7fffffff);
     const order = new Int32Array(n);

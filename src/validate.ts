@@ -2,7 +2,11 @@
  * Argument checks shared by every public entry point. Each message names the
  * argument, the expectation and the value given, in one line, e.g.
  * ``Expected `h` to be a finite number greater than 0, got `0` (number)``.
+ * A value of the wrong type throws an {@link ArgumentTypeError}, a value out of
+ * range an {@link ArgumentRangeError} (a TypeError and a RangeError that a
+ * caller, and the CLI, can tell from a bug's by class).
  */
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
 
 /** Renders a value for an error message: `0` (number), `"abc"` (string), an array's length. */
 export function describe(value: unknown): string {
@@ -21,41 +25,114 @@ export function describe(value: unknown): string {
   return `\`${String(value)}\` (${typeof value})`;
 }
 
+/**
+ * The one-line message of a bad argument: ``Expected `name` to be expected, got value``.
+ *
+ * @param name - the argument as the caller wrote it (`batchSize`, `options.momentum`, `state.generator`).
+ * @param expected - what it must be, after "to be" (`an integer from 1 and up`).
+ * @param value - the value given, rendered by {@link describe}.
+ */
 export function expectationError(name: string, expected: string, value: unknown): string {
   return `Expected \`${name}\` to be ${expected}, got ${describe(value)}`;
 }
 
-export function assertFunction(name: string, value: unknown): asserts value is (...args: never[]) => unknown {
-  if (typeof value !== 'function') throw new TypeError(expectationError(name, 'a function', value));
+/**
+ * An {@link ArgumentTypeError} with the message of {@link expectationError}: throw it for a value of the wrong type.
+ *
+ * @example
+ * throw argumentTypeError('seed', 'an integer from 0 to 4294967295', '1'); // Expected `seed` to be …, got `"1"` (string)
+ */
+export function argumentTypeError(name: string, expected: string, value: unknown): ArgumentTypeError {
+  return new ArgumentTypeError(expectationError(name, expected, value));
 }
 
-/** A finite number strictly greater than 0 (step sizes, learning rates). */
+/** An {@link ArgumentRangeError} with the message of {@link expectationError}: throw it for a value out of range. */
+export function argumentRangeError(name: string, expected: string, value: unknown): ArgumentRangeError {
+  return new ArgumentRangeError(expectationError(name, expected, value));
+}
+
+/**
+ * @throws {ArgumentTypeError} ``Expected `name` to be a function, got …`` unless `value` is a function.
+ */
+export function assertFunction(name: string, value: unknown): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw argumentTypeError(name, 'a function', value);
+}
+
+/**
+ * A finite number (any sign).
+ *
+ * @throws {ArgumentTypeError} ``Expected `name` to be a finite number, got `"1"` (string)`` for a non-number.
+ * @throws {ArgumentRangeError} ``Expected `name` to be a finite number, got `NaN` (number)`` for NaN or ±Infinity.
+ */
+export function assertFiniteNumber(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number') throw argumentTypeError(name, 'a finite number', value);
+  if (!Number.isFinite(value)) throw argumentRangeError(name, 'a finite number', value);
+}
+
+/**
+ * A finite number strictly greater than 0 (step sizes, learning rates).
+ *
+ * @throws {ArgumentTypeError} for a non-number; {@link ArgumentRangeError} for 0, a negative number, NaN or ±Infinity.
+ */
 export function assertPositiveFinite(name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(expectationError(name, 'a finite number greater than 0', value));
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(expectationError(name, 'a finite number greater than 0', value));
+  if (typeof value !== 'number') throw argumentTypeError(name, 'a finite number greater than 0', value);
+  if (!Number.isFinite(value) || value <= 0) throw argumentRangeError(name, 'a finite number greater than 0', value);
+}
+
+/**
+ * A finite number from `min` up to but not including `maxExclusive` (e.g. momentum in [0, 1)).
+ *
+ * @throws {ArgumentTypeError} for a non-number; {@link ArgumentRangeError} outside [min, maxExclusive), NaN or ±Infinity.
+ */
+export function assertFiniteInRange(name: string, value: unknown, min: number, maxExclusive: number): asserts value is number {
+  const expected = `a finite number from ${min} up to but not including ${maxExclusive}`;
+  if (typeof value !== 'number') throw argumentTypeError(name, expected, value);
+  if (!Number.isFinite(value) || value < min || value >= maxExclusive) throw argumentRangeError(name, expected, value);
+}
+
+/**
+ * An integer from `min` to `max` (``an integer from 1 and up`` when `max` is left out).
+ *
+ * @throws {ArgumentTypeError} for a non-number; {@link ArgumentRangeError} for a fraction, NaN, ±Infinity or a value outside [min, max].
+ */
+export function assertInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+  const expected = max === Number.MAX_SAFE_INTEGER ? `an integer from ${min} and up` : `an integer from ${min} to ${max}`;
+  if (typeof value !== 'number') throw argumentTypeError(name, expected, value);
+  if (!Number.isInteger(value) || value < min || value > max) throw argumentRangeError(name, expected, value);
+}
+
+/**
+ * An options object (not `null`, not an array): `example` shows what one looks like.
+ *
+ * @throws {ArgumentTypeError} ``Expected `options` to be an object such as { learningRate: 0.01 }, got `null` ``.
+ */
+export function assertOptionsObject(name: string, value: unknown, example: string): asserts value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw argumentTypeError(name, `an object such as ${example}`, value);
+}
+
+/**
+ * An options object naming only `allowed` keys (a key whose value is `undefined`
+ * counts as left out): a misspelled option would otherwise be ignored silently.
+ *
+ * @param owner - what takes the options, for the message (`SGD`, `createOptimizer('sgd')`).
+ * @throws {ArgumentRangeError} ``Expected `options` of SGD to have only the keys `learningRate`, got the key `momentum` ``.
+ */
+export function assertKnownKeys(name: string, value: Record<string, unknown>, allowed: readonly string[], owner: string): void {
+  const unknown = Object.keys(value).find((key) => value[key] !== undefined && !allowed.includes(key));
+  if (unknown !== undefined) {
+    const list = allowed.map((key) => `\`${key}\``).join(', ');
+    throw new ArgumentRangeError(`Expected \`${name}\` of ${owner} to have only the keys ${list}, got the key \`${unknown}\``);
   }
 }
 
-/** A finite number at or above `min` (e.g. momentum in [0, 1)). */
-export function assertFiniteInRange(name: string, value: unknown, min: number, maxExclusive: number): asserts value is number {
-  const expected = `a finite number from ${min} up to but not including ${maxExclusive}`;
-  if (typeof value !== 'number') throw new TypeError(expectationError(name, expected, value));
-  if (!Number.isFinite(value) || value < min || value >= maxExclusive) throw new RangeError(expectationError(name, expected, value));
-}
-
-export function assertInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): asserts value is number {
-  const expected = max === Number.MAX_SAFE_INTEGER ? `an integer from ${min} and up` : `an integer from ${min} to ${max}`;
-  if (typeof value !== 'number') throw new TypeError(expectationError(name, expected, value));
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(expectationError(name, expected, value));
-}
-
-/** Throws a RangeError naming the first element that is not a finite number (user input of any kind). */
+/**
+ * @throws {ArgumentRangeError} naming the first element that is not a finite number (user input of any kind).
+ */
 export function assertAllFinite(name: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) {
-      throw new RangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(v)}\` at index ${i}`);
+      throw new ArgumentRangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(v)}\` at index ${i}`);
     }
   }
 }
@@ -73,9 +150,14 @@ export function firstNonFinite(values: Float64Array): number {
   return -1;
 }
 
+/**
+ * One of the strings `allowed`.
+ *
+ * @throws {ArgumentTypeError} for a non-string; {@link ArgumentRangeError} ``Expected `optimizer` to be one of `sgd`, `momentum`, `adam`, got `"rmsprop"` (string)``.
+ */
 export function assertOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): asserts value is T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     const list = allowed.map((a) => `\`${a}\``).join(', ');
-    throw new (typeof value === 'string' ? RangeError : TypeError)(expectationError(name, `one of ${list}`, value));
+    throw (typeof value === 'string' ? argumentRangeError : argumentTypeError)(name, `one of ${list}`, value);
   }
 }

@@ -133,7 +133,7 @@ t.test('saving again replaces the pair; a TwoLayerNet restored from it predicts 
   const a = TwoLayerNet.fromParameters(source.shape, source.params);
   const b = TwoLayerNet.fromParameters(loaded.shape, loaded.params);
   const x = [[1, 0.5, -1, 2]];
-  t.same(b.predict(x).data, a.predict(x).data);
+  t.same(b.predict(x), a.predict(x));
 });
 
 t.test('loading rejects defective checkpoints with an InputError naming the file', async (t) => {
@@ -167,15 +167,19 @@ t.test('loading rejects defective checkpoints with an InputError naming the file
     ['a bad optimizer name', async (f) => editJson(f.json, (j) => { j.optimizer = { hyperparameters: {}, step: 0 }; }),
       () => /: expected "optimizer.name" to be a string, got nothing$/],
     ['bad hyperparameters', async (f) => editJson(f.json, (j) => { j.optimizer = { name: 'sgd', hyperparameters: [], step: 0 }; }),
-      () => /: expected "optimizer.hyperparameters" to be an object, got `\[\]`$/],
+      () => /: expected "optimizer.hyperparameters" to be an object of numbers, strings and booleans, got `\[\]`$/],
+    ['a hyperparameter that is an object', async (f) => editJson(f.json, (j) => { j.optimizer = { name: 'sgd', hyperparameters: { learningRate: { x: 1 } }, step: 0 }; }),
+      () => /: expected "optimizer.hyperparameters.learningRate" to be a number, string, boolean or null, got `\{"x":1\}`$/],
     ['a bad optimizer step', async (f) => editJson(f.json, (j) => { j.optimizer = { name: 'sgd', hyperparameters: {}, step: 1.5 }; }),
       () => /: expected "optimizer.step" to be an integer from 0 and up, got `1.5`$/],
     ['a bad random state', async (f) => editJson(f.json, (j) => { j.random = { generator: ['a'], spareNormal: null }; }),
-      () => /: expected "random" to be a random state \(\{ generator: 4 32-bit integers, spareNormal: a number or null \}\), got `\{"generator":\["a"\],"spareNormal":null\}`$/],
+      () => /: expected "random.generator\[0\]" to be a 32-bit integer, got `"a"`$/],
     ['a random state of the wrong length', async (f) => editJson(f.json, (j) => { j.random = { generator: [1, 2, 3], spareNormal: null }; }),
-      () => /: expected "random" to be a random state .*, got `\{"generator":\[1,2,3\],"spareNormal":null\}`$/],
-    ['a bad spare normal', async (f) => editJson(f.json, (j) => { j.random = { generator: [1, 2], spareNormal: 'x' }; }),
-      () => /: expected "random" to be a random state .*, got `\{"generator":\[1,2\],"spareNormal":"x"\}`$/],
+      () => /: expected "random.generator" to be 4 32-bit integers .*, got `\[1,2,3\]`$/],
+    ['a random state with a fraction', async (f) => editJson(f.json, (j) => { j.random = { generator: [1, 2, 3.5, 4], spareNormal: null }; }),
+      () => /: expected "random.generator\[2\]" to be a 32-bit integer, got `3.5`$/],
+    ['a bad spare normal', async (f) => editJson(f.json, (j) => { j.random = { generator: [1, 2, 3, 4], spareNormal: 'x' }; }),
+      () => /: expected "random.spareNormal" to be a finite number or null, got `"x"`$/],
     ['bad metrics', async (f) => editJson(f.json, (j) => { j.metrics = 0.9; }),
       () => /: expected "metrics" to be an object, got `0.9`$/],
     ['bad trainer state', async (f) => editJson(f.json, (j) => { j.trainer = 'x'; }),

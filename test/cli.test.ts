@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { loadMnist } from '../datasets/index.js';
-import { main } from '../src/cli/main.js';
+import { classifyError, main } from '../src/cli/main.js';
+import { ArgumentRangeError, ArgumentTypeError, DivergenceError, GradientPoolError, GradientTimeoutError, InputError } from '../src/errors.js';
 import { claimRunDirectory } from '../src/cli/train-command.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { childEnv } from './fixtures/child-env.js';
@@ -265,4 +266,76 @@ t.test('a process-level usage error exits 2 without a stack trace', async (t) =>
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   t.equal(code, 2);
   t.equal(stderr, 'gradpool train: Expected `--threads` to be an integer from 1 to 64, got `0`\n');
+});
+
+t.test('classifyError tells bad input, a runtime failure and a bug apart by class alone', async (t) => {
+  const systemError = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+  const cases: Array<[unknown, 'input' | 'failure' | 'bug', string]> = [
+    [new InputError('data.csv: expected a label'), 'input', 'an InputError'],
+    [new ArgumentRangeError('Expected `batchSize` to be an integer from 1 and up, got `0` (number)'), 'input', 'an ArgumentRangeError'],
+    [new ArgumentTypeError('Expected `seed` to be an integer from 0 to 4294967295, got `"1"` (string)'), 'input', 'an ArgumentTypeError'],
+    [new RangeError('Expected `x` to look like an argument error'), 'bug', 'a plain RangeError, whatever its message says'],
+    [new TypeError("Cannot read properties of undefined (reading 'rows')"), 'bug', 'a TypeError of a mistake'],
+    [new RangeError('Invalid array length'), 'bug', 'a RangeError of the engine'],
+    [new ReferenceError('x is not defined'), 'bug', 'a ReferenceError'],
+    ['a string', 'bug', 'a thrown string'],
+    [undefined, 'bug', 'a thrown undefined'],
+    [new DivergenceError('Training diverged at iteration 3'), 'failure', 'a DivergenceError'],
+    [new GradientPoolError('Gradient worker failed: exit 3', 'computing parameters 0–9'), 'failure', 'a GradientPoolError'],
+    [new GradientTimeoutError('Gradient call timed out', 'none'), 'failure', 'a GradientTimeoutError'],
+    [systemError, 'failure', 'a Node system error (ENOSPC)'],
+    [new Error('Cannot save the run: `a`: EROFS (read-only file system); no checkpoint was saved'), 'failure', 'a plain Error thrown on purpose'],
+  ];
+  for (const [error, kind, what] of cases) t.equal(classifyError(error), kind, `${what} → ${kind}`);
+});
+
+/** Runs `train --help` with a stdout whose write throws `error`: any error the command could throw, raised inside it. */
+async function runThrowing(error: unknown) {
+  const c = capture();
+  const stdout = new Writable({ write() { throw error; } });
+  stdout.write = () => { throw error; };
+  const debug = process.env.GRADPOOL_DEBUG;
+  delete process.env.GRADPOOL_DEBUG;
+  try {
+    const code = await main(['train', '--help'], { stdout, stderr: c.io!.stderr });
+    return { code, stderr: c.err() };
+  } finally {
+    if (debug !== undefined) process.env.GRADPOOL_DEBUG = debug;
+  }
+}
+
+t.test('bad input exits 2 with one line; a failure exits 1 with one line; a bug exits 1 with its stack trace', async (t) => {
+  const input = await runThrowing(new ArgumentRangeError('Expected `batchSize` to be an integer from 1 and up, got `0` (number)'));
+  t.same(input, { code: 2, stderr: 'gradpool train: Expected `batchSize` to be an integer from 1 and up, got `0` (number)\n' });
+  const file = await runThrowing(new InputError('data.csv line 3: expected a label'));
+  t.same(file, { code: 2, stderr: 'gradpool train: data.csv line 3: expected a label\n' });
+  const failure = await runThrowing(new GradientPoolError('Gradient worker failed: out of memory', 'computing parameters 0–9'));
+  t.same(failure, { code: 1, stderr: 'gradpool train: Gradient worker failed: out of memory\n' });
+  const bug = await runThrowing(new TypeError("Cannot read properties of undefined (reading 'rows')"));
+  t.equal(bug.code, 1);
+  const [first, second] = bug.stderr.split('\n');
+  t.match(first, /^gradpool train: internal error \(a bug in gradpool [\d.]+; please report it with this output\):$/);
+  t.equal(second, "TypeError: Cannot read properties of undefined (reading 'rows')");
+  t.match(bug.stderr, /\n\s+at .*cli\.test\.ts/, 'the stack trace, down to where it was thrown');
+  // Decided by class: a plain RangeError is a bug even when its message starts like an argument error's (it used to exit 2).
+  const lookalike = await runThrowing(new RangeError('Expected `x` to be something'));
+  t.equal(lookalike.code, 1);
+  t.match(lookalike.stderr, /^gradpool train: internal error .*\nRangeError: Expected `x` to be something\n\s+at /);
+  const thrownString = await runThrowing('oops');
+  t.same(thrownString, { code: 1, stderr: `gradpool train: internal error (a bug in gradpool ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}; please report it with this output):\na thrown string: "oops"\n` });
+});
+
+t.test('a bad value in a run\'s files is bad input, whichever check refuses it: exit 2, one line', async (t) => {
+  // A run killed before its first checkpoint restarts from its config.json; here one edited by hand to a batch size of 0.
+  const dir = t.testdir({
+    'config.json': JSON.stringify({
+      dataset: 'xor', hiddenSize: 2, activation: 'sigmoid', batchSize: 0, learningRate: 0.1, iterations: 2, engine: 'backprop',
+      optimizer: 'sgd', sampling: 'replacement', seed: 0, weightInitStd: 0.01,
+    }),
+  });
+  const result = await run(['train', '--resume', dir, '--quiet']);
+  t.equal(result.code, 2, result.stderr);
+  t.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+  t.match(result.stderr, /^gradpool train: .*batchSize.*`0`/);
+  t.notMatch(result.stderr, /\n\s+at /, 'no stack trace');
 });

@@ -4,9 +4,9 @@
  * and against naive references written out plainly here.
  */
 import t, { type Test } from 'tap';
-import { Matrix } from 'ml-matrix';
+import { Matrix, MatrixTransposeView } from 'ml-matrix';
 import {
-  CROSS_ENTROPY_DELTA, crossEntropyError, meanSquaredError, relu, sigmoid, softmax, sumSquaredError,
+  CROSS_ENTROPY_DELTA, crossEntropyError, meanSquaredError, relu, sigmoid, softmax, sumSquaredError, type FlatMatrix,
 } from '../src/index.js';
 
 /** |actual − expected| ≤ rel·|expected| (exact equality when expected is 0). */
@@ -92,15 +92,29 @@ t.test('sigmoid has no NaN for large |x|', (t) => {
 t.test('sigmoid and relu of a batch (rows of arrays, ml-matrix, flat) keep its shape, element by element', (t) => {
   const rows = [[-1, 0.5, 2], [3, -4, 0]];
   const flat = { data: new Float64Array(rows.flat()), rows: 2, columns: 3 };
-  for (const input of [rows, new Matrix(rows), flat]) {
-    const s = sigmoid(input);
-    const r = relu(input);
-    t.same([s.rows, s.columns, r.rows, r.columns], [2, 3, 2, 3]);
-    // By hand: the book's formulas on each element.
-    t.same(Array.from(s.data), rows.flat().map((v) => 1 / (1 + Math.exp(-v))));
-    t.same(Array.from(r.data), [0, 0.5, 2, 3, 0, 0]);
+  // By hand: the book's formulas on each element.
+  const sigmoidRows = rows.map((row) => row.map((v) => 1 / (1 + Math.exp(-v))));
+  const reluRows = [[0, 0.5, 2], [3, 0, 0]];
+  // number[][] in, number[][] out.
+  t.same(sigmoid(rows), sigmoidRows, 'sigmoid(number[][]) is number[][]');
+  t.same(relu(rows), reluRows, 'relu(number[][]) is number[][]');
+  t.not(relu(rows)[0], rows[0], 'new rows, not the input\'s');
+  // An ml-matrix in, an ml-matrix Matrix out.
+  for (const [name, matrix] of [['Matrix', new Matrix(rows)], ['a transpose view, transposed back', new MatrixTransposeView(new Matrix(rows).transpose())]] as const) {
+    const s = sigmoid(matrix);
+    const r = relu(matrix);
+    t.ok(s instanceof Matrix && r instanceof Matrix, `${name}: a Matrix back`);
+    t.same(s.to2DArray(), sigmoidRows, `${name}: sigmoid`);
+    t.same(r.to2DArray(), reluRows, `${name}: relu`);
+  }
+  // { data, rows, columns } in, { data, rows, columns } out.
+  for (const [name, out, expected] of [['sigmoid', sigmoid(flat), sigmoidRows], ['relu', relu(flat), reluRows]] as const) {
+    t.same([out.rows, out.columns], [2, 3], `${name}(flat): 2 × 3`);
+    t.type(out.data, Float64Array, `${name}(flat): Float64Array data`);
+    t.same(Array.from(out.data), expected.flat(), `${name}(flat): values`);
   }
   t.not(sigmoid(flat).data, flat.data, 'a new array, the input untouched');
+  t.same(Array.from(flat.data), rows.flat(), 'the input is unchanged');
   // Any typed array is a 1-D input, e.g. 8-bit pixels.
   t.same(Array.from(relu(Int8Array.from([-3, 0, 5]))), [0, 0, 5]);
   t.same(Array.from(sigmoid(Float32Array.from([0, 2]))), [0.5, 1 / (1 + Math.exp(-2))]);
@@ -153,23 +167,47 @@ t.test('softmax of huge inputs is finite and exact where the answer is known', (
 
 t.test('softmax normalises a batch row by row, in every input form', (t) => {
   const rows = [[0.3, 2.9, 4.0], [1010, 1000, 990], [-1, 0, 1], [5, 5, 5]];
+  // Each form comes back in its own shape; read them all as 4 × 3 flat data to compare.
   const fromArrays = softmax(rows);
   const fromMatrix = softmax(new Matrix(rows));
   const fromFlat = softmax({ data: Float64Array.from(rows.flat()), rows: 4, columns: 3 });
-  for (const [name, out] of [['number[][]', fromArrays], ['Matrix', fromMatrix], ['{data, rows, columns}', fromFlat]] as const) {
+  t.ok(Array.isArray(fromArrays) && fromArrays.every(Array.isArray), 'number[][] gives number[][]');
+  t.ok(fromMatrix instanceof Matrix, 'Matrix gives a Matrix');
+  t.type(fromFlat.data, Float64Array, '{data, rows, columns} gives {data, rows, columns}');
+  const asFlat: Array<[string, FlatMatrix]> = [
+    ['number[][]', { data: Float64Array.from(fromArrays.flat()), rows: fromArrays.length, columns: fromArrays[0].length }],
+    ['Matrix', { data: Float64Array.from(fromMatrix.to1DArray()), rows: fromMatrix.rows, columns: fromMatrix.columns }],
+    ['{data, rows, columns}', fromFlat],
+  ];
+  for (const [name, out] of asFlat) {
     t.equal(out.rows, 4, `${name}: rows`);
     t.equal(out.columns, 3, `${name}: columns`);
     for (let r = 0; r < 4; r++) {
       nearAll(t, out.data.subarray(r * 3, r * 3 + 3), naiveSoftmax(rows[r]), 1e-15, `${name} row ${r} vs the naive per-row softmax`);
     }
   }
-  t.same(Array.from(fromMatrix.data), Array.from(fromArrays.data), 'Matrix gives the same as number[][]');
-  t.same(Array.from(fromFlat.data), Array.from(fromArrays.data), '{data, rows, columns} gives the same as number[][]');
-  nearAll(t, fromArrays.data.subarray(0, 3), [0.01821127329554753, 0.24519181293507392, 0.7365969137693786], 1e-12, 'row 0 is the book value');
-  nearAll(t, fromArrays.data.subarray(3, 6), [0.999954600070331, 4.539786860886666e-05, 2.061060046209062e-09], 1e-12, 'row 1 is the book value');
+  const [arrays, matrix, flat] = asFlat.map(([, out]) => out);
+  t.same(Array.from(matrix.data), Array.from(arrays.data), 'Matrix gives the same as number[][]');
+  t.same(Array.from(flat.data), Array.from(arrays.data), '{data, rows, columns} gives the same as number[][]');
+  nearAll(t, fromArrays[0], [0.01821127329554753, 0.24519181293507392, 0.7365969137693786], 1e-12, 'row 0 is the book value');
+  nearAll(t, fromArrays[1], [0.999954600070331, 4.539786860886666e-05, 2.061060046209062e-09], 1e-12, 'row 1 is the book value');
   // Row by row, not over the whole batch: a whole-batch softmax would make row 2 ≈ 0.
-  t.ok(fromArrays.data[8] > 0.6, 'row 2 is normalised on its own');
-  t.same(Array.from(fromArrays.data.subarray(9, 12)), [1 / 3, 1 / 3, 1 / 3], 'row 3 (equal values) is exactly 1/3 each');
+  t.ok(fromArrays[2][2] > 0.6, 'row 2 is normalised on its own');
+  t.same(fromArrays[3], [1 / 3, 1 / 3, 1 / 3], 'row 3 (equal values) is exactly 1/3 each');
+  t.end();
+});
+
+t.test('softmax of a one-row batch stays a batch: [[…]] gives [[…]], a 1 × n Matrix a 1 × n Matrix', (t) => {
+  const book = [0.01821127329554753, 0.24519181293507392, 0.7365969137693786];
+  const rows = softmax([[0.3, 2.9, 4.0]]);
+  t.equal(rows.length, 1, 'one row');
+  nearAll(t, rows[0], book, 1e-12, '[[0.3, 2.9, 4.0]]');
+  const matrix = softmax(new Matrix([[0.3, 2.9, 4.0]]));
+  t.same([matrix.rows, matrix.columns], [1, 3], '1 × 3 Matrix');
+  nearAll(t, matrix.getRow(0), book, 1e-12, 'Matrix row 0');
+  const flat = softmax({ data: Float64Array.of(0.3, 2.9, 4.0), rows: 1, columns: 3 });
+  t.same([flat.rows, flat.columns], [1, 3], '1 × 3 {data, rows, columns}');
+  nearAll(t, flat.data, book, 1e-12, 'flat row 0');
   t.end();
 });
 
@@ -177,6 +215,29 @@ t.test('softmax of a Float64Array is 1-D', (t) => {
   const out = softmax(Float64Array.of(0.3, 2.9, 4.0));
   t.type(out, Float64Array);
   t.same(Array.from(out), Array.from(softmax([0.3, 2.9, 4.0])));
+  t.end();
+});
+
+t.test('any typed array is a 1-D input: softmax and the losses read it as doubles', (t) => {
+  // Small integers and halves are exact in every type, so the answers are the book's.
+  const scores = Float32Array.of(0.5, 2.5, 4);
+  const out = softmax(scores);
+  t.type(out, Float64Array, 'softmax(Float32Array) is a Float64Array');
+  nearAll(t, out, naiveSoftmax([0.5, 2.5, 4]), 1e-15, 'softmax(Float32Array) vs the naive reference');
+  t.same(Array.from(softmax(Int8Array.of(-1, 0, 1))), Array.from(softmax([-1, 0, 1])), 'softmax(Int8Array) = softmax(number[])');
+  // The issue: sumSquaredError was typed ArrayLike<number> and threw on a Float32Array.
+  t.equal(sumSquaredError(Float32Array.of(3, 0.5), Float32Array.of(1, 0)), 0.5 * (2 * 2 + 0.5 * 0.5), '0.5·((3−1)² + 0.5²) by hand');
+  t.equal(sumSquaredError(Uint8Array.of(3), [1]), 2, 'a Uint8Array against a number[]');
+  t.equal(meanSquaredError(Int32Array.of(1, 2), Float64Array.of(1, 2)), 0, 'Int32Array and Float64Array, identical values');
+  // A Float32Array of the book's y1: each element rounded to single precision, then the same formula.
+  const y1f = Float32Array.from(y1);
+  const widened = Array.from(y1f);
+  let squares = 0;
+  for (let i = 0; i < widened.length; i++) squares += (widened[i] - t2[i]) * (widened[i] - t2[i]);
+  t.equal(sumSquaredError(y1f, t2), 0.5 * squares, 'Float32Array y1: the left-to-right sum of its double values');
+  near(t, sumSquaredError(y1f, t2), 0.09750000000000003, 1e-7, 'and the book value to single precision');
+  t.equal(crossEntropyError(y1f, 2), -Math.log(widened[2] + 1e-7), 'crossEntropyError(Float32Array, label) = −log(y[2] + 1e-7) by hand');
+  t.equal(crossEntropyError(Float32Array.of(0.5, 0.25, 0.25), Uint8Array.of(1, 0, 0)), -Math.log(0.5 + 1e-7), 'Float32Array y, Uint8Array one-hot t');
   t.end();
 });
 

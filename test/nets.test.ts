@@ -112,7 +112,7 @@ t.test('SimpleNet.loss reproduces the book', (t) => {
 t.test('SimpleNet numerical dW reproduces the book', (t) => {
   const net = new SimpleNet({ W: BOOK_W });
   const W = Array.from(net.W);
-  const dW = net.numericalGradient(BOOK_X, BOOK_T);
+  const { W: dW } = net.numericalGradient(BOOK_X, BOOK_T);
   t.same(Array.from(net.W), W, 'W is restored');
   const book = [0.2192475712392561, 0.14356242984070455, -0.3628100010055757, 0.3288713569016277, 0.21534364482433954, -0.5442150014739466];
   // Looser than 1e-12 relative: the perturbed losses are a few ulps (1.1e-16
@@ -130,7 +130,7 @@ t.test('SimpleNet analytic dW = outer(x, softmax(p) − t) matches the book and 
   const book = [0.2192476266788698, 0.14356246612192342, -0.3628100928007932, 0.3288714400183047, 0.21534369918288512, -0.5442151392011898];
   for (let i = 0; i < 6; i++) near(t, analytic[i], book[i], 1e-12, `hand-computed analytic dW[${i}] vs the book`);
 
-  const numerical = new SimpleNet({ W: BOOK_W }).numericalGradient(BOOK_X, BOOK_T);
+  const numerical = new SimpleNet({ W: BOOK_W }).numericalGradient(BOOK_X, BOOK_T).W;
   // The analytic formula ignores the 1e-7 inside the log, which scales the true
   // gradient by y_t/(y_t + 1e-7) ≈ 1 − 2.5e-7: a gap of up to ~1.4e-7 here.
   for (let i = 0; i < 6; i++) nearAbs(t, numerical[i], analytic[i], 2e-7, `numerical vs book-analytic dW[${i}]`);
@@ -146,14 +146,81 @@ t.test('SimpleNet: a batch is predicted row by row; W as 6 values row-major; see
   t.same(Array.from(net.W), BOOK_W.flat(), 'flat W accepted');
   const batch = [[0.6, 0.9], [-1, 2], [0, 0]];
   const out = net.predict(batch);
+  t.equal(out.length, 3, 'number[][] in, three rows of number[] out');
   for (let n = 0; n < 3; n++) {
-    for (let k = 0; k < 3; k++) t.equal(out[n * 3 + k], batch[n][0] * BOOK_W[0][k] + batch[n][1] * BOOK_W[1][k], `row ${n}, class ${k}`);
+    for (let k = 0; k < 3; k++) t.equal(out[n][k], batch[n][0] * BOOK_W[0][k] + batch[n][1] * BOOK_W[1][k], `row ${n}, class ${k}`);
   }
   // Loss of a batch: mean of the per-row losses.
   const perRow = batch.map((x, n) => new SimpleNet({ W: BOOK_W }).loss(x, [n]));
   near(t, net.loss(batch, [0, 1, 2]), (perRow[0] + perRow[1] + perRow[2]) / 3, 1e-15, 'batch loss = mean of row losses');
   t.same(Array.from(new SimpleNet({ seed: 5 }).W), Array.from(new SimpleNet({ seed: 5 }).W), 'same seed, same W');
   t.notSame(Array.from(new SimpleNet({ seed: 5 }).W), Array.from(new SimpleNet({ seed: 6 }).W), 'different seeds, different W');
+  t.end();
+});
+
+t.test('SimpleNet.predict answers in the shape of x, checked against ml-matrix x·W', (t) => {
+  const net = new SimpleNet({ W: BOOK_W });
+  const batch = [[0.6, 0.9], [-1, 2], [0, 0]];
+  // Independent: ml-matrix's product of the batch and W.
+  const expected = new Matrix(batch).mmul(new Matrix(BOOK_W)).to2DArray();
+  const rows = net.predict(batch);
+  t.ok(Array.isArray(rows) && rows.every(Array.isArray), 'number[][] gives number[][]');
+  const matrix = net.predict(new Matrix(batch));
+  t.ok(matrix instanceof Matrix, 'a Matrix gives a Matrix');
+  const flat = net.predict({ data: Float64Array.from(batch.flat()), rows: 3, columns: 2 });
+  t.same([flat.rows, flat.columns], [3, 3], '{ data, rows, columns: 2 } gives { data, rows, columns: 3 }');
+  const one = net.predict(Float64Array.from(batch[1]));
+  t.type(one, Float64Array, 'a Float64Array (one sample) gives a Float64Array');
+  t.equal(one.length, 3, 'of 3 scores');
+  for (let n = 0; n < 3; n++) {
+    for (let k = 0; k < 3; k++) {
+      nearAbs(t, rows[n][k], expected[n][k], 1e-15, `number[][]: row ${n}, class ${k}`);
+      t.equal(matrix.get(n, k), rows[n][k], `Matrix: row ${n}, class ${k}`);
+      t.equal(flat.data[n * 3 + k], rows[n][k], `flat: row ${n}, class ${k}`);
+    }
+  }
+  t.same(Array.from(one), rows[1], 'one sample = its row of the batch');
+  t.same(Array.from(net.predict(batch[1])), rows[1], 'a number[] is one sample too');
+  t.end();
+});
+
+t.test('SimpleNet and TwoLayerNet agree: predict keeps the shape of x; gradients are { flat, …views } over params', (t) => {
+  const simple = new SimpleNet({ W: BOOK_W });
+  const two = new TwoLayerNet({ inputSize: 2, hiddenSize: 4, outputSize: 3, seed: 2, weightInitStd: 1 });
+  const batch = [[0.6, 0.9], [-1, 2]];
+  const forms = {
+    'number[]': () => batch[0],
+    Float64Array: () => Float64Array.from(batch[0]),
+    'number[][]': () => batch,
+    Matrix: () => new Matrix(batch),
+    '{data, rows, columns}': () => ({ data: Float64Array.from(batch.flat()), rows: 2, columns: 2 }),
+  };
+  const kind = (value: unknown) => (value instanceof Float64Array ? 'Float64Array'
+    : value instanceof Matrix ? 'Matrix'
+    : Array.isArray(value) && value.every(Array.isArray) ? 'number[][]'
+    : value !== null && typeof value === 'object' && 'data' in value ? '{data, rows, columns}' : 'something else');
+  const expected = { 'number[]': 'Float64Array', Float64Array: 'Float64Array', 'number[][]': 'number[][]', Matrix: 'Matrix', '{data, rows, columns}': '{data, rows, columns}' };
+  for (const [name, make] of Object.entries(forms)) {
+    const want = expected[name as keyof typeof expected];
+    t.equal(kind(simple.predict(make())), want, `SimpleNet.predict(${name}) is a ${want}`);
+    t.equal(kind(two.predict(make())), want, `TwoLayerNet.predict(${name}) is a ${want}`);
+  }
+  // Gradients: `flat` over all parameters, in the order of `params`, and a view per tensor.
+  t.equal(simple.params, simple.W, 'SimpleNet.params is W (its only tensor)');
+  const sg = simple.numericalGradient(batch, [2, 0]);
+  const tg = two.numericalGradient(batch, [2, 0]);
+  t.same(Object.keys(sg).sort(), ['W', 'flat'], 'SimpleNet: { flat, W }');
+  t.same(Object.keys(tg).sort(), ['W1', 'W2', 'b1', 'b2', 'flat'], 'TwoLayerNet: { flat, W1, b1, W2, b2 }');
+  t.equal(sg.flat.length, simple.params.length, 'SimpleNet: flat has one value per parameter');
+  t.equal(tg.flat.length, two.params.length, 'TwoLayerNet: flat has one value per parameter');
+  t.ok(sg.W.buffer === sg.flat.buffer && sg.W.length === 6, 'SimpleNet: W is a view into flat');
+  t.ok(tg.W1.buffer === tg.flat.buffer, 'TwoLayerNet: W1 is a view into flat');
+  // The same update loop works for both.
+  for (const [name, net, grad] of [['SimpleNet', simple, sg], ['TwoLayerNet', two, tg]] as const) {
+    const before = net.loss(batch, [2, 0]);
+    for (let i = 0; i < net.params.length; i++) net.params[i] -= 0.1 * grad.flat[i];
+    t.ok(net.loss(batch, [2, 0]) < before, `${name}: params −= 0.1 · grad.flat lowers the loss`);
+  }
   t.end();
 });
 
@@ -221,7 +288,7 @@ t.test('TwoLayerNet params live in a SharedArrayBuffer; W1, b1, W2, b2 are views
   const x = Array.from({ length: I }, (_, i) => (i === 3 ? 1 : 0));
   net.b1.fill(0);
   const ref = referenceForward(net, [x]);
-  t.ok(maxAbsDiff(net.predict([x]).data, ref[0]) <= 1e-15, 'row-major W1 (a one-hot x selects row 3)');
+  t.ok(maxAbsDiff(net.predict([x])[0], ref[0]) <= 1e-15, 'row-major W1 (a one-hot x selects row 3)');
   t.end();
 });
 
@@ -236,12 +303,12 @@ t.test('TwoLayerNet.predict equals an independent ml-matrix forward pass', (t) =
       const x = randomRows(random, 8, 9);
       x[2][4] = 0; // exercise zero inputs
       const got = net.predict(x);
-      t.equal(got.rows, 8);
-      t.equal(got.columns, 4);
+      t.equal(got.length, 8);
+      t.ok(got.every((row) => row.length === 4));
       const ref = referenceForward(net, x);
       let worst = 0;
       for (let n = 0; n < 8; n++) {
-        for (let k = 0; k < 4; k++) worst = Math.max(worst, Math.abs(got.data[n * 4 + k] - ref[n][k]) / ref[n][k]);
+        for (let k = 0; k < 4; k++) worst = Math.max(worst, Math.abs(got[n][k] - ref[n][k]) / ref[n][k]);
       }
       t.ok(worst <= 1e-12, `${activation}, seed ${seed}, std ${weightInitStd}: max relative difference ${worst}`);
     }
@@ -277,16 +344,22 @@ t.test('TwoLayerNet accepts number[][], Matrix, {data, rows, columns} and a 1-D 
     Matrix: new Matrix(rows),
     '{data, rows, columns}': { data: Float64Array.from(rows.flat()), rows: 4, columns: 6 },
   };
-  const base = net.predict(rows).data;
+  const base = Float64Array.from(net.predict(rows).flat());
   const baseGrad = net.gradient(rows, labels).flat;
+  // predict answers in the shape it was given: read each answer back as flat rows.
+  const flatPredict: Record<keyof typeof forms, () => ArrayLike<number>> = {
+    'number[][]': () => net.predict(forms['number[][]']).flat(),
+    Matrix: () => net.predict(forms.Matrix).to1DArray(),
+    '{data, rows, columns}': () => net.predict(forms['{data, rows, columns}']).data,
+  };
   for (const [name, x] of Object.entries(forms)) {
-    t.same(Array.from(net.predict(x).data), Array.from(base), `${name}: predict`);
+    t.same(Array.from(flatPredict[name as keyof typeof forms]()), Array.from(base), `${name}: predict`);
     t.equal(net.loss(x, labels), net.loss(rows, labels), `${name}: loss`);
     t.equal(net.accuracy(x, labels), net.accuracy(rows, labels), `${name}: accuracy`);
     t.same(Array.from(net.gradient(x, labels).flat), Array.from(baseGrad), `${name}: gradient`);
   }
-  t.same(Array.from(net.predict(Float64Array.from(rows[1])).data), Array.from(base.subarray(3, 6)), 'a Float64Array is one sample');
-  t.same(Array.from(net.predict(rows[1]).data), Array.from(base.subarray(3, 6)), 'a number[] is one sample');
+  t.same(Array.from(net.predict(Float64Array.from(rows[1]))), Array.from(base.subarray(3, 6)), 'a Float64Array is one sample');
+  t.same(Array.from(net.predict(rows[1])), Array.from(base.subarray(3, 6)), 'a number[] is one sample');
   t.end();
 });
 
@@ -325,7 +398,7 @@ t.test('TwoLayerNet.clone and fromParameters copy the parameters into a new shar
   t.same(Array.from(copy.params), Array.from(net.params));
   t.same(copy.shape, net.shape, 'activation kept');
   const x = [[1, -2, 0.5]];
-  t.same(Array.from(copy.predict(x).data), Array.from(net.predict(x).data));
+  t.same(copy.predict(x), net.predict(x));
   copy.params[0] += 1;
   t.notSame(Array.from(copy.params), Array.from(net.params), 'independent');
   const restored = TwoLayerNet.fromParameters(net.shape, Array.from(net.params));

@@ -195,3 +195,31 @@ t.test('gradientDescent leaves initX unchanged', (t) => {
   nearAll(t, fromArray.x, [-3 * 0.8 ** 10, 4 * 0.8 ** 10], 1e-9, 'x moved: 10 steps of ×(1 − 2·0.1)');
   t.end();
 });
+
+t.test('gradientDescent takes initX as any array of numbers (typed as ArrayLike<number>): the same path as number[]', (t) => {
+  const reference = gradientDescent(function2, [-3, 4], { learningRate: 0.1, stepNum: 10 });
+  const forms: Array<[string, ArrayLike<number>]> = [
+    ['Int32Array', Int32Array.of(-3, 4)],
+    ['Float32Array', Float32Array.of(-3, 4)],
+    ['an array-like object', { length: 2, 0: -3, 1: 4 }],
+  ];
+  for (const [name, initX] of forms) {
+    const { x, history } = gradientDescent(function2, initX, { learningRate: 0.1, stepNum: 10 });
+    t.type(x, Float64Array, `${name}: x is a Float64Array`);
+    t.same(Array.from(x), Array.from(reference.x), `${name}: the same final point, exactly`);
+    t.same(history.map((p) => Array.from(p)), reference.history.map((p) => Array.from(p)), `${name}: the same history`);
+  }
+  // And the path itself, independently: each step multiplies x by (1 − 2·0.1) up to the gradient's ~1e-12 error.
+  nearAll(t, reference.x, [-3 * 0.8 ** 10, 4 * 0.8 ** 10], 1e-9, 'x ≈ x0·0.8^10');
+  t.end();
+});
+
+t.test('numericalGradient returns a new Float64Array with one partial derivative per element of x', (t) => {
+  const x = Float64Array.of(3, 4);
+  const grad = numericalGradient(function2, x);
+  t.type(grad, Float64Array);
+  t.not(grad, x, 'not x itself');
+  t.not(grad.buffer, x.buffer, 'nor a view of its buffer');
+  nearAll(t, grad, [6.00000000000378, 7.999999999999119], 1e-12, 'the book\'s numerical_gradient(function_2, [3, 4])');
+  t.end();
+});

@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap';
 import { Matrix } from 'ml-matrix';
-import { crossEntropyError, SimpleNet, TwoLayerNet, type NetGradient, type TargetInput } from '../src/index.js';
+import { crossEntropyError, SimpleNet, TwoLayerNet, type NetGradient, type SimpleNetGradient, type TargetInput } from '../src/index.js';
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -39,10 +39,9 @@ function bits(values: Float64Array): Buffer {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
-function sameGradient(t: Test, a: NetGradient | Float64Array, b: NetGradient | Float64Array, what: string): void {
-  const fa = a instanceof Float64Array ? a : a.flat;
-  const fb = b instanceof Float64Array ? b : b.flat;
-  t.ok(bits(fa).equals(bits(fb)), `${what}: bit-identical`);
+/** Both nets' gradients are `{ flat, …views }`: compare every value through `flat`. */
+function sameGradient(t: Test, a: NetGradient | SimpleNetGradient, b: NetGradient | SimpleNetGradient, what: string): void {
+  t.ok(bits(a.flat).equals(bits(b.flat)), `${what}: bit-identical`);
 }
 
 // --- targets that are not one-hot -------------------------------------------------

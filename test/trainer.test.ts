@@ -1,4 +1,5 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { ArgumentRangeError, ArgumentTypeError } from '../src/errors.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
@@ -162,4 +163,93 @@ t.test('bad trainer options', async (t) => {
   t.throws(() => new Trainer({ net, dataset, optimizer, engine: 'magic' as never }), { name: 'RangeError', message: /Expected `engine` to be one of `incremental`, `naive`, `backprop`/ });
   const wrong = new TwoLayerNet({ inputSize: 3, hiddenSize: 3, outputSize: 3 });
   t.throws(() => new Trainer({ net: wrong, dataset, optimizer, engine: 'backprop' }), { name: 'RangeError', message: 'Expected the net (3 inputs, 3 classes) to match dataset `spiral` (2 inputs, 3 classes)' });
+});
+
+/** `fn` throws an argument error of class `kind` (and name `kind`'s) with exactly `message`. */
+function refuses(t: Test, fn: () => unknown, kind: 'TypeError' | 'RangeError', message: string): void {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  t.equal((error as Error | undefined)?.message, message, message);
+  t.ok(kind === 'TypeError' ? error instanceof ArgumentTypeError : error instanceof ArgumentRangeError, `an Argument${kind}`);
+  t.equal((error as Error | undefined)?.name, kind);
+}
+
+t.test('BatchSampler checks every argument', async (t) => {
+  const { train } = spiral();
+  const rows = train.rows;
+  refuses(t, () => new BatchSampler(train, 2, 10, 'foo' as never, 0), 'RangeError', 'Expected `sampling` to be one of `replacement`, `shuffle`, got `"foo"` (string)');
+  refuses(t, () => new BatchSampler(train, 2, 0, 'replacement', 0), 'RangeError', 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)');
+  refuses(t, () => new BatchSampler(train, 2, 2.5, 'shuffle', 0), 'RangeError', 'Expected `batchSize` to be an integer from 1 and up, got `2.5` (number)');
+  refuses(t, () => new BatchSampler(train, 2, '10' as never, 'shuffle', 0), 'TypeError', 'Expected `batchSize` to be an integer from 1 and up, got `"10"` (string)');
+  refuses(t, () => new BatchSampler(train, 2, 10, 'shuffle', -1), 'RangeError', 'Expected `seed` to be an integer from 0 to 4294967295, got `-1` (number)');
+  refuses(t, () => new BatchSampler(train, 0, 10, 'shuffle', 0), 'RangeError', 'Expected `inputSize` to be an integer from 1 and up, got `0` (number)');
+  refuses(t, () => new BatchSampler(train, 3, 10, 'shuffle', 0), 'RangeError', `Expected \`split.x\` to hold rows × inputSize = ${rows} × 3 = ${rows * 3} values, got a Float64Array of length ${rows * 2}`);
+  refuses(t, () => new BatchSampler(null as never, 2, 10, 'shuffle', 0), 'TypeError', 'Expected `split` to be an object such as { x: Float64Array, labels: Int32Array, rows }, got `null`');
+  refuses(t, () => new BatchSampler({ ...train, rows: 0, x: new Float64Array(0), labels: new Int32Array(0) }, 2, 10, 'shuffle', 0), 'RangeError', 'Expected `split.rows` to be an integer from 1 and up, got `0` (number)');
+  refuses(t, () => new BatchSampler({ ...train, labels: train.labels.subarray(1) }, 2, 10, 'shuffle', 0), 'RangeError', `Expected \`split.labels\` to hold one label per row (${rows}), got an Int32Array of length ${rows - 1}`);
+  refuses(t, () => new BatchSampler({ ...train, labels: [...train.labels] as never }, 2, 10, 'shuffle', 0), 'TypeError', `Expected \`split.labels\` to be an Int32Array, got an array of length ${rows}`);
+  refuses(t, () => new BatchSampler({ ...train, x: [...train.x] as never }, 2, 10, 'shuffle', 0), 'TypeError', `Expected \`split.x\` to be a Float64Array, got an array of length ${rows * 2}`);
+  // A batch larger than the split is allowed: batches of the whole split (the CLI warns about it).
+  t.equal(new BatchSampler(train, 2, rows + 5, 'replacement', 0).batchSize, rows);
+});
+
+t.test('BatchSampler.setState refuses a state of another sampling or position', async (t) => {
+  const { train } = spiral();
+  const shuffle = new BatchSampler(train, 2, 10, 'shuffle', 1);
+  const replacement = new BatchSampler(train, 2, 10, 'replacement', 1);
+  refuses(t, () => shuffle.setState(replacement.getState()), 'RangeError', 'Expected `state.sampling` to be `shuffle` (this sampler\'s), got `"replacement"` (string)');
+  refuses(t, () => shuffle.setState({ ...shuffle.getState(), position: train.rows + 1 }), 'RangeError', `Expected \`state.position\` to be an integer from 0 to ${train.rows}, got \`${train.rows + 1}\` (number)`);
+  refuses(t, () => replacement.setState({ ...replacement.getState(), position: 3 }), 'RangeError', 'Expected `state.position` to be an integer from 0 to 0, got `3` (number)');
+  refuses(t, () => shuffle.setState(undefined as never), 'TypeError', 'Expected `state` to be an object such as { sampling, random, position } from getState(), got `undefined`');
+  // A good state still continues exactly: the next batch of a copy equals the original's.
+  shuffle.next();
+  const copy = new BatchSampler(train, 2, 10, 'shuffle', 99);
+  copy.setState(structuredClone(shuffle.getState()));
+  t.same([...copy.next().labels], [...shuffle.next().labels]);
+});
+
+t.test('Trainer checks every option', async (t) => {
+  const dataset = spiral();
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 3 });
+  const optimizer = createOptimizer('sgd');
+  const base = { net, dataset, optimizer, engine: 'backprop' as const };
+  const limit = (got: string) => `Expected \`evaluationLimit\` to be an integer from 1 and up, or Infinity (every sample), got ${got}`;
+  refuses(t, () => new Trainer({ ...base, evaluationLimit: 0 }), 'RangeError', limit('`0` (number)'));
+  refuses(t, () => new Trainer({ ...base, evaluationLimit: 2.5 }), 'RangeError', limit('`2.5` (number)'));
+  refuses(t, () => new Trainer({ ...base, evaluationLimit: NaN }), 'RangeError', limit('`NaN` (number)'));
+  refuses(t, () => new Trainer({ ...base, evaluationLimit: '10' as never }), 'TypeError', limit('`"10"` (string)'));
+  refuses(t, () => new Trainer(undefined as never), 'TypeError', "Expected `options` to be an object such as { net, dataset, optimizer, engine: 'backprop' }, got `undefined`");
+  refuses(t, () => new Trainer({ ...base, learningRate: 0.1 } as never), 'RangeError', 'Expected `options` of Trainer to have only the keys `net`, `dataset`, `optimizer`, `pool`, `batchSize`, `iterations`, `engine`, `sampling`, `seed`, `evaluationLimit`, got the key `learningRate`');
+  refuses(t, () => new Trainer({ ...base, net: { shape: net.shape, params: net.params } as never }), 'TypeError', 'Expected `net` to be a TwoLayerNet, got an object (Object)');
+  refuses(t, () => new Trainer({ ...base, optimizer: 'sgd' as never }), 'TypeError', 'Expected `optimizer` to be an Optimizer (e.g. createOptimizer(\'sgd\')), got `"sgd"` (string)');
+  refuses(t, () => new Trainer({ ...base, engine: 'incremental', pool: {} as never }), 'TypeError', 'Expected `pool` to be a GradientPool, got an object (Object)');
+  refuses(t, () => new Trainer({ ...base, dataset: null as never }), 'TypeError', 'Expected `dataset` to be an object such as { name, inputSize, classes, train, test }, got `null`');
+  refuses(t, () => new Trainer({ ...base, iterations: -1 }), 'RangeError', 'Expected `iterations` to be an integer from 0 and up, got `-1` (number)');
+  refuses(t, () => new Trainer({ ...base, seed: 2 ** 32 }), 'RangeError', 'Expected `seed` to be an integer from 0 to 4294967295, got `4294967296` (number)');
+  refuses(t, () => new Trainer({ ...base, sampling: 'foo' as never }), 'RangeError', 'Expected `sampling` to be one of `replacement`, `shuffle`, got `"foo"` (string)');
+  const emptyTest = { ...dataset, test: { x: new Float64Array(0), labels: new Int32Array(0), rows: 0 } };
+  refuses(t, () => new Trainer({ ...base, dataset: emptyTest }), 'RangeError', 'Expected `dataset.test.rows` to be an integer from 1 and up, got `0` (number)');
+  const labels = dataset.train.labels.slice();
+  labels[4] = 3; // spiral has 3 classes: 0, 1, 2
+  refuses(t, () => new Trainer({ ...base, dataset: { ...dataset, train: { ...dataset.train, labels } } }), 'RangeError', 'Expected `dataset.train.labels` to be integers from 0 to 2 (classes − 1), got `3` at index 4');
+  // Infinity is the default (every sample) and may be given.
+  const everything = new Trainer({ ...base, evaluationLimit: Infinity }).evaluate();
+  const byDefault = new Trainer(base).evaluate();
+  t.same(everything, byDefault);
+  t.equal(everything.trainAccuracy, evaluateSplit(net, dataset.train).accuracy);
+});
+
+t.test('evaluateSplit refuses a limit that would average over no rows', async (t) => {
+  const { test } = spiral();
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 3 });
+  refuses(t, () => evaluateSplit(net, test, 0), 'RangeError', 'Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)');
+  refuses(t, () => evaluateSplit(net, { x: new Float64Array(0), labels: new Int32Array(0), rows: 0 }), 'RangeError', 'Expected `split.rows` to be an integer from 1 and up, got `0` (number)');
+  // Limits above the split's rows, or Infinity, use every row: the net's own accuracy on the whole split.
+  const whole = net.accuracy({ data: test.x, rows: test.rows, columns: 2 }, test.labels);
+  t.equal(evaluateSplit(net, test, Infinity).accuracy, whole);
+  t.equal(evaluateSplit(net, test, test.rows + 1).accuracy, whole);
 });

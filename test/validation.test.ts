@@ -3,7 +3,12 @@
  * message text (``Expected `name` to be …, got `value` (type)``).
  */
 import t, { type Test } from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Matrix } from 'ml-matrix';
+import * as gradpool from '../src/index.js';
+import { DivergenceError as trainerDivergenceError } from '../src/train/trainer.js';
 import {
   crossEntropyError, gradientDescent, numericalDiff, numericalGradient, Random, relu, sigmoid, SimpleNet, softmax, sumSquaredError, TwoLayerNet,
 } from '../src/index.js';
@@ -457,5 +462,61 @@ t.test('Random.fromState with a bad spare normal', (t) => {
   const { generator } = new Random(1).getState();
   rejects(t, () => Random.fromState({ generator, spareNormal: NaN }), 'RangeError', 'Expected `state.spareNormal` to be null or a finite number, got `NaN` (number)');
   rejects(t, () => Random.fromState({ generator, spareNormal: '0.5' as Any }), 'RangeError', 'Expected `state.spareNormal` to be null or a finite number, got `"0.5"` (string)');
+  t.end();
+});
+
+t.test('Random.fillNormal with a bad array or standard deviation', (t) => {
+  rejects(t, () => new Random(1).fillNormal([0, 0] as Any), 'TypeError', 'Expected `out` to be a Float64Array, got an array of length 2');
+  rejects(t, () => new Random(1).fillNormal(new Float64Array(2), NaN), 'RangeError', 'Expected `std` to be a finite number, got `NaN` (number)');
+  rejects(t, () => new Random(1).fillNormal(new Float64Array(2), '1' as Any), 'TypeError', 'Expected `std` to be a finite number, got `"1"` (string)');
+  t.end();
+});
+
+// --- error classes ------------------------------------------------------------------
+
+/** What `fn` threw (undefined when it returned). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+t.test('argument errors are TypeError and RangeError by class and by name, and tell themselves from a bug\'s', (t) => {
+  const wrongType = thrown(() => new Random('1' as Any));
+  const outOfRange = thrown(() => new TwoLayerNet({ ...shape, inputSize: 0 }));
+  const bug = thrown(() => (null as Any).field);
+  t.ok(wrongType instanceof gradpool.ArgumentTypeError && wrongType instanceof TypeError);
+  t.equal((wrongType as Error).name, 'TypeError');
+  t.ok(outOfRange instanceof gradpool.ArgumentRangeError && outOfRange instanceof RangeError);
+  t.equal((outOfRange as Error).name, 'RangeError');
+  t.match(String((outOfRange as Error).stack), /^RangeError: Expected `inputSize`/, 'the stack trace starts as a RangeError\'s did');
+  t.ok(gradpool.isArgumentError(wrongType) && gradpool.isArgumentError(outOfRange));
+  t.ok(bug instanceof TypeError, 'reading a field of null is a TypeError');
+  t.notOk(gradpool.isArgumentError(bug), 'but not an argument error');
+  t.notOk(gradpool.isArgumentError(new RangeError('Expected `x` to look like an argument error')), 'whatever its message');
+  t.notOk(gradpool.isArgumentError(new gradpool.InputError('Expected a file')));
+  t.end();
+});
+
+t.test('every error class in src/ is exported from the package entry', (t) => {
+  const source = fileURLToPath(new URL('../src/', import.meta.url));
+  const declared = new Set<string>();
+  for (const file of readdirSync(source, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    for (const match of readFileSync(join(source, file), 'utf8').matchAll(/\bclass (\w+) extends (\w*Error)\b/g)) declared.add(match[1]);
+  }
+  // The scan finds the classes known today (and any added later, which the loop then checks).
+  for (const known of ['ArgumentRangeError', 'ArgumentTypeError', 'DivergenceError', 'GradientAbortError', 'GradientPoolError', 'GradientTimeoutError', 'InputError']) {
+    t.ok(declared.has(known), `the scan finds ${known}`);
+  }
+  for (const name of declared) {
+    const exported = (gradpool as Record<string, unknown>)[name];
+    t.type(exported, 'function', `${name} is exported`);
+    t.ok(typeof exported === 'function' && exported.prototype instanceof Error, `${name} is an Error`);
+  }
+  t.equal(gradpool.DivergenceError, trainerDivergenceError, 'DivergenceError is one class, from errors.ts and from trainer.ts alike');
   t.end();
 });

@@ -18,6 +18,18 @@ t.test('workerExecArgv: Node\'s own inheritance when it works, module flags and 
   t.match(argv?.at(-1), /^file:\/\/.*\/tsx\/.*\.mjs$/, 'tsx, resolved from the package');
 });
 
+t.test('workerExecArgv: without tsx installed, a TypeScript worker is one line naming the module and the fix', async (t) => {
+  const missing = (specifier: string): string => {
+    throw Object.assign(new Error(`Cannot find package '${specifier}' imported from /app/node_modules/gradpool/dist/src/parallel/worker-loader.js`), { code: 'ERR_MODULE_NOT_FOUND' });
+  };
+  t.throws(() => workerExecArgv('file:///app/w.ts', [], missing), {
+    message: 'Expected the `tsx` package to load the TypeScript module `file:///app/w.ts`: install it with npm install tsx',
+    cause: { code: 'ERR_MODULE_NOT_FOUND' },
+  });
+  t.equal(workerExecArgv('file:///app/w.js', [], missing), undefined, 'a JavaScript worker never asks for tsx');
+  t.equal(workerExecArgv('file:///app/w.ts', ['--import', 'tsx'], missing), undefined, 'nor does one whose process has a loader');
+});
+
 /** Runs node with `args` from the project root; resolves to exit code, stdout and stderr. */
 async function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, args, { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
@@ -30,7 +42,7 @@ async function runNode(args: string[]): Promise<{ code: number | null; stdout: s
 }
 
 t.test('a process started with per-process flags still runs gradients in workers', async (t) => {
-  // The CLI (from dist/ when built, as after npm install; else the sources through tsx).
+  // The CLI (from dist/ when built: npm run build, npm start, npm pack; else the sources through tsx).
   const cli = await runNode(['--expose-gc', 'bin/gradpool.js', 'gradcheck', '--hidden', '2', '--threads', '2', '--json']);
   t.equal(cli.code, 0, cli.stderr);
   t.ok((JSON.parse(cli.stdout) as { book: Record<string, number> }).book.W1 < 1e-6);

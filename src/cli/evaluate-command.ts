@@ -3,15 +3,24 @@ import { loadDataset } from '../../datasets/index.js';
 import { InputError } from '../errors.js';
 import { evaluateSplit } from '../train/trainer.js';
 import type { CommandIo } from './io.js';
-import { loadModelOption } from './model-file.js';
+import { loadModelOption } from './model-option.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 
+/** The options of `gradpool evaluate`, for parsing and `--help`. */
 export const EVALUATE_OPTIONS = {
   model: { type: 'string', placeholder: 'FILE', description: 'A saved model: a run\'s model.json or checkpoint.json (required)' },
   dataset: { type: 'string', placeholder: 'SPEC', description: 'Dataset (default: the one the model was trained on)' },
   json: { type: 'boolean', description: 'Print the result as one JSON object' },
 } as const satisfies OptionTable;
 
+/**
+ * Runs `gradpool evaluate`: accuracy and mean loss of a saved model on both splits, as a line or JSON.
+ *
+ * @param argv - The arguments after `evaluate`.
+ * @param io - Where to write the output.
+ * @returns The exit code, 0.
+ * @throws InputError for bad options, a model that does not fit the dataset, or an unreadable file.
+ */
 export async function evaluateCommand(argv: string[], io: CommandIo): Promise<number> {
   const options = parseOptions('evaluate', EVALUATE_OPTIONS, argv);
   if (options.help) {

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `gradpool` command line. Exit codes: 0 done, 1 runtime failure,
- * 2 usage or bad input (one line, no stack trace), 130 interrupted.
+ * The `gradpool` command line. Exit codes: 0 done, 1 runtime failure or bug,
+ * 2 usage or bad input (one line, no stack trace), 130 interrupted. What an
+ * error is, is told by its class: see {@link classifyError}.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../errors.js';
+import { InputError, isArgumentError } from '../errors.js';
 import type { CommandIo } from './io.js';
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -43,7 +44,41 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** Runs a command line; returns the exit code. Errors of bad input become one line on stderr and 2. */
+/**
+ * What the CLI makes of an error, by its class alone:
+ * - `input`: an {@link InputError} (a bad file or option) or an argument error
+ *   of the library (`ArgumentTypeError`, `ArgumentRangeError`: a value from the
+ *   command line or a file that a constructor refused). Exit 2, one line.
+ * - `failure`: any other `Error` the program throws on purpose, which is a
+ *   plain `Error` or a subclass of it that is not one of the engine's own
+ *   (`DivergenceError`, `GradientPoolError`, a Node system error such as ENOSPC,
+ *   "Cannot save the run"). Exit 1, one line.
+ * - `bug`: a `TypeError`, `RangeError`, `ReferenceError`, `SyntaxError`,
+ *   `EvalError` or `URIError` that is not an argument error (what JavaScript
+ *   throws for a programming mistake: `undefined` read as an object, an invalid
+ *   array length), or a thrown value that is no Error. Exit 1, with the stack trace.
+ */
+export function classifyError(error: unknown): 'input' | 'failure' | 'bug' {
+  if (error instanceof InputError || isArgumentError(error)) return 'input';
+  if (!(error instanceof Error)) return 'bug';
+  return ENGINE_ERRORS.some((kind) => error instanceof kind) ? 'bug' : 'failure';
+}
+
+/** The error classes of the language itself: thrown for programming mistakes, never on purpose by gradpool (it throws the argument errors). */
+const ENGINE_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError] as const;
+
+/** A thrown value that is not an Error, for the bug report: its type and text. */
+function describeThrown(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return `${value === null ? 'null' : typeof value}: ${text}`;
+}
+
+/** Runs a command line; returns the exit code. Errors become one line on stderr (a bug's with its stack trace): see {@link classifyError}. */
 export async function main(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -61,14 +96,16 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
     }
     return await (await command.load())(rest, io);
   } catch (error) {
-    // The library's own argument checks throw TypeError/RangeError "Expected …"; other ones (an allocation failing) are not the user's input.
-    if (error instanceof InputError || ((error instanceof TypeError || error instanceof RangeError) && error.message.startsWith('Expected'))) {
-      io.stderr.write(`gradpool${command ? ` ${name}` : ''}: ${error.message}\n`);
-      return 2;
+    const kind = classifyError(error);
+    const prefix = `gradpool${command ? ` ${name}` : ''}`;
+    if (kind === 'bug') {
+      const stack = error instanceof Error ? error.stack ?? `${error.name}: ${error.message}` : `a thrown ${describeThrown(error)}`;
+      io.stderr.write(`${prefix}: internal error (a bug in gradpool ${packageVersion()}; please report it with this output):\n${stack}\n`);
+      return 1;
     }
-    io.stderr.write(`gradpool ${name}: ${(error as Error)?.message ?? String(error)}\n`);
-    if (process.env.GRADPOOL_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
-    return 1;
+    io.stderr.write(`${prefix}: ${(error as Error).message}\n`);
+    if (process.env.GRADPOOL_DEBUG) io.stderr.write(`${(error as Error).stack}\n`);
+    return kind === 'input' ? 2 : 1;
   }
 }
 

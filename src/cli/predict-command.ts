@@ -5,9 +5,10 @@ import { InputError } from '../errors.js';
 import { readDigitPng } from '../io/png-image.js';
 import { argmaxRow } from '../kernels/two-layer.js';
 import type { CommandIo } from './io.js';
-import { loadModelOption } from './model-file.js';
+import { loadModelOption } from './model-option.js';
 import { helpText, parseInteger, parseOptions, type OptionTable } from './options.js';
 
+/** The options of `gradpool predict`, for parsing and `--help`. */
 export const PREDICT_OPTIONS = {
   model: { type: 'string', placeholder: 'FILE', description: 'A saved model: a run\'s model.json or checkpoint.json (required)' },
   image: { type: 'string', placeholder: 'PNG', description: 'Classify this 28×28 PNG (a digit; light backgrounds are inverted)' },
@@ -23,6 +24,14 @@ interface Prediction {
   label?: number;
 }
 
+/**
+ * Runs `gradpool predict`: one line (or JSON object) per classified sample.
+ *
+ * @param argv - The arguments after `predict`.
+ * @param io - Where to write the output.
+ * @returns The exit code, 0.
+ * @throws InputError for bad options, a model that does not fit the dataset or image, or an unreadable file.
+ */
 export async function predictCommand(argv: string[], io: CommandIo): Promise<number> {
   const options = parseOptions('predict', PREDICT_OPTIONS, argv);
   if (options.help) {
@@ -36,7 +45,7 @@ export async function predictCommand(argv: string[], io: CommandIo): Promise<num
   const { inputSize, outputSize } = net.shape;
   const predictions: Prediction[] = [];
   const classify = (x: Float64Array, source: string, label?: number) => {
-    const probs = net.predict({ data: x, rows: 1, columns: inputSize }).data;
+    const probs = net.predict(x); // one sample in, its outputSize probabilities out
     const predicted = argmaxRow(probs, 0, outputSize);
     predictions.push({ source, predicted, probability: probs[predicted], ...(label === undefined ? {} : { label }) });
   };

@@ -15,6 +15,7 @@ export interface Split {
   x: Float64Array;
   /** One integer label per row, from 0 to classes − 1. */
   labels: Int32Array;
+  /** Number of samples: `labels.length`, and `x.length / inputSize`. */
   rows: number;
 }
 
@@ -22,9 +23,13 @@ export interface Split {
 export interface Dataset {
   /** What it was loaded from, for messages and records (e.g. `mnist`, `idx:data/fashion`). */
   name: string;
+  /** Numbers per sample (784 for 28×28 digits, 2 for the synthetic sets): a net's `inputSize`. */
   inputSize: number;
+  /** Number of classes (labels run from 0 to classes − 1): a net's `outputSize`. */
   classes: number;
+  /** The rows a model learns from. */
   train: Split;
+  /** The held-out rows a model is scored on, never trained on. */
   test: Split;
 }
 
@@ -43,7 +48,16 @@ export function rowWidth(split: Split, name = 'split'): number {
 
 /**
  * One-hot rows for integer labels: a rows × classes Float64Array with a 1 at
- * each row's label. Labels must be integers from 0 to classes − 1.
+ * each row's label, the book's `one_hot_label` form of the targets. Labels must
+ * be integers from 0 to classes − 1.
+ *
+ * @param labels - Integer labels, any array or typed array (e.g. a split's `labels`).
+ * @param classes - The number of classes: the width of each row, 1 and up.
+ * @returns A new Float64Array of `labels.length × classes`, row-major.
+ * @throws {ArgumentRangeError} ``Expected `classes` to be an integer from 1 and up, got `0` (number)`` (an ArgumentTypeError for a non-number).
+ * @throws {RangeError} ``Expected `labels` to be integers from 0 to 2, got `3` at index 0`` for a label out of range or not an integer.
+ * @example
+ * oneHot([2, 0], 3); // Float64Array [0, 0, 1, 1, 0, 0]
  */
 export function oneHot(labels: ArrayLike<number>, classes: number): Float64Array {
   assertInteger('classes', classes, 1);
@@ -60,7 +74,17 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Float64Array
 
 /**
  * Copies the rows at `indices` (in that order, repeats allowed) into a new
- * split: a mini-batch. Each row is one `Float64Array.prototype.set` of a subarray.
+ * split: a mini-batch, the book's `x_train[batch_mask]`. Each row is one
+ * `Float64Array.prototype.set` of a subarray.
+ *
+ * @param split - The rows to take from; not modified.
+ * @param indices - Row numbers from 0 to `split.rows` − 1, any array or typed array.
+ * @returns A new split of `indices.length` rows, which shares no memory with `split`.
+ * @throws {RangeError} ``Expected `indices` to be row numbers from 0 to 2, got `3` at index 0`` for a row out of range or not an integer.
+ * @throws {RangeError} ``Expected `split.x` to hold 2 whole rows, got a Float64Array of length 5`` or ``Expected `split.labels` to have one label per row (2), got …`` for a malformed split.
+ * @example
+ * const split = { x: Float64Array.of(1, 2, 3, 4, 5, 6), labels: Int32Array.of(0, 1, 2), rows: 3 };
+ * takeRows(split, [2, 0, 2]); // { x: Float64Array [5, 6, 1, 2, 5, 6], labels: Int32Array [2, 0, 2], rows: 3 }
  */
 export function takeRows(split: Split, indices: ArrayLike<number>): Split {
   const width = rowWidth(split);
@@ -79,7 +103,19 @@ export function takeRows(split: Split, indices: ArrayLike<number>): Split {
   return { x, labels, rows: count };
 }
 
-/** A copy of the first `count` rows of a split (all of them if it has fewer). */
+/**
+ * A copy of the first `count` rows of a split (all of them if it has fewer):
+ * a quick run on part of a dataset. Splits of the loaders are stored class by
+ * class, so the first rows may all be one class.
+ *
+ * @param split - The rows to copy from; not modified.
+ * @param count - How many rows to keep, 0 and up.
+ * @returns A new split of `min(count, split.rows)` rows.
+ * @throws {ArgumentRangeError} ``Expected `count` to be an integer from 0 and up, got `-1` (number)`` (an ArgumentTypeError for a non-number).
+ * @throws {RangeError} for a malformed split, as {@link takeRows}.
+ * @example
+ * subset({ x: Float64Array.of(1, 2, 3, 4, 5, 6), labels: Int32Array.of(0, 1, 2), rows: 3 }, 2); // { x: Float64Array [1, 2, 3, 4], labels: Int32Array [0, 1], rows: 2 }
+ */
 export function subset(split: Split, count: number): Split {
   const width = rowWidth(split);
   assertInteger('count', count, 0);

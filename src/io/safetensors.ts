@@ -16,22 +16,54 @@ import { InputError } from '../errors.js';
 import { describe, expectationError } from '../validate.js';
 import { writeFileAtomic } from './atomic-write.js';
 
+/**
+ * The element types gradpool reads and writes, by their safetensors names:
+ * `F64`, the precision gradpool trains and saves in, and `F32` and `I32`, for
+ * tensors exchanged with other tools (PyTorch's default float is F32).
+ */
 export type SafetensorsDtype = 'F64' | 'F32' | 'I32';
+
+/** Every {@link SafetensorsDtype}, for checking a dtype read from a file or given by a caller. */
 export const SAFETENSORS_DTYPES: readonly SafetensorsDtype[] = ['F64', 'F32', 'I32'];
 
 /** A tensor to encode: `data` holds the elements row-major, `shape` multiplies to its length. */
 export interface SafetensorsTensorInput {
+  /** The element type, which `data`'s class must match (`F64`: Float64Array, `F32`: Float32Array, `I32`: Int32Array). */
   dtype: SafetensorsDtype;
+  /** The dimensions, integers from 0 and up, e.g. `[784, 50]` for W1; `[]` for a scalar. */
   shape: readonly number[];
+  /** The elements, row-major: as many as the product of `shape`. */
   data: Float64Array | Float32Array | Int32Array;
 }
 
 /** A decoded tensor; `dtype` tells the type of `data`. */
 export type SafetensorsTensor =
-  | { dtype: 'F64'; shape: number[]; data: Float64Array }
-  | { dtype: 'F32'; shape: number[]; data: Float32Array }
-  | { dtype: 'I32'; shape: number[]; data: Int32Array };
+  | {
+    /** `F64`: `data` is a Float64Array. */
+    dtype: 'F64';
+    /** The dimensions, from the header. */
+    shape: number[];
+    /** The elements, row-major, copied into their own aligned array. */
+    data: Float64Array;
+  }
+  | {
+    /** `F32`: `data` is a Float32Array. */
+    dtype: 'F32';
+    /** The dimensions, from the header. */
+    shape: number[];
+    /** The elements, row-major, copied into their own aligned array. */
+    data: Float32Array;
+  }
+  | {
+    /** `I32`: `data` is an Int32Array. */
+    dtype: 'I32';
+    /** The dimensions, from the header. */
+    shape: number[];
+    /** The elements, row-major, copied into their own aligned array. */
+    data: Int32Array;
+  };
 
+/** What {@link decodeSafetensors} and {@link readSafetensors} return: the tensors by name, and the metadata. */
 export interface DecodedSafetensors {
   /** In the header's order. */
   tensors: Record<string, SafetensorsTensor>;
@@ -116,7 +148,17 @@ function validateTensorInput(name: string, tensor: unknown): SafetensorsTensorIn
 
 /**
  * Serializes tensors (in the object's key order) and optional string metadata to
- * safetensors bytes.
+ * safetensors bytes, which numpy, PyTorch and the `safetensors` package load
+ * (`safetensors.numpy.load_file`). The data is copied; the inputs are not kept.
+ *
+ * @param tensors - The tensors by name; a name may be anything but `''` and `__metadata__`.
+ * @param metadata - Strings to store in the header's `__metadata__` (e.g. the format and its version); none if left out.
+ * @returns The file's bytes: the header length, the JSON header padded to 8 bytes, the data.
+ * @throws {TypeError} for a tensor or metadata value of the wrong kind: ``Expected `tensors["W"].data` to be a Float32Array (dtype F32), got a Float64Array of length 2``, ``Expected `metadata["a"]` to be a string, got `1` (number)``.
+ * @throws {RangeError} ``Expected `tensors["W"].data` to have 3 elements (shape [3]), got 2``, or for the name `__metadata__`.
+ * @example
+ * const bytes = encodeSafetensors({ W: { dtype: 'F64', shape: [2, 2], data: Float64Array.of(1, 2, 3, 4) } }, { format: 'gradpool' });
+ * decodeSafetensors(bytes).tensors.W.data; // Float64Array [1, 2, 3, 4]
  */
 export function encodeSafetensors(tensors: Record<string, SafetensorsTensorInput>, metadata?: Record<string, string>): Uint8Array {
   if (!isPlainObject(tensors)) throw new TypeError(expectationError('tensors', 'an object of tensors by name', tensors));
@@ -197,7 +239,14 @@ function parseEntry(file: string, name: string, info: unknown, dataLength: numbe
 /**
  * Parses safetensors bytes, checking the header against the data, and copies each
  * tensor into its own properly aligned typed array. Every defect is an
- * {@link InputError} naming `file`.
+ * {@link InputError} naming `file`: the bytes come from outside the program,
+ * and a damaged file must not be read as weights.
+ *
+ * @param bytes - The whole file, e.g. from `readFile`.
+ * @param file - The name to give in messages.
+ * @returns The tensors, in the header's order, and the metadata (`{}` when there is none).
+ * @throws {TypeError} ``Expected `bytes` to be a Uint8Array, got an array of length 2``.
+ * @throws {InputError} ``Invalid safetensors file `w.safetensors`: expected <what the format requires>, got <what the file has>``, e.g. ``expected at least 8 bytes (the header length), got 3 bytes``; also for a dtype other than F64, F32 and I32.
  */
 export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): DecodedSafetensors {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(expectationError('bytes', 'a Uint8Array', bytes));
@@ -266,7 +315,14 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Decoded
   return { tensors, metadata };
 }
 
-/** Reads and decodes a safetensors file; a missing or unreadable file is an {@link InputError}. */
+/**
+ * Reads and decodes a safetensors file, such as the `model.safetensors` of a
+ * run directory or one written by Python.
+ *
+ * @param path - The file.
+ * @returns The tensors, in the header's order, and the metadata, as {@link decodeSafetensors}.
+ * @throws {InputError} ``Cannot read safetensors file `w.safetensors`: no such file`` (or `it is a directory`, or the system's message), and every defect {@link decodeSafetensors} reports.
+ */
 export async function readSafetensors(path: string): Promise<DecodedSafetensors> {
   let bytes: Uint8Array;
   try {
@@ -279,7 +335,18 @@ export async function readSafetensors(path: string): Promise<DecodedSafetensors>
   return decodeSafetensors(bytes, path);
 }
 
-/** Encodes and writes a safetensors file atomically. */
+/**
+ * Encodes and writes a safetensors file atomically (a temporary file, flushed,
+ * then renamed over `path`), so that a reader, or a run killed midway, never
+ * sees half a file.
+ *
+ * @param path - The file to create or replace; its directory must exist.
+ * @param tensors - The tensors by name, as for {@link encodeSafetensors}.
+ * @param metadata - Strings for the header's `__metadata__`; none if left out.
+ * @returns Resolves once the file is in place and flushed to disk.
+ * @throws {TypeError} or RangeError for bad tensors, as {@link encodeSafetensors}, as a rejection.
+ * @throws {Error} the file system's error (`ENOENT`, `ENOSPC`, `EACCES`, …) if the file cannot be written; the target is then untouched.
+ */
 export async function writeSafetensors(path: string, tensors: Record<string, SafetensorsTensorInput>, metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

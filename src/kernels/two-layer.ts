@@ -5,23 +5,45 @@
  */
 import { CROSS_ENTROPY_DELTA, reluScalar, sigmoidScalar, softmaxRow, sumLogLikelihood } from '../functions.js';
 
-/** The sizes of the book's TwoLayerNet and its hidden activation. */
+/**
+ * The sizes of the book's TwoLayerNet and its hidden activation: all a kernel
+ * needs to find its way in the flat parameter vector (`net.shape`, and what a
+ * checkpoint records to rebuild the net).
+ */
 export interface NetShape {
+  /** Inputs per sample (784 for 28×28 digits): the rows of W1. */
   inputSize: number;
+  /** Hidden units (the book's 50): the columns of W1, the rows of W2. */
   hiddenSize: number;
+  /** Classes (10 for digits): the columns of W2, the width of the softmax. */
   outputSize: number;
+  /** The hidden layer's activation. */
   activation: Activation;
 }
 
 /** The hidden layer's activations: the book's sigmoid, and ReLU. */
 export const ACTIVATIONS = ['sigmoid', 'relu'] as const;
+
+/**
+ * A hidden activation: `'sigmoid'` (the book's TwoLayerNet) or `'relu'`
+ * (max(0, x), the other activation of the book's chapter 3).
+ *
+ * @useDeclaredType
+ */
 export type Activation = (typeof ACTIVATIONS)[number];
 
-/** Where each tensor starts in the flat parameter vector. */
+/**
+ * Where each tensor starts in the flat parameter vector [W1 | b1 | W2 | b2]
+ * (`net.layout`): offsets into `net.params` and into every gradient's `flat`.
+ */
 export interface ParameterLayout {
+  /** Offset of W1 (inputSize × hiddenSize, row-major): always 0. */
   W1: number;
+  /** Offset of b1 (hiddenSize values): inputSize × hiddenSize. */
   b1: number;
+  /** Offset of W2 (hiddenSize × outputSize, row-major). */
   W2: number;
+  /** Offset of b2 (outputSize values). */
   b2: number;
   /** Number of parameters in all. */
   size: number;

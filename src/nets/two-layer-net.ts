@@ -1,5 +1,7 @@
 /** The book's TwoLayerNet: predict, loss, accuracy, the numerical gradient and backprop over one shared parameter vector. */
-import { type BatchInput, type FlatMatrix, type TargetInput, toFlatMatrix, toLabels } from '../batch.js';
+import type { AbstractMatrix, Matrix } from 'ml-matrix';
+import { type BatchInput, type BatchOutput, type FlatMatrix, type TargetInput, shapeLike, toFlatMatrix, toLabels } from '../batch.js';
+import type { Split } from '../data/dataset.js';
 import { numericalGradient as numericalGradientOf, DEFAULT_H } from '../numerical.js';
 import { Random } from '../random.js';
 import {
@@ -9,41 +11,68 @@ import {
 import { scoreBatch } from '../kernels/score.js';
 import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe, expectationError, firstNonFinite } from '../validate.js';
 
+/** The options of `new TwoLayerNet(…)`: its shape, and how its weights are drawn. */
 export interface TwoLayerNetOptions {
-  /** Inputs per sample, e.g. 784 for 28×28 digits. */
+  /** Inputs per sample, 1 and up, e.g. 784 for 28×28 digits. */
   inputSize: number;
-  /** Hidden units, e.g. 50 (the book's). */
+  /** Hidden units, 1 and up, e.g. 50 (the book's). */
   hiddenSize: number;
-  /** Classes, e.g. 10. */
+  /** Classes, 2 and up, e.g. 10. */
   outputSize: number;
-  /** Standard deviation of the normal initial weights. Default 0.01 (the book's). */
+  /**
+   * Standard deviation of the normal initial weights, a finite number above 0:
+   * the book's `weight_init_std`.
+   *
+   * @default 0.01
+   */
   weightInitStd?: number;
-  /** Hidden activation. Default `'sigmoid'` (the book's). */
+  /**
+   * Hidden activation: the book's TwoLayerNet uses sigmoid.
+   *
+   * @default 'sigmoid'
+   */
   activation?: Activation;
-  /** Seed of the initial weights. Default 0. */
+  /**
+   * Seed of the initial weights, an integer from 0 to 2³² − 1: the same seed
+   * gives the same net, so runs are reproducible.
+   *
+   * @default 0
+   */
   seed?: number;
 }
 
-/** A gradient with the same layout as the parameters: `flat` and named views into it. */
+/**
+ * A gradient with the same layout as the parameters: `flat` and named views
+ * into it (SimpleNet's gradients have the same form, `{ flat, W }`).
+ */
 export interface NetGradient {
+  /** All partial derivatives, in the order of `net.params`: [W1 | b1 | W2 | b2]. */
   flat: Float64Array;
+  /** dL/dW1, inputSize × hiddenSize row-major: a view into `flat`. */
   W1: Float64Array;
+  /** dL/db1, hiddenSize values: a view into `flat`. */
   b1: Float64Array;
+  /** dL/dW2, hiddenSize × outputSize row-major: a view into `flat`. */
   W2: Float64Array;
+  /** dL/db2, outputSize values: a view into `flat`. */
   b2: Float64Array;
 }
 
-/** A validated batch: flat inputs and integer labels. */
-export interface PreparedBatch {
-  x: Float64Array;
-  labels: Int32Array;
-  rows: number;
-}
+/**
+ * A validated batch: flat inputs and integer labels, what {@link TwoLayerNet.prepare} returns.
+ *
+ * @deprecated use Split (the same type, from `gradpool/datasets`)
+ */
+export type PreparedBatch = Split;
 
+/** Options of {@link TwoLayerNet.gradient}. */
 export interface GradientOptions {
   /**
-   * `false` (default): the book's backprop, (y − t)/N, which ignores the 1e-7 in
-   * the log. `true`: the exact derivative of the loss as computed.
+   * `false`: the book's backprop, (y − t)/N, which ignores the 1e-7 in the
+   * log. `true`: the exact derivative of the loss as computed, which a
+   * numerical gradient approaches to more digits (for gradient checks).
+   *
+   * @default false
    */
   exact?: boolean;
 }
@@ -58,6 +87,14 @@ function viewsOf(flat: Float64Array, layout: ParameterLayout): NetGradient {
   };
 }
 
+/**
+ * Checks a net's shape and fills in the default activation.
+ *
+ * @param shape - `inputSize` (1 and up), `hiddenSize` (1 and up), `outputSize` (2 and up), `activation` (default `'sigmoid'`).
+ * @param prefix - Put before each option's name in messages (e.g. `'net.'`). Default none.
+ * @returns The shape with its activation.
+ * @throws TypeError or RangeError naming the first bad option, its expectation and its value.
+ */
 export function validateShape(shape: Partial<NetShape>, prefix = ''): NetShape {
   assertInteger(`${prefix}inputSize`, shape.inputSize, 1);
   assertInteger(`${prefix}hiddenSize`, shape.hiddenSize, 1);
@@ -71,6 +108,9 @@ export function validateShape(shape: Partial<NetShape>, prefix = ''): NetShape {
  * Throws a RangeError naming the first non-finite parameter of `net`. The
  * parameters are state a diverged update may have broken; a NaN weight must not
  * give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but wrong result.
+ *
+ * @param net - A net, or anything with its `params` and `shape`.
+ * @throws RangeError naming the first NaN or ±Infinity parameter (e.g. `W1[1][2]`).
  */
 export function assertFiniteParameters(net: Pick<TwoLayerNet, 'params' | 'shape'>): void {
   const i = firstNonFinite(net.params);
@@ -86,20 +126,35 @@ export function assertFiniteParameters(net: Pick<TwoLayerNet, 'params' | 'shape'
  * without a copy; `W1`, `b1`, `W2`, `b2` are views into it.
  *
  * @example
- * const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10, seed: 1 });
- * const grads = net.numericalGradient(xBatch, tBatch); // the book's method
+ * // One step of the book's training loop, on a 2-3-2 net and a batch of two samples.
+ * const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 2, seed: 1 });
+ * const x = [[0.5, -1], [1, 2]], t = [0, 1];
+ * net.loss(x, t);                               // 0.6930914131662016
+ * const grads = net.numericalGradient(x, t);    // the book's method (a GradientPool for real sizes)
  * for (let i = 0; i < net.params.length; i++) net.params[i] -= 0.1 * grads.flat[i];
+ * net.loss(x, t);                               // 0.693076606819701, lower
  */
 export class TwoLayerNet {
+  /** Sizes and activation, validated, the activation filled in. */
   readonly shape: NetShape;
+  /** Where each tensor starts in `params`, and its total size. */
   readonly layout: ParameterLayout;
   /** All parameters, [W1 | b1 | W2 | b2], over a SharedArrayBuffer. */
   readonly params: Float64Array;
+  /** inputSize × hiddenSize weights, row-major: a view into `params`. */
   readonly W1: Float64Array;
+  /** hiddenSize biases (0 at first): a view into `params`. */
   readonly b1: Float64Array;
+  /** hiddenSize × outputSize weights, row-major: a view into `params`. */
   readonly W2: Float64Array;
+  /** outputSize biases (0 at first): a view into `params`. */
   readonly b2: Float64Array;
 
+  /**
+   * @param options - The sizes, `weightInitStd` (default 0.01), `activation` (default `'sigmoid'`) and `seed` (default 0) of the normal initial weights; the biases start at 0.
+   * @throws {TypeError} ``Expected `options` to be an object with inputSize, hiddenSize and outputSize, got `null` ``; an {@link ArgumentTypeError} for an option of the wrong type.
+   * @throws {ArgumentRangeError} naming the first bad option, its expectation and its value: ``Expected `outputSize` to be an integer from 2 and up, got `1` (number)``, ``Expected `activation` to be one of `sigmoid`, `relu`, got `"tanh"` (string)``.
+   */
   constructor(options: TwoLayerNetOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Expected \`options\` to be an object with inputSize, hiddenSize and outputSize, got ${describe(options)}`);
@@ -115,7 +170,15 @@ export class TwoLayerNet {
     random.fillNormal(this.W2, weightInitStd);
   }
 
-  /** A net with the given shape and a copy of `params` (e.g. from a checkpoint). */
+  /**
+   * A net with the given shape and a copy of `params` (e.g. from a checkpoint).
+   *
+   * @param shape - `inputSize`, `hiddenSize`, `outputSize` and `activation` (default `'sigmoid'`).
+   * @param params - All parameters, [W1 | b1 | W2 | b2], any array or typed array.
+   * @returns A new net over its own SharedArrayBuffer.
+   * @throws {TypeError} ``Expected `params` to be an array or a Float64Array of 17 values, got …``; an {@link ArgumentTypeError} for a shape field of the wrong type.
+   * @throws {RangeError} ``Expected `params` to have 17 values for 2-3-2, got 2``; an {@link ArgumentRangeError} for a bad shape or ``Expected `params` to contain only finite numbers, got `NaN` at index 0``.
+   */
   static fromParameters(shape: Partial<NetShape>, params: ArrayLike<number>): TwoLayerNet {
     const valid = validateShape(shape);
     const net = new TwoLayerNet({ ...valid, seed: 0 });
@@ -130,34 +193,79 @@ export class TwoLayerNet {
     return net;
   }
 
-  /** An independent copy with its own shared buffer. */
+  /**
+   * An independent copy with its own shared buffer.
+   *
+   * @returns A net with the same shape and a copy of the parameters.
+   */
   clone(): TwoLayerNet {
     return TwoLayerNet.fromParameters(this.shape, this.params);
   }
 
-  /** Validates and flattens a batch and its targets once, for repeated use. */
-  prepare(x: BatchInput, t: TargetInput): PreparedBatch {
+  /**
+   * Validates and flattens a batch and its targets once, for repeated use
+   * (e.g. `pool.gradientOfBatch(net, batch)`).
+   *
+   * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
+   * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @returns A {@link Split}: `x` flat (a Float64Array input is used as it is, not copied), integer `labels`, `rows`.
+   * @throws {TypeError} or RangeError for a bad `x` or `t`, naming it, as {@link toFlatMatrix} and {@link toLabels}; ``Expected `x` to have 784 columns (inputSize), got 3``.
+   */
+  prepare(x: BatchInput, t: TargetInput): Split {
     const flat = this.#inputs(x);
     return { x: flat.data, labels: toLabels(t, flat.rows, this.shape.outputSize, 't'), rows: flat.rows };
   }
 
-  /** Class probabilities, rows × outputSize. */
-  predict(x: BatchInput): FlatMatrix {
+  /**
+   * Class probabilities, softmax(act(x·W1 + b1)·W2 + b2), in the shape of `x`:
+   * outputSize values per row.
+   *
+   * @param x - One sample (a number[] or Float64Array of inputSize values), or a batch of rows of inputSize: `number[][]`, an ml-matrix, or `{ data, rows, columns }`.
+   * @returns A Float64Array of outputSize for one sample, `number[][]` for `number[][]`, a `Matrix` for an ml-matrix, `{ data, rows, columns: outputSize }` for `{ data, rows, columns }`.
+   * @throws {TypeError} for another kind of value or a non-number element, as {@link toFlatMatrix}.
+   * @throws {RangeError} ``Expected `x` to have 784 columns (inputSize), got 3``; ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (did training diverge? try a smaller learning rate)``; NaN or ±Infinity in `x`, ragged rows or an empty batch, as {@link toFlatMatrix}.
+   * @example
+   * const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 2 });
+   * net.predict([0.5, -1]);           // Float64Array [0.49952234946961055, 0.5004776505303894]
+   * net.predict([[0.5, -1], [1, 2]]); // [[0.49952234946961055, 0.5004776505303894], [0.49951183656401865, 0.5004881634359813]]
+   */
+  predict(x: number[] | Float64Array): Float64Array;
+  predict(x: number[][]): number[][];
+  predict(x: AbstractMatrix): Matrix;
+  predict(x: FlatMatrix): FlatMatrix;
+  predict(x: BatchInput): BatchOutput;
+  predict(x: BatchInput): BatchOutput {
     const flat = this.#inputs(x);
     assertFiniteParameters(this);
     const scratch = createForwardScratch(this.shape, flat.rows);
     forward(this.params, this.shape, flat.data, flat.rows, scratch);
-    return { data: scratch.probs, rows: flat.rows, columns: this.shape.outputSize };
+    return shapeLike(x, { data: scratch.probs, rows: flat.rows, columns: this.shape.outputSize });
   }
 
-  /** Mean cross-entropy of the batch; `t` one-hot or labels. */
+  /**
+   * The book's loss: the mean cross-entropy of the batch.
+   *
+   * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
+   * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @returns The mean loss, a number ≥ 0.
+   * @throws {TypeError} or RangeError for a bad `x` or `t`, as {@link TwoLayerNet.prepare}.
+   * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (…)``.
+   */
   loss(x: BatchInput, t: TargetInput): number {
     const batch = this.prepare(x, t);
     assertFiniteParameters(this);
     return batchLoss(this.params, this.shape, batch.x, batch.rows, batch.labels, createForwardScratch(this.shape, batch.rows));
   }
 
-  /** Fraction of samples whose most probable class is the target's. */
+  /**
+   * The fraction of samples whose most probable class is the target's.
+   *
+   * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
+   * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @returns A number from 0 to 1.
+   * @throws {TypeError} or RangeError for a bad `x` or `t`, as {@link TwoLayerNet.prepare}.
+   * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (…)``.
+   */
   accuracy(x: BatchInput, t: TargetInput): number {
     const batch = this.prepare(x, t);
     assertFiniteParameters(this);
@@ -168,7 +276,15 @@ export class TwoLayerNet {
   /**
    * The book's numerical gradient, serially: one full forward pass of the batch
    * for each of the 2·P perturbations. The reference for every faster engine;
-   * slow for real sizes (use a GradientPool).
+   * slow for real sizes (use a GradientPool). The parameters are perturbed in
+   * place and restored.
+   *
+   * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
+   * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @param h - The step. Default 1e-4 (the book's).
+   * @returns A {@link NetGradient}: `flat` and the views `W1`, `b1`, `W2`, `b2`.
+   * @throws {TypeError} or RangeError for a bad `x` or `t`, as {@link TwoLayerNet.prepare}.
+   * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (…)``; an {@link ArgumentRangeError} ``Expected `h` to be a finite number greater than 0, got `0` (number)``.
    */
   numericalGradient(x: BatchInput, t: TargetInput, h = DEFAULT_H): NetGradient {
     const batch = this.prepare(x, t);
@@ -178,7 +294,16 @@ export class TwoLayerNet {
     return viewsOf(numericalGradientOf(lossOfParams, this.params, h), this.layout);
   }
 
-  /** Backpropagation (the book's chapter 5), for gradient checks and fast training. */
+  /**
+   * Backpropagation (the book's chapter 5), for gradient checks and fast training.
+   *
+   * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
+   * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @param options - `exact` (default `false`): see {@link GradientOptions}.
+   * @returns A {@link NetGradient}: `flat` and the views `W1`, `b1`, `W2`, `b2`.
+   * @throws {TypeError} ``Expected `exact` to be true or false, got `1` (number)`` or ``Expected `options` to be an object such as { exact: true }, got …``; a TypeError or RangeError for a bad `x` or `t`, as {@link TwoLayerNet.prepare}.
+   * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (…)``.
+   */
   gradient(x: BatchInput, t: TargetInput, options: GradientOptions = {}): NetGradient {
     if (typeof options !== 'object' || options === null) throw new TypeError(expectationError('options', 'an object such as { exact: true }', options));
     const { exact = false } = options;
@@ -190,7 +315,14 @@ export class TwoLayerNet {
     return viewsOf(grad, this.layout);
   }
 
-  /** Named views over a flat gradient or parameter vector of this net's layout. */
+  /**
+   * Named views over a flat gradient or parameter vector of this net's layout.
+   *
+   * @param flat - A Float64Array of `layout.size` values.
+   * @returns `{ flat, W1, b1, W2, b2 }`, the views sharing `flat`'s memory.
+   * @throws {TypeError} ``Expected `flat` to be a Float64Array, got …``.
+   * @throws {RangeError} ``Expected `flat` to have 17 values (the parameter layout of this net), got 3``.
+   */
   views(flat: Float64Array): NetGradient {
     if (!(flat instanceof Float64Array)) throw new TypeError(`Expected \`flat\` to be a Float64Array, got ${describe(flat)}`);
     if (flat.length !== this.layout.size) {

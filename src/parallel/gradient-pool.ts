@@ -5,8 +5,8 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
-import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
-import { type NetShape, describeParameterRange } from '../kernels/two-layer.js';
+import { startIncrementalBase } from '../kernels/incremental/index.js';
+import { describeParameterRange } from '../kernels/two-layer.js';
 import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
@@ -14,10 +14,11 @@ import { DEFAULT_ENGINE, NUMERICAL_ENGINES } from '../engine.js';
 import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
 import { partitionByCost } from './partition.js';
 import {
-  MAX_RECEIVED_BUFFERS, STATUS_CELLS, describeStatus, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask,
-  type NaiveGradientTask, type SharedRef, type SharedView,
+  STATUS_CELLS, describeStatus, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
 } from './protocol.js';
 import { WorkBoard } from './work-board.js';
+import { BufferRegistry } from './buffer-registry.js';
+import { PoolScratch } from './pool-scratch.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
 import {
   EXIT_WAIT_MILLISECONDS, checkCallOptions, describeRunning, exitOf, reasonText,
@@ -26,6 +27,10 @@ import {
 
 export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, PoolCallStatistics, PoolGradientOptions } from './pool-call.js';
 
+/**
+ * The most worker threads a pool may have: the pool's shared work board and
+ * task status slots are allocated once, for this many threads.
+ */
 export const MAX_THREADS = 64;
 
 /** Whether two arrays share any byte of memory. */
@@ -62,39 +67,42 @@ export const CHUNKS_PER_THREAD = 16;
  * memory, which the main thread reads without asking the stuck worker), and
  * leaves the pool usable.
  *
+ * Calls on one pool run one after another, in the order they were made (an
+ * incremental call needs every thread at once). Every error of a call is a
+ * rejection of its promise, bad arguments included.
+ *
  * @example
+ * const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 2, seed: 1 });
  * const pool = new GradientPool({ threads: 2 });
  * try {
- *   const grads = await pool.numericalGradient(net, xBatch, tBatch, { timeout: 60_000 });
+ *   const grads = await pool.numericalGradient(net, [[0.5, -1], [1, 2]], [0, 1], { timeout: 60_000 });
+ *   grads.flat; // Float64Array of 17 values ≈ net.numericalGradient(x, t) (equal with { engine: 'naive' })
  * } finally {
  *   await pool.destroy();
  * }
  */
 export class GradientPool {
+  /** The number of worker threads, as given or defaulted: each call uses all of them. */
   readonly threads: number;
   #pool: Piscina<GradientTask, GradientTaskResult>;
-  #batchX = new SharedArrayBuffer(0);
-  #batchLabels = new SharedArrayBuffer(0);
-  /** The incremental engine's shared base (its layout depends only on shape and rows), reused while large enough. */
-  #base = new SharedArrayBuffer(0);
-  #gradient = new SharedArrayBuffer(0);
-  #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
-  #board = new SharedArrayBuffer(WorkBoard.bytes(CHUNKS_PER_THREAD * MAX_THREADS));
-  /** What each task of the call in progress is doing (protocol.ts, `STATUS_CELLS`), one slot per task. */
-  #status = new SharedArrayBuffer(STATUS_CELLS * MAX_THREADS * Int32Array.BYTES_PER_ELEMENT);
+  #scratch = new PoolScratch(CHUNKS_PER_THREAD * MAX_THREADS, MAX_THREADS);
   /** Never rejects: settles once every call made so far has settled. */
   #queue: Promise<unknown> = Promise.resolve();
   /** Calls made and not yet settled, running or waiting their turn. */
   #calls = new Set<PoolCall>();
-  /** The id each SharedArrayBuffer is sent under (protocol.ts, `SharedRef`). */
-  #bufferIds = new WeakMap<SharedArrayBuffer, number>();
-  #nextBufferId = 1;
-  /** By worker `threadId`: the ids of the buffers it keeps, as far as this thread knows (those of the tasks it ran). */
-  #kept = new Map<number, Set<number>>();
+  #buffers = new BufferRegistry();
   #destroyed = false;
   #destroying: Promise<void> | undefined;
   #poolError: Error | undefined;
 
+  /**
+   * Starts the worker threads at once (they are kept until {@link destroy}), so
+   * the first call does not pay for their start.
+   *
+   * @param options - `threads` (default `os.availableParallelism()`) and, for tests, `workerModule`.
+   * @throws {ArgumentRangeError} ``Expected `threads` to be an integer from 1 to 64, got `0` (number)`` (an {@link ArgumentTypeError} for a non-number).
+   * @throws {TypeError} ``Expected `workerModule` to be a URL string, got `"./x.js"` (string)``.
+   */
   constructor({ threads = os.availableParallelism(), workerModule }: GradientPoolOptions = {}) {
     assertInteger('threads', threads, 1, MAX_THREADS);
     if (workerModule !== undefined && (typeof workerModule !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(workerModule))) {
@@ -118,7 +126,23 @@ export class GradientPool {
   /**
    * The numerical gradient of `net.loss(x, t)` with respect to all parameters,
    * computed across the pool's threads. Equal bit for bit to the same engine on
-   * one thread; the `naive` engine equals `net.numericalGradient(x, t)`.
+   * one thread; the `naive` engine equals `net.numericalGradient(x, t)`, the
+   * `incremental` one computes the same central differences with less
+   * rounding error (it differences each sample's loss close to a cached
+   * forward pass instead of two batch sums), so the two agree to the naive
+   * one's rounding.
+   *
+   * @param net - The net; its `params` (over a SharedArrayBuffer) are read in place and must not change until the call settles.
+   * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
+   * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @param options - `engine` (default `'incremental'`), `h` (default 1e-4), `out`, `onStatistics`, `signal`, `timeout`: see {@link PoolGradientOptions}.
+   * @returns A {@link NetGradient}: `flat` (a new array, or `out`) and the views `W1`, `b1`, `W2`, `b2`.
+   * @throws {TypeError} or {@link ArgumentRangeError} for a bad `x`, `t` or option, as a rejection: ``Expected `x` to have 2 columns (inputSize), got 3``, ``Expected `engine` to be one of `naive`, `incremental`, got `"backprop"` (string)``.
+   * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (did training diverge? try a smaller learning rate)``.
+   * @throws {GradientPoolError} when a worker fails: ``Gradient worker failed …: <the worker's error>``, its `piece` naming what it was computing.
+   * @throws {GradientTimeoutError} ``Gradient call timed out after 500 ms: a worker was still …`` past `timeout`.
+   * @throws {GradientAbortError} ``Gradient call aborted (<reason>)…`` when `signal` aborts, or ``Gradient call aborted: the GradientPool was destroyed …``.
+   * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
    */
   async numericalGradient(net: TwoLayerNet, x: BatchInput, t: TargetInput, options: PoolGradientOptions = {}): Promise<NetGradient> {
     const batch = net.prepare(x, t);
@@ -134,6 +158,14 @@ export class GradientPool {
    * Unlike {@link numericalGradient} it does not scan the weights for NaN or
    * ±Infinity (a scan of every weight, on the path of every training step):
    * the caller does, as the Trainer does after every update.
+   *
+   * @param net - The net; its `params` must live in a SharedArrayBuffer (as every TwoLayerNet's do).
+   * @param batch - What `net.prepare(x, t)` returned for this net.
+   * @param options - `engine` (default `'incremental'`), `h` (default 1e-4), `out`, `onStatistics`, `signal`, `timeout`: see {@link PoolGradientOptions}.
+   * @returns A {@link NetGradient}: `flat` (a new array, or `out`) and the views `W1`, `b1`, `W2`, `b2`.
+   * @throws {TypeError} or {@link ArgumentRangeError} for a bad option, as a rejection: ``Expected `out` to be a Float64Array of 17 values (one per parameter), got a Float64Array of length 3``, ``Expected `net.params` to live in a SharedArrayBuffer, got …``.
+   * @throws {GradientPoolError} when a worker fails, {@link GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
+   * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
    */
   async gradientOfBatch(
     net: TwoLayerNet, batch: PreparedBatch, { engine = DEFAULT_ENGINE, h = DEFAULT_H, out, onStatistics, signal, timeout }: PoolGradientOptions = {},
@@ -155,18 +187,12 @@ export class GradientPool {
     return this.#serialized(signal, timeout, async (call) => {
       const { shape } = net;
       const rows = batch.rows;
-      const { x, labels } = this.#sharedBatch(batch, shape.inputSize);
+      const { x, labels } = this.#scratch.sharedBatch(batch, shape.inputSize);
       // Workers write into `out` when it is shared; else into one shared buffer
       // kept for the life of the pool (a fresh SharedArrayBuffer per call is freed
       // only when every thread has collected it, which let a 10,000-iteration
       // run's memory grow by hundreds of megabytes), then copied out.
-      let gradient: Float64Array;
-      if (out !== undefined && out.buffer instanceof SharedArrayBuffer) gradient = out;
-      else {
-        const gradientBytes = size * Float64Array.BYTES_PER_ELEMENT;
-        if (this.#gradient.byteLength < gradientBytes) this.#gradient = new SharedArrayBuffer(gradientBytes);
-        gradient = new Float64Array(this.#gradient, 0, size);
-      }
+      const gradient = out !== undefined && out.buffer instanceof SharedArrayBuffer ? out : this.#scratch.gradientOf(size);
       const result = (): NetGradient => {
         if (gradient === out) return net.views(out);
         if (out === undefined) return net.views(gradient.slice());
@@ -181,13 +207,11 @@ export class GradientPool {
         onStatistics?.({ taskMilliseconds });
         return result();
       }
-      const bytes = incrementalBaseBytes(shape, rows);
-      if (this.#base.byteLength < bytes) this.#base = new SharedArrayBuffer(bytes);
-      startIncrementalBase(this.#baseViews(shape, rows), shape, rows);
-      const board = new WorkBoard(this.#board);
+      startIncrementalBase(this.#scratch.baseViews(shape, rows), shape, rows);
+      const board = new WorkBoard(this.#scratch.board);
       const parts = this.threads === 1 ? 1 : this.threads * BASE_PARTS_PER_THREAD;
       board.reset(parts, Math.min(this.threads === 1 ? 1 : this.threads * CHUNKS_PER_THREAD, size));
-      const task: IncrementalGradientTask = { kind: 'incremental', ...common, base: this.#base, board: this.#board };
+      const task: IncrementalGradientTask = { kind: 'incremental', ...common, base: this.#scratch.base, board: this.#scratch.board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
       const taskMilliseconds = await this.#runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
@@ -205,9 +229,16 @@ export class GradientPool {
    * cross threads). Equal bit for bit to `numericalGradient(f, x)`. A function
    * that may not return is what `timeout` and `signal` are for.
    *
+   * @param options - `module`, `exportName` (default `'default'`), `x`, `context`, `h` (default 1e-4), `signal`, `timeout`: see {@link FunctionGradientOptions}.
+   * @returns A new Float64Array (over a SharedArrayBuffer) of the length of `x`: the partial derivatives.
+   * @throws {TypeError} for a bad `module`, `exportName` or `signal`, as a rejection: ``Expected `module` to be a URL (e.g. new URL('./f.js', import.meta.url)), got `"./f.js"` (string)``.
+   * @throws {RangeError} ``Expected `x` to contain only finite numbers, got `NaN` at index 0``; an {@link ArgumentRangeError} for an empty `x` or a bad `h` or `timeout`.
+   * @throws {GradientPoolError} when the module cannot be loaded, the export is not a function, or `f` throws or returns anything but a finite number: ``Gradient worker failed on elements 0–0 of `x` (f from file:///…): Expected `f` to return a finite number, got `NaN` (number) at x[0] + h``.
+   * @throws {GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
    * @example
    * // function2.ts: export const function2 = (x: Float64Array) => x[0] ** 2 + x[1] ** 2;
    * await pool.functionGradient({ module: new URL('./function2.ts', import.meta.url), exportName: 'function2', x: [3, 4] });
+   * // Float64Array [6.00000000000378, 7.999999999999119], as numericalGradient(function2, Float64Array.of(3, 4))
    */
   async functionGradient({ module, exportName = 'default', x, context, h = DEFAULT_H, signal, timeout }: FunctionGradientOptions): Promise<Float64Array> {
     const moduleUrl = module instanceof URL ? module.href : module;
@@ -237,7 +268,11 @@ export class GradientPool {
   /**
    * Stops the workers. A call in progress or waiting its turn is stopped first
    * (it rejects with a `GradientAbortError` saying the pool was destroyed), so
-   * this resolves promptly even while a worker is stuck.
+   * this resolves promptly even while a worker is stuck. Call it when done
+   * with the pool (in a `finally`): its threads and their shared buffers live
+   * until then. Calling it again returns the same promise.
+   *
+   * @returns Resolves once every worker has stopped and every call has settled.
    */
   destroy(): Promise<void> {
     if (this.#destroying === undefined) {
@@ -348,70 +383,6 @@ export class GradientPool {
   }
 
   /**
-   * New buffers for the pool's own scratch memory, after a stopped call: a
-   * terminated worker that has not exited yet writes only into the old ones.
-   */
-  #renewBuffers(): void {
-    this.#batchX = new SharedArrayBuffer(0);
-    this.#batchLabels = new SharedArrayBuffer(0);
-    this.#base = new SharedArrayBuffer(0);
-    this.#gradient = new SharedArrayBuffer(0);
-    this.#board = new SharedArrayBuffer(this.#board.byteLength);
-    this.#status = new SharedArrayBuffer(this.#status.byteLength);
-  }
-
-  /** Views of the base for `shape` and `rows`, kept while they stay the same (views made every call were garbage that outlived the young generation). */
-  #baseViews(shape: NetShape, rows: number): IncrementalBase {
-    const key = `${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`;
-    if (this.#lastBase?.buffer !== this.#base || this.#lastBase.key !== key) {
-      this.#lastBase = { buffer: this.#base, key, views: incrementalBaseViews(this.#base, shape, rows) };
-    }
-    return this.#lastBase.views;
-  }
-
-  /** The batch over shared memory: in place when it already is, else copied to the pool's buffers. */
-  #sharedBatch(batch: PreparedBatch, inputSize: number): { x: Float64Array; labels: Int32Array } {
-    const length = batch.rows * inputSize;
-    let x = batch.x.subarray(0, length);
-    let labels = batch.labels.subarray(0, batch.rows);
-    if (!(x.buffer instanceof SharedArrayBuffer)) {
-      if (this.#batchX.byteLength < length * Float64Array.BYTES_PER_ELEMENT) this.#batchX = new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT);
-      x = new Float64Array(this.#batchX, 0, length);
-      x.set(batch.x.subarray(0, length));
-    }
-    if (!(labels.buffer instanceof SharedArrayBuffer)) {
-      if (this.#batchLabels.byteLength < batch.rows * Int32Array.BYTES_PER_ELEMENT) this.#batchLabels = new SharedArrayBuffer(batch.rows * Int32Array.BYTES_PER_ELEMENT);
-      labels = new Int32Array(this.#batchLabels, 0, batch.rows);
-      labels.set(batch.labels.subarray(0, batch.rows));
-    }
-    return { x, labels };
-  }
-
-  /**
-   * `task` as sent, in slot `slot`: its shared buffers by reference
-   * (protocol.ts), each with the buffer attached when `attach(id)`; the ids
-   * go into `ids`. A user function's arrays are new every call and go as
-   * they are.
-   */
-  #wire(task: GradientTask, slot: number, attach: (id: number) => boolean, ids: number[]): GradientTask {
-    const ref = (buffer: SharedArrayBuffer | SharedRef): SharedRef => {
-      if (!(buffer instanceof SharedArrayBuffer)) return buffer;
-      let id = this.#bufferIds.get(buffer);
-      if (id === undefined) this.#bufferIds.set(buffer, id = this.#nextBufferId++);
-      ids.push(id);
-      return attach(id) ? { id, buffer } : { id };
-    };
-    const view = (array: Float64Array | Int32Array | SharedView): SharedView => (ArrayBuffer.isView(array)
-      ? { ref: ref(array.buffer as SharedArrayBuffer), byteOffset: array.byteOffset, length: array.length }
-      : array);
-    const status = ref(this.#status);
-    if (task.kind === 'function') return { ...task, status, slot };
-    const arrays = { params: view(task.params), x: view(task.x), labels: view(task.labels), gradient: view(task.gradient) };
-    if (task.kind === 'naive') return { ...task, ...arrays, status, slot };
-    return { ...task, ...arrays, base: ref(task.base), board: ref(task.board), status, slot };
-  }
-
-  /**
    * Runs every task and waits for all of them, failed or not (so no worker
    * still writes once this returns); rejects naming the first failed task
    * (`describeTask` gives `on …`, or nothing when the error names it). On the
@@ -421,25 +392,20 @@ export class GradientPool {
    */
   async #runAll(call: PoolCall, tasks: GradientTask[], describeTask: (task: GradientTask) => string, onFailure?: () => void): Promise<number[]> {
     this.#poolError = undefined;
-    const status = new Int32Array(this.#status, 0, tasks.length * STATUS_CELLS);
+    const statusBuffer = this.#scratch.status;
+    const status = new Int32Array(statusBuffer, 0, tasks.length * STATUS_CELLS);
     status.fill(0);
     const slotOf = (index: number) => status.subarray(index * STATUS_CELLS, (index + 1) * STATUS_CELLS);
-    // A buffer goes with the tasks until every thread is known to keep it:
-    // the pool cannot choose which thread runs which task.
-    const threads = this.#pool.threads.map((worker) => worker.threadId);
-    for (const threadId of this.#kept.keys()) if (!threads.includes(threadId)) this.#kept.delete(threadId);
-    const keptByAll = (id: number) => threads.length > 0 && threads.every((threadId) => this.#kept.get(threadId)?.has(id) === true);
+    const attach = this.#buffers.attachFor(this.#pool.threads.map((worker) => worker.threadId));
     const runTask = async (index: number): Promise<GradientTaskResult> => {
       const ids: number[] = [];
-      let result = await this.#pool.run(this.#wire(tasks[index], index, (id) => !keptByAll(id), ids), { signal: call.controller.signal });
+      let result = await this.#pool.run(this.#buffers.wire(tasks[index], index, statusBuffer, attach, ids), { signal: call.controller.signal });
       if (result.missing === true) {
-        this.#kept.delete(result.threadId);
-        result = await this.#pool.run(this.#wire(tasks[index], index, () => true, ids), { signal: call.controller.signal });
+        this.#buffers.record(result, ids);
+        result = await this.#pool.run(this.#buffers.wire(tasks[index], index, statusBuffer, () => true, ids), { signal: call.controller.signal });
         if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
       }
-      let kept = this.#kept.get(result.threadId);
-      if (kept === undefined || kept.size > 2 * MAX_RECEIVED_BUFFERS) this.#kept.set(result.threadId, kept = new Set());
-      for (const id of ids) kept.add(id);
+      this.#buffers.record(result, ids);
       return result;
     };
     const slotted = tasks.map((task, slot) => ({ ...task, slot }));
@@ -464,7 +430,7 @@ export class GradientPool {
     call.running = undefined;
     if (call.error !== undefined) {
       await call.exits;
-      this.#renewBuffers();
+      this.#scratch.renew();
       throw call.error;
     }
     const failedIndex = outcomes.findIndex((outcome) => outcome.status === 'rejected');

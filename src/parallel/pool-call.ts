@@ -8,13 +8,25 @@ import type { NumericalEngine } from '../engine.js';
 import type { GradientPoolError } from '../errors.js';
 import { assertPositiveFinite, describe } from '../validate.js';
 
+/**
+ * Options of `new GradientPool(…)`: how many worker threads it keeps, and
+ * (for tests and profiling) which module they run.
+ */
 export interface GradientPoolOptions {
-  /** Worker threads, 1 to 64. Default: `os.availableParallelism()`. */
+  /**
+   * Worker threads, 1 to 64 ({@link MAX_THREADS}): started with the pool and
+   * kept until `destroy()`, each computing its share of every call. More
+   * threads than cores only adds switching.
+   *
+   * @default `os.availableParallelism()`, one per core
+   */
   threads?: number;
   /**
    * The workers' module (a URL string): for instrumentation and failure tests,
    * a module whose default export takes each task on to `runGradientTask`
-   * (src/parallel/run-task.ts). Default: workers/gradient.worker.
+   * (src/parallel/run-task.ts). A `.ts` module needs the optional peer `tsx`.
+   *
+   * @default the package's `workers/gradient.worker`
    */
   workerModule?: string;
 }
@@ -26,24 +38,41 @@ export interface PoolCallOptions {
    * terminated (the pool starts new ones) and it rejects with a
    * `GradientAbortError` (its `cause` the signal's reason) naming what they
    * were computing. Already aborted: rejects at once, running nothing.
+   *
+   * @default `undefined`: the call cannot be aborted (`destroy()` still stops it)
    */
   signal?: AbortSignal;
   /**
    * Milliseconds from the call until it must have settled, time spent waiting
    * for earlier calls of the pool included; past it the call is stopped as by
-   * `signal` and rejects with a `GradientTimeoutError`. Default: no limit.
+   * `signal` and rejects with a `GradientTimeoutError`. A user function that
+   * may never return, or a machine that may stall, is what it is for.
+   *
+   * @default `undefined`: no limit
    */
   timeout?: number;
 }
 
+/**
+ * Options of {@link GradientPool.numericalGradient} and
+ * {@link GradientPool.gradientOfBatch}: the engine and step, where the result
+ * goes, and the call's `signal` and `timeout`.
+ */
 export interface PoolGradientOptions extends PoolCallOptions {
   /**
-   * `'incremental'` (default): exact central differences from cached base
-   * activations, recomputing only what each parameter changes. `'naive'`: the
-   * book's full forward pass per perturbation (the reference; very slow).
+   * `'incremental'`: exact central differences from cached base activations,
+   * recomputing only what each parameter changes. `'naive'`: the book's full
+   * forward pass per perturbation (the reference; very slow). Both give the
+   * book's central differences; they differ in cost, not in meaning.
+   *
+   * @default 'incremental'
    */
   engine?: NumericalEngine;
-  /** Finite-difference step. Default 1e-4 (the book's). */
+  /**
+   * Finite-difference step: each parameter is evaluated at p + h and p − h.
+   *
+   * @default 1e-4
+   */
   h?: number;
   /**
    * Where to put the gradient (as many values as parameters): its views are
@@ -51,10 +80,19 @@ export interface PoolGradientOptions extends PoolCallOptions {
    * a call that fails may leave it partly written); otherwise it is copied in
    * once the call has succeeded. It must not be the weights or the batch (the
    * check compares buffer objects: memory shared under another
-   * SharedArrayBuffer object is not caught). Default: a new array per call.
+   * SharedArrayBuffer object is not caught). Reusing one saves allocating a
+   * gradient per call (the Trainer passes its own, every step).
+   *
+   * @default `undefined`: a new array per call
    */
   out?: Float64Array;
-  /** Called once the call has succeeded, with how long each worker task took (for benchmarks and profiling). */
+  /**
+   * Called once the call has succeeded, with how long each worker task took
+   * (for benchmarks and profiling: `gradpool bench` reports the imbalance).
+   *
+   * @param statistics - The worker time of each task.
+   * @default `undefined`: no report
+   */
   onStatistics?: (statistics: PoolCallStatistics) => void;
 }
 
@@ -64,16 +102,38 @@ export interface PoolCallStatistics {
   taskMilliseconds: number[];
 }
 
+/**
+ * Options of {@link GradientPool.functionGradient}: where the function lives
+ * (closures cannot cross threads, so it is named by module and export), the
+ * point, and the call's `signal` and `timeout`.
+ */
 export interface FunctionGradientOptions extends PoolCallOptions {
-  /** URL (or `file:` URL string) of an ES module the workers can import. */
+  /**
+   * URL (or `file:` URL string) of an ES module the workers can import, e.g.
+   * `new URL('./f.js', import.meta.url)`; a `.ts` module needs the optional
+   * peer `tsx`.
+   */
   module: URL | string;
-  /** The export to call as `f(x, context)`. Default `'default'`. */
+  /**
+   * The export to call as `f(x, context)`; it must return a finite number.
+   *
+   * @default 'default'
+   */
   exportName?: string;
-  /** The point; not modified. */
+  /** The point, 1 element and up, all finite; not modified. */
   x: ArrayLike<number>;
-  /** Extra data passed to every call (structured-cloneable). */
+  /**
+   * Extra data passed to every call as `f`'s second argument (structured-cloneable:
+   * it is copied into every task of the call).
+   *
+   * @default `undefined`
+   */
   context?: unknown;
-  /** Finite-difference step. Default 1e-4. */
+  /**
+   * Finite-difference step.
+   *
+   * @default 1e-4
+   */
   h?: number;
 }
 

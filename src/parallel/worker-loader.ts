@@ -23,8 +23,13 @@ const MODULE_FLAG = /^--(import|require|loader|experimental-loader|conditions)(=
  * passes it on by itself; otherwise the workers get the process's module flags
  * and tsx, resolved from here rather than from the working directory. Only
  * module flags: a worker rejects per-process ones such as `--expose-gc`.
+ * `resolve` finds tsx (a parameter for the tests).
  */
-export function workerExecArgv(filename: string, inherited: readonly string[] = process.execArgv): string[] | undefined {
+export function workerExecArgv(
+  filename: string,
+  inherited: readonly string[] = process.execArgv,
+  resolve: (specifier: string) => string = (specifier) => import.meta.resolve(specifier),
+): string[] | undefined {
   const hasLoader = inherited.some((arg) => /tsx|ts-node|@tapjs[\\/]typescript/.test(arg));
   if (!filename.endsWith('.ts') || hasLoader) return undefined;
   const kept: string[] = [];
@@ -33,5 +38,18 @@ export function workerExecArgv(filename: string, inherited: readonly string[] = 
     kept.push(inherited[i]);
     if (!inherited[i].includes('=') && i + 1 < inherited.length) kept.push(inherited[++i]);
   }
-  return [...kept, '--import', import.meta.resolve('tsx')];
+  return [...kept, '--import', tsxLoader(filename, resolve)];
+}
+
+/**
+ * The URL of tsx's loader, to load the TypeScript module `filename`. tsx is an
+ * optional peer dependency of the package (only TypeScript modules need it):
+ * when it is not installed, one line naming the module and the fix.
+ */
+function tsxLoader(filename: string, resolve: (specifier: string) => string): string {
+  try {
+    return resolve('tsx');
+  } catch (error) {
+    throw new Error(`Expected the \`tsx\` package to load the TypeScript module \`${filename}\`: install it with npm install tsx`, { cause: error });
+  }
 }

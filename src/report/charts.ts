@@ -13,8 +13,6 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { assertInteger, assertPositiveFinite, expectationError } from '../validate.js';
@@ -146,6 +144,9 @@ const CONFIG: TopLevelSpec['config'] = {
 /** Compiles a Vega-Lite spec and renders it to SVG and PNG. */
 export async function renderChart(spec: TopLevelSpec, { scale = 2 }: ChartOptions = {}): Promise<Chart> {
   assertPositiveFinite('scale', scale);
+  // Loaded when a chart is drawn: a run that draws none (and a worker thread under tsx, which can only
+  // require, while vega's modules use top-level await) never loads them.
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(vl.compile({ ...spec, config: { ...CONFIG, ...spec.config } }).spec), { renderer: 'none' });
   let svg: string;
   try {

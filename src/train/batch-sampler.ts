@@ -4,7 +4,9 @@
  */
 import type { Split } from '../data/dataset.js';
 import type { PreparedBatch } from '../nets/two-layer-net.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
 import { Random, type RandomState } from '../random.js';
+import { argumentRangeError, assertInteger, assertOneOf, assertOptionsObject, describe } from '../validate.js';
 
 /** How batches are drawn: with replacement (the book's `np.random.choice`), or shuffled epochs. */
 export const SAMPLINGS = ['replacement', 'shuffle'] as const;
@@ -17,6 +19,28 @@ export interface SamplerState {
   random: RandomState;
   /** Position in the current epoch's order (shuffle only). */
   position: number;
+}
+
+/**
+ * Checks that `split` holds `rows` (at least 1) whole rows of `inputSize`
+ * numbers and one label per row. Messages name the split as `name`
+ * (`split`, `dataset.train`).
+ *
+ * @throws {ArgumentTypeError} when `split` is not an object, `x` not a Float64Array or `labels` not an Int32Array.
+ * @throws {ArgumentRangeError} ``Expected `dataset.test.rows` to be an integer from 1 and up, got `0` (number)``;
+ * ``Expected `split.x` to hold rows × inputSize = 3 × 2 = 6 values, got a Float64Array of length 5``;
+ * ``Expected `split.labels` to hold one label per row (3), got an Int32Array of length 2``.
+ */
+export function assertSplit(split: Split, inputSize: number, name = 'split'): void {
+  assertOptionsObject(name, split, '{ x: Float64Array, labels: Int32Array, rows }');
+  const { x, labels, rows } = split;
+  assertInteger(`${name}.rows`, rows, 1);
+  if (!(x instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`${name}.x\` to be a Float64Array, got ${describe(x)}`);
+  if (!(labels instanceof Int32Array)) throw new ArgumentTypeError(`Expected \`${name}.labels\` to be an Int32Array, got ${describe(labels)}`);
+  if (x.length !== rows * inputSize) {
+    throw new ArgumentRangeError(`Expected \`${name}.x\` to hold rows × inputSize = ${rows} × ${inputSize} = ${rows * inputSize} values, got ${describe(x)}`);
+  }
+  if (labels.length !== rows) throw new ArgumentRangeError(`Expected \`${name}.labels\` to hold one label per row (${rows}), got ${describe(labels)}`);
 }
 
 /**
@@ -36,7 +60,23 @@ export class BatchSampler {
   #position = 0;
   readonly #batch: PreparedBatch;
 
+  /**
+   * @param split - the rows to draw from: at least 1 row of `inputSize` numbers, one label per row.
+   * @param inputSize - numbers per row, an integer from 1 and up.
+   * @param batchSize - rows per batch, an integer from 1 and up; more than `split.rows` draws batches of `split.rows`
+   *   (and the `batchSize` property says so).
+   * @param sampling - `'replacement'` (the book's) or `'shuffle'` (see {@link SAMPLINGS}).
+   * @param seed - seed of the draws, an integer from 0 to 4294967295.
+   * @throws {ArgumentTypeError} for an argument of the wrong type (the split: rows, width and labels are checked).
+   * @throws {ArgumentRangeError} ``Expected `batchSize` to be an integer from 1 and up, got `0` (number)``;
+   * ``Expected `sampling` to be one of `replacement`, `shuffle`, got `"foo"` (string)``; a seed out of range; a split that does not hold whole rows.
+   */
   constructor(split: Split, inputSize: number, batchSize: number, sampling: Sampling, seed: number) {
+    assertInteger('inputSize', inputSize, 1);
+    assertSplit(split, inputSize, 'split');
+    assertInteger('batchSize', batchSize, 1);
+    assertOneOf('sampling', sampling, SAMPLINGS);
+    assertInteger('seed', seed, 0, 0xffffffff);
     this.#split = split;
     this.#inputSize = inputSize;
     this.batchSize = Math.min(batchSize, split.rows);
@@ -57,7 +97,17 @@ export class BatchSampler {
       : { sampling: this.sampling, random: this.#random.getState(), position: 0 };
   }
 
+  /**
+   * Continues from what {@link getState} returned (on a sampler built with the same arguments).
+   *
+   * @throws {ArgumentTypeError} when `state` or `state.random` is not an object.
+   * @throws {ArgumentRangeError} ``Expected `state.sampling` to be `shuffle` (this sampler's), got `"replacement"` (string)``;
+   * a `state.position` that is not an integer from 0 to the split's rows; a bad `state.random` (see `Random.fromState`).
+   */
   setState(state: SamplerState): void {
+    assertOptionsObject('state', state, '{ sampling, random, position } from getState()');
+    if (state.sampling !== this.sampling) throw argumentRangeError('state.sampling', `\`${this.sampling}\` (this sampler's)`, state.sampling);
+    assertInteger('state.position', state.position, 0, this.sampling === 'shuffle' ? this.#split.rows : 0);
     this.#random = Random.fromState(state.random);
     this.#epochStartState = state.random;
     this.#order = null;

@@ -32,9 +32,9 @@ import { type NetShape, parameterLayout } from '../kernels/two-layer.js';
 import { validateShape } from '../nets/two-layer-net.js';
 import { Random, type RandomState } from '../random.js';
 import { assertInteger, describe, expectationError } from '../validate.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJson, parseCheckpointJson } from './checkpoint-json.js';
 
-export const CHECKPOINT_FORMAT = 'gradpool-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJson } from './checkpoint-json.js';
 /** The header metadata keys of the embedded checkpoint JSON and of the SHA-256 of the tensor data. */
 const EMBEDDED_CHECKPOINT_KEY = 'checkpoint';
 const TENSORS_SHA256_KEY = 'tensorsSha256';
@@ -94,14 +94,6 @@ export interface CheckpointTensorsRef {
   sha256: string;
 }
 
-/** The content of `<stem>.json`. */
-export interface CheckpointJson extends CheckpointMeta {
-  format: typeof CHECKPOINT_FORMAT;
-  version: typeof CHECKPOINT_VERSION;
-  shape: NetShape;
-  tensors: CheckpointTensorsRef;
-}
-
 export interface SaveCheckpointInput {
   /** All parameters, [W1 | b1 | W2 | b2] (see `parameterLayout`). */
   params: Float64Array;
@@ -127,6 +119,11 @@ export interface Checkpoint {
   meta: CheckpointMeta;
   /** The two files it was read from. */
   files: CheckpointFiles;
+  /**
+   * The file its JSON was read from: `files.json`, or `files.safetensors` when
+   * that .json is missing or from another save (its header holds a copy).
+   */
+  source: string;
 }
 
 export interface CheckpointFiles {
@@ -260,80 +257,6 @@ async function readInput(path: string, what: string): Promise<Buffer> {
   }
 }
 
-function brief(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
-}
-
-/** Validates the parsed JSON of a checkpoint; every defect is an InputError naming `file`. */
-function parseCheckpointJson(value: unknown, file: string): CheckpointJson {
-  const invalid = (expected: string, found: string) => new InputError(`Invalid checkpoint \`${file}\`: expected ${expected}, got ${found}`);
-  if (!isObject(value) || value.format !== CHECKPOINT_FORMAT) {
-    throw invalid(`"format": "${CHECKPOINT_FORMAT}" (a gradpool checkpoint)`, isObject(value) ? `"format": ${brief(value.format)}` : brief(value));
-  }
-  if (value.version !== CHECKPOINT_VERSION) {
-    const newer = typeof value.version === 'number' && value.version > CHECKPOINT_VERSION ? ' (written by a newer gradpool)' : '';
-    throw invalid(`version ${CHECKPOINT_VERSION}`, `${brief(value.version)}${newer}`);
-  }
-  let shape: NetShape;
-  try {
-    if (!isObject(value.shape)) throw new TypeError(expectationError('shape', 'an object', value.shape));
-    shape = validateShape(value.shape, 'shape.');
-  } catch (error) {
-    throw new InputError(`Invalid checkpoint \`${file}\`: ${(error as Error).message}`);
-  }
-  const count = (name: string, n: unknown): number => {
-    if (!Number.isSafeInteger(n) || (n as number) < 0) throw invalid(`"${name}" to be an integer from 0 and up`, brief(n));
-    return n as number;
-  };
-  const object = (name: string, o: unknown): Record<string, unknown> => {
-    if (!isObject(o)) throw invalid(`"${name}" to be an object`, brief(o));
-    return o;
-  };
-  const iteration = count('iteration', value.iteration);
-  const epoch = value.epoch;
-  if (typeof epoch !== 'number' || !Number.isFinite(epoch) || epoch < 0) throw invalid('"epoch" to be a number from 0 and up', brief(epoch));
-  const config = object('config', value.config);
-  const optimizer = object('optimizer', value.optimizer);
-  if (typeof optimizer.name !== 'string') throw invalid('"optimizer.name" to be a string', brief(optimizer.name));
-  const hyperparameters = object('optimizer.hyperparameters', optimizer.hyperparameters) as CheckpointOptimizer['hyperparameters'];
-  const step = count('optimizer.step', optimizer.step);
-  try {
-    validateRandomState('random', value.random);
-  } catch {
-    throw invalid('"random" to be a random state ({ generator: 4 32-bit integers, spareNormal: a number or null })', brief(value.random));
-  }
-  const metrics = value.metrics === undefined ? undefined : object('metrics', value.metrics);
-  const trainer = value.trainer === undefined ? undefined : object('trainer', value.trainer);
-  if (typeof value.createdAt !== 'string') throw invalid('"createdAt" to be a string', brief(value.createdAt));
-  const tensors = object('tensors', value.tensors);
-  if (typeof tensors.file !== 'string') throw invalid('"tensors.file" to be a file name', brief(tensors.file));
-  const bytes = count('tensors.bytes', tensors.bytes);
-  if (typeof tensors.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(tensors.sha256)) {
-    throw invalid('"tensors.sha256" to be 64 lowercase hex digits', brief(tensors.sha256));
-  }
-  return {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    createdAt: value.createdAt,
-    shape,
-    iteration,
-    epoch,
-    optimizer: { name: optimizer.name, hyperparameters, step },
-    random: value.random,
-    config,
-    ...(metrics === undefined ? {} : { metrics }),
-    ...(trainer === undefined ? {} : { trainer }),
-    tensors: { file: tensors.file, bytes, sha256: tensors.sha256 },
-  };
-}
-
-/**
- * Reads a checkpoint from its stem (`run/checkpoint`) or either of its files,
- * verifying that the two files belong together and that the tensors match the
- * recorded shape. Every defect is an {@link InputError} naming the file.
- */
 /** The parsed JSON of a checkpoint's text, or an InputError naming `file`. */
 function parseJsonText(text: string, file: string): unknown {
   try {
@@ -359,11 +282,17 @@ async function matchingJson(files: CheckpointFiles, bytes: Uint8Array): Promise<
   return json.tensors.bytes === bytes.byteLength && json.tensors.sha256 === sha256(bytes) ? json : undefined;
 }
 
+/**
+ * Reads a checkpoint from its stem (`run/checkpoint`) or either of its files,
+ * verifying that the two files belong together and that the tensors match the
+ * recorded shape. Every defect is an {@link InputError} naming the file.
+ */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const files = checkpointFiles(path);
   const bytes = await readInput(files.safetensors, 'checkpoint tensors');
   const { tensors, metadata } = decodeSafetensors(bytes, files.safetensors);
   let json: CheckpointJson;
+  let source = files.json;
   if (Object.hasOwn(metadata, EMBEDDED_CHECKPOINT_KEY)) {
     // The .safetensors is the checkpoint; its tensors must be the ones it was saved with.
     const digest = tensorsDigest(Object.values(tensors).map((tensor) => tensor.data));
@@ -372,8 +301,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     }
     const fingerprint = { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) };
     const savedAt = (await stat(files.safetensors)).mtime.toISOString();
-    json = await matchingJson(files, bytes)
-      ?? parseCheckpointJson({ createdAt: savedAt, ...(parseJsonText(metadata[EMBEDDED_CHECKPOINT_KEY], files.safetensors) as object), tensors: fingerprint }, files.safetensors);
+    const beside = await matchingJson(files, bytes);
+    source = beside === undefined ? files.safetensors : files.json;
+    json = beside ?? parseCheckpointJson({ createdAt: savedAt, ...(parseJsonText(metadata[EMBEDDED_CHECKPOINT_KEY], files.safetensors) as object), tensors: fingerprint }, files.safetensors);
   } else {
     json = parseCheckpointJson(parseJsonText((await readInput(files.json, 'checkpoint')).toString('utf8'), files.json), files.json);
     const fingerprint = `${json.tensors.bytes} bytes with SHA-256 ${json.tensors.sha256.slice(0, 12)}…`;
@@ -422,5 +352,5 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   }
 
   const { format: _format, version: _version, shape: _shape, tensors: _tensors, ...meta } = json;
-  return { params, shape, optimizerState, meta, files };
+  return { params, shape, optimizerState, meta, files, source };
 }

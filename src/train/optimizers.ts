@@ -3,11 +3,91 @@
  * optimizer only implements its update (the book's chapter 6 forms); state is
  * exposed as named Float64Arrays so checkpoints can save and restore it exactly.
  */
-import { assertFiniteInRange, assertOneOf, assertPositiveFinite } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import {
+  assertFiniteInRange, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, assertPositiveFinite, describe,
+} from '../validate.js';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
 
+/** Options of {@link SGD}. */
+export interface SGDOptions {
+  /**
+   * η, the step size: W ← W − η·∂L/∂W. A finite number greater than 0.
+   * @default 0.01
+   */
+  learningRate?: number;
+}
+
+/** Options of {@link Momentum}. */
+export interface MomentumOptions {
+  /**
+   * η, the step size: v ← αv − η·∂L/∂W. A finite number greater than 0.
+   * @default 0.01
+   */
+  learningRate?: number;
+  /**
+   * α, the fraction of the last update kept (the book's `momentum`). A number from 0 up to but not including 1.
+   * @default 0.9
+   */
+  momentum?: number;
+}
+
+/** Options of {@link Adam}. */
+export interface AdamOptions {
+  /**
+   * The step size before bias correction (the book's `lr`). A finite number greater than 0.
+   * @default 0.001
+   */
+  learningRate?: number;
+  /**
+   * Decay rate of the first moment (the mean of the gradients). A number from 0 up to but not including 1.
+   * @default 0.9
+   */
+  beta1?: number;
+  /**
+   * Decay rate of the second moment (the mean of the squared gradients). A number from 0 up to but not including 1.
+   * @default 0.999
+   */
+  beta2?: number;
+  /**
+   * Added to √v before dividing, so a zero second moment does not divide by zero (the book's `1e-7`). A finite number greater than 0.
+   * @default 1e-7
+   */
+  epsilon?: number;
+}
+
+/** The options of each optimizer, by name: what {@link createOptimizer} takes. */
+export interface OptimizerOptionsByName {
+  sgd: SGDOptions;
+  momentum: MomentumOptions;
+  adam: AdamOptions;
+}
+
+/** The options of any optimizer (each one accepts only its own keys). */
+export type OptimizerOptions = SGDOptions | MomentumOptions | AdamOptions;
+
+/** Each optimizer's option names; `satisfies` keeps them in step with the interfaces. */
+const OPTION_KEYS = {
+  sgd: Object.keys({ learningRate: true } satisfies Record<keyof SGDOptions, true>),
+  momentum: Object.keys({ learningRate: true, momentum: true } satisfies Record<keyof MomentumOptions, true>),
+  adam: Object.keys({ learningRate: true, beta1: true, beta2: true, epsilon: true } satisfies Record<keyof AdamOptions, true>),
+} as const satisfies Record<OptimizerName, readonly string[]>;
+
+/** Checks an optimizer's options object (`undefined` is none): an object naming only its own keys. */
+function checkedOptions(name: OptimizerName, options: unknown, owner: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  assertOptionsObject('options', options, '{ learningRate: 0.01 }');
+  assertKnownKeys('options', options, OPTION_KEYS[name], owner);
+  return options;
+}
+
+/**
+ * A parameter update: `step(params, grad)` applies it in place. Each optimizer
+ * validates its hyperparameters at construction and exposes its state by name
+ * for checkpoints (`state()`, `loadState()`).
+ */
 export abstract class Optimizer {
   abstract readonly name: OptimizerName;
   /** Updates applied so far. */
@@ -16,9 +96,17 @@ export abstract class Optimizer {
   /** Hyperparameters by their full names, for logs and checkpoints. */
   abstract get hyperparameters(): Record<string, number>;
 
-  /** params ← update(params, grad). */
+  /**
+   * params ← update(params, grad), in place.
+   *
+   * @throws {ArgumentTypeError} when `params` or `grad` is not a Float64Array.
+   * @throws {ArgumentRangeError} ``Expected the gradient to have 2 values like the parameters, got 3``; also when the
+   * state restored by {@link loadState} does not have one value per parameter.
+   */
   step(params: Float64Array, grad: Float64Array): void {
-    if (grad.length !== params.length) throw new RangeError(`Expected the gradient to have ${params.length} values like the parameters, got ${grad.length}`);
+    if (!(params instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`params\` to be a Float64Array, got ${describe(params)}`);
+    if (!(grad instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`grad\` to be a Float64Array, got ${describe(grad)}`);
+    if (grad.length !== params.length) throw new ArgumentRangeError(`Expected the gradient to have ${params.length} values like the parameters, got ${grad.length}`);
     this.stepCount++;
     this.update(params, grad);
   }
@@ -33,16 +121,25 @@ export abstract class Optimizer {
   /** Names of the state tensors, once at least one step has been taken. */
   protected stateNames: readonly string[] = [];
 
-  /** Restores what {@link state} returned, and the step count. */
+  /**
+   * Restores what `state()` returned, and the step count.
+   *
+   * @param state - the state tensors by name (copied).
+   * @param stepCount - the updates applied so far, an integer from 0 and up.
+   * @throws {ArgumentTypeError} when `state` is not an object or `stepCount` not a number.
+   * @throws {ArgumentRangeError} when a state tensor is missing after a step, or they differ in length.
+   */
   loadState(state: Record<string, Float64Array>, stepCount: number): void {
+    assertOptionsObject('state', state, '{ velocity: Float64Array } from state()');
+    assertInteger('stepCount', stepCount, 0);
     const lengths = new Set<number>();
     if (stepCount > 0) {
       for (const name of this.stateNames) {
-        if (!(state[name] instanceof Float64Array)) throw new RangeError(`Expected optimizer state \`${name}\` for ${this.name} after ${stepCount} steps, got none`);
+        if (!(state[name] instanceof Float64Array)) throw new ArgumentRangeError(`Expected optimizer state \`${name}\` for ${this.name} after ${stepCount} steps, got none`);
         lengths.add(state[name].length);
       }
     }
-    if (lengths.size > 1) throw new RangeError(`Expected the optimizer state tensors ${this.stateNames.join(', ')} to have one length, got ${[...lengths].join(' and ')}`);
+    if (lengths.size > 1) throw new ArgumentRangeError(`Expected the optimizer state tensors ${this.stateNames.join(', ')} to have one length, got ${[...lengths].join(' and ')}`);
     this.restore(state);
     this.stepCount = stepCount;
   }
@@ -50,7 +147,7 @@ export abstract class Optimizer {
   /** A state tensor for `length` parameters: the existing one, or zeros on the first step. */
   protected stateFor(existing: Float64Array | null, length: number, name: string): Float64Array {
     if (existing === null) return new Float64Array(length);
-    if (existing.length !== length) throw new RangeError(`Expected optimizer state \`${name}\` to have ${length} values like the parameters, got ${existing.length}`);
+    if (existing.length !== length) throw new ArgumentRangeError(`Expected optimizer state \`${name}\` to have ${length} values like the parameters, got ${existing.length}`);
     return existing;
   }
 
@@ -62,8 +159,15 @@ export class SGD extends Optimizer {
   readonly name = 'sgd';
   readonly learningRate: number;
 
-  constructor({ learningRate = 0.01 }: { learningRate?: number } = {}) {
+  /**
+   * @param options - see {@link SGDOptions}; every key may be left out.
+   * @throws {ArgumentTypeError} when `options` is not an object, or `learningRate` not a number.
+   * @throws {ArgumentRangeError} ``Expected `learningRate` to be a finite number greater than 0, got `0` (number)``;
+   * ``Expected `options` of SGD to have only the keys `learningRate`, got the key `momentum` ``.
+   */
+  constructor(options: SGDOptions = {}) {
     super();
+    const { learningRate = 0.01 } = checkedOptions('sgd', options, 'SGD') as SGDOptions;
     assertPositiveFinite('learningRate', learningRate);
     this.learningRate = learningRate;
   }
@@ -85,8 +189,15 @@ export class Momentum extends Optimizer {
   readonly momentum: number;
   #velocity: Float64Array | null = null;
 
-  constructor({ learningRate = 0.01, momentum = 0.9 }: { learningRate?: number; momentum?: number } = {}) {
+  /**
+   * @param options - see {@link MomentumOptions}; every key may be left out.
+   * @throws {ArgumentTypeError} when `options` is not an object, or a hyperparameter not a number.
+   * @throws {ArgumentRangeError} ``Expected `momentum` to be a finite number from 0 up to but not including 1, got `1` (number)``;
+   * a `learningRate` that is not greater than 0; a key other than `learningRate` and `momentum`.
+   */
+  constructor(options: MomentumOptions = {}) {
     super();
+    const { learningRate = 0.01, momentum = 0.9 } = checkedOptions('momentum', options, 'Momentum') as MomentumOptions;
     assertPositiveFinite('learningRate', learningRate);
     assertFiniteInRange('momentum', momentum, 0, 1);
     this.learningRate = learningRate;
@@ -126,8 +237,15 @@ export class Adam extends Optimizer {
   #firstMoment: Float64Array | null = null;
   #secondMoment: Float64Array | null = null;
 
-  constructor({ learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 }: { learningRate?: number; beta1?: number; beta2?: number; epsilon?: number } = {}) {
+  /**
+   * @param options - see {@link AdamOptions}; every key may be left out.
+   * @throws {ArgumentTypeError} when `options` is not an object, or a hyperparameter not a number.
+   * @throws {ArgumentRangeError} ``Expected `beta2` to be a finite number from 0 up to but not including 1, got `-0.1` (number)``;
+   * a `learningRate` or `epsilon` that is not greater than 0; a key other than `learningRate`, `beta1`, `beta2` and `epsilon`.
+   */
+  constructor(options: AdamOptions = {}) {
     super();
+    const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } = checkedOptions('adam', options, 'Adam') as AdamOptions;
     assertPositiveFinite('learningRate', learningRate);
     assertFiniteInRange('beta1', beta1, 0, 1);
     assertFiniteInRange('beta2', beta2, 0, 1);
@@ -167,10 +285,27 @@ export class Adam extends Optimizer {
   }
 }
 
-/** Builds an optimizer by name; `learningRate` undefined keeps the optimizer's default. */
-export function createOptimizer(name: string, { learningRate }: { learningRate?: number } = {}): Optimizer {
+/**
+ * Builds an optimizer by name with its options, all passed through; an option
+ * left out or `undefined` keeps the optimizer's default.
+ *
+ * @param name - `'sgd'`, `'momentum'` or `'adam'` (see {@link OPTIMIZER_NAMES}).
+ * @param options - that optimizer's options ({@link SGDOptions}, {@link MomentumOptions}, {@link AdamOptions}), and only those.
+ * @throws {ArgumentTypeError} when `name` is not a string, `options` not an object, or a hyperparameter not a number.
+ * @throws {ArgumentRangeError} ``Expected `optimizer` to be one of `sgd`, `momentum`, `adam`, got `"rmsprop"` (string)``;
+ * ``Expected `options` of createOptimizer('sgd') to have only the keys `learningRate`, got the key `momentum` ``; a hyperparameter out of range.
+ *
+ * @example
+ * createOptimizer('adam', { learningRate: 0.01, beta2: 0.99 }); // the same as new Adam({ learningRate: 0.01, beta2: 0.99 })
+ */
+export function createOptimizer(name: 'sgd', options?: SGDOptions): SGD;
+export function createOptimizer(name: 'momentum', options?: MomentumOptions): Momentum;
+export function createOptimizer(name: 'adam', options?: AdamOptions): Adam;
+export function createOptimizer(name: string, options?: OptimizerOptions): Optimizer;
+export function createOptimizer(name: string, options: OptimizerOptions = {}): Optimizer {
   assertOneOf('optimizer', name, OPTIMIZER_NAMES);
-  const options = learningRate === undefined ? {} : { learningRate };
+  // Checked here too, so the message names the call that was made.
+  checkedOptions(name, options, `createOptimizer('${name}')`);
   if (name === 'sgd') return new SGD(options);
   if (name === 'momentum') return new Momentum(options);
   return new Adam(options);

@@ -10,32 +10,87 @@ import { scoreBatch } from '../kernels/score.js';
 import {
   type ForwardScratch, type SparseRowScratch, backprop, batchLoss, createForwardScratch, createSparseRowScratch,
 } from '../kernels/two-layer.js';
-import type { TwoLayerNet, PreparedBatch } from '../nets/two-layer-net.js';
+import { TwoLayerNet, type PreparedBatch } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
 import { CROSS_ENTROPY_DELTA } from '../functions.js';
-import { assertInteger, assertOneOf, firstNonFinite } from '../validate.js';
-import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
-import type { Optimizer } from './optimizers.js';
-import { TRAINING_DEFAULTS } from './train-config.js';
+import { ArgumentRangeError, ArgumentTypeError, DivergenceError } from '../errors.js';
+import {
+  argumentRangeError, argumentTypeError, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, describe, firstNonFinite,
+} from '../validate.js';
+import { BatchSampler, SAMPLINGS, assertSplit, type Sampling, type SamplerState } from './batch-sampler.js';
+import { Optimizer } from './optimizers.js';
+import { TRAINING_DEFAULTS, type TrainConfig } from './train-config.js';
+import { type Checkpoint, type CheckpointFiles, saveCheckpoint } from './checkpoint.js';
+import { restoredTrainer, trainerCheckpoint, type RestoreTrainerOptions } from './trainer-checkpoint.js';
 
+export { DivergenceError };
+
+/** What a {@link Trainer} trains, on what, and how. */
 export interface TrainerOptions {
+  /** The net to train, in place: its `inputSize` and `outputSize` must match the dataset's `inputSize` and `classes`. */
   net: TwoLayerNet;
+  /** Its train split feeds the batches; both splits are evaluated every epoch. Each needs at least one row, and labels from 0 to `classes` − 1. */
   dataset: Dataset;
+  /** Applies each update, e.g. `createOptimizer('sgd', { learningRate: 0.1 })`. */
   optimizer: Optimizer;
-  /** Computes numerical gradients; required unless `engine` is `'backprop'`. */
+  /** Computes numerical gradients; required unless `engine` is `'backprop'` (where it is not used). */
   pool?: GradientPool;
-  /** Samples per mini-batch. Default 100 (the book's). */
+  /**
+   * Samples per mini-batch, an integer from 1 and up; more than the train split's rows trains on batches of all of them.
+   * @default 100 (the book's)
+   */
   batchSize?: number;
-  /** Total updates. Default 10,000 (the book's). */
+  /**
+   * Total updates, an integer from 0 and up (0: evaluate only).
+   * @default 10_000 (the book's)
+   */
   iterations?: number;
-  /** How the gradient is computed (see {@link Engine}). Default `'incremental'`. */
+  /**
+   * How the gradient is computed (see {@link Engine}).
+   * @default 'incremental'
+   */
   engine?: Engine;
-  /** `'replacement'` (default, the book's) or `'shuffle'` (epochs without replacement). */
+  /**
+   * `'replacement'` (the book's `np.random.choice`) or `'shuffle'` (epochs without replacement).
+   * @default 'replacement'
+   */
   sampling?: Sampling;
-  /** Seed of the batch sampling. Default 0. */
+  /**
+   * Seed of the batch sampling, an integer from 0 to 4294967295.
+   * @default 0
+   */
   seed?: number;
-  /** Evaluate on at most this many samples of each split (default: all). */
+  /**
+   * Evaluate on at most this many evenly spaced samples of each split: an integer from 1 and up, or
+   * `Infinity` for all of them.
+   * @default Infinity (every sample)
+   */
   evaluationLimit?: number;
+}
+
+/** The keys of {@link TrainerOptions}; `satisfies` fails the type check until a new option is added here too. */
+const TRAINER_OPTION_KEYS = Object.keys({
+  net: true, dataset: true, optimizer: true, pool: true, batchSize: true, iterations: true, engine: true, sampling: true, seed: true, evaluationLimit: true,
+} satisfies Record<keyof TrainerOptions, true>);
+
+/** An evaluation limit: an integer from 1 and up, or Infinity (every row); 0 would give a NaN accuracy. */
+function assertEvaluationLimit(name: string, value: unknown): asserts value is number {
+  const expected = 'an integer from 1 and up, or Infinity (every sample)';
+  if (typeof value !== 'number') throw argumentTypeError(name, expected, value);
+  if (value !== Number.POSITIVE_INFINITY && !(Number.isInteger(value) && value >= 1)) throw argumentRangeError(name, expected, value);
+}
+
+/**
+ * Checks the labels of a split: integers from 0 to `classes` − 1 (out of range,
+ * the loss and accuracy would read past a row of probabilities).
+ */
+function assertLabels(name: string, labels: Int32Array, classes: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (label < 0 || label >= classes) {
+      throw new ArgumentRangeError(`Expected \`${name}\` to be integers from 0 to ${classes - 1} (classes − 1), got \`${label}\` at index ${i}`);
+    }
+  }
 }
 
 export interface StepOptions {
@@ -86,11 +141,6 @@ export const SATURATED_LOSS = 0.9 * LOSS_CEILING;
 /** An epoch's train loss above this many times max(log classes, the first evaluation's) stops the run as diverged. */
 export const DIVERGED_LOSS_FACTOR = 2;
 
-/** The run diverged (a NaN or saturated loss, non-finite weights, or a loss far above where it started): it stops with advice. */
-export class DivergenceError extends Error {
-  override name = 'DivergenceError';
-}
-
 export interface TrainerEvents {
   iteration: [IterationEvent];
   epoch: [EpochEvent];
@@ -100,8 +150,18 @@ export interface TrainerEvents {
  * Accuracy and mean loss of `net` on a split, in chunks (no per-sample
  * allocation). With `limit` below the split's size, an evenly spaced subset of
  * `limit` rows is used, so a split stored class by class is still represented.
+ *
+ * @param net - the net to score.
+ * @param split - at least one row of `net.shape.inputSize` numbers, one label per row.
+ * @param limit - at most this many rows: an integer from 1 and up, or `Infinity`. Default: every row.
+ * @throws {ArgumentTypeError} when `net` is not a TwoLayerNet, or `split` not a split.
+ * @throws {ArgumentRangeError} ``Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)``;
+ * a split without rows (see `assertSplit` in batch-sampler.ts).
  */
-export function evaluateSplit(net: TwoLayerNet, split: Split, limit = split.rows): { accuracy: number; loss: number } {
+export function evaluateSplit(net: TwoLayerNet, split: Split, limit = Number.POSITIVE_INFINITY): { accuracy: number; loss: number } {
+  if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
+  assertSplit(split, net.shape.inputSize, 'split');
+  assertEvaluationLimit('limit', limit);
   const rows = Math.min(limit, split.rows);
   const chunk = 1000;
   const scratch = createForwardScratch(net.shape, chunk);
@@ -155,25 +215,54 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   readonly #lossScratch: ForwardScratch;
   readonly #lossSparse: SparseRowScratch;
   readonly #evaluationLimit: number;
+  /** How batches are drawn (see {@link BatchSampler}). */
+  readonly sampling: Sampling;
+  /** The seed of the batch sampling. */
+  readonly seed: number;
+  /** Rows of each split an evaluation uses at most (`Infinity`: all). */
+  readonly evaluationLimit: number;
   #iteration = 0;
   #epochs: EpochEvent[] = [];
   #stopRequested = false;
 
-  constructor({
-    net, dataset, optimizer, pool, batchSize = TRAINING_DEFAULTS.batchSize, iterations = TRAINING_DEFAULTS.iterations,
-    engine = TRAINING_DEFAULTS.engine, sampling = TRAINING_DEFAULTS.sampling, seed = TRAINING_DEFAULTS.seed,
-    evaluationLimit = Number.POSITIVE_INFINITY,
-  }: TrainerOptions) {
+  /**
+   * @param options - see {@link TrainerOptions}: `net`, `dataset` and `optimizer` are required, and only its keys are accepted.
+   * @throws {ArgumentTypeError} for an option of the wrong type: ``Expected `net` to be a TwoLayerNet, got `undefined` ``;
+   * ``Expected `pool` (a GradientPool) for `engine` `incremental`, got `undefined` ``.
+   * @throws {ArgumentRangeError} for an option out of range: ``Expected `batchSize` to be an integer from 1 and up, got `0` (number)``;
+   * ``Expected `evaluationLimit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)``;
+   * ``Expected the net (3 inputs, 3 classes) to match dataset `spiral` (2 inputs, 3 classes)``; an unknown option.
+   */
+  constructor(options: TrainerOptions) {
     super();
+    assertOptionsObject('options', options, '{ net, dataset, optimizer, engine: \'backprop\' }');
+    assertKnownKeys('options', options as unknown as Record<string, unknown>, TRAINER_OPTION_KEYS, 'Trainer');
+    const {
+      net, dataset, optimizer, pool, batchSize = TRAINING_DEFAULTS.batchSize, iterations = TRAINING_DEFAULTS.iterations,
+      engine = TRAINING_DEFAULTS.engine, sampling = TRAINING_DEFAULTS.sampling, seed = TRAINING_DEFAULTS.seed,
+      evaluationLimit = Number.POSITIVE_INFINITY,
+    } = options;
+    if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
+    if (!(optimizer instanceof Optimizer)) throw new ArgumentTypeError(`Expected \`optimizer\` to be an Optimizer (e.g. createOptimizer('sgd')), got ${describe(optimizer)}`);
+    assertOptionsObject('dataset', dataset, '{ name, inputSize, classes, train, test }');
     assertInteger('batchSize', batchSize, 1);
     assertInteger('iterations', iterations, 0);
     assertOneOf('engine', engine, ENGINES);
     assertOneOf('sampling', sampling, SAMPLINGS);
+    assertInteger('seed', seed, 0, 0xffffffff);
+    assertEvaluationLimit('evaluationLimit', evaluationLimit);
     if (engine !== 'backprop' && pool === undefined) {
-      throw new TypeError(`Expected \`pool\` (a GradientPool) for \`engine\` \`${engine}\`, got \`undefined\``);
+      throw new ArgumentTypeError(`Expected \`pool\` (a GradientPool) for \`engine\` \`${engine}\`, got \`undefined\``);
+    }
+    if (pool !== undefined && typeof (pool as Partial<GradientPool> | null)?.gradientOfBatch !== 'function') {
+      throw new ArgumentTypeError(`Expected \`pool\` to be a GradientPool, got ${describe(pool)}`);
     }
     if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {
-      throw new RangeError(`Expected the net (${net.shape.inputSize} inputs, ${net.shape.outputSize} classes) to match dataset \`${dataset.name}\` (${dataset.inputSize} inputs, ${dataset.classes} classes)`);
+      throw new ArgumentRangeError(`Expected the net (${net.shape.inputSize} inputs, ${net.shape.outputSize} classes) to match dataset \`${dataset.name}\` (${dataset.inputSize} inputs, ${dataset.classes} classes)`);
+    }
+    for (const part of ['train', 'test'] as const) {
+      assertSplit(dataset[part], net.shape.inputSize, `dataset.${part}`);
+      assertLabels(`dataset.${part}.labels`, dataset[part].labels, dataset.classes);
     }
     this.net = net;
     this.dataset = dataset;
@@ -185,6 +274,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.iterationsPerEpoch = Math.ceil(dataset.train.rows / Math.min(batchSize, dataset.train.rows));
     this.#sampler = new BatchSampler(dataset.train, dataset.inputSize, batchSize, sampling, seed);
     this.#evaluationLimit = evaluationLimit;
+    this.sampling = sampling;
+    this.seed = seed;
+    this.evaluationLimit = evaluationLimit;
     this.#gradientBuffer = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
     this.#previousParams = new Float64Array(net.layout.size);
     this.#lossScratch = createForwardScratch(net.shape, this.#sampler.batchSize);
@@ -202,6 +294,41 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   /** Asks the run to stop at the next step boundary. */
   stop(): void {
     this.#stopRequested = true;
+  }
+
+  /**
+   * Saves a checkpoint of the trainer as it is now (call it between steps):
+   * `<path>.safetensors` (the weights and optimizer state, with the whole
+   * checkpoint in its header: its rename commits the save) and `<path>.json`,
+   * the files `gradpool train --resume` and {@link Trainer.fromCheckpoint}
+   * read. `config` adds to what the trainer records of its configuration
+   * (e.g. `{ dataset: 'mnist', weightInitStd: 0.01 }`).
+   *
+   * @returns the two files.
+   * @throws the file system's error (ENOSPC, EACCES, …) when a file cannot be written; the previous checkpoint at `path` is then intact.
+   * @example
+   * await trainer.saveCheckpoint('runs/mine/checkpoint');
+   * const again = await Trainer.fromCheckpoint('runs/mine/checkpoint.json', { dataset, pool });
+   */
+  saveCheckpoint(path: string, { config }: { config?: Partial<TrainConfig> } = {}): Promise<CheckpointFiles> {
+    return saveCheckpoint(path, trainerCheckpoint(this, config));
+  }
+
+  /**
+   * A trainer that continues a checkpoint exactly (bit for bit, as if never
+   * stopped): the net's weights, the optimizer and its state, the sampler's
+   * position and the epochs so far, from a checkpoint saved by
+   * {@link saveCheckpoint}, by `train()` or by `gradpool train`.
+   *
+   * @param path - the checkpoint's .json or .safetensors, or its stem; or a {@link Checkpoint} already loaded.
+   * @param options - the dataset (same inputs and classes), the pool for a numerical engine, and optionally new `iterations` or `evaluationLimit`.
+   * @throws {InputError} naming the file and the field, for a missing or damaged checkpoint, or a dataset of another shape.
+   */
+  static async fromCheckpoint(path: string | Checkpoint, options: RestoreTrainerOptions): Promise<Trainer> {
+    const restored = await restoredTrainer(path, options);
+    const trainer = new Trainer(restored.options);
+    trainer.setState(restored.state);
+    return trainer;
   }
 
   getState(): TrainerState {

@@ -1,0 +1,81 @@
+/**
+ * The pool's own shared memory, kept from call to call: the batch copy, the
+ * incremental base, the gradient, the work board and the tasks' status cells.
+ * Buffers made fresh every call are freed only once every thread has let go of
+ * them, which let a long run's memory grow by hundreds of megabytes.
+ */
+import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews } from '../kernels/incremental/index.js';
+import type { NetShape } from '../kernels/two-layer.js';
+import type { Split } from '../data/dataset.js';
+import { STATUS_CELLS } from './protocol.js';
+import { WorkBoard } from './work-board.js';
+
+export class PoolScratch {
+  batchX = new SharedArrayBuffer(0);
+  batchLabels = new SharedArrayBuffer(0);
+  /** The incremental engine's base (its layout depends only on shape and rows), reused while large enough. */
+  base = new SharedArrayBuffer(0);
+  gradient = new SharedArrayBuffer(0);
+  board: SharedArrayBuffer;
+  /** What each task of the call in progress is doing (protocol.ts, `STATUS_CELLS`), one slot per task. */
+  status: SharedArrayBuffer;
+  #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
+
+  constructor(maxChunks: number, maxTasks: number) {
+    this.board = new SharedArrayBuffer(WorkBoard.bytes(maxChunks));
+    this.status = new SharedArrayBuffer(STATUS_CELLS * maxTasks * Int32Array.BYTES_PER_ELEMENT);
+  }
+
+  /**
+   * New buffers for everything, after a stopped call: a terminated worker that
+   * has not exited yet writes only into the old ones.
+   */
+  renew(): void {
+    this.batchX = new SharedArrayBuffer(0);
+    this.batchLabels = new SharedArrayBuffer(0);
+    this.base = new SharedArrayBuffer(0);
+    this.gradient = new SharedArrayBuffer(0);
+    this.board = new SharedArrayBuffer(this.board.byteLength);
+    this.status = new SharedArrayBuffer(this.status.byteLength);
+  }
+
+  /** A gradient of `size` values in the kept buffer (valid until the next call). */
+  gradientOf(size: number): Float64Array {
+    const bytes = size * Float64Array.BYTES_PER_ELEMENT;
+    if (this.gradient.byteLength < bytes) this.gradient = new SharedArrayBuffer(bytes);
+    return new Float64Array(this.gradient, 0, size);
+  }
+
+  /**
+   * Views of the base for `shape` and `rows`, growing its buffer when needed
+   * and kept while they stay the same (views made every call were garbage that
+   * outlived the young generation).
+   */
+  baseViews(shape: NetShape, rows: number): IncrementalBase {
+    const bytes = incrementalBaseBytes(shape, rows);
+    if (this.base.byteLength < bytes) this.base = new SharedArrayBuffer(bytes);
+    const key = `${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`;
+    if (this.#lastBase?.buffer !== this.base || this.#lastBase.key !== key) {
+      this.#lastBase = { buffer: this.base, key, views: incrementalBaseViews(this.base, shape, rows) };
+    }
+    return this.#lastBase.views;
+  }
+
+  /** The batch over shared memory: in place when it already is, else copied to the kept buffers. */
+  sharedBatch(batch: Split, inputSize: number): { x: Float64Array; labels: Int32Array } {
+    const length = batch.rows * inputSize;
+    let x = batch.x.subarray(0, length);
+    let labels = batch.labels.subarray(0, batch.rows);
+    if (!(x.buffer instanceof SharedArrayBuffer)) {
+      if (this.batchX.byteLength < length * Float64Array.BYTES_PER_ELEMENT) this.batchX = new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT);
+      x = new Float64Array(this.batchX, 0, length);
+      x.set(batch.x.subarray(0, length));
+    }
+    if (!(labels.buffer instanceof SharedArrayBuffer)) {
+      if (this.batchLabels.byteLength < batch.rows * Int32Array.BYTES_PER_ELEMENT) this.batchLabels = new SharedArrayBuffer(batch.rows * Int32Array.BYTES_PER_ELEMENT);
+      labels = new Int32Array(this.batchLabels, 0, batch.rows);
+      labels.set(batch.labels.subarray(0, batch.rows));
+    }
+    return { x, labels };
+  }
+}

@@ -1,0 +1,128 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError, ArgumentRangeError } from '../src/errors.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { RunDivergedError, train, type RunEvent } from '../src/run/train.js';
+import { trainInBackground } from '../src/run/train-in-background.js';
+import { childEnv } from './fixtures/child-env.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const spiral = { dataset: 'spiral', hiddenSize: 12, weightInitStd: 1, learningRate: 1, batchSize: 20, seed: 3 } as const;
+
+/** Runs `body` with a 10 ms interval timer on this thread: resolves to the worst lateness of its ticks, in ms. */
+async function worstTimerLag(body: () => Promise<unknown>): Promise<number> {
+  let worst = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 10);
+    last = now;
+  }, 10);
+  try {
+    await body();
+  } finally {
+    clearInterval(timer);
+  }
+  return worst;
+}
+
+t.test('a background run reports progress and ends with the same weights as train() in this thread', async (t) => {
+  const dir = t.testdir();
+  const events: RunEvent[] = [];
+  const run = trainInBackground({ ...spiral, epochs: 6, threads: 2, out: join(dir, 'background'), progressInterval: 50, onEvent: (event) => events.push(event) });
+  const live = await run.ready;
+  t.equal(live.weights.length, 2 * 12 + 12 + 12 * 3 + 3, 'a live view of every parameter');
+  t.ok(live.weights.buffer instanceof SharedArrayBuffer, 'shared with the background thread, not copied');
+  const result = await run.result;
+  const inThread = await train({ ...spiral, epochs: 6, threads: 1, out: join(dir, 'here') });
+  t.equal(result.iterations, 72);
+  t.equal(result.stopped, false);
+  t.same(result.epochs, inThread.epochs, 'the same evaluations, epoch by epoch');
+  t.same([...result.net.params], [...inThread.net.params], 'the same final weights');
+  t.ok(readFileSync(join(dir, 'background', 'model.safetensors')).equals(readFileSync(join(dir, 'here', 'model.safetensors'))), 'the same model file, byte for byte');
+  t.same([...live.weights], [...result.net.params], 'the live view holds the final weights');
+  const kinds = events.map((event) => event.event);
+  t.equal(kinds[0], 'start');
+  t.equal(kinds.filter((kind) => kind === 'epoch').length, 7, 'every epoch, and iteration 0');
+  const iterations = events.filter((event) => event.event === 'iteration');
+  t.ok(iterations.length >= 1 && iterations.length < 72, `iterations throttled: ${iterations.length} of 72 sent`);
+  t.equal(iterations.at(-1)?.iteration, 72, 'the last iteration always arrives');
+});
+
+t.test('stop() mid-run: result says stopped, with a checkpoint of the step it stopped at; checkpoint() on request', async (t) => {
+  const dir = t.testdir();
+  const out = join(dir, 'run');
+  let stopping: Promise<void> | undefined;
+  let requested: Promise<string> | undefined;
+  const run = trainInBackground({
+    ...spiral, iterations: 1_000_000, threads: 1, out,
+    onEvent: (event) => {
+      if (event.event === 'epoch' && event.iteration === 12) requested ??= run.checkpoint(join(dir, 'asked'));
+      if (event.event === 'epoch' && event.iteration >= 24) stopping ??= run.stop();
+    },
+  });
+  const result = await run.result;
+  await stopping;
+  t.equal(result.stopped, true);
+  t.ok(result.iterations >= 24 && result.iterations < 1_000_000, `stopped at ${result.iterations}`);
+  const checkpoint = await loadCheckpoint(join(out, 'checkpoint.json'));
+  t.equal(checkpoint.meta.iteration, result.iterations, 'the checkpoint holds the step it stopped at');
+  const asked = await requested!;
+  t.equal(asked, join(dir, 'asked.json'));
+  const taken = await loadCheckpoint(asked);
+  t.ok(taken.meta.iteration >= 12 && taken.meta.iteration <= result.iterations, `the requested checkpoint is of a step boundary (${taken.meta.iteration})`);
+  const resumed = await train({ resume: asked, iterations: 48, threads: 1, out: join(dir, 'resumed') });
+  const whole = await train({ ...spiral, iterations: 48, threads: 1, out: join(dir, 'whole') });
+  t.same([...resumed.net.params], [...whole.net.params], 'a requested checkpoint resumes exactly');
+  await t.rejects(run.checkpoint(), { message: /has ended/ }, 'no checkpoint after the end');
+});
+
+t.test('the caller\'s event loop stays free: a 10 ms timer is never 50 ms late, numerical or backprop', async (t) => {
+  const dir = t.testdir();
+  for (const engine of ['incremental', 'backprop'] as const) {
+    const lag = await worstTimerLag(() => trainInBackground({ dataset: 'mnist', hiddenSize: 20, batchSize: 100, iterations: 400, evaluationLimit: 2000, engine, threads: 1, out: join(dir, engine) }).result);
+    t.ok(lag < 50, `${engine}: worst timer lag ${lag.toFixed(1)} ms`);
+  }
+});
+
+t.test('failures reject result with the class and message train() throws', async (t) => {
+  const dir = t.testdir();
+  const cases: Array<[string, Parameters<typeof train>[0], new (...args: never[]) => Error]> = [
+    ['an unknown dataset', { dataset: 'cifar', iterations: 1 }, InputError],
+    ['a bad option', { dataset: 'xor', hiddenSize: 0 }, ArgumentRangeError],
+    ['a diverging run', { dataset: 'spiral', hiddenSize: 5, weightInitStd: 1, learningRate: 10, engine: 'backprop', batchSize: 10, iterations: 2000, seed: 1 }, RunDivergedError],
+  ];
+  for (const [what, options, kind] of cases) {
+    const here = await train({ ...options, out: join(dir, `${what}-here`) }).then(() => undefined, (error: unknown) => error as Error);
+    const there = await trainInBackground({ ...options, out: join(dir, `${what}-there`) }).result.then(() => undefined, (error: unknown) => error as Error);
+    t.ok(here instanceof kind, `${what}: train() throws a ${kind.name}`);
+    t.ok(there instanceof kind, `${what}: the background run rejects with a ${kind.name}, got ${String(there)}`);
+    t.equal(there?.message.replace(`${what}-there`, `${what}-here`), here?.message, `${what}: the same message`);
+  }
+});
+
+t.test('nothing keeps the process alive once a background run ends or is stopped', async (t) => {
+  const dir = t.testdir();
+  const script = join(dir, 'script.mts');
+  const module = JSON.stringify(new URL('../src/run/train-in-background.ts', import.meta.url).href);
+  writeFileSync(script, `
+import { trainInBackground } from ${module};
+const finished = await trainInBackground({ dataset: 'xor', iterations: 30, threads: 1, out: ${JSON.stringify(join(dir, 'finished'))} }).result;
+const run = trainInBackground({ dataset: 'spiral', iterations: 1000000, threads: 1, out: ${JSON.stringify(join(dir, 'stopped'))},
+  onEvent: (event) => { if (event.event === 'epoch' && event.iteration > 0) void run.stop(); } });
+const stopped = await run.result;
+console.log(finished.iterations, stopped.stopped);
+`);
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += String(chunk); });
+  child.stderr.on('data', (chunk: Buffer) => { output += String(chunk); });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  t.equal(code, 0, `the process exited by itself: ${output}`);
+  t.equal(output.trim(), '30 true');
+});

@@ -1,0 +1,80 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { spiral, xor } from '../datasets/index.js';
+import { InputError } from '../src/errors.js';
+import { TwoLayerNet } from '../src/nets/two-layer-net.js';
+import { GradientPool } from '../src/parallel/gradient-pool.js';
+import { train } from '../src/run/train.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { loadModel, saveModel } from '../src/train/model-file.js';
+import { createOptimizer } from '../src/train/optimizers.js';
+import { Trainer, type TrainerOptions } from '../src/train/trainer.js';
+
+const dataset = spiral({ pointsPerClass: 40, seed: 2 });
+const bits = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
+function trainerOf(options: Partial<TrainerOptions> = {}): Trainer {
+  return new Trainer({
+    net: new TwoLayerNet({ inputSize: 2, hiddenSize: 8, outputSize: 3, weightInitStd: 1, seed: 5 }),
+    dataset, optimizer: createOptimizer('adam', { learningRate: 0.05, beta1: 0.8 }), batchSize: 16, iterations: 30,
+    engine: 'backprop', sampling: 'shuffle', seed: 9, ...options,
+  });
+}
+
+t.test('trainer.saveCheckpoint then Trainer.fromCheckpoint continues bit for bit (Adam state, shuffled sampler, epochs)', async (t) => {
+  const dir = t.testdir();
+  const whole = trainerOf();
+  await whole.run();
+  const part = trainerOf();
+  for (let i = 0; i < 13; i++) await part.step();
+  const files = await part.saveCheckpoint(join(dir, 'part'), { config: { weightInitStd: 1 } });
+  t.same(files, { json: join(dir, 'part.json'), safetensors: join(dir, 'part.safetensors') });
+  const resumed = await Trainer.fromCheckpoint(files.json, { dataset });
+  t.equal(resumed.iteration, 13);
+  t.equal(resumed.optimizer.name, 'adam');
+  t.same(resumed.optimizer.hyperparameters, part.optimizer.hyperparameters, 'every hyperparameter, not only the learning rate');
+  await resumed.run();
+  t.ok(bits(resumed.net.params).equals(bits(whole.net.params)), 'the same weights, bit for bit, as a run never stopped');
+  const saved = await loadCheckpoint(files.json);
+  t.match(saved.meta.config, { dataset: dataset.name, hiddenSize: 8, batchSize: 16, iterations: 30, engine: 'backprop', optimizer: 'adam', learningRate: 0.05, sampling: 'shuffle', seed: 9, weightInitStd: 1 });
+});
+
+t.test('a numerical trainer resumes on a pool with another thread count, to a new iteration count', async (t) => {
+  const dir = t.testdir();
+  const pools = [new GradientPool({ threads: 2 }), new GradientPool({ threads: 1 })];
+  t.teardown(() => Promise.all(pools.map((pool) => pool.destroy())));
+  const whole = trainerOf({ engine: 'incremental', pool: pools[0], iterations: 12 });
+  await whole.run();
+  const part = trainerOf({ engine: 'incremental', pool: pools[0], iterations: 5 });
+  await part.run();
+  await part.saveCheckpoint(join(dir, 'c'));
+  const resumed = await Trainer.fromCheckpoint(join(dir, 'c'), { dataset, pool: pools[1], iterations: 12 });
+  t.equal(resumed.iterations, 12);
+  await resumed.run();
+  t.ok(bits(resumed.net.params).equals(bits(whole.net.params)), 'bit for bit across thread counts');
+});
+
+t.test('Trainer.fromCheckpoint refuses a dataset of another shape and a damaged checkpoint, naming them', async (t) => {
+  const dir = t.testdir();
+  const trainer = trainerOf();
+  await trainer.saveCheckpoint(join(dir, 'c'));
+  await t.rejects(Trainer.fromCheckpoint(join(dir, 'c.json'), { dataset: xor() }), new InputError('Expected `dataset` to have the checkpoint\'s 2 inputs and 3 classes, got 2 and 2 (xor)'));
+  await t.rejects(Trainer.fromCheckpoint(join(dir, 'none.json'), { dataset }), { name: 'InputError', message: `Cannot read checkpoint tensors \`${join(dir, 'none.safetensors')}\`: no such file` });
+});
+
+t.test('saveModel and loadModel: the files a run writes, the same weights back; a run directory loads as its model', async (t) => {
+  const dir = t.testdir();
+  const net = new TwoLayerNet({ inputSize: 4, hiddenSize: 3, outputSize: 2, seed: 1 });
+  const files = await saveModel(join(dir, 'model.json'), net, { config: { dataset: 'xor' }, iteration: 7 });
+  t.equal(files.json, join(dir, 'model.json'));
+  const loaded = await loadModel(files.json);
+  t.ok(bits(loaded.net.params).equals(bits(net.params)));
+  t.same(loaded.net.shape, net.shape);
+  t.equal(loaded.dataset, 'xor');
+  t.equal(loaded.iteration, 7);
+  const run = await train({ dataset: 'xor', hiddenSize: 4, engine: 'backprop', iterations: 20, out: join(dir, 'run') });
+  const fromRun = await loadModel(join(dir, 'run'));
+  t.ok(bits(fromRun.net.params).equals(bits(run.net.params)), 'a run directory gives its final model');
+  t.equal(fromRun.dataset, 'xor');
+  await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory or its model\.json .*: no such file or directory$/ });
+});
