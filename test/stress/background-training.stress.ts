@@ -3,13 +3,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, ArgumentRangeError } from '../src/errors.js';
-import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { RunDivergedError, train, type RunEvent } from '../src/run/train.js';
-import { trainInBackground } from '../src/run/train-in-background.js';
-import { childEnv } from './fixtures/child-env.js';
+import { InputError, ArgumentRangeError } from '../../src/errors.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { RunDivergedError, train, type RunEvent } from '../../src/run/train.js';
+import { trainInBackground } from '../../src/run/train-in-background.js';
+import { childEnv } from '../fixtures/child-env.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const spiral = { dataset: 'spiral', hiddenSize: 12, weightInitStd: 1, learningRate: 1, batchSize: 20, seed: 3 } as const;
 
 /** Runs `body` with a 10 ms interval timer on this thread: resolves to the worst lateness of its ticks, in ms. */
@@ -107,7 +107,7 @@ t.test('failures reject result with the class and message train() throws', async
 t.test('nothing keeps the process alive once a background run ends or is stopped', async (t) => {
   const dir = t.testdir();
   const script = join(dir, 'script.mts');
-  const module = JSON.stringify(new URL('../src/run/train-in-background.ts', import.meta.url).href);
+  const module = JSON.stringify(new URL('../../src/run/train-in-background.ts', import.meta.url).href);
   writeFileSync(script, `
 import { trainInBackground } from ${module};
 const finished = await trainInBackground({ dataset: 'xor', iterations: 30, threads: 1, out: ${JSON.stringify(join(dir, 'finished'))} }).result;

@@ -14,11 +14,11 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchSampler, TwoLayerNet } from '../src/index.js';
-import { loadMnist, spiral, takeRows, xor, type Split } from '../datasets/index.js';
-import { childEnv } from './fixtures/child-env.js';
+import { BatchSampler, TwoLayerNet } from '../../src/index.js';
+import { loadMnist, spiral, takeRows, xor, type Split } from '../../datasets/index.js';
+import { childEnv } from '../fixtures/child-env.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const examplesDirectory = join(root, 'examples');
 
 // --- Running the examples -----------------------------------------------------
