@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { loadMnist } from '../datasets/index.js';
 import { classifyError, main } from '../src/cli/main.js';
 import { ArgumentRangeError, ArgumentTypeError, DivergenceError, GradientPoolError, GradientTimeoutError, InputError } from '../src/errors.js';
-import { claimRunDirectory } from '../src/cli/train-command.js';
+import { claimRunDirectory } from '../src/run/run-directory.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { childEnv } from './fixtures/child-env.js';
 

@@ -5,7 +5,8 @@ import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js'
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { createOptimizer } from '../src/train/optimizers.js';
-import { DivergenceError, Trainer, evaluateSplit } from '../src/train/trainer.js';
+import { evaluateSplit } from '../src/train/evaluate-split.js';
+import { DivergenceError, Trainer } from '../src/train/trainer.js';
 
 /** Every `stride`-th digit of the bundled MNIST splits: all ten classes, small. */
 function digitSubset(stride: number): Dataset {

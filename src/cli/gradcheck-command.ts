@@ -1,7 +1,7 @@
 /** `gradpool gradcheck`: the book's chapter 5 gradient check, numerical against backprop, per tensor. */
 import os from 'node:os';
 import { evenlySpacedRows, takeRows } from '../data/dataset.js';
-import { loadDataset } from '../../datasets/index.js';
+import { loadDatasetSpec } from '../run/load-dataset-spec.js';
 import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { TwoLayerNet, type NetGradient } from '../nets/two-layer-net.js';
 import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
@@ -39,7 +39,7 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
     io.stdout.write(`${helpText('gradcheck', 'The book\'s gradient check: mean |numerical − backprop| per tensor on a few training samples.', GRADCHECK_OPTIONS)}\n`);
     return 0;
   }
-  const dataset = await loadDataset(options.dataset);
+  const dataset = await loadDatasetSpec(options.dataset);
   const rows = Math.min(options.samples, dataset.train.rows);
   const net = new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: options.hidden, outputSize: dataset.classes, activation: options.activation as 'sigmoid' | 'relu', seed: options.seed });
   // Evenly spaced rows: the split is stored class by class, so its first rows are all one digit.

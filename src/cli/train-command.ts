@@ -8,13 +8,14 @@ import { SAMPLINGS } from '../train/batch-sampler.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
 import { describeEngine, ENGINES, LEGACY_ENGINE_NAMES } from '../engine.js';
 import { InputError } from '../errors.js';
-import { RunDivergedError, train, type OptionNames, type TrainOptions } from '../run/train.js';
+import { RunDivergedError } from '../run/run-errors.js';
+import { train } from '../run/train.js';
+import type { OptionNames, TrainOptions } from '../run/train-options.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 import { createProgress } from './progress.js';
 import { formatDuration } from '../report/format-duration.js';
 import type { CommandIo } from './io.js';
 
-export { claimRunDirectory } from '../run/train.js';
 export { describeWriteError } from '../run/run-files.js';
 
 export const TRAIN_OPTIONS = {

@@ -21,7 +21,7 @@ import { BufferRegistry } from './buffer-registry.js';
 import { PoolScratch } from './pool-scratch.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
 import {
-  EXIT_WAIT_MILLISECONDS, checkCallOptions, describeRunning, exitOf, reasonText,
+  EXIT_WAIT_MILLISECONDS, checkCallOptions, checkFunctionGradientArguments, checkGradientOut, describeRunning, exitOf, reasonText,
   type FunctionGradientOptions, type GradientPoolOptions, type PoolCall, type PoolGradientOptions, type StopKind,
 } from './pool-call.js';
 
@@ -32,11 +32,6 @@ export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, Poo
  * task status slots are allocated once, for this many threads.
  */
 export const MAX_THREADS = 64;
-
-/** Whether two arrays share any byte of memory. */
-function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
 
 /**
  * Pieces per thread for the incremental engine: many, so that a thread that
@@ -177,13 +172,7 @@ export class GradientPool {
       throw new TypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
     }
     const size = net.layout.size;
-    if (out !== undefined) {
-      if (!(out instanceof Float64Array)) throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
-      if (out.length !== size) throw new RangeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
-      if (overlaps(out, net.params) || overlaps(out, batch.x) || overlaps(out, batch.labels)) {
-        throw new RangeError('Expected `out` not to share memory with `net.params` or the batch');
-      }
-    }
+    checkGradientOut(out, size, [net.params, batch.x, batch.labels]);
     return this.#serialized(signal, timeout, async (call) => {
       const { shape } = net;
       const rows = batch.rows;
@@ -241,20 +230,8 @@ export class GradientPool {
    * // Float64Array [6.00000000000378, 7.999999999999119], as numericalGradient(function2, Float64Array.of(3, 4))
    */
   async functionGradient({ module, exportName = 'default', x, context, h = DEFAULT_H, signal, timeout }: FunctionGradientOptions): Promise<Float64Array> {
-    const moduleUrl = module instanceof URL ? module.href : module;
-    if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl)) {
-      throw new TypeError(`Expected \`module\` to be a URL (e.g. new URL('./f.js', import.meta.url)), got ${describe(module)}`);
-    }
-    if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
-    assertPositiveFinite('h', h);
-    checkCallOptions(signal, timeout);
-    const length = x?.length;
-    assertInteger('x.length', length, 1);
-    const point = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
-    point.set(x);
-    for (let i = 0; i < length; i++) {
-      if (!Number.isFinite(point[i])) throw new RangeError(`Expected \`x\` to contain only finite numbers, got \`${point[i]}\` at index ${i}`);
-    }
+    const { moduleUrl, point } = checkFunctionGradientArguments({ module, exportName, x, h, signal, timeout });
+    const { length } = point;
     return this.#serialized(signal, timeout, async (call) => {
       const gradient = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
       const ranges = partitionByCost(new Float64Array(length).fill(1), this.threads);

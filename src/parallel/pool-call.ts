@@ -6,7 +6,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { NumericalEngine } from '../engine.js';
 import type { GradientPoolError } from '../errors.js';
-import { assertPositiveFinite, describe } from '../validate.js';
+import { assertInteger, assertPositiveFinite, describe } from '../validate.js';
 
 /**
  * Options of `new GradientPool(…)`: how many worker threads it keeps, and
@@ -202,4 +202,38 @@ export function exitOf(worker: Worker, milliseconds: number): Promise<void> {
 export function checkCallOptions(signal: unknown, timeout: unknown): void {
   if (timeout !== undefined) assertPositiveFinite('timeout', timeout);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+}
+
+/** Whether two arrays share any byte of memory. */
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** A gradient call's `out`: absent, or a Float64Array of one value per parameter sharing no memory with the call's inputs. */
+export function checkGradientOut(out: unknown, size: number, inputs: ArrayBufferView[]): asserts out is Float64Array | undefined {
+  if (out === undefined) return;
+  if (!(out instanceof Float64Array)) throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
+  if (out.length !== size) throw new RangeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
+  if (inputs.some((input) => overlaps(out, input))) throw new RangeError('Expected `out` not to share memory with `net.params` or the batch');
+}
+
+/** The arguments of `functionGradient`, checked: the module's URL, and `x` copied to shared memory. */
+export function checkFunctionGradientArguments(
+  { module, exportName, x, h, signal, timeout }: Pick<FunctionGradientOptions, 'module' | 'exportName' | 'x' | 'h' | 'signal' | 'timeout'>,
+): { moduleUrl: string; point: Float64Array } {
+  const moduleUrl: unknown = module instanceof URL ? module.href : module;
+  if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl)) {
+    throw new TypeError(`Expected \`module\` to be a URL (e.g. new URL('./f.js', import.meta.url)), got ${describe(module)}`);
+  }
+  if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
+  assertPositiveFinite('h', h);
+  checkCallOptions(signal, timeout);
+  const length: unknown = x?.length;
+  assertInteger('x.length', length, 1);
+  const point = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+  point.set(x);
+  for (let i = 0; i < length; i++) {
+    if (!Number.isFinite(point[i])) throw new RangeError(`Expected \`x\` to contain only finite numbers, got \`${point[i]}\` at index ${i}`);
+  }
+  return { moduleUrl, point };
 }

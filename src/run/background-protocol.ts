@@ -7,7 +7,8 @@
  */
 import { ArgumentRangeError, ArgumentTypeError, DivergenceError, GradientAbortError, GradientPoolError, GradientTimeoutError, InputError } from '../errors.js';
 import type { NetShape } from '../kernels/two-layer.js';
-import { RunDivergedError, RunSaveError, type RunEvent, type TrainOptions, type TrainResult } from './train.js';
+import { RunDivergedError, RunSaveError } from './run-errors.js';
+import type { RunEvent, TrainOptions, TrainResult } from './train-options.js';
 
 /** {@link TrainOptions} that can cross threads (no callbacks or signals: the handle stands for them). */
 export type BackgroundRunOptions = Omit<TrainOptions, 'signal' | 'abortStep' | 'onEvent' | 'onReady'> & {

@@ -6,7 +6,8 @@
 import type { IterationEvent } from '../train/trainer.js';
 import { assertPositiveFinite } from '../validate.js';
 import { type BackgroundListener, type BackgroundRunOptions, type BackgroundTrainerApi, serializeError } from './background-protocol.js';
-import { type RunControl, train } from './train.js';
+import { train } from './train.js';
+import type { RunControl } from './train-options.js';
 
 const DEFAULT_PROGRESS_INTERVAL = 100;
 

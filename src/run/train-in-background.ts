@@ -13,7 +13,7 @@ import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { siblingModule, workerExecArgv } from '../parallel/worker-loader.js';
 import { assertOptionsObject, describe } from '../validate.js';
 import { type BackgroundRunOptions, type BackgroundTrainerApi, reviveError } from './background-protocol.js';
-import type { RunEvent, TrainResult } from './train.js';
+import type { RunEvent, TrainResult } from './train-options.js';
 
 /** The options of {@link trainInBackground}: those of `train()` that can cross threads, and the callbacks. */
 export interface BackgroundTrainOptions extends BackgroundRunOptions {

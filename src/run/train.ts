@@ -5,277 +5,28 @@
  * and resumes a run from its directory. The CLI is this call plus option
  * parsing, progress output and Ctrl-C.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
-import { loadDataset } from '../../datasets/index.js';
+import { join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
-import { ENGINES, type Engine } from '../engine.js';
 import { DivergenceError, GradientAbortError, InputError } from '../errors.js';
-import { removeTemporaryFiles, TEMPORARY_FILE } from '../io/atomic-write.js';
+import { removeTemporaryFiles } from '../io/atomic-write.js';
 import { makeDirectory } from '../io/make-directory.js';
-import { ACTIVATIONS, type NetShape } from '../kernels/two-layer.js';
+import type { NetShape } from '../kernels/two-layer.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { GradientPool, MAX_THREADS } from '../parallel/gradient-pool.js';
-import { SAMPLINGS } from '../train/batch-sampler.js';
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
-import { readTrainerCheckpoint, trainerCheckpoint, trainerStateOf, type TrainerCheckpoint } from '../train/trainer-checkpoint.js';
-import { savedFilePath } from '../train/model-file.js';
-import { createOptimizer, OPTIMIZER_NAMES } from '../train/optimizers.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { trainerCheckpoint, trainerStateOf } from '../train/trainer-checkpoint.js';
+import { createOptimizer } from '../train/optimizers.js';
 import { RunRecorder } from '../train/run-recorder.js';
-import { parseTrainConfig, TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
-import { type EpochEvent, type IterationEvent, Trainer } from '../train/trainer.js';
-import { assertInteger, assertOneOf, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
-import { RUN_FILES, describeWriteError } from './run-files.js';
-
-/** The options of {@link train}: the run's configuration (defaults: the book's recipe) and where it goes. */
-export interface TrainOptions {
-  /** A dataset spec (`mnist`, `idx:DIR`, `csv:FILE[,TEST]`, `spiral`, `xor`) or a loaded Dataset. @default 'mnist' */
-  dataset?: string | Dataset;
-  /** @default 50 */
-  hiddenSize?: number;
-  /** @default 'sigmoid' */
-  activation?: TrainConfig['activation'];
-  /** Samples per mini-batch; more than the training rows uses them all (with a warning). @default 100 */
-  batchSize?: number;
-  /** @default 0.1 */
-  learningRate?: number;
-  /** Total updates. @default 10000 */
-  iterations?: number;
-  /** Instead of `iterations`: epochs of ⌈train rows / batchSize⌉ updates. */
-  epochs?: number;
-  /** @default 'incremental' */
-  engine?: Engine;
-  /** @default 'sgd' */
-  optimizer?: TrainConfig['optimizer'];
-  /** @default 'replacement' */
-  sampling?: TrainConfig['sampling'];
-  /** Seed of the initial weights and of the batches. @default 0 */
-  seed?: number;
-  /** @default 0.01 */
-  weightInitStd?: number;
-  /** Evaluate on at most this many evenly spaced rows of each split. @default every row */
-  evaluationLimit?: number;
-  /** Worker threads for a numerical engine. @default os.availableParallelism() */
-  threads?: number;
-  /** The run directory: new, or empty. @default `runs/<timestamp>` (or the resumed run's directory) */
-  out?: string;
-  /**
-   * Continue a run: its directory or its checkpoint.json. The configuration
-   * comes from the checkpoint; only `iterations`, `epochs`, `threads`, `out`
-   * and `evaluationLimit` may be given with it.
-   */
-  resume?: string;
-  /** Stops the run after the step in progress: a checkpoint is saved and the result has `stopped: true`. */
-  signal?: AbortSignal;
-  /** Aborts the step in progress as well (its workers are terminated); the checkpoint holds the last finished step. */
-  abortStep?: AbortSignal;
-  /** Called with every event of the run, in order (see {@link RunEvent}). */
-  onEvent?: (event: RunEvent) => void;
-  /** Called once the run is set up, before its first step: the net being trained, and checkpoints on request (see {@link RunControl}). */
-  onReady?: (run: RunControl) => void;
-}
-
-/** A run in progress, as {@link TrainOptions.onReady} gives it. */
-export interface RunControl {
-  /** The net being trained: its `params` change in place with every update. */
-  net: TwoLayerNet;
-  directory: string;
-  /**
-   * Saves a checkpoint at the next step boundary (at once when no step is
-   * running) and resolves to its .json path: by default the run's own
-   * checkpoint, else `path` (a stem; `.json`/`.safetensors` dropped). A
-   * failed save rejects this call only.
-   */
-  checkpoint(path?: string): Promise<string>;
-}
-
-/** What a run reports as it goes (the CLI's `--json` lines). */
-export type RunEvent =
-  | { event: 'start'; directory: string; config: TrainConfig; threads: number; iterationsPerEpoch: number; startIteration: number; trainRows: number; testRows: number; shape: NetShape }
-  | { event: 'warning'; message: string }
-  | ({ event: 'iteration' } & IterationEvent)
-  | ({ event: 'epoch'; totalEpochs: number } & EpochEvent);
-
-/** What {@link train} resolves to. */
-export interface TrainResult {
-  directory: string;
-  config: TrainConfig;
-  /** Updates done in all (a resumed run counts the checkpoint's). */
-  iterations: number;
-  /** Whether it stopped early through `signal` (a checkpoint is saved; no model or charts). */
-  stopped: boolean;
-  /** Wall time of the training loop. */
-  milliseconds: number;
-  /** The last epoch's evaluation. */
-  trainAccuracy: number | undefined;
-  testAccuracy: number | undefined;
-  /** The last step's batch loss (NaN when no step ran, or the last one was aborted). */
-  finalLoss: number;
-  threads: number;
-  epochs: EpochEvent[];
-  warnings: string[];
-  /** The trained net (its weights as at the end). */
-  net: TwoLayerNet;
-}
-
-/** A save that failed (disk full, no permission, …): the run stopped; the last good checkpoint is intact. */
-export class RunSaveError extends Error {
-  override name = 'RunSaveError';
-}
-
-/**
- * The run diverged; `checkpoint` is the last good checkpoint to resume from
- * (none when no epoch had ended). The metrics up to the divergence are saved.
- */
-export class RunDivergedError extends DivergenceError {
-  override name = 'RunDivergedError';
-  readonly checkpoint: string | undefined;
-  /** The iteration the run stopped at (its last good step). */
-  readonly iteration: number;
-
-  constructor(message: string, { checkpoint, iteration, cause }: { checkpoint: string | undefined; iteration: number; cause?: unknown }) {
-    super(message, { cause });
-    this.checkpoint = checkpoint;
-    this.iteration = iteration;
-  }
-}
-
-/** How messages name an option: the CLI passes its flags (`--batch`), the library its field names. */
-export interface OptionNames {
-  (field: 'batchSize' | 'threads' | 'out' | 'resume' | 'iterations' | 'epochs' | 'evaluationLimit' | string): string;
-}
-
-const FIELD_NAMES: OptionNames = (field) => field;
-
-const RESUMABLE_OPTIONS = ['iterations', 'epochs', 'threads', 'out', 'evaluationLimit', 'resume', 'signal', 'abortStep', 'onEvent', 'onReady'] as const;
-const OPTION_KEYS = new Set<string>([
-  'dataset', 'hiddenSize', 'activation', 'batchSize', 'learningRate', 'optimizer', 'engine', 'sampling', 'seed', 'weightInitStd', ...RESUMABLE_OPTIONS,
-]);
-/** The configuration fields a resumed run may change (and that config.json may hold from a resume killed before its first save). */
-const RESUMABLE_CONFIG_FIELDS = new Set<keyof TrainConfig>(['iterations', 'evaluationLimit']);
-/** What config.json records beside the run's configuration (what it ran with). */
-const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional() };
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
-}
-
-/**
- * Creates and returns `base`, or `base-2`, `base-3`, … when runs started within
- * the same second: the non-recursive mkdir claims a name atomically, so runs
- * started in parallel never share a directory.
- */
-export async function claimRunDirectory(base: string): Promise<string> {
-  await makeDirectory(dirname(resolve(base)));
-  for (let n = 1; ; n += 1) {
-    const candidate = resolve(n === 1 ? base : `${base}-${n}`);
-    try {
-      await mkdir(candidate);
-      return candidate;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-}
-
-/** The run configuration in `file` (a run's config.json), checked field by field. */
-async function readRunConfig(file: string): Promise<TrainConfig> {
-  let saved: unknown;
-  try {
-    saved = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new InputError(`Invalid run configuration \`${file}\`: expected JSON, got ${(error as Error).message}`);
-  }
-  return parseTrainConfig(saved, 'run configuration', file, { extra: RECORDED_FIELDS });
-}
-
-/**
- * Refuses a config.json edited since the checkpoint was saved: the checkpoint's
- * configuration is what the run continues with, and an edit taking no effect
- * unseen would be worse than either.
- */
-async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string): Promise<void> {
-  const file = join(directory, 'config.json');
-  if (!existsSync(file)) return;
-  const recorded = await readRunConfig(file);
-  const keys = new Set([...Object.keys(config), ...Object.keys(recorded)] as Array<keyof TrainConfig>);
-  for (const key of keys) {
-    if (RESUMABLE_CONFIG_FIELDS.has(key) || recorded[key] === config[key]) continue;
-    const shown = (value: unknown) => (value === undefined ? 'nothing' : `\`${JSON.stringify(value)}\``);
-    throw new InputError(`Expected \`${file}\` to match the checkpoint \`${source}\`, got "${key}" ${shown(recorded[key])} there and ${shown(config[key])} in the checkpoint: `
-      + 'a run keeps its configuration when resumed; undo the edit, or start a new run with the new value');
-  }
-}
-
-/** What `resume` continues: a checkpoint, or a run killed before its first one, restarted from its config.json. */
-type Resumption =
-  | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint }
-  | { kind: 'restart'; directory: string; config: TrainConfig };
-
-async function resolveResume(path: string, name: OptionNames): Promise<Resumption> {
-  if (existsSync(path) && statSync(path).isDirectory()
-    && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
-    return { kind: 'restart', directory: resolve(path), config: await readRunConfig(join(path, 'config.json')) };
-  }
-  const file = savedFilePath(name('resume'), path, 'checkpoint.json');
-  const checkpoint = await loadCheckpoint(file);
-  const read = readTrainerCheckpoint(checkpoint);
-  const directory = dirname(resolve(file));
-  await checkConfigUnchanged(directory, read.config, checkpoint.source);
-  return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read };
-}
-
-/** The options as a checked configuration (defaults filled in). */
-function configOf(options: TrainOptions, datasetName: string): TrainConfig {
-  const d = TRAINING_DEFAULTS;
-  const config: TrainConfig = {
-    dataset: datasetName,
-    hiddenSize: options.hiddenSize ?? d.hiddenSize,
-    activation: options.activation ?? d.activation,
-    batchSize: options.batchSize ?? d.batchSize,
-    learningRate: options.learningRate ?? d.learningRate,
-    iterations: options.iterations ?? d.iterations,
-    engine: options.engine ?? d.engine,
-    optimizer: options.optimizer ?? d.optimizer,
-    sampling: options.sampling ?? d.sampling,
-    seed: options.seed ?? d.seed,
-    weightInitStd: options.weightInitStd ?? d.weightInitStd,
-    ...(options.evaluationLimit === undefined ? {} : { evaluationLimit: options.evaluationLimit }),
-  };
-  assertInteger('hiddenSize', config.hiddenSize, 1);
-  assertOneOf('activation', config.activation, ACTIVATIONS);
-  assertInteger('batchSize', config.batchSize, 1);
-  assertPositiveFinite('learningRate', config.learningRate);
-  assertInteger('iterations', config.iterations, 0);
-  assertOneOf('engine', config.engine, ENGINES);
-  assertOneOf('optimizer', config.optimizer, OPTIMIZER_NAMES);
-  assertOneOf('sampling', config.sampling, SAMPLINGS);
-  assertInteger('seed', config.seed, 0, 0xffffffff);
-  assertPositiveFinite('weightInitStd', config.weightInitStd);
-  return config;
-}
-
-/** Checks that `out` can hold a new run (not a file, not another run, nothing else in it), before any dataset loads. */
-function checkOut(out: string, resumedDirectory: string | undefined, name: OptionNames): void {
-  if (out === '') throw new InputError(`Expected \`${name('out')}\` to be a directory for the run, got an empty path`);
-  if (existsSync(out) && !statSync(out).isDirectory()) {
-    throw new InputError(`Expected \`${name('out')}\` to be a directory for the run, got \`${out}\`, which is a file`);
-  }
-  if (resolve(out) === resumedDirectory || !existsSync(out)) return;
-  // Another run's files would be overwritten and its curves mixed with this run's.
-  const held = RUN_FILES.find((file) => existsSync(join(out, file)));
-  if (held !== undefined) {
-    throw new InputError(`Expected \`${name('out')}\` to be a directory without another run, got \`${out}\`, which holds one (${held}); choose another directory, or continue that run with \`${name('resume')} ${out}\``);
-  }
-  // A run's nine files scattered among someone else's (the system's temporary folder, say) are hard to find and to remove.
-  const foreign = readdirSync(out).find((entry) => !TEMPORARY_FILE.test(entry));
-  if (foreign !== undefined) {
-    throw new InputError(`Expected \`${name('out')}\` to be a new or empty directory, got \`${out}\`, which holds other files (e.g. \`${foreign}\`); choose a new directory such as \`${join(out, 'run')}\``);
-  }
-}
+import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
+import { Trainer } from '../train/trainer.js';
+import { assertInteger, assertOptionsObject, describe } from '../validate.js';
+import { loadDatasetSpec } from './load-dataset-spec.js';
+import { checkOut, claimRunDirectory, resolveResume, timestamp } from './run-directory.js';
+import { RunDivergedError, RunSaveError } from './run-errors.js';
+import { describeWriteError } from './run-files.js';
+import { configOf, FIELD_NAMES, OPTION_KEYS, RESUMABLE_OPTIONS, type OptionNames, type RunControl, type RunEvent, type TrainOptions, type TrainResult } from './train-options.js';
 
 /**
  * Trains TwoLayerNet as `gradpool train` does and saves the run in a
@@ -331,7 +82,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
   const resumedDirectory = resumption?.directory;
   if (options.out !== undefined) checkOut(options.out, resumedDirectory, names);
 
-  const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset : await loadDataset(config.dataset);
+  const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset : await loadDatasetSpec(config.dataset);
   const warnings: string[] = [];
   /** A value the run uses other than the one asked for, or a choice likely to hurt: said at once, never silently. */
   const warn = (message: string) => {
@@ -540,3 +291,4 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
     await writes.catch(() => undefined);
   }
 }
+

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, ArgumentRangeError } from '../../src/errors.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { RunDivergedError, train, type RunEvent } from '../../src/run/train.js';
+import { RunDivergedError } from '../../src/run/run-errors.js';
+import { train } from '../../src/run/train.js';
+import type { RunEvent } from '../../src/run/train-options.js';
 import { trainInBackground } from '../../src/run/train-in-background.js';
 import { childEnv } from '../fixtures/child-env.js';
 

@@ -1,0 +1,111 @@
+/**
+ * The run directory: claiming a new one, checking that `out` can hold a run,
+ * and what `resume` continues (a checkpoint, or a run killed before its first
+ * one) with its config.json checked against it.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { TEMPORARY_FILE } from '../io/atomic-write.js';
+import { makeDirectory } from '../io/make-directory.js';
+import { type Checkpoint, loadCheckpoint } from '../train/checkpoint.js';
+import { readTrainerCheckpoint, type TrainerCheckpoint } from '../train/trainer-checkpoint.js';
+import { savedFilePath } from '../train/model-file.js';
+import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
+import { RUN_FILES } from './run-files.js';
+import type { OptionNames } from './train-options.js';
+
+/** The configuration fields a resumed run may change (and that config.json may hold from a resume killed before its first save). */
+const RESUMABLE_CONFIG_FIELDS = new Set<keyof TrainConfig>(['iterations', 'evaluationLimit']);
+/** What config.json records beside the run's configuration (what it ran with). */
+const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional() };
+
+export function timestamp(): string {
+  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
+}
+
+/**
+ * Creates and returns `base`, or `base-2`, `base-3`, … when runs started within
+ * the same second: the non-recursive mkdir claims a name atomically, so runs
+ * started in parallel never share a directory.
+ */
+export async function claimRunDirectory(base: string): Promise<string> {
+  await makeDirectory(dirname(resolve(base)));
+  for (let n = 1; ; n += 1) {
+    const candidate = resolve(n === 1 ? base : `${base}-${n}`);
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** The run configuration in `file` (a run's config.json), checked field by field. */
+async function readRunConfig(file: string): Promise<TrainConfig> {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InputError(`Invalid run configuration \`${file}\`: expected JSON, got ${(error as Error).message}`);
+  }
+  return parseTrainConfig(saved, 'run configuration', file, { extra: RECORDED_FIELDS });
+}
+
+/**
+ * Refuses a config.json edited since the checkpoint was saved: the checkpoint's
+ * configuration is what the run continues with, and an edit taking no effect
+ * unseen would be worse than either.
+ */
+async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string): Promise<void> {
+  const file = join(directory, 'config.json');
+  if (!existsSync(file)) return;
+  const recorded = await readRunConfig(file);
+  const keys = new Set([...Object.keys(config), ...Object.keys(recorded)] as Array<keyof TrainConfig>);
+  for (const key of keys) {
+    if (RESUMABLE_CONFIG_FIELDS.has(key) || recorded[key] === config[key]) continue;
+    const shown = (value: unknown) => (value === undefined ? 'nothing' : `\`${JSON.stringify(value)}\``);
+    throw new InputError(`Expected \`${file}\` to match the checkpoint \`${source}\`, got "${key}" ${shown(recorded[key])} there and ${shown(config[key])} in the checkpoint: `
+      + 'a run keeps its configuration when resumed; undo the edit, or start a new run with the new value');
+  }
+}
+
+/** What `resume` continues: a checkpoint, or a run killed before its first one, restarted from its config.json. */
+export type Resumption =
+  | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint }
+  | { kind: 'restart'; directory: string; config: TrainConfig };
+
+export async function resolveResume(path: string, name: OptionNames): Promise<Resumption> {
+  if (existsSync(path) && statSync(path).isDirectory()
+    && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
+    return { kind: 'restart', directory: resolve(path), config: await readRunConfig(join(path, 'config.json')) };
+  }
+  const file = savedFilePath(name('resume'), path, 'checkpoint.json');
+  const checkpoint = await loadCheckpoint(file);
+  const read = readTrainerCheckpoint(checkpoint);
+  const directory = dirname(resolve(file));
+  await checkConfigUnchanged(directory, read.config, checkpoint.source);
+  return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read };
+}
+
+/** Checks that `out` can hold a new run (not a file, not another run, nothing else in it), before any dataset loads. */
+export function checkOut(out: string, resumedDirectory: string | undefined, name: OptionNames): void {
+  if (out === '') throw new InputError(`Expected \`${name('out')}\` to be a directory for the run, got an empty path`);
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new InputError(`Expected \`${name('out')}\` to be a directory for the run, got \`${out}\`, which is a file`);
+  }
+  if (resolve(out) === resumedDirectory || !existsSync(out)) return;
+  // Another run's files would be overwritten and its curves mixed with this run's.
+  const held = RUN_FILES.find((file) => existsSync(join(out, file)));
+  if (held !== undefined) {
+    throw new InputError(`Expected \`${name('out')}\` to be a directory without another run, got \`${out}\`, which holds one (${held}); choose another directory, or continue that run with \`${name('resume')} ${out}\``);
+  }
+  // A run's nine files scattered among someone else's (the system's temporary folder, say) are hard to find and to remove.
+  const foreign = readdirSync(out).find((entry) => !TEMPORARY_FILE.test(entry));
+  if (foreign !== undefined) {
+    throw new InputError(`Expected \`${name('out')}\` to be a new or empty directory, got \`${out}\`, which holds other files (e.g. \`${foreign}\`); choose a new directory such as \`${join(out, 'run')}\``);
+  }
+}

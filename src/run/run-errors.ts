@@ -1,0 +1,24 @@
+/** The errors of a run that a caller may want to act on: a failed save, a divergence with its last good checkpoint. */
+import { DivergenceError } from '../errors.js';
+
+/** A save that failed (disk full, no permission, …): the run stopped; the last good checkpoint is intact. */
+export class RunSaveError extends Error {
+  override name = 'RunSaveError';
+}
+
+/**
+ * The run diverged; `checkpoint` is the last good checkpoint to resume from
+ * (none when no epoch had ended). The metrics up to the divergence are saved.
+ */
+export class RunDivergedError extends DivergenceError {
+  override name = 'RunDivergedError';
+  readonly checkpoint: string | undefined;
+  /** The iteration the run stopped at (its last good step). */
+  readonly iteration: number;
+
+  constructor(message: string, { checkpoint, iteration, cause }: { checkpoint: string | undefined; iteration: number; cause?: unknown }) {
+    super(message, { cause });
+    this.checkpoint = checkpoint;
+    this.iteration = iteration;
+  }
+}
