@@ -28,3 +28,26 @@ t.test('the README\'s first example runs and shows what it computes', async (t) 
   t.ok(Math.abs(shown.descent[0] + 6.1e-10) < 0.05e-10 && Math.abs(shown.descent[1] - 8.1e-10) < 0.05e-10, `gradient descent ≈ [-6.1e-10, 8.1e-10] as shown: ${Array.from(shown.descent)}`);
   t.ok(shown.params.some((v, i) => i >= 784 * 50 && i < 784 * 50 + 50 && v !== 0), 'the update moved b1 off its zero start');
 });
+
+t.test('the README\'s library snippet runs and prints what its comments say', async (t) => {
+  const snippet = /## The library\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  t.ok(snippet, 'the library section has a snippet');
+  const directory = t.testdir();
+  const printed: string[] = [];
+  const code = snippet!
+    .replace("from 'gradpool/datasets'", `from '${new URL('../datasets/index.ts', import.meta.url).href}'`)
+    .replace("from 'gradpool'", `from '${new URL('../src/index.ts', import.meta.url).href}'`)
+    .replace("out: 'runs/spiral'", `out: ${JSON.stringify(join(directory, 'runs', 'spiral'))}`)
+    .replaceAll('console.log(', 'print(');
+  const file = join(directory, 'snippet.ts');
+  // Imports stay at the top of the module; the rest runs inside main, which receives `print`.
+  const imports = code.split('\n').filter((line) => line.startsWith('import '));
+  const body = code.split('\n').filter((line) => !line.startsWith('import '));
+  writeFileSync(file, `${imports.join('\n')}\nexport async function main(print: (...values: unknown[]) => void) {\n${body.join('\n')}\n}\n`);
+  const { main } = await import(pathToFileURL(file).href) as { main: (print: (...values: unknown[]) => void) => Promise<void> };
+  await main((...values) => printed.push(values.map(String).join(' ')));
+  const shown = [...snippet!.matchAll(/console\.log\(.*\); \/\/ (.*?)(?::|$)/gm)].map((match) => match[1]);
+  t.same(printed, shown, 'each line printed is the one its comment shows');
+  // Independent values: W1 is inputSize × hiddenSize, b2 outputSize; spiral's 240 training points (80 % of 3 × 100) in batches of 100 → 3 per epoch.
+  t.same(printed, [`${2 * 10} 3`, `${3 * Math.ceil(240 / 100)} false`]);
+});
