@@ -38,6 +38,7 @@ export const BENCH_OPTIONS = {
   'epoch-budget': { type: 'number', min: 0, default: 15_000, placeholder: 'MS', description: 'Longest epoch (per engine and thread count) run in full by default' },
   'naive-pool-budget': { type: 'number', min: 0, default: 2000, placeholder: 'MS', description: 'Also time the naive engine in full in the pool when one gradient is estimated below this on one thread' },
   'ceiling-gradients': { type: 'integer', min: 0, max: 10_000, default: 4, description: 'The machine\'s ceiling, measured between the pools\' rounds: N workers computing this many whole gradients each at once, nothing shared (0: skip)' },
+  'library-gap': { type: 'number', min: 0, default: 3, placeholder: 'MS', description: 'Busy main-thread work before each call of the library pattern (number[][] through pool.numericalGradient)' },
   'busy-threshold': { type: 'number', min: 0, default: 0.25, placeholder: 'CORES', description: 'Flag a measurement as unreliable when other processes used more cores than this' },
   'with-numpy': { type: 'boolean', description: 'Also time the book\'s numpy code (benchmarks/numpy_naive.py) on the same batch, if numpy is installed' },
   python: { type: 'string', default: 'python3', placeholder: 'CMD', description: 'Python interpreter for --with-numpy' },
@@ -52,7 +53,7 @@ export const BENCH_OPTIONS = {
 
 /** The settings `--quick` implies for the options not given explicitly. */
 export const QUICK_DEFAULTS: Record<string, string | number> = {
-  threads: '1,2', hidden: '4', batch: '5', reps: 1, block: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1,
+  threads: '1,2', hidden: '4', batch: '5', reps: 1, block: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1, 'library-gap': 1,
 };
 
 /**
@@ -121,6 +122,7 @@ export function benchSettings(argv: string[]): { settings: BenchSettings; option
     learningRate: 0.1,
     naivePoolBudgetMs: options['naive-pool-budget'],
     ceilingGradients: pick('ceiling-gradients', options['ceiling-gradients']),
+    libraryGapMs: pick('library-gap', options['library-gap']),
     quick: options.quick,
   };
   if (options.python.trim() === '') throw new InputError('Expected `--python` to be a command, got an empty string');
@@ -134,7 +136,7 @@ export function benchSettings(argv: string[]): { settings: BenchSettings; option
 export async function benchCommand(argv: string[], io: CommandIo): Promise<number> {
   const { settings, options } = benchSettings(argv);
   if (options.help) {
-    io.stdout.write(`${helpText('bench', 'Scaling benchmark of the numerical gradient by thread count: ms per gradient (naive, incremental, backprop), speedup, efficiency, epoch time, Amdahl fit; table, JSON and chart.', BENCH_OPTIONS)}\n`);
+    io.stdout.write(`${helpText('bench', 'Scaling benchmark of the numerical gradient by thread count: ms per gradient (naive, incremental, backprop), speedup, efficiency, the machine\'s ceiling, the kernel ratio, the serial part of a pool call and Amdahl\'s law, the Trainer\'s and a library caller\'s pattern, epoch time (and tfjs, if installed); a goals block; table, JSON and chart.', BENCH_OPTIONS)}\n`);
     return 0;
   }
   if (options.schema) {
@@ -145,7 +147,23 @@ export async function benchCommand(argv: string[], io: CommandIo): Promise<numbe
   progress(`threads ${settings.threads.join(',')}; hidden ${settings.hidden.join(',')}; batch ${settings.batch.join(',')}; reps ${settings.reps} (naive ${settings.naiveReps}), warm-up ${settings.warmup}`);
   const datasetName = 'mnist';
   const dataset = await loadDataset(datasetName);
-  const result = await runBenchmark({ settings, dataset, datasetName, argv, progress });
+  // Ctrl-C: the first stops at the next round boundary and prints the rows
+  // measured so far (exit 130); a second quits at once.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    io.stderr.write(`gradpool bench: ${signal}: stopping after the current round and printing the rows measured so far (press Ctrl-C again to quit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: Awaited<ReturnType<typeof runBenchmark>>;
+  try {
+    result = await runBenchmark({ settings, dataset, datasetName, argv, progress, signal: interrupt.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 
   let exitCode = 0;
   const chartPath = options.chart ?? (options.out === undefined ? undefined : options.out);
@@ -163,5 +181,5 @@ export async function benchCommand(argv: string[], io: CommandIo): Promise<numbe
     await writeFileAtomic(options.out, `${JSON.stringify(result, null, 2)}\n`);
   }
   io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
-  return exitCode;
+  return result.interrupted ? 130 : exitCode;
 }

@@ -16,7 +16,7 @@ export interface ChartRow {
 
 /**
  * One row per pool measurement (speedup against the same engine on one
- * thread), and the machine's ceiling (speedup panel only). With a single configuration, also the references at 1 thread
+ * thread; the library pattern's against its own one thread), and the machine's ceiling (speedup panel only). With a single configuration, also the references at 1 thread
  * (naive extrapolated and backprop on the main thread, the book's numpy code)
  * for the ms-per-gradient panel; with several, only the pool engines, named
  * `h<hidden> b<batch> <engine>` so the legend stays readable.
@@ -28,6 +28,9 @@ export function chartRows(result: BenchResult): ChartRow[] {
     const rows: ChartRow[] = c.measurements
       .filter((m) => m.where === 'pool' && m.speedup !== null)
       .map((m) => ({ threads: m.threads, speedup: m.speedup as number, msPerGradient: m.msPerGradient.median, engine: `${prefix}${m.engine}` }));
+    for (const m of c.libraryPattern.measurements.filter((m) => m.speedup !== null)) {
+      rows.push({ threads: m.threads, speedup: m.speedup as number, msPerGradient: m.msPerGradient.median, engine: `${prefix}${m.engine}, library pattern` });
+    }
     // The machine's ceiling in the speedup panel only (its ms are whole gradients per worker, not comparable).
     for (const m of c.ceiling) {
       if (m.speedup !== null) rows.push({ threads: m.threads, speedup: m.speedup, msPerGradient: Number.NaN, engine: `${prefix}machine ceiling` });

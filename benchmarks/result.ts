@@ -4,13 +4,14 @@
  * printed by `gradpool bench --schema`). All times are milliseconds; numbers
  * that cannot be computed are `null`, never NaN.
  */
-import type { AmdahlFit } from './amdahl.js';
+import type { AmdahlFit, SpeedupPoint } from './amdahl.js';
 import type { JsonSchema } from './json-schema.js';
 import { validateJson } from './json-schema.js';
 import { ENGINES, type Engine } from '../src/engine.js';
 import type { LoadSample, MachineInfo } from './machine.js';
 
-export const BENCH_SCHEMA_VERSION = 1;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. */
+export const BENCH_SCHEMA_VERSION = 2;
 
 export interface TimingSummary {
   median: number;
@@ -42,7 +43,7 @@ export interface EngineMeasurement {
   speedupOfMin: number | null;
   /** More threads than `os.availableParallelism()`. */
   oversubscribed: boolean;
-  /** Median of (wall time − slowest worker's task time): scheduling, messaging, partitioning. Pool only. */
+  /** The serial part of a call: median of (wall time − slowest worker's task time): dispatch, wake-up, main-thread work, collecting. Pool only. */
   overheadMs: number | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */
   imbalance: number | null;
@@ -118,6 +119,95 @@ export interface NumpyComparison {
   load: LoadSample;
 }
 
+/**
+ * The kernel ratio: the incremental kernel on one thread ÷ backprop, both
+ * called directly on the main thread, interleaved call by call on the same
+ * batch and weights (the `incremental` and `backprop` main-thread rows).
+ */
+export interface KernelRatio {
+  description: string;
+  /** Median ms of the incremental kernel (base + all parameters), main thread. */
+  incrementalMs: number;
+  /** Median ms of backprop, main thread, interleaved with the above. */
+  backpropMs: number;
+  /** incrementalMs / backpropMs. */
+  ratio: number | null;
+  /** Median ms of a one-thread pool call (Trainer's pattern): the kernel plus the call's serial part. */
+  poolOneThreadMs: number | null;
+  /** poolOneThreadMs / backpropMs. */
+  poolOneThreadRatio: number | null;
+}
+
+/**
+ * The serial part of a pool call, measured directly: the median over calls of
+ * (wall time of the call − the slowest worker's task time): dispatch, wake-up,
+ * the main thread's work (and, in the library pattern, `net.prepare` and the
+ * weight scan), collecting. Amdahl's law applied to the serial fraction
+ * serialMs / oneThreadMs.
+ */
+export interface SerialPart {
+  pattern: 'trainer' | 'library';
+  /** The thread count whose serial ms is used: the largest measured within the cores. */
+  threads: number;
+  /** Median ms per call of (wall − slowest task) at `threads`. */
+  serialMs: number;
+  /** The same median at every thread count measured. */
+  byThreads: Array<{ threads: number; serialMs: number }>;
+  /** Median wall ms of a call on one thread, same pattern. */
+  oneThreadMs: number;
+  /** min(1, serialMs / oneThreadMs). */
+  serialFraction: number;
+  /** amdahlSpeedup(serialFraction, n) = 1 / (s + (1 − s) / n). */
+  predictions: SpeedupPoint[];
+}
+
+/**
+ * A library caller's pattern: plain `number[][]` rows and `number[]` labels
+ * through `pool.numericalGradient(net, x, t)` (a fresh result per call), each
+ * call preceded by `gapMs` of busy work on the main thread.
+ */
+export interface LibraryPattern {
+  description: string;
+  gapMs: number;
+  /** Incremental engine, `where: 'pool'`, one row per thread count; speedup against this pattern's one thread, ofCeiling against the same ceiling. */
+  measurements: EngineMeasurement[];
+}
+
+/** A peer library's epoch of the same net (backprop) on the same training digits. */
+export interface PeerEpoch {
+  library: string;
+  version: string;
+  backend: string;
+  description: string;
+  iterationsPerEpoch: number;
+  msPerIteration: number;
+  evaluationMs: number;
+  epochMs: number;
+  /** epochMs / gradpool's backprop epoch (main thread), same run; null without it. */
+  overBackprop: number | null;
+  load: LoadSample;
+}
+
+export const GOAL_IDS = [
+  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64',
+  'ofCeilingTrainer', 'ofCeilingLibrary', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
+] as const;
+
+/** One figure of the goals block: its value, the goal and the must (when it has them), and whether they are met. */
+export interface GoalCheck {
+  id: (typeof GOAL_IDS)[number];
+  figure: string;
+  /** null: not measured in this run (e.g. no 2-thread pool, no peer). */
+  value: number | null;
+  unit: 'ratio' | 'ms' | 'fraction' | 'speedup';
+  comparison: '<=' | '>=' | null;
+  goal: number | null;
+  must: number | null;
+  /** met: the goal; must-met: only the must; missed: neither; info: a figure without a goal; n/a: no value. */
+  status: 'met' | 'must-met' | 'missed' | 'info' | 'n/a';
+  note: string | null;
+}
+
 export interface ConfigurationResult {
   /** e.g. `784-50-10 b100`. */
   label: string;
@@ -134,6 +224,13 @@ export interface ConfigurationResult {
   epochs: EpochEstimate[];
   amdahl: AmdahlResult[];
   numpy: NumpyComparison | null;
+  kernelRatio: KernelRatio;
+  /** Trainer's pattern first, then the library pattern; empty without a one-thread pool. */
+  serial: SerialPart[];
+  libraryPattern: LibraryPattern;
+  /** @tensorflow/tfjs on its wasm backend, when importable and epochs are measured. */
+  peerEpoch: PeerEpoch | null;
+  goals: GoalCheck[];
 }
 
 export interface BenchSettings {
@@ -160,12 +257,16 @@ export interface BenchSettings {
   naivePoolBudgetMs: number;
   /** Whole gradients per worker in each round of the machine's ceiling (0: no ceiling). */
   ceilingGradients: number;
+  /** Busy main-thread work before each call of the library pattern. */
+  libraryGapMs: number;
   quick: boolean;
 }
 
 export interface BenchResult {
   schemaVersion: typeof BENCH_SCHEMA_VERSION;
   tool: 'gradpool bench';
+  /** Stopped by Ctrl-C: the configurations and rounds measured until then (see `notes`). */
+  interrupted: boolean;
   startedAt: string;
   finishedAt: string;
   wallMilliseconds: number;
@@ -183,6 +284,8 @@ export interface BenchResult {
     /** BLAS threading variables as numpy saw them (null: unset). Never changed by gradpool. */
     env: Record<string, string | null> | null;
   };
+  /** The optional peer `@tensorflow/tfjs` + `@tensorflow/tfjs-backend-wasm` for the epoch line. */
+  tfjs: { attempted: boolean; available: boolean; reason: string | null; version: string | null; backend: string | null };
   configurations: ConfigurationResult[];
   load: { overall: LoadSample; busyMeasurements: number; unreliable: boolean; thresholdCores: number };
   notes: string[];
@@ -219,13 +322,28 @@ const loadSample = object({
 const engine = oneOf(...ENGINES);
 const where = oneOf('pool', 'main-thread');
 
+const measurement = object({
+  engine, where, threads: int(1),
+  method: oneOf('measured', 'sampled-extrapolated'),
+  sampledParameters: nullable(int(1)),
+  reps: int(1), warmup: int(0),
+  msPerGradient: timing,
+  speedup: nullable(nonNegative), efficiency: nullable(nonNegative), speedupOfMin: nullable(nonNegative),
+  oversubscribed: bool,
+  overheadMs: nullable(num), imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
+  load: loadSample,
+});
+
+const speedupPoint = object({ threads: int(1), speedup: nonNegative });
+
 export const BENCH_RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'urn:gradpool:bench-result:1',
+  $id: 'urn:gradpool:bench-result:2',
   title: 'gradpool bench result',
   ...object({
     schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },
     tool: { type: 'string', const: 'gradpool bench' },
+    interrupted: bool,
     startedAt: { type: 'string', minLength: 20 },
     finishedAt: { type: 'string', minLength: 20 },
     wallMilliseconds: nonNegative,
@@ -237,30 +355,21 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
     settings: object({
       threads: array(int(1), 1), hidden: array(int(1), 1), batch: array(int(1), 1), reps: int(1), block: int(1), naiveReps: int(1), warmup: int(0),
       naiveSamplePerTensor: int(1), epochIterations: nullable(int(0)), epochBudgetMs: nonNegative, busyThresholdCores: nonNegative, withNumpy: bool, python: str,
-      seed: int(0), weightInitStd: nonNegative, h: nonNegative, learningRate: nonNegative, naivePoolBudgetMs: nonNegative, ceilingGradients: int(0), quick: bool,
+      seed: int(0), weightInitStd: nonNegative, h: nonNegative, learningRate: nonNegative, naivePoolBudgetMs: nonNegative, ceilingGradients: int(0), libraryGapMs: nonNegative, quick: bool,
     }),
     dataset: object({ name: str, trainRows: int(1), testRows: int(0), inputSize: int(1), classes: int(2), batchSource: str }),
     numpy: object({
       requested: bool, available: bool, reason: nullable(str), pythonVersion: nullable(str), numpyVersion: nullable(str), blas: nullable(str),
       env: { type: ['object', 'null'], additionalProperties: { type: ['string', 'null'] } },
     }),
+    tfjs: object({ attempted: bool, available: bool, reason: nullable(str), version: nullable(str), backend: nullable(str) }),
     configurations: array(object({
       label: str,
       shape: object({ inputSize: int(1), hiddenSize: int(1), outputSize: int(2), activation: oneOf('sigmoid', 'relu') }),
       batch: int(1),
       parameters: int(1),
       loss: num,
-      measurements: array(object({
-        engine, where, threads: int(1),
-        method: oneOf('measured', 'sampled-extrapolated'),
-        sampledParameters: nullable(int(1)),
-        reps: int(1), warmup: int(0),
-        msPerGradient: timing,
-        speedup: nullable(nonNegative), efficiency: nullable(nonNegative), speedupOfMin: nullable(nonNegative),
-        oversubscribed: bool,
-        overheadMs: nullable(num), imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
-        load: loadSample,
-      }), 1),
+      measurements: array(measurement, 1),
       naivePool: object({ measured: bool, reason: str }),
       ceiling: array(object({
         threads: int(1), rounds: int(1), gradientsPerRound: int(1), msPerGradient: timing, speedup: nullable(nonNegative), load: loadSample,
@@ -278,7 +387,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
         serialFraction: { type: 'number', minimum: 0, maximum: 1 },
         rmse: nonNegative,
         threadsUsed: array(int(1), 1),
-        predictions: array(object({ threads: int(1), speedup: nonNegative })),
+        predictions: array(speedupPoint),
       })),
       numpy: {
         ...object({
@@ -293,6 +402,29 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
         }),
         type: ['object', 'null'],
       },
+      kernelRatio: object({
+        description: str, incrementalMs: nonNegative, backpropMs: nonNegative, ratio: nullable(nonNegative),
+        poolOneThreadMs: nullable(nonNegative), poolOneThreadRatio: nullable(nonNegative),
+      }, 'Incremental kernel on one thread ÷ backprop, interleaved on the main thread, same batch'),
+      serial: array(object({
+        pattern: oneOf('trainer', 'library'), threads: int(1), serialMs: num,
+        byThreads: array(object({ threads: int(1), serialMs: num })),
+        oneThreadMs: nonNegative, serialFraction: { type: 'number', minimum: 0, maximum: 1 },
+        predictions: array(speedupPoint),
+      }, 'Serial part of a pool call: median of (wall − slowest task), and Amdahl from serialMs / oneThreadMs')),
+      libraryPattern: object({ description: str, gapMs: nonNegative, measurements: array(measurement) }),
+      peerEpoch: {
+        ...object({
+          library: str, version: str, backend: str, description: str, iterationsPerEpoch: int(1),
+          msPerIteration: nonNegative, evaluationMs: nonNegative, epochMs: nonNegative, overBackprop: nullable(nonNegative), load: loadSample,
+        }),
+        type: ['object', 'null'],
+      },
+      goals: array(object({
+        id: oneOf(...GOAL_IDS), figure: str, value: nullable(num), unit: oneOf('ratio', 'ms', 'fraction', 'speedup'),
+        comparison: { type: ['string', 'null'], enum: ['<=', '>=', null] }, goal: nullable(num), must: nullable(num),
+        status: oneOf('met', 'must-met', 'missed', 'info', 'n/a'), note: nullable(str),
+      })),
     }), 1),
     load: object({ overall: loadSample, busyMeasurements: int(0), unreliable: bool, thresholdCores: nonNegative }),
     notes: array(str),

@@ -1,30 +1,39 @@
 /**
  * The measurement: for every model configuration (hidden size × batch size),
- * milliseconds per gradient of each engine on each thread count, the epoch
- * time, the Amdahl fit and (optionally) the book's numpy code, with the CPU load
- * of other processes recorded for every measurement.
+ * milliseconds per gradient of each engine on each thread count (in the
+ * Trainer's calling pattern and a library caller's), the kernel ratio, the
+ * serial part of a pool call, the machine's ceiling, the epoch time, the Amdahl
+ * fit, the goals block and (optionally) the book's numpy code and a tfjs epoch,
+ * with the CPU load of other processes recorded for every measurement.
  *
  * Method. All pools of a configuration are started together and warmed up;
  * then the repetitions go round-robin over the thread counts (rotating which
  * goes first), so a burst of load from elsewhere hits every thread count alike
  * instead of one of them. A pool's time per gradient is wall time on the main
- * thread around `gradientOfBatch` (partitioning, messaging and the workers'
- * kernel). Backprop and the naive sample run on the main thread.
+ * thread around `gradientOfBatch` (`numericalGradient` in the library
+ * pattern): partitioning, messaging and the workers' kernel. Backprop (with the
+ * incremental kernel interleaved) and the naive sample run on the main thread.
  */
 import { InputError } from '../src/errors.js';
 import { parameterLayout } from '../src/kernels/two-layer.js';
-import { backprop, createForwardScratch, batchLoss } from '../src/kernels/two-layer.js';
+import { createForwardScratch, batchLoss } from '../src/kernels/two-layer.js';
 import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
-import { GradientPool } from '../src/parallel/gradient-pool.js';
-import type { Engine, NumericalEngine } from '../src/engine.js';
+import { GradientPool, type PoolCallStatistics } from '../src/parallel/gradient-pool.js';
+import type { Engine } from '../src/engine.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { AMDAHL_PREDICT_AT, fitAmdahl } from './amdahl.js';
 import { CeilingProbe } from './ceiling.js';
 import { computedEpoch, measureEpoch, type BenchDataset } from './epoch.js';
+import { goalChecks, kernelRatioOf, serialPartOf } from './goals.js';
+import { measureKernelPair } from './kernel-ratio.js';
+import { LIBRARY_PATTERN_DESCRIPTION, busyWork, libraryInputs } from './library-pattern.js';
+import { TFJS_PACKAGE, loadTfjs, measureTfjsEpoch, type TfjsAvailability } from './tfjs-peer.js';
 import { LoadMeter, machineInfo, type LoadSample } from './machine.js';
 import { measureNaiveSample, sampleParameters, sampledCount } from './naive-sample.js';
 import { checkNumpy, maxAbsDifference, measureNumpy, type NumpyAvailability } from './numpy.js';
-import type { AmdahlResult, BenchResult, BenchSettings, CeilingMeasurement, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, TimingSummary } from './result.js';
+import type {
+  AmdahlResult, BenchResult, BenchSettings, CeilingMeasurement, ConfigurationResult, EngineMeasurement, EpochEstimate, NumpyComparison, PeerEpoch, SerialPart, TimingSummary,
+} from './result.js';
 import { BENCH_SCHEMA_VERSION } from './result.js';
 import { finiteOrNull, summarize } from './stats.js';
 import { formatDuration } from '../src/report/format-duration.js';
@@ -38,6 +47,12 @@ export interface RunOptions {
   datasetName: string;
   argv: string[];
   progress?: ProgressSink;
+  /**
+   * Ctrl-C: the run stops at the next round boundary (after at least one
+   * round of every pool), skips what it has not started, and reports what it
+   * measured, marked `interrupted`.
+   */
+  signal?: AbortSignal;
 }
 
 function timing(samples: number[]): TimingSummary {
@@ -56,37 +71,61 @@ interface PoolSamples {
   meter: LoadMeter;
 }
 
+/** One call of a pool as a pattern makes it, reporting the workers' task times to `onStatistics`. */
+type PoolCaller = (pool: GradientPool, onStatistics: (statistics: PoolCallStatistics) => void) => Promise<unknown>;
+
+interface MeasurePoolsOptions {
+  pools: readonly GradientPool[];
+  /** The call, e.g. `gradientOfBatch` as the Trainer makes it. */
+  call: PoolCaller;
+  /** For progress lines, e.g. `incremental`. */
+  name: string;
+  reps: number;
+  warmup: number;
+  block: number;
+  settings: BenchSettings;
+  progress: ProgressSink;
+  label: string;
+  /** Before every call (warm-up included), outside the timing: a library caller's own work. */
+  beforeCall?: () => void;
+  /** After each round: a round of the machine's ceiling. */
+  afterRound?: () => Promise<void>;
+  /** Stops after the current round (every pool has at least one timed call by then). */
+  signal?: AbortSignal;
+}
+
 /**
  * Warm-up, then rounds over all pools (rotating which goes first) until each
- * has timed `reps` gradients of `engine`, in blocks of up to `block`
- * consecutive calls per pool and round: a training run calls its pool back to
- * back, while switching pools on every call leaves each thread's caches cold
- * (another pool's threads ran in between), which costs a two-thread call more
- * than a one-thread one. `afterRound` runs after each round.
+ * has timed `reps` calls, in blocks of up to `block` consecutive calls per
+ * pool and round: a training run calls its pool back to back, while switching
+ * pools on every call leaves each thread's caches cold (another pool's threads
+ * ran in between), which costs a two-thread call more than a one-thread one.
+ * Each call's serial part is its wall time minus the slowest worker's task.
  */
-async function measurePools(
-  pools: readonly GradientPool[], engine: NumericalEngine, net: TwoLayerNet, batch: PreparedBatch, reps: number, warmup: number, block: number,
-  settings: BenchSettings, progress: ProgressSink, label: string, afterRound?: () => Promise<void>,
-): Promise<Map<number, PoolSamples>> {
+async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, PoolSamples>> {
+  const { pools, call, name, reps, warmup, block, settings, progress, label, beforeCall, afterRound, signal } = options;
   const results = new Map<number, PoolSamples>();
-  // As the Trainer calls it: the batch and the gradient in shared memory, reused.
-  const out = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
   for (const pool of pools) {
-    for (let i = 0; i < warmup; i++) await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out });
+    for (let i = 0; i < warmup; i++) {
+      beforeCall?.();
+      await call(pool, () => undefined);
+    }
     results.set(pool.threads, { ms: [], overheadMs: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
   const rounds = Math.ceil(reps / block);
   let lastProgress = performance.now();
   for (let r = 0; r < rounds; r++) {
+    if (r > 0 && signal?.aborted === true) break;
     const calls = Math.min(block, reps - r * block);
     for (let k = 0; k < pools.length; k++) {
       const pool = pools[(k + r) % pools.length];
       const samples = results.get(pool.threads)!;
       for (let c = 0; c < calls; c++) {
+        beforeCall?.();
         samples.meter.start();
         const started = performance.now();
         let tasks: number[] = [];
-        await pool.gradientOfBatch(net, batch, { engine, h: settings.h, out, onStatistics: ({ taskMilliseconds }) => { tasks = taskMilliseconds; } });
+        await call(pool, ({ taskMilliseconds }) => { tasks = taskMilliseconds; });
         const ms = performance.now() - started;
         samples.meter.stop();
         samples.ms.push(ms);
@@ -101,7 +140,7 @@ async function measurePools(
     await afterRound?.();
     if (performance.now() - lastProgress >= 1000 || r === rounds - 1) {
       lastProgress = performance.now();
-      progress(`${label}: ${engine} round ${r + 1}/${rounds}: ${pools.map((p) => `${p.threads}t ${formatMsShort(results.get(p.threads)!.ms.at(-1)!)} ms`).join(', ')}`);
+      progress(`${label}: ${name} round ${r + 1}/${rounds}: ${pools.map((p) => `${p.threads}t ${formatMsShort(results.get(p.threads)!.ms.at(-1)!)} ms`).join(', ')}`);
     }
   }
   return results;
@@ -164,10 +203,16 @@ interface NumpyMeta {
   env: Record<string, string | null> | null;
 }
 
+/** The optional tfjs peer of the epoch line: loaded once per run. */
+interface Peer {
+  availability: TfjsAvailability;
+  tf: unknown;
+}
+
 async function measureConfiguration(
-  hiddenSize: number, batchSize: number, options: RunOptions, numpy: NumpyAvailability | null, numpyMeta: NumpyMeta, cores: number, progress: ProgressSink,
+  hiddenSize: number, batchSize: number, options: RunOptions, numpy: NumpyAvailability | null, numpyMeta: NumpyMeta, peer: Peer, cores: number, progress: ProgressSink,
 ): Promise<ConfigurationResult> {
-  const { settings, dataset } = options;
+  const { settings, dataset, signal } = options;
   const shape = { inputSize: dataset.inputSize, hiddenSize, outputSize: dataset.classes, activation: 'sigmoid' as const };
   const net = new TwoLayerNet({ ...shape, weightInitStd: settings.weightInitStd, seed: settings.seed });
   const batch = benchBatch(dataset, batchSize, settings.seed);
@@ -177,25 +222,17 @@ async function measureConfiguration(
   progress(`${label}: ${parameters.toLocaleString('en-US')} parameters, batch loss ${loss.toFixed(4)}`);
   const measurements: EngineMeasurement[] = [];
   const epochs: EpochEstimate[] = [];
+  let peerEpoch: PeerEpoch | null = null;
 
-  // Backprop on the main thread (reference).
+  // Backprop (the reference) and the incremental kernel on the main thread, interleaved: the kernel ratio.
   {
-    const grad = new Float64Array(parameters);
-    const scratch = createForwardScratch(net.shape, batch.rows);
-    const run = () => backprop(net.params, net.shape, batch.x, batch.rows, batch.labels, grad, false, scratch);
-    for (let i = 0; i < Math.max(settings.warmup, 3); i++) run();
-    const meter = new LoadMeter(settings.busyThresholdCores);
-    const ms: number[] = [];
-    for (let r = 0; r < settings.reps; r++) {
-      meter.start();
-      const started = performance.now();
-      run();
-      ms.push(performance.now() - started);
-      meter.stop();
-    }
-    const load = meter.sample();
-    measurements.push(mainThreadMeasurement('backprop', 'measured', ms, settings.reps, Math.max(settings.warmup, 3), load, null));
-    progress(`${label}: backprop (main thread): median ${formatMsShort(summarize(ms).median)} ms${loadNote(load)}`);
+    const warmup = Math.max(settings.warmup, 3);
+    const pair = measureKernelPair(net, batch, settings.reps, warmup, settings.h, settings.busyThresholdCores);
+    measurements.push(mainThreadMeasurement('backprop', 'measured', pair.backpropMs, settings.reps, warmup, pair.backpropLoad, null));
+    measurements.push(mainThreadMeasurement('incremental', 'measured', pair.incrementalMs, settings.reps, warmup, pair.incrementalLoad, null));
+    const backpropMs = summarize(pair.backpropMs).median;
+    const incrementalMs = summarize(pair.incrementalMs).median;
+    progress(`${label}: backprop (main thread): median ${formatMsShort(backpropMs)} ms${loadNote(pair.backpropLoad)}; incremental kernel (main thread, interleaved): median ${formatMsShort(incrementalMs)} ms${loadNote(pair.incrementalLoad)}; ratio ${(incrementalMs / backpropMs).toFixed(2)}×`);
   }
 
   // The book's naive method on a sample of parameters, main thread, extrapolated.
@@ -219,6 +256,7 @@ async function measureConfiguration(
   };
   const pools: GradientPool[] = [];
   let ceiling: CeilingMeasurement[] = [];
+  let libraryMeasurements: EngineMeasurement[] = [];
   try {
     for (const threads of settings.threads) pools.push(new GradientPool({ threads }));
     progress(`${label}: started pools of ${settings.threads.join(', ')} threads; warming up`);
@@ -228,28 +266,50 @@ async function measureConfiguration(
       task: { shape, params: net.params, x: batch.x.subarray(0, batch.rows * shape.inputSize), labels: batch.labels.subarray(0, batch.rows), rows: batch.rows, h: settings.h },
     });
     let incremental: Map<number, PoolSamples>;
+    let library: Map<number, PoolSamples>;
+    const afterRound = probe === null ? undefined : () => probe.round();
     try {
-      incremental = await measurePools(pools, 'incremental', net, batch, settings.reps, settings.warmup, settings.block, settings, progress, label, probe === null ? undefined : () => probe.round());
+      // The Trainer's pattern: the batch and the gradient in shared memory, reused, calls back to back.
+      const out = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
+      incremental = await measurePools({
+        pools, name: 'incremental', reps: settings.reps, warmup: settings.warmup, block: settings.block, settings, progress, label, afterRound, signal,
+        call: (pool, onStatistics) => pool.gradientOfBatch(net, batch, { engine: 'incremental', h: settings.h, out, onStatistics }),
+      });
+      // A library caller's pattern: number[][] through numericalGradient, busy work between calls.
+      const inputs = libraryInputs(batch, shape.inputSize);
+      library = signal?.aborted === true ? new Map() : await measurePools({
+        pools, name: 'incremental, library pattern', reps: settings.reps, warmup: settings.warmup, block: settings.block, settings, progress, label, afterRound, signal,
+        beforeCall: () => busyWork(settings.libraryGapMs),
+        call: (pool, onStatistics) => pool.numericalGradient(net, inputs.x, inputs.t, { engine: 'incremental', h: settings.h, onStatistics }),
+      });
       ceiling = probe?.results() ?? [];
     } finally {
       await probe?.destroy();
     }
     measurements.push(...poolMeasurements('incremental', incremental, settings.reps, settings.warmup, cores));
-    if (naivePool.measured) {
-      const naiveResults = await measurePools(pools, 'naive', net, batch, settings.naiveReps, Math.min(settings.warmup, 1), 1, settings, progress, label);
+    libraryMeasurements = poolMeasurements('incremental', library, settings.reps, settings.warmup, cores);
+    if (naivePool.measured && signal?.aborted !== true) {
+      const naiveOut = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
+      const naiveResults = await measurePools({
+        pools, name: 'naive', reps: settings.naiveReps, warmup: Math.min(settings.warmup, 1), block: 1, settings, progress, label,
+        call: (pool, onStatistics) => pool.gradientOfBatch(net, batch, { engine: 'naive', h: settings.h, out: naiveOut, onStatistics }),
+      });
       measurements.push(...poolMeasurements('naive', naiveResults, settings.naiveReps, Math.min(settings.warmup, 1), cores));
     }
     for (const c of ceiling) {
       progress(`${label}: ceiling, ${c.threads} worker${c.threads === 1 ? '' : 's'} at once: ${formatMsShort(c.msPerGradient.median)} ms per gradient each, speedup ${c.speedup?.toFixed(2) ?? '?'}${loadNote(c.load)}`);
-      for (const m of measurements) {
+      for (const m of [...measurements, ...libraryMeasurements]) {
         if (m.engine === 'incremental' && m.where === 'pool' && m.threads === c.threads && m.speedup !== null && c.speedup !== null) m.ofCeiling = m.speedup / c.speedup;
       }
     }
     for (const m of measurements.filter((m) => m.where === 'pool')) {
-      progress(`${label}: ${m.engine} ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMsShort(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}${loadNote(m.load)}`);
+      progress(`${label}: ${m.engine} ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMsShort(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}, serial ${m.overheadMs === null ? '?' : formatMsShort(m.overheadMs)} ms${loadNote(m.load)}`);
+    }
+    for (const m of libraryMeasurements) {
+      progress(`${label}: library pattern ${m.threads} thread${m.threads === 1 ? '' : 's'}: median ${formatMsShort(m.msPerGradient.median)} ms, speedup ${m.speedup?.toFixed(2) ?? '?'}, serial ${m.overheadMs === null ? '?' : formatMsShort(m.overheadMs)} ms${loadNote(m.load)}`);
     }
 
-    if (settings.epochIterations !== 0) {
+    if (settings.epochIterations !== 0 && signal?.aborted !== true) {
       for (const pool of pools) {
         const epoch = await measureEpoch({ ...epochOptions, pool });
         epochs.push(epoch);
@@ -259,11 +319,18 @@ async function measureConfiguration(
   } finally {
     await Promise.all(pools.map((pool) => pool.destroy()));
   }
-  if (settings.epochIterations !== 0) {
+  if (settings.epochIterations !== 0 && signal?.aborted !== true) {
     const epoch = await measureEpoch(epochOptions);
     epochs.push(epoch);
     progress(`${label}: epoch, backprop (main thread): ${formatDuration(epoch.epochMs)} (${epoch.method})${epoch.load ? loadNote(epoch.load) : ''}`);
     epochs.push(computedEpoch('naive', naiveMs, epoch.iterationsPerEpoch, epoch.evaluationMs, 'the extrapolated naive ms per gradient (main thread)'));
+    if (peer.tf !== null) {
+      const run = await measureTfjsEpoch(peer.tf, peer.availability, {
+        net, dataset, batchSize, learningRate: settings.learningRate, seed: settings.seed, iterationsPerEpoch: epoch.iterationsPerEpoch, busyThresholdCores: settings.busyThresholdCores,
+      });
+      peerEpoch = { ...run, overBackprop: finiteOrNull(run.epochMs / epoch.epochMs) };
+      progress(`${label}: epoch, ${run.library} (${run.backend}), backprop: ${formatDuration(run.epochMs)} (measured), ${peerEpoch.overBackprop?.toFixed(2) ?? '?'}× gradpool's backprop epoch${loadNote(run.load)}`);
+    }
   }
 
   const amdahl = (['incremental', 'naive'] as const)
@@ -271,7 +338,7 @@ async function measureConfiguration(
     .filter((fit): fit is AmdahlResult => fit !== null);
 
   let numpyResult: NumpyComparison | null = null;
-  if (numpy?.available) {
+  if (numpy?.available && signal?.aborted !== true) {
     const meter = new LoadMeter(settings.busyThresholdCores);
     meter.start();
     const run = await measureNumpy(settings.python, net, batch, samples, settings.naiveReps, naiveWarmup, settings.h);
@@ -279,7 +346,7 @@ async function measureConfiguration(
     numpyMeta.blas = run.output.blas;
     numpyMeta.env = run.output.env;
     const ms = timing(run.extrapolatedMs);
-    const incremental = measurements.filter((m) => m.engine === 'incremental');
+    const incremental = measurements.filter((m) => m.engine === 'incremental' && m.where === 'pool');
     const best = incremental.reduce<EngineMeasurement | null>((b, m) => (b === null || m.msPerGradient.median < b.msPerGradient.median ? m : b), null);
     const one = incremental.find((m) => m.threads === 1);
     numpyResult = {
@@ -300,8 +367,15 @@ async function measureConfiguration(
     progress(`${label}: numpy (book's code, ${sampledCount(samples)} parameters timed): ~${formatMsShort(ms.median)} ms per gradient extrapolated${loadNote(numpyResult.load)}`);
   }
 
+  const serial = [serialPartOf('trainer', measurements, cores), serialPartOf('library', libraryMeasurements, cores)].filter((part): part is SerialPart => part !== null);
+  const figures = {
+    measurements, epochs, peerEpoch, serial,
+    kernelRatio: kernelRatioOf(measurements),
+    libraryPattern: { description: LIBRARY_PATTERN_DESCRIPTION, gapMs: settings.libraryGapMs, measurements: libraryMeasurements },
+  };
+  const peerReason = settings.epochIterations === 0 ? null : peer.availability.reason;
   return {
-    label, shape, batch: batchSize, parameters, loss, measurements, naivePool, ceiling, epochs, amdahl, numpy: numpyResult,
+    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, amdahl, numpy: numpyResult, ...figures, goals: goalChecks(figures, peerReason),
   };
 }
 
@@ -329,17 +403,26 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
       progress(`numpy unavailable, continuing without it: ${numpy.reason}`);
     }
   }
+  // The optional peer of the epoch line, only when epochs are measured.
+  const peer: Peer = settings.epochIterations === 0
+    ? { availability: { attempted: false, available: false, reason: 'epochs not measured (--epoch-iters 0)', version: null, backend: null }, tf: null }
+    : await loadTfjs();
+  if (peer.availability.attempted) {
+    progress(peer.availability.available ? `tfjs peer: ${TFJS_PACKAGE} ${peer.availability.version} on ${peer.availability.backend}` : `tfjs peer not available, continuing without it: ${peer.availability.reason}`);
+  }
   const configurations: ConfigurationResult[] = [];
   for (const hidden of settings.hidden) {
     for (const batchSize of settings.batch) {
-      configurations.push(await measureConfiguration(hidden, batchSize, options, numpy, numpyMeta, cores, progress));
+      if (options.signal?.aborted === true) break;
+      configurations.push(await measureConfiguration(hidden, batchSize, options, numpy, numpyMeta, peer, cores, progress));
     }
   }
   overall.stop();
   const overallLoad = overall.sample();
 
   const allLoads = configurations.flatMap((c) => [
-    ...c.measurements.map((m) => m.load), ...c.epochs.flatMap((e) => (e.load ? [e.load] : [])), ...(c.numpy ? [c.numpy.load] : []),
+    ...c.measurements.map((m) => m.load), ...c.libraryPattern.measurements.map((m) => m.load), ...c.epochs.flatMap((e) => (e.load ? [e.load] : [])),
+    ...(c.numpy ? [c.numpy.load] : []), ...(c.peerEpoch ? [c.peerEpoch.load] : []),
   ]);
   const busyMeasurements = allLoads.filter((load) => load.busy).length;
   if (settings.threads.some((n) => n > cores)) notes.push(`Thread counts above ${cores} (os.availableParallelism()) oversubscribe the cores: shown to see the cost, left out of the Amdahl fit.`);
@@ -348,11 +431,17 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
     const methods = new Set(configurations.flatMap((c) => c.epochs.filter((e) => e.engine !== 'naive').map((e) => e.method)));
     notes.push(`Epoch times: ${[...methods].map((m) => (m === 'measured' ? 'measured = one whole Trainer epoch run and timed' : 'extrapolated = a few timed Trainer iterations × iterations per epoch + one timed evaluation')).join('; ')}; the naive epoch is computed from its gradient time.`);
   }
+  const interrupted = options.signal?.aborted === true;
+  if (interrupted) {
+    const planned = settings.hidden.length * settings.batch.length;
+    notes.push(`Interrupted (Ctrl-C): ${configurations.length} of ${planned} configuration(s), each with the rounds measured before the interruption (fewer than --reps) and without the phases not yet started.`);
+  }
   if (busyMeasurements > 0 || overallLoad.busy) notes.push(`${busyMeasurements} measurement(s) ran while other processes kept the machine busy: treat them as unreliable.`);
 
   return {
     schemaVersion: BENCH_SCHEMA_VERSION,
     tool: 'gradpool bench',
+    interrupted,
     startedAt,
     finishedAt: new Date().toISOString(),
     wallMilliseconds: performance.now() - started,
@@ -372,6 +461,7 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
       blas: numpyMeta.blas,
       env: numpyMeta.env,
     },
+    tfjs: peer.availability,
     configurations,
     load: { overall: overallLoad, busyMeasurements, unreliable: busyMeasurements > 0 || overallLoad.busy, thresholdCores: settings.busyThresholdCores },
     notes,

@@ -1,7 +1,8 @@
 /** The terminal report of a benchmark result: one table per configuration, then epochs, Amdahl and numpy. */
 import { formatDuration } from '../src/report/format-duration.js';
+import { GOALS } from './goals.js';
 import type { LoadSample } from './machine.js';
-import type { BenchResult, ConfigurationResult, EngineMeasurement } from './result.js';
+import type { BenchResult, ConfigurationResult, EngineMeasurement, GoalCheck } from './result.js';
 
 /** Milliseconds with about four significant digits, for the tables. */
 export function formatMs(ms: number): string {
@@ -32,7 +33,7 @@ function notesFor(m: EngineMeasurement, cores: number, parameters: number): stri
   const notes: string[] = [];
   if (m.method === 'sampled-extrapolated') notes.push(`est.: ${m.sampledParameters} of ${parameters.toLocaleString('en-US')} params timed, extrapolated`);
   if (m.oversubscribed) notes.push(`oversubscribed (${m.threads} > ${cores} cores)`);
-  if (m.overheadMs !== null) notes.push(`overhead ${formatMs(m.overheadMs)} ms, imbalance ${m.imbalance?.toFixed(2) ?? '?'}`);
+  if (m.overheadMs !== null) notes.push(`serial ${formatMs(m.overheadMs)} ms, imbalance ${m.imbalance?.toFixed(2) ?? '?'}`);
   return notes.join('; ');
 }
 
@@ -73,6 +74,71 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
   return lines;
 }
 
+function libraryLines(c: ConfigurationResult): string[] {
+  const rows = c.libraryPattern.measurements;
+  if (rows.length === 0) return [];
+  return [
+    '',
+    `  A library caller's pattern: number[][] through pool.numericalGradient(net, x, t), ${formatMs(c.libraryPattern.gapMs)} ms of busy main-thread work before each call:`,
+    ...table(
+      ['threads', 'median ms', 'min ms', 'speedup', 'of ceiling', 'serial ms', 'imbalance', 'others (cores)'],
+      rows.map((m) => [
+        String(m.threads), formatMs(m.msPerGradient.median), formatMs(m.msPerGradient.min), m.speedup === null ? '' : `${m.speedup.toFixed(2)}×`,
+        m.ofCeiling === null ? '' : `${(m.ofCeiling * 100).toFixed(0)} %`, m.overheadMs === null ? '' : formatMs(m.overheadMs), m.imbalance?.toFixed(2) ?? '', others(m.load),
+      ]),
+      [true, true, true, true, true, true, true, true],
+    ).map((l) => `  ${l}`),
+  ];
+}
+
+function kernelAndSerialLines(c: ConfigurationResult): string[] {
+  const k = c.kernelRatio;
+  const lines = [
+    '',
+    `  Kernel ratio: incremental ${formatMs(k.incrementalMs)} ms ÷ backprop ${formatMs(k.backpropMs)} ms (main thread, interleaved, same batch) = ${k.ratio === null ? '?' : `${k.ratio.toFixed(2)}×`}`
+      + ` (goal ≤ ${GOALS.kernelRatio.goal}×, must ≤ ${GOALS.kernelRatio.must}×); a one-thread pool call ${k.poolOneThreadMs === null ? '?' : formatMs(k.poolOneThreadMs)} ms = ${k.poolOneThreadRatio === null ? '?' : `${k.poolOneThreadRatio.toFixed(2)}×`} backprop`,
+  ];
+  for (const part of c.serial) {
+    lines.push(`  Serial part of a pool call (${part.pattern === 'trainer' ? 'Trainer\'s pattern' : 'library pattern'}, wall − slowest task, median): `
+      + `${part.byThreads.map((b) => `${formatMs(b.serialMs)} ms at ${b.threads} thread${b.threads === 1 ? '' : 's'}`).join(', ')}; `
+      + `s = ${formatMs(part.serialMs)} / ${formatMs(part.oneThreadMs)} ms = ${part.serialFraction.toFixed(4)} → Amdahl ${part.predictions.map((p) => `${p.threads} threads ${p.speedup.toFixed(1)}×`).join(', ')}`);
+  }
+  return lines;
+}
+
+function goalValue(check: GoalCheck, value: number): string {
+  switch (check.unit) {
+    case 'ratio': return `${value.toFixed(2)}×`;
+    case 'speedup': return `${value.toFixed(value >= 10 ? 1 : 2)}×`;
+    case 'fraction': return `${(value * 100).toFixed(0)} %`;
+    case 'ms': return value >= 100 ? formatDuration(value) : `${formatMs(value)} ms`;
+  }
+}
+
+const STATUS_TEXT: Record<GoalCheck['status'], string> = {
+  met: 'met', 'must-met': 'must met, goal missed', missed: 'MISSED', info: '', 'n/a': 'n/a',
+};
+
+/** The goals block: every figure of issue 12 with its goal, its must and whether they are met. */
+export function goalLines(goals: readonly GoalCheck[]): string[] {
+  if (goals.length === 0) return [];
+  const withGoal = goals.filter((g) => g.goal !== null);
+  const met = withGoal.filter((g) => g.status === 'met');
+  const mustOnly = withGoal.filter((g) => g.status === 'must-met');
+  const summary = `${met.length} of ${withGoal.length} goals met${mustOnly.length > 0 ? `, ${mustOnly.length} more within the must` : ''}`
+    + `${withGoal.some((g) => g.status === 'n/a') ? ` (${withGoal.filter((g) => g.status === 'n/a').length} not measured)` : ''}`;
+  const limit = (check: GoalCheck, value: number | null) => (value === null || check.comparison === null ? '' : `${check.comparison === '<=' ? '≤' : '≥'} ${goalValue(check, value)}`);
+  return [
+    '',
+    `  Goals (issue 12), all from this run: ${summary}`,
+    ...table(
+      ['figure', 'value', 'goal', 'must', 'status', 'notes'],
+      goals.map((g) => [g.figure, g.value === null ? '—' : goalValue(g, g.value), limit(g, g.goal), limit(g, g.must), STATUS_TEXT[g.status], g.note ?? '']),
+      [false, true, false, false, false, false],
+    ).map((l) => `  ${l}`),
+  ];
+}
+
 function configurationLines(result: BenchResult, c: ConfigurationResult): string[] {
   const cores = result.machine.availableParallelism;
   const lines = [
@@ -97,6 +163,8 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
   ));
   if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
   lines.push(...ceilingLines(c, cores));
+  lines.push(...libraryLines(c));
+  lines.push(...kernelAndSerialLines(c));
 
   if (c.epochs.length > 0) {
     const first = c.epochs[0];
@@ -109,6 +177,13 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
       ]),
       [false, true, true, true, true, true, false],
     ).map((l) => `  ${l}`));
+  }
+  if (c.peerEpoch) {
+    const p = c.peerEpoch;
+    lines.push(`    peer: ${p.library} ${p.version} (${p.backend}), backprop: epoch ${formatDuration(p.epochMs)}, ${formatMs(p.msPerIteration)} ms/iteration, evaluation ${formatMs(p.evaluationMs)} ms`
+      + `${p.overBackprop === null ? '' : ` = ${p.overBackprop.toFixed(2)}× gradpool's backprop epoch`}; others ${others(p.load)} (measured: one epoch run, float32)`);
+  } else if (c.epochs.length > 0 && !result.tfjs.available) {
+    lines.push(`    peer: ${result.tfjs.reason ?? '@tensorflow/tfjs not available'}; no tfjs epoch (optional: npm i @tensorflow/tfjs @tensorflow/tfjs-backend-wasm)`);
   }
 
   for (const fit of c.amdahl) {
@@ -126,6 +201,7 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
       + `TypeScript naive takes ${r.overTypeScriptNaive === null ? '?' : (1 / r.overTypeScriptNaive).toFixed(2)}× numpy's time; `
       + `max |numpy − TS naive| over the sampled entries ${c.numpy.maxAbsDifferenceVsTypeScriptNaive?.toExponential(2) ?? '?'}`);
   }
+  lines.push(...goalLines(c.goals));
   return lines;
 }
 
@@ -141,7 +217,7 @@ export function formatReport(result: BenchResult): string {
   if (result.settings.withNumpy && !result.numpy.available) lines.push(`numpy: not available (${result.numpy.reason}); no numpy comparison`);
   else if (result.numpy.available) lines.push(`numpy ${result.numpy.numpyVersion} on Python ${result.numpy.pythonVersion}, ${result.numpy.blas ?? 'BLAS ?'}; environment as found: ${Object.entries(result.numpy.env ?? {}).map(([k, v]) => `${k}=${v ?? '(unset)'}`).join(' ')}`);
   for (const c of result.configurations) lines.push(...configurationLines(result, c));
-  lines.push('', `ms = milliseconds per gradient; speedup = median at 1 thread / median; efficiency = speedup / threads; min/min = the same with the minima (best case); of ceiling = speedup / the machine's ceiling at that thread count; others = cores used by other processes while measuring (! = above ${result.load.thresholdCores}: unreliable; ? = window too short to tell).`);
+  lines.push('', `ms = milliseconds per gradient; speedup = median at 1 thread / median; efficiency = speedup / threads; min/min = the same with the minima (best case); of ceiling = speedup / the machine's ceiling at that thread count; serial = wall time of a pool call − its slowest worker's task (the serial note); others = cores used by other processes while measuring (! = above ${result.load.thresholdCores}: unreliable; ? = window too short to tell).`);
   for (const note of result.notes) lines.push(`Note: ${note}`);
   lines.push(`Wall time ${formatDuration(result.wallMilliseconds)}.`);
   if (result.outputs.json) lines.push(`JSON: ${result.outputs.json}`);

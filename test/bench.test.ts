@@ -18,6 +18,11 @@ import { summarize } from '../benchmarks/stats.js';
 import { formatReport } from '../benchmarks/table.js';
 import { computeWholeGradients, roundThroughput } from '../benchmarks/ceiling.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
+import { GOALS, goalChecks, goalStatus, kernelRatioOf, serialPartOf } from '../benchmarks/goals.js';
+import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
+import { busyWork, libraryInputs } from '../benchmarks/library-pattern.js';
+import { loadTfjs } from '../benchmarks/tfjs-peer.js';
+import type { EngineMeasurement, GoalCheck } from '../benchmarks/result.js';
 import { main } from '../src/cli/main.js';
 import { InputError } from '../src/errors.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
@@ -124,6 +129,9 @@ t.test('options: lists, defaults, --quick, and one-line InputErrors', async (t) 
   t.equal(benchSettings(['--quick', '--ceiling-gradients', '0']).settings.ceilingGradients, 0, 'an explicit option wins over --quick');
   t.match(benchSettings([]).settings, { hidden: [50], batch: [100], weightInitStd: 0.01, epochIterations: null });
   t.equal(benchSettings(['--epoch-iters', '0']).settings.epochIterations, 0);
+  t.equal(benchSettings([]).settings.libraryGapMs, 3);
+  t.equal(benchSettings(['--quick']).settings.libraryGapMs, 1);
+  t.equal(benchSettings(['--quick', '--library-gap', '0']).settings.libraryGapMs, 0);
 
   const bad: Array<[string[], RegExp]> = [
     [['--threads', '0'], /^Expected `--threads` to be a comma-separated list of integers from 1 to 64 .*got `0`/],
@@ -135,6 +143,7 @@ t.test('options: lists, defaults, --quick, and one-line InputErrors', async (t) 
     [['--batch', '10,,20'], /`--batch`/],
     [['--reps', '0'], /`--reps` to be an integer from 1/],
     [['--busy-threshold=-1'], /`--busy-threshold`/],
+    [['--library-gap', '-1'], /`--library-gap`/],
     [['--bogus'], /Unknown option `--bogus`/],
     [['--python', ''], /`--python`/],
     [['--out', 'test'], /^Expected `--out` to be a file path, got the directory `test`$/],
@@ -191,7 +200,8 @@ t.test('LoadMeter: own CPU, others and the busy flag', async (t) => {
   t.equal(sample.windows, 1);
   t.ok(sample.wallMilliseconds > 0 && sample.wallMilliseconds <= wallMs);
   const ownMs = sample.ownCores * sample.wallMilliseconds;
-  t.ok(ownMs >= 49 && ownMs <= used / 1000 + 10, `own CPU ${ownMs} ms, spun ${used / 1000} ms`);
+  // process.cpuUsage() also counts V8's own threads (GC, compiler), hence the margin above the spin.
+  t.ok(ownMs >= 49 && ownMs <= used / 1000 + 25, `own CPU ${ownMs} ms, spun ${used / 1000} ms`);
   t.equal(sample.busy, false, 'a threshold of 1000 cores is never exceeded');
   if (sample.othersCores !== null) t.ok(sample.othersCores >= 0 && sample.resolutionCores! > 0);
   t.throws(() => new LoadMeter(0).stop(), /without start/);
@@ -222,7 +232,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 1);
+  t.equal(written.schemaVersion, 2);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -240,8 +250,9 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   }
   t.equal(c.naivePool.measured, true, 'a budget no estimate exceeds times the naive engine in the pool');
   t.same(pooled.filter((m) => m.engine === 'naive').map((m) => m.threads), [1, 2]);
-  // The machine's ceiling: one round (reps 1) of one gradient per worker (--quick), after the pools' round.
-  t.same(c.ceiling.map((m) => [m.threads, m.rounds, m.gradientsPerRound, m.msPerGradient.samples.length]), [[1, 1, 1, 1], [2, 1, 1, 2]]);
+  // The machine's ceiling: one gradient per worker (--quick) in a round after each round of the pools (reps 1):
+  // one after the Trainer's pattern, one after the library pattern.
+  t.same(c.ceiling.map((m) => [m.threads, m.rounds, m.gradientsPerRound, m.msPerGradient.samples.length]), [[1, 2, 1, 2], [2, 2, 1, 4]]);
   t.equal(c.ceiling[0].speedup, 1);
   const twoWorkers = c.ceiling[1];
   t.ok(twoWorkers.speedup! > 0 && Number.isFinite(twoWorkers.speedup!), `two workers: ${twoWorkers.speedup}×`);
@@ -255,6 +266,76 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(c.amdahl.map((a) => a.engine), ['incremental', 'naive']);
   t.match(written.numpy, { requested: true, available: false, reason: /nonexistent/ });
   t.equal(c.numpy, null);
+
+  // 1. The kernel ratio, from the interleaved main-thread rows of the same run.
+  const main = (engine: string) => c.measurements.find((m) => m.engine === engine && m.where === 'main-thread')!;
+  t.match(main('incremental'), { threads: 1, method: 'measured', reps: 1, speedup: null, ofCeiling: null });
+  t.equal(main('incremental').msPerGradient.samples.length, main('backprop').msPerGradient.samples.length, 'as many incremental as backprop calls (interleaved)');
+  t.equal(c.kernelRatio.incrementalMs, main('incremental').msPerGradient.median);
+  t.equal(c.kernelRatio.backpropMs, main('backprop').msPerGradient.median);
+  t.equal(c.kernelRatio.ratio, main('incremental').msPerGradient.median / main('backprop').msPerGradient.median, 'ratio = incremental / backprop');
+  const poolOne = pooled.find((m) => m.engine === 'incremental' && m.threads === 1)!;
+  t.equal(c.kernelRatio.poolOneThreadMs, poolOne.msPerGradient.median);
+  t.equal(c.kernelRatio.poolOneThreadRatio, poolOne.msPerGradient.median / main('backprop').msPerGradient.median);
+
+  // 3. The library pattern: a row for each thread count, speedup against its own one thread, of ceiling against the same ceiling.
+  t.match(c.libraryPattern, { gapMs: 1, description: /number\[\]\[\].*numericalGradient/ });
+  const library = c.libraryPattern.measurements;
+  t.same(library.map((m) => [m.engine, m.where, m.threads]), written.settings.threads.map((n) => ['incremental', 'pool', n]), 'a library-pattern row for each thread count');
+  const libraryOne = library.find((m) => m.threads === 1)!;
+  for (const m of library) {
+    t.equal(m.speedup, libraryOne.msPerGradient.median / m.msPerGradient.median, `library speedup (${m.threads})`);
+    t.equal(m.ofCeiling, m.speedup! / c.ceiling.find((x) => x.threads === m.threads)!.speedup!, `library of ceiling (${m.threads})`);
+    t.ok(m.overheadMs !== null && m.imbalance !== null, 'the pool reported its tasks');
+  }
+  t.ok(chartRows(written).some((r) => r.engine === 'incremental, library pattern' && r.threads === 2), 'the library pattern in the chart');
+
+  // 2. The serial part, measured per call, and Amdahl's law applied to the serial fraction it gives.
+  t.same(c.serial.map((p) => p.pattern), ['trainer', 'library']);
+  const cores = written.machine.availableParallelism;
+  for (const part of c.serial) {
+    const rows = (part.pattern === 'trainer' ? pooled.filter((m) => m.engine === 'incremental') : library);
+    const expectedThreads = Math.max(...rows.filter((m) => m.threads <= cores).map((m) => m.threads));
+    t.equal(part.threads, expectedThreads, 'the largest thread count within the cores');
+    t.equal(part.serialMs, rows.find((m) => m.threads === part.threads)!.overheadMs);
+    t.same(part.byThreads, rows.map((m) => ({ threads: m.threads, serialMs: m.overheadMs })));
+    t.equal(part.oneThreadMs, rows.find((m) => m.threads === 1)!.msPerGradient.median);
+    t.equal(part.serialFraction, Math.min(1, Math.max(0, part.serialMs / part.oneThreadMs)));
+    t.same(part.predictions.map((p) => p.threads), [8, 16, 64]);
+    for (const p of part.predictions) {
+      const s = part.serialFraction;
+      t.ok(Math.abs(p.speedup - 1 / (s + (1 - s) / p.threads)) < 1e-12, `Amdahl at ${p.threads}: 1 / (s + (1 − s)/n)`);
+    }
+  }
+
+  // 4. The optional tfjs peer of the epoch line.
+  if (written.tfjs.available) {
+    t.ok(c.peerEpoch !== null && c.peerEpoch.overBackprop === c.peerEpoch.epochMs / c.epochs.find((e) => e.engine === 'backprop')!.epochMs);
+  } else {
+    t.match(written.tfjs, { attempted: true, available: false, reason: /@tensorflow\/tfjs/, version: null, backend: null });
+    t.notMatch(written.tfjs.reason!, /\n/, 'one line');
+    t.equal(c.peerEpoch, null);
+  }
+
+  // The goals block: every figure, its goal, met or not, checked against the figures above.
+  const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
+  t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
+  t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
+  t.match(goal('amdahlAt16'), { value: c.serial[0].predictions[1].speedup, comparison: '>=', goal: 12, must: null });
+  t.match(goal('ofCeilingTrainer'), { value: pooled.find((m) => m.engine === 'incremental' && m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
+  t.match(goal('ofCeilingLibrary'), { value: library.find((m) => m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
+  t.equal(goal('speedupLibrary').value, library.find((m) => m.threads === 2)!.speedup);
+  t.equal(goal('epochIncremental').value, Math.min(...c.epochs.filter((e) => e.engine === 'incremental').map((e) => e.epochMs)));
+  t.equal(goal('epochBackprop').value, c.epochs.find((e) => e.engine === 'backprop')!.epochMs);
+  if (!written.tfjs.available) t.match(goal('epochPeer'), { value: null, status: 'n/a', note: written.tfjs.reason });
+  for (const g of c.goals) {
+    const expected = g.value === null ? 'n/a' : g.goal === null ? 'info'
+      : (g.comparison === '<=' ? g.value <= g.goal : g.value >= g.goal) ? 'met'
+        : g.must !== null && (g.comparison === '<=' ? g.value <= g.must : g.value >= g.must) ? 'must-met' : 'missed';
+    t.equal(g.status, expected, `status of ${g.id}`);
+  }
 
   // Chart next to the JSON.
   t.same(written.outputs.chart, { svg: join(directory, 'results', 'tiny.svg'), png: join(directory, 'results', 'tiny.png') });
@@ -274,8 +355,8 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   busy.load.unreliable = true;
   const report = formatReport(busy);
   t.match(report, /TwoLayerNet 784-4-10 sigmoid, batch 5/);
-  t.match(report, /The machine's ceiling: N workers computing whole gradients at once on private copies, nothing shared \(1 round of 1 gradient each\)/);
-  t.match(report, /\(only 1 round: too few to judge the machine; 5 or more with more --reps\)/);
+  t.match(report, /The machine's ceiling: N workers computing whole gradients at once on private copies, nothing shared \(2 rounds of 1 gradient each\)/);
+  t.match(report, /\(only 2 rounds: too few to judge the machine; 5 or more with more --reps\)/);
   const short = structuredClone(written);
   for (const m of short.configurations[0].ceiling) m.rounds = 8;
   short.configurations[0].ceiling[1].speedup = 2.5;
@@ -290,6 +371,31 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(report, /BUSY/);
   t.match(report, /numpy: not available/);
   t.match(report, /Amdahl fit \(incremental/);
+  t.match(report, /incremental \(main\)\s+1\s/);
+  t.match(report, /A library caller's pattern: number\[\]\[\] through pool\.numericalGradient\(net, x, t\), 1\.000 ms of busy main-thread work before each call:/);
+  t.match(report, /Kernel ratio: incremental .* ÷ backprop .* = \d+\.\d\d× \(goal ≤ 2\.5×, must ≤ 3\.5×\)/);
+  t.match(report, /Serial part of a pool call \(Trainer's pattern, wall − slowest task, median\): .* → Amdahl 8 threads .*16 threads .*64 threads/);
+  t.match(report, /Serial part of a pool call \(library pattern/);
+  t.match(report, new RegExp(`Goals \\(issue 12\\), all from this run: ${c.goals.filter((g) => g.status === 'met' && g.goal !== null).length} of 5 goals met`));
+  t.match(report, /kernel ratio: incremental on 1 thread ÷ backprop .*≤ 2\.50×\s+≤ 3\.50×/);
+  t.match(report, /of ceiling at 2 threads, library pattern/);
+  if (!written.tfjs.available) t.match(report, /\n {4}peer: @tensorflow\/tfjs[^\n]*no tfjs epoch[^\n]*\n/, 'one line when the peer is absent');
+  const met = structuredClone(written);
+  met.configurations[0].goals = goalChecks({ ...met.configurations[0], kernelRatio: { ...met.configurations[0].kernelRatio, ratio: 3 } }, null);
+  t.match(formatReport(met), /kernel ratio: [^\n]*3\.00×\s+≤ 2\.50×\s+≤ 3\.50×\s+must met, goal missed/);
+  t.match(formatReport(met), /all from this run: \d of 5 goals met, \d more within the must/);
+  // With the peer (as a tfjs run reports it): its epoch line, its goal row, and the shape.
+  const peered = structuredClone(written);
+  const backpropEpochMs = peered.configurations[0].epochs.find((e) => e.engine === 'backprop')!.epochMs;
+  peered.tfjs = { attempted: true, available: true, reason: null, version: '4.22.0', backend: 'wasm 4.22.0, single-threaded' };
+  peered.configurations[0].peerEpoch = {
+    library: '@tensorflow/tfjs', version: '4.22.0', backend: 'wasm 4.22.0, single-threaded', description: 'test', iterationsPerEpoch: 1600,
+    msPerIteration: 1, evaluationMs: 200, epochMs: 1800, overBackprop: 1800 / backpropEpochMs, load: peered.configurations[0].measurements[0].load,
+  };
+  peered.configurations[0].goals = goalChecks(peered.configurations[0], null);
+  t.same(validateBenchResult(peered), []);
+  t.match(formatReport(peered), /\n {4}peer: @tensorflow\/tfjs 4\.22\.0 \(wasm 4\.22\.0, single-threaded\), backprop: epoch 1\.80s, 1\.000 ms\/iteration, evaluation 200\.0 ms = \d+\.\d\d× gradpool's backprop epoch/);
+  t.match(peered.configurations[0].goals.find((g) => g.id === 'epochPeer'), { value: 1800, status: 'info', note: /× gradpool's backprop epoch/ });
 
   // The schema rejects a result with a missing or mistyped field.
   const broken = structuredClone(written) as unknown as Record<string, unknown>;
@@ -298,6 +404,100 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   const errors = validateBenchResult(broken);
   t.ok(errors.some((e) => /missing required property `machine`/.test(e)));
   t.ok(errors.some((e) => /\$\.settings\.reps: expected integer/.test(e)));
+  const noGoals = structuredClone(written) as unknown as { configurations: Array<Record<string, unknown>> };
+  delete noGoals.configurations[0].goals;
+  (noGoals.configurations[0].serial as Array<Record<string, unknown>>)[0].serialFraction = 1.5;
+  const goalErrors = validateBenchResult(noGoals);
+  t.ok(goalErrors.some((e) => /missing required property `goals`/.test(e)));
+  t.ok(goalErrors.some((e) => /serial\[0\]\.serialFraction: expected ≤ 1/.test(e)));
+});
+
+t.test('goal figures from synthetic measurements: status, serial part and Amdahl, kernel ratio', async (t) => {
+  t.equal(goalStatus(2.5, '<=', 2.5, 3.5), 'met');
+  t.equal(goalStatus(3.5, '<=', 2.5, 3.5), 'must-met');
+  t.equal(goalStatus(3.6, '<=', 2.5, 3.5), 'missed');
+  t.equal(goalStatus(0.9, '>=', 0.9, null), 'met');
+  t.equal(goalStatus(0.89, '>=', 0.9, null), 'missed');
+  t.equal(goalStatus(null, '>=', 0.9, null), 'n/a');
+  t.equal(goalStatus(Number.NaN, '<=', 1, null), 'n/a');
+  t.equal(goalStatus(7, null, null, null), 'info');
+  t.same(GOALS, {
+    kernelRatio: { comparison: '<=', goal: 2.5, must: 3.5 }, serialMs: { comparison: '<=', goal: 0.1, must: 0.25 },
+    amdahlAt16: { comparison: '>=', goal: 12, must: null }, ofCeiling: { comparison: '>=', goal: 0.9, must: null },
+  }, 'the goals of issue 12');
+
+  const row = (engine: EngineMeasurement['engine'], where: EngineMeasurement['where'], threads: number, median: number, overheadMs: number | null): EngineMeasurement => ({
+    engine, where, threads, method: 'measured', sampledParameters: null, reps: 1, warmup: 0,
+    msPerGradient: { median, min: median, max: median, mean: median, samples: [median] },
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, imbalance: 1, ofCeiling: null,
+    load: new LoadMeter(1).sample(),
+  });
+  // 10 ms on one thread; 0.08 ms serial at 2 threads (within 2 cores), 0.5 ms at 3 (oversubscribed, not used).
+  const rows = [row('incremental', 'pool', 1, 10, 0.05), row('incremental', 'pool', 2, 5.2, 0.08), row('incremental', 'pool', 3, 4, 0.5), row('naive', 'pool', 1, 99, 9)];
+  const part = serialPartOf('trainer', rows, 2)!;
+  t.match(part, { pattern: 'trainer', threads: 2, serialMs: 0.08, oneThreadMs: 10 });
+  t.ok(Math.abs(part.serialFraction - 0.008) < 1e-15);
+  t.same(part.byThreads, [{ threads: 1, serialMs: 0.05 }, { threads: 2, serialMs: 0.08 }, { threads: 3, serialMs: 0.5 }]);
+  // s = 0.008: S(16) = 1 / (0.008 + 0.992/16) = 1 / 0.07 = 14.2857…
+  t.ok(Math.abs(part.predictions[1].speedup - 1 / 0.07) < 1e-9, `S(16) = ${part.predictions[1].speedup}`);
+  t.equal(serialPartOf('trainer', rows, 1)!.threads, 1, 'one core: the one-thread call');
+  t.equal(serialPartOf('trainer', [row('incremental', 'pool', 2, 5, 0.1)], 2), null, 'no one-thread row: nothing to divide by');
+  t.equal(serialPartOf('library', [row('incremental', 'pool', 1, 1, 3)], 2)!.serialFraction, 1, 'clamped to 1');
+
+  const kernel = kernelRatioOf([row('backprop', 'main-thread', 1, 4, null), row('incremental', 'main-thread', 1, 10, null), ...rows]);
+  t.match(kernel, { incrementalMs: 10, backpropMs: 4, ratio: 2.5, poolOneThreadMs: 10, poolOneThreadRatio: 2.5 });
+  t.match(kernelRatioOf(rows), { ratio: null, poolOneThreadRatio: null });
+
+  const checks = goalChecks({
+    measurements: [row('backprop', 'main-thread', 1, 4, null), row('incremental', 'main-thread', 1, 10, null), ...rows.slice(0, 2).map((m) => ({ ...m, speedup: 10 / m.msPerGradient.median, ofCeiling: m.threads === 2 ? 0.95 : 1 }))],
+    kernelRatio: kernel, serial: [part], libraryPattern: { description: '', gapMs: 3, measurements: [] }, epochs: [], peerEpoch: null,
+  }, 'absent');
+  const byId = Object.fromEntries(checks.map((g) => [g.id, g]));
+  t.match(byId.kernelRatio, { value: 2.5, status: 'met' });
+  t.match(byId.serialMs, { value: 0.08, status: 'met' });
+  t.match(byId.amdahlAt16, { status: 'met' });
+  t.match(byId.ofCeilingTrainer, { value: 0.95, status: 'met' });
+  t.match(byId.ofCeilingLibrary, { value: null, status: 'n/a', note: /no 2-thread pool/ });
+  t.match(byId.epochPeer, { value: null, status: 'n/a', note: 'absent' });
+  t.match(byId.epochBackprop, { value: null, note: 'epochs not measured' });
+});
+
+t.test('the kernel pair: the incremental kernel agrees with backprop; library inputs; busy work', async (t) => {
+  const net = new TwoLayerNet({ inputSize: 6, hiddenSize: 3, outputSize: 2, seed: 3, weightInitStd: 0.5 });
+  const batch = tinyBatch(net, 4);
+  const run = measureKernelPair(net, batch, 3, 1, 1e-4, 1000);
+  t.equal(run.incrementalMs.length, 3);
+  t.equal(run.backpropMs.length, 3);
+  t.equal(run.incrementalLoad.windows, 3);
+  const difference = maxAbsDifference(run.incrementalGradient, run.backpropGradient);
+  t.ok(difference < 1e-6, `central differences (h = 1e-4) ≈ backprop (max difference ${difference})`);
+
+  const inputs = libraryInputs(batch, 6);
+  t.equal(inputs.x.length, 4);
+  t.ok(inputs.x.every((r) => Array.isArray(r) && r.length === 6));
+  t.same(inputs.x.flat(), [...batch.x.subarray(0, 24)]);
+  t.same(inputs.t, [...batch.labels]);
+  const started = performance.now();
+  busyWork(5);
+  t.ok(performance.now() - started >= 5, 'busy work lasts at least its time');
+  busyWork(0);
+});
+
+t.test('the tfjs peer: absent or broken is one line, never a failure', async (t) => {
+  const missing = await loadTfjs(async (name) => { throw new Error(`Cannot find package '${name}' imported from /x/y.ts\nmore`); });
+  t.same(missing.availability, { attempted: true, available: false, reason: "@tensorflow/tfjs is not importable (Cannot find package '@tensorflow/tfjs')", version: null, backend: null });
+  t.equal(missing.tf, null);
+  const noWasm = await loadTfjs(async (name) => { if (name.endsWith('wasm')) throw new Error('nope'); return {}; });
+  t.match(noWasm.availability, { available: false, reason: '@tensorflow/tfjs-backend-wasm is not importable (nope)' });
+  const refused = await loadTfjs(async () => ({ setBackend: async () => false, ready: async () => undefined }));
+  t.match(refused.availability, { available: false, reason: /setBackend\('wasm'\) failed/ });
+  const fake = { setBackend: async () => true, ready: async () => undefined, env: () => ({ getBool: () => false }), version: { tfjs: '9.9.9' } };
+  const loaded = await loadTfjs(async (name) => (name.endsWith('wasm') ? { version_wasm: '9.9.9' } : fake));
+  t.same(loaded.availability, { attempted: true, available: true, reason: null, version: '9.9.9', backend: 'wasm 9.9.9, single-threaded' });
+  t.equal(loaded.tf, fake);
+  // The real import, here: whatever is installed, it never throws.
+  const real = await loadTfjs();
+  t.equal(real.availability.attempted, true);
 });
 
 t.test('the ceiling worker computes on private copies after the start line (also run on the main thread)', async (t) => {

@@ -60,3 +60,29 @@ t.test('a backprop run stops within a second of Ctrl-C, with its checkpoint', as
   t.ok(result.afterSignalMs < 1000, `exited ${Math.round(result.afterSignalMs)} ms after Ctrl-C`);
   t.ok((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration >= 24, 'a checkpoint past the first epoch');
 });
+
+t.test('Ctrl-C during bench prints the rows measured so far and exits 130', async (t) => {
+  // A small model and many repetitions: the run is still in its pool rounds when the signal comes.
+  const args = ['bench', '--hidden', '4', '--batch', '5', '--threads', '1,2', '--reps', '10000', '--block', '1', '--warmup', '1',
+    '--naive-reps', '1', '--naive-sample', '1', '--epoch-iters', '0', '--ceiling-gradients', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += String(chunk);
+    if (!signalled && /incremental round \d+\/10000/.test(stderr)) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 130, stderr);
+  t.match(stderr, /gradpool bench: SIGINT: stopping after the current round and printing the rows measured so far/);
+  t.match(stdout, /Note: Interrupted \(Ctrl-C\): 1 of 1 configuration\(s\)/);
+  // The pool rows of both thread counts, with the repetitions measured before the signal.
+  t.match(stdout, /incremental\s+1\s+[\d.]+/);
+  t.match(stdout, /incremental\s+2\s+[\d.]+/);
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+});

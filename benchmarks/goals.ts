@@ -1,0 +1,132 @@
+/**
+ * The figures issue 12 sets goals for, computed from one run's measurements
+ * (nothing here is timed): the kernel ratio, the serial part of a pool call
+ * and Amdahl's law applied to it, the share of the machine's ceiling in the
+ * Trainer's and a library caller's pattern, and the epoch times; each with its
+ * goal, its must and whether they are met.
+ */
+import { AMDAHL_PREDICT_AT, amdahlSpeedup } from './amdahl.js';
+import type { ConfigurationResult, EngineMeasurement, GoalCheck, KernelRatio, SerialPart } from './result.js';
+
+/** The goals (and the musts) of issue 12. */
+export const GOALS = {
+  /** Incremental kernel on one thread ÷ backprop. */
+  kernelRatio: { comparison: '<=', goal: 2.5, must: 3.5 },
+  /** Serial ms per pool call (Trainer's pattern). */
+  serialMs: { comparison: '<=', goal: 0.1, must: 0.25 },
+  /** Amdahl's speedup at 16 threads from the measured serial fraction. */
+  amdahlAt16: { comparison: '>=', goal: 12, must: null },
+  /** Speedup ÷ the machine's ceiling at 2 threads, either pattern. */
+  ofCeiling: { comparison: '>=', goal: 0.9, must: null },
+} as const satisfies Record<string, { comparison: '<=' | '>='; goal: number; must: number | null }>;
+
+/** The thread count the of-ceiling goals are read at. */
+export const OF_CEILING_THREADS = 2;
+
+/** Whether `value` meets the goal, only the must, or neither; `info` without a goal, `n/a` without a value. */
+export function goalStatus(value: number | null, comparison: '<=' | '>=' | null, goal: number | null, must: number | null): GoalCheck['status'] {
+  if (value === null || !Number.isFinite(value)) return 'n/a';
+  if (comparison === null || goal === null) return 'info';
+  const meets = (limit: number) => (comparison === '<=' ? value <= limit : value >= limit);
+  if (meets(goal)) return 'met';
+  return must !== null && meets(must) ? 'must-met' : 'missed';
+}
+
+const poolRows = (measurements: readonly EngineMeasurement[]) => measurements
+  .filter((m) => m.engine === 'incremental' && m.where === 'pool')
+  .sort((a, b) => a.threads - b.threads);
+
+/** incremental ÷ backprop from the main-thread rows (interleaved), and the one-thread pool call ÷ backprop. */
+export function kernelRatioOf(measurements: readonly EngineMeasurement[]): KernelRatio {
+  const main = (engine: string) => measurements.find((m) => m.engine === engine && m.where === 'main-thread');
+  const incremental = main('incremental');
+  const backprop = main('backprop');
+  const poolOne = poolRows(measurements).find((m) => m.threads === 1);
+  const incrementalMs = incremental?.msPerGradient.median ?? Number.NaN;
+  const backpropMs = backprop?.msPerGradient.median ?? Number.NaN;
+  const ratio = incrementalMs / backpropMs;
+  const poolRatio = (poolOne?.msPerGradient.median ?? Number.NaN) / backpropMs;
+  return {
+    description: 'median ms of the incremental kernel (base + every parameter) on the main thread ÷ median ms of backprop, timed interleaved call by call on the same batch and weights',
+    incrementalMs,
+    backpropMs,
+    ratio: Number.isFinite(ratio) ? ratio : null,
+    poolOneThreadMs: poolOne?.msPerGradient.median ?? null,
+    poolOneThreadRatio: Number.isFinite(poolRatio) ? poolRatio : null,
+  };
+}
+
+/**
+ * The serial part of a call from the pool rows of one pattern: the median
+ * (wall − slowest task) at the largest thread count within the cores, over the
+ * median wall time on one thread, and Amdahl's law for that fraction. Null
+ * without a one-thread row that reported its tasks.
+ */
+export function serialPartOf(pattern: SerialPart['pattern'], measurements: readonly EngineMeasurement[], cores: number, predictAt: readonly number[] = AMDAHL_PREDICT_AT): SerialPart | null {
+  const rows = poolRows(measurements).filter((m) => m.overheadMs !== null);
+  const one = rows.find((m) => m.threads === 1);
+  if (one === undefined) return null;
+  const at = rows.filter((m) => m.threads <= cores).at(-1) ?? one;
+  const serialMs = at.overheadMs as number;
+  const oneThreadMs = one.msPerGradient.median;
+  const serialFraction = Math.min(1, Math.max(0, serialMs / oneThreadMs));
+  return {
+    pattern,
+    threads: at.threads,
+    serialMs,
+    byThreads: rows.map((m) => ({ threads: m.threads, serialMs: m.overheadMs as number })),
+    oneThreadMs,
+    serialFraction,
+    predictions: predictAt.map((threads) => ({ threads, speedup: amdahlSpeedup(serialFraction, threads) })),
+  };
+}
+
+type Figures = Pick<ConfigurationResult, 'measurements' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'>;
+
+/** The goals block of a configuration; `peerReason` says why there is no peer epoch (null: epochs not measured). */
+export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
+  const checks: GoalCheck[] = [];
+  const add = (
+    id: GoalCheck['id'], figure: string, value: number | null, unit: GoalCheck['unit'],
+    target: { comparison: '<=' | '>='; goal: number; must: number | null } | null, note: string | null = null,
+  ) => {
+    const comparison = target?.comparison ?? null;
+    const goal = target?.goal ?? null;
+    const must = target?.must ?? null;
+    checks.push({ id, figure, value, unit, comparison, goal, must, status: goalStatus(value, comparison, goal, must), note });
+  };
+
+  add('kernelRatio', 'kernel ratio: incremental on 1 thread ÷ backprop (main thread, interleaved, same batch)', c.kernelRatio.ratio, 'ratio', GOALS.kernelRatio);
+  add('kernelRatioPool', 'a one-thread pool call ÷ backprop (kernel + the call\'s serial part)', c.kernelRatio.poolOneThreadRatio, 'ratio', null);
+
+  const trainer = c.serial.find((s) => s.pattern === 'trainer') ?? null;
+  const library = c.serial.find((s) => s.pattern === 'library') ?? null;
+  add('serialMs', `serial part of a pool call, Trainer's pattern${trainer ? ` (${trainer.threads} thread${trainer.threads === 1 ? '' : 's'})` : ''}, median ms per call`, trainer?.serialMs ?? null, 'ms', GOALS.serialMs,
+    trainer ? `wall − slowest task; serial fraction ${trainer.serialFraction.toFixed(4)} of ${trainer.oneThreadMs.toFixed(2)} ms on 1 thread` : 'no one-thread pool row');
+  add('serialMsLibrary', `serial part of a pool call, library pattern${library ? ` (${library.threads} thread${library.threads === 1 ? '' : 's'})` : ''}, median ms per call`, library?.serialMs ?? null, 'ms', null,
+    'includes net.prepare of the number[][] batch, the weight scan and the fresh result');
+  for (const threads of AMDAHL_PREDICT_AT) {
+    const id = `amdahlAt${threads}` as GoalCheck['id'];
+    const speedup = trainer?.predictions.find((p) => p.threads === threads)?.speedup ?? null;
+    add(id, `Amdahl's law at ${threads} threads from the measured serial fraction (Trainer's pattern)`, speedup, 'speedup', threads === 16 ? GOALS.amdahlAt16 : null);
+  }
+
+  const atTwo = (rows: readonly EngineMeasurement[]) => rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === OF_CEILING_THREADS);
+  const trainerTwo = atTwo(c.measurements);
+  const libraryTwo = atTwo(c.libraryPattern.measurements);
+  const noTwo = `no ${OF_CEILING_THREADS}-thread pool or no ceiling in this run`;
+  add('ofCeilingTrainer', `of ceiling at ${OF_CEILING_THREADS} threads, Trainer's pattern (speedup ÷ the machine's ceiling)`, trainerTwo?.ofCeiling ?? null, 'fraction', GOALS.ofCeiling,
+    trainerTwo?.ofCeiling != null ? `speedup ${trainerTwo.speedup?.toFixed(2)}×` : noTwo);
+  add('ofCeilingLibrary', `of ceiling at ${OF_CEILING_THREADS} threads, library pattern (speedup ÷ the machine's ceiling)`, libraryTwo?.ofCeiling ?? null, 'fraction', GOALS.ofCeiling,
+    libraryTwo?.ofCeiling != null ? `speedup ${libraryTwo.speedup?.toFixed(2)}×` : noTwo);
+  add('speedupLibrary', `speedup at ${OF_CEILING_THREADS} threads, library pattern (vs its own 1 thread)`, libraryTwo?.speedup ?? null, 'speedup', null);
+
+  const incrementalEpochs = c.epochs.filter((e) => e.engine === 'incremental');
+  const bestEpoch = incrementalEpochs.reduce<typeof incrementalEpochs[number] | null>((b, e) => (b === null || e.epochMs < b.epochMs ? e : b), null);
+  const backpropEpoch = c.epochs.find((e) => e.engine === 'backprop') ?? null;
+  add('epochIncremental', `epoch, incremental${bestEpoch ? ` (its best, ${bestEpoch.threads} thread${bestEpoch.threads === 1 ? '' : 's'})` : ''}`, bestEpoch?.epochMs ?? null, 'ms', null, bestEpoch ? bestEpoch.method : 'epochs not measured');
+  add('epochBackprop', 'epoch, backprop (main thread)', backpropEpoch?.epochMs ?? null, 'ms', null, backpropEpoch ? backpropEpoch.method : 'epochs not measured');
+  add('epochPeer', c.peerEpoch ? `epoch, ${c.peerEpoch.library} (${c.peerEpoch.backend}), backprop` : 'epoch, @tensorflow/tfjs (wasm), backprop', c.peerEpoch?.epochMs ?? null, 'ms', null,
+    c.peerEpoch ? (c.peerEpoch.overBackprop === null ? null : `${c.peerEpoch.overBackprop.toFixed(2)}× gradpool's backprop epoch`) : (peerReason ?? 'epochs not measured'));
+  return checks;
+}
