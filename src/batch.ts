@@ -5,6 +5,7 @@
  * was given.
  */
 import { AbstractMatrix, Matrix } from 'ml-matrix';
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
 import { assertAllFinite, describe, assertInteger } from './validate.js';
 
 /**
@@ -73,7 +74,7 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
     assertInteger(`${name}.rows`, input.rows, 0);
     assertInteger(`${name}.columns`, input.columns, 0);
     if (input.data.length !== input.rows * input.columns) {
-      throw new RangeError(`Expected \`${name}.data\` to have rows × columns = ${input.rows} × ${input.columns} = ${input.rows * input.columns} elements, got ${input.data.length}`);
+      throw new ArgumentRangeError(`Expected \`${name}.data\` to have rows × columns = ${input.rows} × ${input.columns} = ${input.rows * input.columns} elements, got ${input.data.length}`);
     }
     flat = input;
   } else if (input instanceof Float64Array) {
@@ -91,12 +92,12 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r];
         if (!Array.isArray(row) || row.length !== columns) {
-          throw new RangeError(`Expected every row of \`${name}\` to have ${columns} columns like row 0, got ${describe(row)} at row ${r}`);
+          throw new ArgumentRangeError(`Expected every row of \`${name}\` to have ${columns} columns like row 0, got ${describe(row)} at row ${r}`);
         }
         for (let c = 0; c < columns; c++) {
           const v = row[c];
           if (typeof v !== 'number') {
-            throw new TypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
+            throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
           }
           data[r * columns + c] = v;
         }
@@ -105,15 +106,15 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
     } else {
       const values = input as unknown[];
       for (let i = 0; i < values.length; i++) {
-        if (typeof values[i] !== 'number') throw new TypeError(`Expected \`${name}\` to contain only numbers, got ${describe(values[i])} at index ${i}`);
+        if (typeof values[i] !== 'number') throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(values[i])} at index ${i}`);
       }
       flat = { data: Float64Array.from(input as number[]), rows: 1, columns: input.length };
     }
   } else {
-    throw new TypeError(`Expected \`${name}\` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got ${describe(input)}`);
+    throw new ArgumentTypeError(`Expected \`${name}\` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got ${describe(input)}`);
   }
   if (flat.rows === 0 || flat.columns === 0) {
-    throw new RangeError(`Expected \`${name}\` to be a non-empty batch, got ${flat.rows} × ${flat.columns}`);
+    throw new ArgumentRangeError(`Expected \`${name}\` to be a non-empty batch, got ${flat.rows} × ${flat.columns}`);
   }
   assertAllFiniteBatch(name, flat);
   return flat;
@@ -125,7 +126,7 @@ function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       const where = rows > 1 ? ` (row ${Math.floor(i / columns)}, column ${i % columns})` : '';
-      throw new RangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(data[i])}\` at index ${i}${where}`);
+      throw new ArgumentRangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(data[i])}\` at index ${i}${where}`);
     }
   }
 }
@@ -234,28 +235,28 @@ export function toLabels(t: TargetInput, rows: number, classes: number, name = '
   } else if (typeof t === 'number' && rows === 1) {
     values = [t]; // one label for a batch of one, as the book writes cross_entropy_error(y, 2)
   } else {
-    throw new TypeError(`Expected \`${name}\` to be labels or one-hot rows${rows === 1 ? ' (or one label)' : ''}, got ${describe(t)}`);
+    throw new ArgumentTypeError(`Expected \`${name}\` to be labels or one-hot rows${rows === 1 ? ' (or one label)' : ''}, got ${describe(t)}`);
   }
 
   const labels = new Int32Array(rows);
   if (oneHotColumns > 0) {
     if (oneHotColumns !== classes || values.length !== rows * classes) {
-      throw new RangeError(`Expected one-hot \`${name}\` to be ${rows} × ${classes}, got ${values.length / oneHotColumns} × ${oneHotColumns}`);
+      throw new ArgumentRangeError(`Expected one-hot \`${name}\` to be ${rows} × ${classes}, got ${values.length / oneHotColumns} × ${oneHotColumns}`);
     }
     assertAllFinite(name, values);
     for (let r = 0; r < rows; r++) labels[r] = oneHotLabel(values, r, classes, name);
     return labels;
   }
   if (values.length !== rows) {
-    throw new RangeError(`Expected \`${name}\` to have ${rows} labels (one per row of the batch), got ${values.length}`);
+    throw new ArgumentRangeError(`Expected \`${name}\` to have ${rows} labels (one per row of the batch), got ${values.length}`);
   }
   for (let r = 0; r < rows; r++) {
     const label = values[r];
     if (typeof label !== 'number') {
-      throw new TypeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got ${describe(label)} at index ${r}`);
+      throw new ArgumentTypeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got ${describe(label)} at index ${r}`);
     }
     if (!Number.isInteger(label) || label < 0 || label >= classes) {
-      throw new RangeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got \`${String(label)}\` at index ${r}`);
+      throw new ArgumentRangeError(`Expected \`${name}\` labels to be integers from 0 to ${classes - 1}, got \`${String(label)}\` at index ${r}`);
     }
     labels[r] = label;
   }
@@ -280,8 +281,8 @@ function oneHotLabel(values: ArrayLike<number>, r: number, classes: number, name
       continue;
     }
     const got = v === 1 ? `a second 1 at column ${c} (the first at column ${label})` : `\`${String(v)}\` at column ${c}`;
-    throw new RangeError(`Expected one-hot \`${name}\`: row ${r} has exactly one 1 and zeros elsewhere, got ${got}`);
+    throw new ArgumentRangeError(`Expected one-hot \`${name}\`: row ${r} has exactly one 1 and zeros elsewhere, got ${got}`);
   }
-  if (label < 0) throw new RangeError(`Expected one-hot \`${name}\`: row ${r} has exactly one 1 and zeros elsewhere, got all zeros`);
+  if (label < 0) throw new ArgumentRangeError(`Expected one-hot \`${name}\`: row ${r} has exactly one 1 and zeros elsewhere, got all zeros`);
   return label;
 }

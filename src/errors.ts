@@ -51,6 +51,7 @@ export function isArgumentError(error: unknown): error is ArgumentError {
  * does for an {@link ArgumentTypeError} or {@link ArgumentRangeError}.
  */
 export class InputError extends Error {
+  /** `'InputError'`, shown before the message in a stack trace. */
   override name = 'InputError';
 }
 
@@ -59,6 +60,7 @@ export class InputError extends Error {
  * or the call was stopped (timed out, aborted, the pool destroyed).
  */
 export class GradientPoolError extends Error {
+  /** `'GradientPoolError'`; the subclasses have their own (`GradientTimeoutError`, `AbortError`). */
   override name = 'GradientPoolError';
   /**
    * The piece that failed or was still running, in words: e.g. ``computing
@@ -80,6 +82,7 @@ export class GradientPoolError extends Error {
 
 /** A gradient call that passed its `timeout`: its running workers were terminated (and replaced). */
 export class GradientTimeoutError extends GradientPoolError {
+  /** `'GradientTimeoutError'`, shown before the message in a stack trace. */
   override name = 'GradientTimeoutError';
 }
 
@@ -88,6 +91,7 @@ export class GradientTimeoutError extends GradientPoolError {
  * by `destroy()`; named `AbortError`, as the platform's aborted operations are.
  */
 export class GradientAbortError extends GradientPoolError {
+  /** `'AbortError'`, the name of the platform's aborted operations, so a check of `error.name === 'AbortError'` holds. */
   override name = 'AbortError';
 }
 
@@ -98,5 +102,6 @@ export class GradientAbortError extends GradientPoolError {
  * `src/train/trainer.ts`, where it used to live.
  */
 export class DivergenceError extends Error {
+  /** `'DivergenceError'` (`'RunDivergedError'` for the subclass `train()` throws). */
   override name = 'DivergenceError';
 }

@@ -13,6 +13,7 @@ import {
   type BatchInput, type BatchOutput, type FlatMatrix, type TargetInput, type VectorInput,
   shapeLike, toFlatMatrixOfAny, toLabels,
 } from './batch.js';
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
 import { expectationError } from './validate.js';
 
 /** Typed arrays other than Float64Array, 1-D inputs of these functions (defined in batch.ts with the other input types). */
@@ -52,11 +53,11 @@ export function reluScalar(x: number): number {
  */
 function elementwise(x: number | VectorInput | BatchInput, scalar: (value: number) => number): number | BatchOutput {
   if (typeof x === 'number') {
-    if (!Number.isFinite(x)) throw new RangeError(expectationError('x', 'a finite number', x));
+    if (!Number.isFinite(x)) throw new ArgumentRangeError(expectationError('x', 'a finite number', x));
     return scalar(x);
   }
   if (typeof x !== 'object' || x === null) {
-    throw new TypeError(expectationError('x', 'a number, an array or typed array, number[][], an ml-matrix Matrix or { data, rows, columns }', x));
+    throw new ArgumentTypeError(expectationError('x', 'a number, an array or typed array, number[][], an ml-matrix Matrix or { data, rows, columns }', x));
   }
   const flat = toFlatMatrixOfAny(x, 'x');
   const data = new Float64Array(flat.data.length);
@@ -197,7 +198,7 @@ export function crossEntropyError(y: VectorInput | BatchInput, t: TargetInput): 
     // Checked before the rest of y because it is the value the loss reads.
     const p = data[n * columns + labels[n]];
     if (p < 0) {
-      throw new RangeError(`Expected \`y\` to be probabilities (0 and up), got \`${p}\` at row ${n}, column ${labels[n]} (the target class)`);
+      throw new ArgumentRangeError(`Expected \`y\` to be probabilities (0 and up), got \`${p}\` at row ${n}, column ${labels[n]} (the target class)`);
     }
   }
   // The loss reads only the target's probability, but a value above 1 there makes
@@ -209,7 +210,7 @@ export function crossEntropyError(y: VectorInput | BatchInput, t: TargetInput): 
       const n = Math.floor(i / columns);
       const c = i - n * columns;
       const target = c === labels[n] ? ' (the target class)' : '';
-      throw new RangeError(`Expected \`y\` to be probabilities (from 0 to 1), got \`${String(p)}\` at row ${n}, column ${c}${target}`);
+      throw new ArgumentRangeError(`Expected \`y\` to be probabilities (from 0 to 1), got \`${String(p)}\` at row ${n}, column ${c}${target}`);
     }
   }
   return -sumLogLikelihood(data, labels, rows, columns) / rows;
@@ -231,7 +232,7 @@ export function sumSquaredError(y: VectorInput | BatchInput, t: VectorInput | Ba
   const yFlat = toFlatMatrixOfAny(y, 'y');
   const tFlat = toFlatMatrixOfAny(t, 't');
   if (yFlat.rows !== tFlat.rows || yFlat.columns !== tFlat.columns) {
-    throw new RangeError(`Expected \`t\` to have the shape of \`y\` (${yFlat.rows} × ${yFlat.columns}), got ${tFlat.rows} × ${tFlat.columns}`);
+    throw new ArgumentRangeError(`Expected \`t\` to have the shape of \`y\` (${yFlat.rows} × ${yFlat.columns}), got ${tFlat.rows} × ${tFlat.columns}`);
   }
   let sum = 0;
   for (let i = 0; i < yFlat.data.length; i++) {

@@ -2,6 +2,7 @@
  * Numerical calculus with the book's semantics (chapter 4): central differences
  * with h = 1e-4, perturbing one element in place at a time.
  */
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
 import { assertFunction, assertInteger, assertPositiveFinite, describe } from './validate.js';
 
 /**
@@ -13,7 +14,7 @@ export const DEFAULT_H = 1e-4;
 
 function checkResult(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new RangeError(`Expected \`f\` to return a finite number, got ${describe(value)} at ${where}`);
+    throw new ArgumentRangeError(`Expected \`f\` to return a finite number, got ${describe(value)} at ${where}`);
   }
   return value;
 }
@@ -32,8 +33,8 @@ function checkResult(value: unknown, where: string): number {
  */
 export function numericalDiff(f: (x: number) => number, x: number, h = DEFAULT_H): number {
   assertFunction('f', f);
-  if (typeof x !== 'number') throw new TypeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
-  if (!Number.isFinite(x)) throw new RangeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
+  if (typeof x !== 'number') throw new ArgumentTypeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
+  if (!Number.isFinite(x)) throw new ArgumentRangeError(`Expected \`x\` to be a finite number, got ${describe(x)}`);
   assertPositiveFinite('h', h);
   const plus = checkResult(f(x + h), `x + h = ${x + h}`);
   const minus = checkResult(f(x - h), `x - h = ${x - h}`);
@@ -92,7 +93,7 @@ export function centralDifferences(
 export function numericalGradient(f: (x: Float64Array) => number, x: Float64Array, h = DEFAULT_H): Float64Array {
   assertFunction('f', f);
   if (!(x instanceof Float64Array)) {
-    throw new TypeError(`Expected \`x\` to be a Float64Array (the book's x must be floating point), got ${describe(x)}`);
+    throw new ArgumentTypeError(`Expected \`x\` to be a Float64Array (the book's x must be floating point), got ${describe(x)}`);
   }
   assertPositiveFinite('h', h);
   const grad = new Float64Array(x.length);
@@ -150,21 +151,21 @@ export function gradientDescent(
 ): GradientDescentResult {
   assertFunction('f', f);
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected \`options\` to be an object such as { learningRate: 0.1, stepNum: 100 }, got ${describe(options)}`);
+    throw new ArgumentTypeError(`Expected \`options\` to be an object such as { learningRate: 0.1, stepNum: 100 }, got ${describe(options)}`);
   }
   const { learningRate = 0.01, stepNum = 100, h = DEFAULT_H } = options;
   assertPositiveFinite('learningRate', learningRate);
   assertInteger('stepNum', stepNum, 0);
   assertPositiveFinite('h', h);
   if (typeof initX !== 'object' || initX === null || typeof initX.length !== 'number') {
-    throw new TypeError(`Expected \`initX\` to be an array or a Float64Array of numbers, got ${describe(initX)}`);
+    throw new ArgumentTypeError(`Expected \`initX\` to be an array or a Float64Array of numbers, got ${describe(initX)}`);
   }
   for (let i = 0; i < initX.length; i++) {
-    if (typeof initX[i] !== 'number') throw new TypeError(`Expected \`initX\` to contain only numbers, got ${describe(initX[i])} at index ${i}`);
+    if (typeof initX[i] !== 'number') throw new ArgumentTypeError(`Expected \`initX\` to contain only numbers, got ${describe(initX[i])} at index ${i}`);
   }
   const x = Float64Array.from(initX);
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) throw new RangeError(`Expected \`initX\` to contain only finite numbers, got \`${x[i]}\` at index ${i}`);
+    if (!Number.isFinite(x[i])) throw new ArgumentRangeError(`Expected \`initX\` to contain only finite numbers, got \`${x[i]}\` at index ${i}`);
   }
   const history: Float64Array[] = [];
   for (let step = 0; step < stepNum; step++) {

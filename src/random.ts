@@ -8,6 +8,7 @@ import { assertFiniteNumber, assertInteger, describe } from './validate.js';
 
 /** Serializable state of a {@link Random}: enough to continue the exact same stream. */
 export interface RandomState {
+  /** The xoroshiro128+ state: 4 32-bit integers, as pure-rand's `getState()` gives them. */
   generator: number[];
   /** A second normal draw kept from the last Marsaglia polar pair, or null. */
   spareNormal: number | null;
@@ -62,6 +63,7 @@ export class Random {
     return random;
   }
 
+  /** A copy of the state now (JSON-serializable): {@link Random.fromState} continues the stream from here, draw for draw. */
   getState(): RandomState {
     return { generator: [...this.#rng.getState()], spareNormal: this.#spareNormal };
   }

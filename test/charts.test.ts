@@ -6,6 +6,7 @@ import {
   MAX_ITERATION_POINTS, downsample, resolveChartFont, speedupChart, svgToPng, trainingCharts, writeChart,
   type EpochPoint, type IterationPoint,
 } from '../src/report/charts.js';
+import { refuses, refusesAsync } from './fixtures/argument-errors.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -111,12 +112,13 @@ t.test('writeChart writes the .svg and .png atomically', async (t) => {
   t.same((await readdir(dir)).sort(), ['training.png', 'training.svg']);
 });
 
-t.test('bad arguments are TypeErrors/RangeErrors', async (t) => {
-  await t.rejects(trainingCharts({ iterations: null as never, epochs: [], title: '' }), { name: 'TypeError', message: 'Expected `iterations` to be an array, got `null`' });
-  await t.rejects(trainingCharts({ iterations: [], epochs: {} as never, title: '' }), { name: 'TypeError', message: 'Expected `epochs` to be an array, got an object (Object)' });
-  await t.rejects(trainingCharts({ iterations: [], epochs: [], title: 3 as never }), { name: 'TypeError', message: 'Expected `title` to be a string, got `3` (number)' });
-  await t.rejects(speedupChart({ rows: 'x' as never, title: '' }), TypeError);
-  await t.rejects(trainingCharts({ iterations: [], epochs: [], title: '', scale: 0 }), { name: 'RangeError', message: 'Expected `scale` to be a finite number greater than 0, got `0` (number)' });
-  t.throws(() => svgToPng(5 as never), TypeError);
-  await t.rejects(writeChart('', { svg: '', png: new Uint8Array() }), TypeError);
+t.test('bad arguments are ArgumentTypeErrors/ArgumentRangeErrors', async (t) => {
+  await refusesAsync(t, () => trainingCharts({ iterations: null as never, epochs: [], title: '' }), 'TypeError', 'Expected `iterations` to be an array, got `null`');
+  await refusesAsync(t, () => trainingCharts({ iterations: [], epochs: {} as never, title: '' }), 'TypeError', 'Expected `epochs` to be an array, got an object (Object)');
+  await refusesAsync(t, () => trainingCharts({ iterations: [], epochs: [], title: 3 as never }), 'TypeError', 'Expected `title` to be a string, got `3` (number)');
+  await refusesAsync(t, () => speedupChart({ rows: 'x' as never, title: '' }), 'TypeError', 'Expected `rows` to be an array, got `"x"` (string)');
+  await refusesAsync(t, () => trainingCharts({ iterations: [], epochs: [], title: '', scale: 0 }), 'RangeError', 'Expected `scale` to be a finite number greater than 0, got `0` (number)');
+  refuses(t, () => svgToPng(5 as never), 'TypeError', 'Expected `svg` to be a string, got `5` (number)');
+  refuses(t, () => downsample([], 1, () => 0), 'RangeError', 'Expected `maxPoints` to be an integer from 2 and up, got `1` (number)');
+  await refusesAsync(t, () => writeChart('', { svg: '', png: new Uint8Array() }), 'TypeError', 'Expected `pathWithoutExt` to be a non-empty string, got `""` (string)');
 });

@@ -4,6 +4,7 @@ import { DIE_AT_H } from './fixtures/dying.worker.js';
 import { numericalGradient } from '../src/numerical.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { bytesOf, digits, serialIncremental } from './fixtures/pool-batches.js';
+import { refuses, refusesAsync } from './fixtures/argument-errors.js';
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
 
@@ -47,9 +48,8 @@ t.test('a net with a non-finite weight is refused before any worker runs, naming
     const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, activation: 'relu', seed: 1 });
     net.b1[1] = Number.POSITIVE_INFINITY;
     for (const engine of ['incremental', 'naive'] as const) {
-      await t.rejects(pool.numericalGradient(net, [[1, 0, 2]], [1], { engine }), {
-        name: 'RangeError', message: "Expected the net's parameters to be finite, got `Infinity` at b1[1] (did training diverge? try a smaller learning rate)",
-      }, engine);
+      await refusesAsync(t, () => pool.numericalGradient(net, [[1, 0, 2]], [1], { engine }), 'RangeError',
+        "Expected the net's parameters to be finite, got `Infinity` at b1[1] (did training diverge? try a smaller learning rate)");
     }
   } finally {
     await pool.destroy();
@@ -90,18 +90,33 @@ t.test('a worker that dies holding a base part: the others stop waiting, the cal
 });
 
 t.test('bad arguments', async (t) => {
-  t.throws(() => new GradientPool({ threads: 0 }), { name: 'RangeError', message: 'Expected `threads` to be an integer from 1 to 64, got `0` (number)' });
-  t.throws(() => new GradientPool({ threads: 1.5 }), { name: 'RangeError', message: /got `1.5`/ });
-  t.throws(() => new GradientPool({ threads: 1, workerModule: './w.js' }), { name: 'TypeError', message: 'Expected `workerModule` to be a URL string, got `"./w.js"` (string)' });
+  refuses(t, () => new GradientPool({ threads: 0 }), 'RangeError', 'Expected `threads` to be an integer from 1 to 64, got `0` (number)');
+  refuses(t, () => new GradientPool({ threads: 1.5 }), 'RangeError', 'Expected `threads` to be an integer from 1 to 64, got `1.5` (number)');
+  refuses(t, () => new GradientPool({ threads: 1, workerModule: './w.js' }), 'TypeError', 'Expected `workerModule` to be a URL string, got `"./w.js"` (string)');
   const pool = new GradientPool({ threads: 1 });
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 2, outputSize: 2 });
-  await t.rejects(pool.numericalGradient(net, [[1, 2]], [0], { engine: 'fast' as never }), { name: 'RangeError', message: "Expected `engine` to be one of `naive`, `incremental`, got `\"fast\"` (string)" });
-  await t.rejects(pool.numericalGradient(net, [[1, 2]], [0], { h: 0 }), { name: 'RangeError', message: 'Expected `h` to be a finite number greater than 0, got `0` (number)' });
-  await t.rejects(pool.functionGradient({ module: './relative.js', x: [1] }), { name: 'TypeError', message: /Expected `module` to be a URL/ });
-  await t.rejects(pool.functionGradient({ module: functions, x: [] }), { name: 'RangeError', message: 'Expected `x.length` to be an integer from 1 and up, got `0` (number)' });
-  await t.rejects(pool.functionGradient({ module: functions, x: [Number.NaN] }), { name: 'RangeError', message: 'Expected `x` to contain only finite numbers, got `NaN` at index 0' });
+  await refusesAsync(t, () => pool.numericalGradient(net, [[1, 2]], [0], { engine: 'fast' as never }), 'RangeError', "Expected `engine` to be one of `naive`, `incremental`, got `\"fast\"` (string)");
+  await refusesAsync(t, () => pool.numericalGradient(net, [[1, 2]], [0], { h: 0 }), 'RangeError', 'Expected `h` to be a finite number greater than 0, got `0` (number)');
+  await refusesAsync(t, () => pool.numericalGradient(net, [[1, 2]], [0], { signal: 'stop' as never }), 'TypeError', 'Expected `signal` to be an AbortSignal, got `"stop"` (string)');
+  await refusesAsync(t, () => pool.numericalGradient(net, [[1, 2]], [0], { out: new Float64Array(3) }), 'RangeError', 'Expected `out` to be a Float64Array of 12 values (one per parameter), got a Float64Array of length 3');
+  const batch = net.prepare([[1, 2]], [0]);
+  await refusesAsync(t, () => pool.gradientOfBatch({ ...net, params: new Float64Array(12) } as never, batch), 'TypeError', 'Expected `net.params` to live in a SharedArrayBuffer, got an object (ArrayBuffer)');
+  await refusesAsync(t, () => pool.functionGradient({ module: './relative.js', x: [1] }), 'TypeError', 'Expected `module` to be a URL (e.g. new URL(\'./f.js\', import.meta.url)), got `"./relative.js"` (string)');
+  await refusesAsync(t, () => pool.functionGradient({ module: functions, exportName: '', x: [1] }), 'TypeError', 'Expected `exportName` to be a non-empty string, got `""` (string)');
+  await refusesAsync(t, () => pool.functionGradient({ module: functions, x: [] }), 'RangeError', 'Expected `x.length` to be an integer from 1 and up, got `0` (number)');
+  await refusesAsync(t, () => pool.functionGradient({ module: functions, x: [Number.NaN] }), 'RangeError', 'Expected `x` to contain only finite numbers, got `NaN` at index 0');
   await pool.destroy();
   await t.rejects(pool.numericalGradient(net, [[1, 2]], [0]), { message: 'This GradientPool has been destroyed; create a new one' });
+  await pool.destroy();
+});
+
+t.test('new GradientPool refuses options that are not an object, and unknown keys, before starting a thread', async (t) => {
+  refuses(t, () => new GradientPool(null as never), 'TypeError', 'Expected `options` to be an object such as { threads: 4 }, got `null`');
+  refuses(t, () => new GradientPool(4 as never), 'TypeError', 'Expected `options` to be an object such as { threads: 4 }, got `4` (number)');
+  refuses(t, () => new GradientPool([2] as never), 'TypeError', 'Expected `options` to be an object such as { threads: 4 }, got an array of length 1');
+  refuses(t, () => new GradientPool({ thread: 2 } as never), 'RangeError', 'Expected `options` of GradientPool to have only the keys `threads`, `workerModule`, got the key `thread`');
+  const pool = new GradientPool({ threads: 1, workerModule: undefined });
+  t.equal(pool.threads, 1, 'a known key left undefined is fine');
   await pool.destroy();
 });
 

@@ -5,6 +5,8 @@ import { InputError } from '../src/errors.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { train } from '../src/run/train.js';
+import { trainInBackground } from '../src/run/train-in-background.js';
+import { refuses, refusesAsync } from './fixtures/argument-errors.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { loadModel, saveModel } from '../src/train/model-file.js';
 import { createOptimizer } from '../src/train/optimizers.js';
@@ -77,4 +79,19 @@ t.test('saveModel and loadModel: the files a run writes, the same weights back; 
   t.ok(bits(fromRun.net.params).equals(bits(run.net.params)), 'a run directory gives its final model');
   t.equal(fromRun.dataset, 'xor');
   await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory or its model\.json .*: no such file or directory$/ });
+});
+
+t.test('saveModel, train, a run\'s checkpoint() and trainInBackground refuse bad arguments as Argument errors (bad input, not a bug)', async (t) => {
+  const dir = t.testdir();
+  await refusesAsync(t, () => saveModel(join(dir, 'model'), { params: new Float64Array(3) } as never), 'TypeError', 'Expected `net` to be a TwoLayerNet, got an object (Object)');
+  await refusesAsync(t, () => train({ dataset: 'xor', signal: 'stop' as never }), 'TypeError', 'Expected `signal` to be an AbortSignal, got `"stop"` (string)');
+  await refusesAsync(t, () => train({ dataset: 'xor', abortStep: {} as never }), 'TypeError', 'Expected `abortStep` to be an AbortSignal, got an object (Object)');
+  let refused: Promise<void> | undefined;
+  await train({
+    dataset: 'xor', hiddenSize: 4, engine: 'backprop', iterations: 2, out: join(dir, 'run'),
+    onReady: (run) => { refused = refusesAsync(t, () => run.checkpoint(''), 'TypeError', 'Expected `path` to be a checkpoint path, got `""` (string)'); },
+  });
+  t.ok(refused, 'onReady was called');
+  await refused;
+  refuses(t, () => trainInBackground({ dataset: 'xor', onEvent: 3 as never }), 'TypeError', 'Expected `onEvent` to be a function, got `3` (number)');
 });

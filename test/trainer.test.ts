@@ -238,8 +238,8 @@ t.test('Trainer checks every option', async (t) => {
   labels[4] = 3; // spiral has 3 classes: 0, 1, 2
   refuses(t, () => new Trainer({ ...base, dataset: { ...dataset, train: { ...dataset.train, labels } } }), 'RangeError', 'Expected `dataset.train.labels` to be integers from 0 to 2 (classes − 1), got `3` at index 4');
   // Infinity is the default (every sample) and may be given.
-  const everything = new Trainer({ ...base, evaluationLimit: Infinity }).evaluate();
-  const byDefault = new Trainer(base).evaluate();
+  const everything = await new Trainer({ ...base, evaluationLimit: Infinity }).evaluate();
+  const byDefault = await new Trainer(base).evaluate();
   t.same(everything, byDefault);
   t.equal(everything.trainAccuracy, evaluateSplit(net, dataset.train).accuracy);
 });

@@ -17,9 +17,19 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `fn` throws a `name` error whose message is exactly `message`. */
+/** `fn` throws a `name` error whose message is exactly `message`, and an Argument`name` (bad input to the CLI, not a bug). */
 function rejects(t: Test, fn: () => unknown, name: 'TypeError' | 'RangeError', message: string): void {
-  t.throws(fn, { name, message: new RegExp(`^${escape(message)}$`) }, `${name}: ${message}`);
+  let error: unknown;
+  t.throws(() => {
+    try {
+      fn();
+    } catch (e) {
+      error = e;
+      throw e;
+    }
+  }, { name, message: new RegExp(`^${escape(message)}$`) }, `${name}: ${message}`);
+  const Class = name === 'TypeError' ? gradpool.ArgumentTypeError : gradpool.ArgumentRangeError;
+  t.ok(error instanceof Class, `an Argument${name}: ${message}`);
 }
 
 // Anything goes for the type checker here: these calls are wrong on purpose.
@@ -290,6 +300,13 @@ t.test('gradientDescent options not an object', (t) => {
 
 t.test('SimpleNet options not an object', (t) => {
   rejects(t, () => new SimpleNet(null as Any), 'TypeError', 'Expected `options` to be an object such as { seed: 0 } or { W: [[…], […]] }, got `null`');
+  rejects(t, () => new SimpleNet([1, 2] as Any), 'TypeError', 'Expected `options` to be an object such as { seed: 0 } or { W: [[…], […]] }, got an array of length 2');
+  t.end();
+});
+
+t.test('SimpleNet refuses an unknown option (a misspelling would be ignored)', (t) => {
+  rejects(t, () => new SimpleNet({ seed: 1, w: [1, 2, 3, 4, 5, 6] } as Any), 'RangeError', 'Expected `options` of SimpleNet to have only the keys `seed`, `W`, got the key `w`');
+  t.equal(new SimpleNet({ seed: 1, W: undefined }).W.length, 6, 'a known key left undefined is fine');
   t.end();
 });
 
@@ -297,6 +314,16 @@ t.test('SimpleNet options not an object', (t) => {
 
 t.test('TwoLayerNet without options', (t) => {
   rejects(t, () => new TwoLayerNet(undefined as Any), 'TypeError', 'Expected `options` to be an object with inputSize, hiddenSize and outputSize, got `undefined`');
+  rejects(t, () => new TwoLayerNet(null as Any), 'TypeError', 'Expected `options` to be an object with inputSize, hiddenSize and outputSize, got `null`');
+  t.end();
+});
+
+t.test('TwoLayerNet refuses an unknown option (a misspelling would be ignored)', (t) => {
+  rejects(t, () => new TwoLayerNet({ ...shape, weightInitSTD: 1 } as Any), 'RangeError',
+    'Expected `options` of TwoLayerNet to have only the keys `inputSize`, `hiddenSize`, `outputSize`, `weightInitStd`, `activation`, `seed`, got the key `weightInitSTD`');
+  rejects(t, () => new TwoLayerNet({ ...shape, hidden: 3 } as Any), 'RangeError',
+    'Expected `options` of TwoLayerNet to have only the keys `inputSize`, `hiddenSize`, `outputSize`, `weightInitStd`, `activation`, `seed`, got the key `hidden`');
+  t.ok(new TwoLayerNet({ ...shape, weightInitStd: 0.1, activation: 'relu', seed: 3 }), 'every known key is accepted');
   t.end();
 });
 

@@ -4,6 +4,7 @@
  * split), with the row operations that training, evaluation and the CLI need.
  * The loaders that fill them live in `datasets/`.
  */
+import { ArgumentRangeError } from '../errors.js';
 import { assertInteger, describe } from '../validate.js';
 
 /**
@@ -37,11 +38,11 @@ export interface Dataset {
 export function rowWidth(split: Split, name = 'split'): number {
   assertInteger(`${name}.rows`, split.rows, 0);
   if (split.labels.length !== split.rows) {
-    throw new RangeError(`Expected \`${name}.labels\` to have one label per row (${split.rows}), got ${describe(split.labels)}`);
+    throw new ArgumentRangeError(`Expected \`${name}.labels\` to have one label per row (${split.rows}), got ${describe(split.labels)}`);
   }
   if (split.rows === 0) return 0;
   if (split.x.length % split.rows !== 0) {
-    throw new RangeError(`Expected \`${name}.x\` to hold ${split.rows} whole rows, got ${describe(split.x)}`);
+    throw new ArgumentRangeError(`Expected \`${name}.x\` to hold ${split.rows} whole rows, got ${describe(split.x)}`);
   }
   return split.x.length / split.rows;
 }
@@ -65,7 +66,7 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Float64Array
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
     if (!Number.isInteger(label) || label < 0 || label >= classes) {
-      throw new RangeError(`Expected \`labels\` to be integers from 0 to ${classes - 1}, got \`${String(label)}\` at index ${i}`);
+      throw new ArgumentRangeError(`Expected \`labels\` to be integers from 0 to ${classes - 1}, got \`${String(label)}\` at index ${i}`);
     }
     out[i * classes + label] = 1;
   }
@@ -95,7 +96,7 @@ export function takeRows(split: Split, indices: ArrayLike<number>): Split {
   for (let i = 0; i < count; i++) {
     const row = indices[i];
     if (!Number.isInteger(row) || row < 0 || row >= rows) {
-      throw new RangeError(`Expected \`indices\` to be row numbers from 0 to ${rows - 1}, got \`${String(row)}\` at index ${i}`);
+      throw new ArgumentRangeError(`Expected \`indices\` to be row numbers from 0 to ${rows - 1}, got \`${String(row)}\` at index ${i}`);
     }
     x.set(source.subarray(row * width, (row + 1) * width), i * width);
     labels[i] = sourceLabels[row];

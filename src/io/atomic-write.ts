@@ -8,6 +8,7 @@
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { ArgumentTypeError } from '../errors.js';
 import { expectationError } from '../validate.js';
 import { faultPoint } from './fault-points.js';
 
@@ -17,8 +18,8 @@ export function temporaryPathFor(path: string): string {
 }
 
 function checkArguments(path: unknown, data: unknown): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(expectationError('path', 'a non-empty string', path));
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError(expectationError('data', 'a string or a Uint8Array', data));
+  if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(expectationError('path', 'a non-empty string', path));
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new ArgumentTypeError(expectationError('data', 'a string or a Uint8Array', data));
 }
 
 /** Makes the rename itself durable; directories cannot be opened for fsync on every platform (Windows), so this is best effort. */

@@ -12,7 +12,7 @@
  * Only the dtypes gradpool uses are supported: F64, F32 and I32.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, InputError } from '../errors.js';
 import { describe, expectationError } from '../validate.js';
 import { writeFileAtomic } from './atomic-write.js';
 
@@ -130,18 +130,18 @@ function typedArrayFrom(bytes: Uint8Array, dtype: SafetensorsDtype): Float64Arra
 
 function validateTensorInput(name: string, tensor: unknown): SafetensorsTensorInput {
   const label = `tensors[${JSON.stringify(name)}]`;
-  if (name === '' || name === METADATA_KEY) throw new RangeError(`Expected tensor names to be non-empty and not \`${METADATA_KEY}\`, got ${describe(name)}`);
-  if (!isPlainObject(tensor)) throw new TypeError(expectationError(label, 'an object with dtype, shape and data', tensor));
+  if (name === '' || name === METADATA_KEY) throw new ArgumentRangeError(`Expected tensor names to be non-empty and not \`${METADATA_KEY}\`, got ${describe(name)}`);
+  if (!isPlainObject(tensor)) throw new ArgumentTypeError(expectationError(label, 'an object with dtype, shape and data', tensor));
   const { dtype, shape, data } = tensor;
-  if (!isDtype(dtype)) throw new TypeError(expectationError(`${label}.dtype`, `one of ${SAFETENSORS_DTYPES.map((d) => `\`${d}\``).join(', ')}`, dtype));
+  if (!isDtype(dtype)) throw new ArgumentTypeError(expectationError(`${label}.dtype`, `one of ${SAFETENSORS_DTYPES.map((d) => `\`${d}\``).join(', ')}`, dtype));
   if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
-    throw new TypeError(expectationError(`${label}.shape`, 'an array of integers from 0 and up', shape));
+    throw new ArgumentTypeError(expectationError(`${label}.shape`, 'an array of integers from 0 and up', shape));
   }
   const { array } = DTYPES[dtype];
-  if (!(data instanceof array)) throw new TypeError(expectationError(`${label}.data`, `a ${array.name} (dtype ${dtype})`, data));
+  if (!(data instanceof array)) throw new ArgumentTypeError(expectationError(`${label}.data`, `a ${array.name} (dtype ${dtype})`, data));
   const count = elementCount(shape);
   if (count !== data.length) {
-    throw new RangeError(`Expected \`${label}.data\` to have ${count} elements (shape [${shape.join(', ')}]), got ${data.length}`);
+    throw new ArgumentRangeError(`Expected \`${label}.data\` to have ${count} elements (shape [${shape.join(', ')}]), got ${data.length}`);
   }
   return { dtype, shape, data };
 }
@@ -161,13 +161,13 @@ function validateTensorInput(name: string, tensor: unknown): SafetensorsTensorIn
  * decodeSafetensors(bytes).tensors.W.data; // Float64Array [1, 2, 3, 4]
  */
 export function encodeSafetensors(tensors: Record<string, SafetensorsTensorInput>, metadata?: Record<string, string>): Uint8Array {
-  if (!isPlainObject(tensors)) throw new TypeError(expectationError('tensors', 'an object of tensors by name', tensors));
+  if (!isPlainObject(tensors)) throw new ArgumentTypeError(expectationError('tensors', 'an object of tensors by name', tensors));
   const entries = Object.entries(tensors).map(([name, tensor]) => [name, validateTensorInput(name, tensor)] as const);
   const headerParts: string[] = [];
   if (metadata !== undefined) {
-    if (!isPlainObject(metadata)) throw new TypeError(expectationError('metadata', 'an object of strings', metadata));
+    if (!isPlainObject(metadata)) throw new ArgumentTypeError(expectationError('metadata', 'an object of strings', metadata));
     for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new TypeError(expectationError(`metadata[${JSON.stringify(key)}]`, 'a string', value));
+      if (typeof value !== 'string') throw new ArgumentTypeError(expectationError(`metadata[${JSON.stringify(key)}]`, 'a string', value));
     }
     headerParts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
   }
@@ -249,7 +249,7 @@ function parseEntry(file: string, name: string, info: unknown, dataLength: numbe
  * @throws {InputError} ``Invalid safetensors file `w.safetensors`: expected <what the format requires>, got <what the file has>``, e.g. ``expected at least 8 bytes (the header length), got 3 bytes``; also for a dtype other than F64, F32 and I32.
  */
 export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): DecodedSafetensors {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(expectationError('bytes', 'a Uint8Array', bytes));
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentTypeError(expectationError('bytes', 'a Uint8Array', bytes));
   if (bytes.byteLength < 8) throw invalid(file, 'at least 8 bytes (the header length)', `${bytes.byteLength} bytes`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   const available = bytes.byteLength - 8;

@@ -4,7 +4,8 @@ import { type BatchInput, type BatchOutput, type FlatMatrix, type TargetInput, s
 import { crossEntropyError, softmax } from '../functions.js';
 import { numericalGradient, DEFAULT_H } from '../numerical.js';
 import { Random } from '../random.js';
-import { assertAllFinite, describe } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import { assertAllFinite, assertKnownKeys, assertOptionsObject, describe } from '../validate.js';
 
 /**
  * A gradient of {@link SimpleNet}, laid out like its parameters and like a
@@ -40,8 +41,8 @@ export class SimpleNet {
 
   /**
    * @param options - `seed` (default 0) draws W from a standard normal, as the book's `np.random.randn(2, 3)`; `W` sets it instead (2 × 3, or 6 values row-major).
-   * @throws {TypeError} ``Expected `options` to be an object such as { seed: 0 } or { W: [[…], […]] }, got `null` ``; ``Expected `W` to be 2 × 3 (or 6 values row-major), got `5` (number)``.
-   * @throws {RangeError} ``Expected `W` to be 2 × 3 (or 6 values row-major), got an array of length 1``; an {@link ArgumentRangeError} for NaN or ±Infinity in `W` or a bad `seed`: ``Expected `seed` to be an integer from 0 to 4294967295, got `-1` (number)``.
+   * @throws {ArgumentTypeError} ``Expected `options` to be an object such as { seed: 0 } or { W: [[…], […]] }, got `null` ``; ``Expected `W` to be 2 × 3 (or 6 values row-major), got `5` (number)``.
+   * @throws {ArgumentRangeError} ``Expected `options` of SimpleNet to have only the keys `seed`, `W`, got the key `w` ``; ``Expected `W` to be 2 × 3 (or 6 values row-major), got an array of length 1``; NaN or ±Infinity in `W` or a bad `seed`: ``Expected `seed` to be an integer from 0 to 4294967295, got `-1` (number)``.
    */
   constructor(options: {
     /**
@@ -57,9 +58,8 @@ export class SimpleNet {
      */
     W?: number[][] | ArrayLike<number>;
   } = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Expected \`options\` to be an object such as { seed: 0 } or { W: [[…], […]] }, got ${describe(options)}`);
-    }
+    assertOptionsObject('options', options, '{ seed: 0 } or { W: [[…], […]] }');
+    assertKnownKeys('options', options, ['seed', 'W'], 'SimpleNet');
     const { seed = 0, W } = options;
     if (W === undefined) new Random(seed).fillNormal(this.W);
     else this.setW(W);
@@ -74,13 +74,13 @@ export class SimpleNet {
    */
   setW(W: number[][] | ArrayLike<number>): void {
     if (typeof W !== 'object' || W === null || typeof (W as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`Expected \`W\` to be 2 × 3 (or 6 values row-major), got ${describe(W)}`);
+      throw new ArgumentTypeError(`Expected \`W\` to be 2 × 3 (or 6 values row-major), got ${describe(W)}`);
     }
     const nested = Array.isArray(W) && Array.isArray(W[0]);
     const rowsOk = !nested || ((W as number[][]).length === 2 && (W as number[][]).every((row) => Array.isArray(row) && row.length === 3));
     const values = nested ? (W as number[][]).flat() : Array.from(W as ArrayLike<number>);
     if (!rowsOk || values.length !== 6) {
-      throw new RangeError(`Expected \`W\` to be 2 × 3 (or 6 values row-major), got ${describe(W)}`);
+      throw new ArgumentRangeError(`Expected \`W\` to be 2 × 3 (or 6 values row-major), got ${describe(W)}`);
     }
     assertAllFinite('W', values);
     this.W.set(values);
@@ -134,7 +134,7 @@ export class SimpleNet {
 
   #scores(x: BatchInput): FlatMatrix {
     const flat = toFlatMatrix(x, 'x');
-    if (flat.columns !== 2) throw new RangeError(`Expected \`x\` to have 2 columns, got ${flat.columns}`);
+    if (flat.columns !== 2) throw new ArgumentRangeError(`Expected \`x\` to have 2 columns, got ${flat.columns}`);
     const out = new Float64Array(flat.rows * 3);
     for (let n = 0; n < flat.rows; n++) {
       for (let k = 0; k < 3; k++) out[n * 3 + k] = flat.data[n * 2] * this.W[k] + flat.data[n * 2 + 1] * this.W[3 + k];

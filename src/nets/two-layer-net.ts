@@ -9,7 +9,10 @@ import {
   backprop, batchLoss, createForwardScratch, forward, parameterLayout, parameterName,
 } from '../kernels/two-layer.js';
 import { scoreBatch } from '../kernels/score.js';
-import { assertAllFinite, assertInteger, assertOneOf, assertPositiveFinite, describe, expectationError, firstNonFinite } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import {
+  argumentTypeError, assertAllFinite, assertInteger, assertKnownKeys, assertOneOf, assertPositiveFinite, describe, firstNonFinite,
+} from '../validate.js';
 
 /** The options of `new TwoLayerNet(…)`: its shape, and how its weights are drawn. */
 export interface TwoLayerNetOptions {
@@ -40,6 +43,9 @@ export interface TwoLayerNetOptions {
    */
   seed?: number;
 }
+
+/** Every key of {@link TwoLayerNetOptions}: `new TwoLayerNet` refuses any other (a misspelled option would be ignored). */
+const TWO_LAYER_NET_OPTION_KEYS: readonly (keyof TwoLayerNetOptions)[] = ['inputSize', 'hiddenSize', 'outputSize', 'weightInitStd', 'activation', 'seed'];
 
 /**
  * A gradient with the same layout as the parameters: `flat` and named views
@@ -105,17 +111,17 @@ export function validateShape(shape: Partial<NetShape>, prefix = ''): NetShape {
 }
 
 /**
- * Throws a RangeError naming the first non-finite parameter of `net`. The
+ * Throws an ArgumentRangeError naming the first non-finite parameter of `net`. The
  * parameters are state a diverged update may have broken; a NaN weight must not
  * give a NaN loss or, through ReLU's max(0, NaN) = 0, a finite but wrong result.
  *
  * @param net - A net, or anything with its `params` and `shape`.
- * @throws RangeError naming the first NaN or ±Infinity parameter (e.g. `W1[1][2]`).
+ * @throws {ArgumentRangeError} naming the first NaN or ±Infinity parameter (e.g. `W1[1][2]`): the caller's net is unusable, not a bug of gradpool.
  */
 export function assertFiniteParameters(net: Pick<TwoLayerNet, 'params' | 'shape'>): void {
   const i = firstNonFinite(net.params);
   if (i >= 0) {
-    throw new RangeError(`Expected the net's parameters to be finite, got \`${net.params[i]}\` at ${parameterName(net.shape, i)} (did training diverge? try a smaller learning rate)`);
+    throw new ArgumentRangeError(`Expected the net's parameters to be finite, got \`${net.params[i]}\` at ${parameterName(net.shape, i)} (did training diverge? try a smaller learning rate)`);
   }
 }
 
@@ -152,13 +158,14 @@ export class TwoLayerNet {
 
   /**
    * @param options - The sizes, `weightInitStd` (default 0.01), `activation` (default `'sigmoid'`) and `seed` (default 0) of the normal initial weights; the biases start at 0.
-   * @throws {TypeError} ``Expected `options` to be an object with inputSize, hiddenSize and outputSize, got `null` ``; an {@link ArgumentTypeError} for an option of the wrong type.
-   * @throws {ArgumentRangeError} naming the first bad option, its expectation and its value: ``Expected `outputSize` to be an integer from 2 and up, got `1` (number)``, ``Expected `activation` to be one of `sigmoid`, `relu`, got `"tanh"` (string)``.
+   * @throws {ArgumentTypeError} ``Expected `options` to be an object with inputSize, hiddenSize and outputSize, got `null` ``, or for an option of the wrong type.
+   * @throws {ArgumentRangeError} for an unknown key (``Expected `options` of TwoLayerNet to have only the keys `inputSize`, …, got the key `hidden` ``), or naming the first bad option, its expectation and its value: ``Expected `outputSize` to be an integer from 2 and up, got `1` (number)``, ``Expected `activation` to be one of `sigmoid`, `relu`, got `"tanh"` (string)``.
    */
   constructor(options: TwoLayerNetOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Expected \`options\` to be an object with inputSize, hiddenSize and outputSize, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ArgumentTypeError(`Expected \`options\` to be an object with inputSize, hiddenSize and outputSize, got ${describe(options)}`);
     }
+    assertKnownKeys('options', options as unknown as Record<string, unknown>, TWO_LAYER_NET_OPTION_KEYS, 'TwoLayerNet');
     const { weightInitStd = 0.01, seed = 0 } = options;
     this.shape = validateShape(options);
     assertPositiveFinite('weightInitStd', weightInitStd);
@@ -183,10 +190,10 @@ export class TwoLayerNet {
     const valid = validateShape(shape);
     const net = new TwoLayerNet({ ...valid, seed: 0 });
     if (typeof params !== 'object' || params === null || typeof params.length !== 'number') {
-      throw new TypeError(`Expected \`params\` to be an array or a Float64Array of ${net.layout.size} values, got ${describe(params)}`);
+      throw new ArgumentTypeError(`Expected \`params\` to be an array or a Float64Array of ${net.layout.size} values, got ${describe(params)}`);
     }
     if (params.length !== net.layout.size) {
-      throw new RangeError(`Expected \`params\` to have ${net.layout.size} values for ${valid.inputSize}-${valid.hiddenSize}-${valid.outputSize}, got ${params.length}`);
+      throw new ArgumentRangeError(`Expected \`params\` to have ${net.layout.size} values for ${valid.inputSize}-${valid.hiddenSize}-${valid.outputSize}, got ${params.length}`);
     }
     assertAllFinite('params', params);
     net.params.set(params);
@@ -305,9 +312,9 @@ export class TwoLayerNet {
    * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (…)``.
    */
   gradient(x: BatchInput, t: TargetInput, options: GradientOptions = {}): NetGradient {
-    if (typeof options !== 'object' || options === null) throw new TypeError(expectationError('options', 'an object such as { exact: true }', options));
+    if (typeof options !== 'object' || options === null) throw argumentTypeError('options', 'an object such as { exact: true }', options);
     const { exact = false } = options;
-    if (typeof exact !== 'boolean') throw new TypeError(expectationError('exact', 'true or false', exact));
+    if (typeof exact !== 'boolean') throw argumentTypeError('exact', 'true or false', exact);
     const batch = this.prepare(x, t);
     assertFiniteParameters(this);
     const grad = new Float64Array(this.layout.size);
@@ -324,9 +331,9 @@ export class TwoLayerNet {
    * @throws {RangeError} ``Expected `flat` to have 17 values (the parameter layout of this net), got 3``.
    */
   views(flat: Float64Array): NetGradient {
-    if (!(flat instanceof Float64Array)) throw new TypeError(`Expected \`flat\` to be a Float64Array, got ${describe(flat)}`);
+    if (!(flat instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`flat\` to be a Float64Array, got ${describe(flat)}`);
     if (flat.length !== this.layout.size) {
-      throw new RangeError(`Expected \`flat\` to have ${this.layout.size} values (the parameter layout of this net), got ${flat.length}`);
+      throw new ArgumentRangeError(`Expected \`flat\` to have ${this.layout.size} values (the parameter layout of this net), got ${flat.length}`);
     }
     return viewsOf(flat, this.layout);
   }
@@ -334,7 +341,7 @@ export class TwoLayerNet {
   #inputs(x: BatchInput): FlatMatrix {
     const flat = toFlatMatrix(x, 'x');
     if (flat.columns !== this.shape.inputSize) {
-      throw new RangeError(`Expected \`x\` to have ${this.shape.inputSize} columns (inputSize), got ${flat.columns}`);
+      throw new ArgumentRangeError(`Expected \`x\` to have ${this.shape.inputSize} columns (inputSize), got ${flat.columns}`);
     }
     return flat;
   }

@@ -54,6 +54,17 @@ export class BufferRegistry {
       : array);
     const statusRef = ref(status);
     if (task.kind === 'function') return { ...task, status: statusRef, slot };
+    if (task.kind === 'evaluate') {
+      return {
+        ...task,
+        params: view(task.params),
+        splits: task.splits.map((split) => ({ ...split, x: view(split.x), labels: view(split.labels) })),
+        results: view(task.results),
+        counter: view(task.counter),
+        status: statusRef,
+        slot,
+      };
+    }
     const arrays = { params: view(task.params), x: view(task.x), labels: view(task.labels), gradient: view(task.gradient) };
     if (task.kind === 'naive') return { ...task, ...arrays, status: statusRef, slot };
     return { ...task, ...arrays, base: ref(task.base), board: ref(task.board), status: statusRef, slot };

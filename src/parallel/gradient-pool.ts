@@ -5,20 +5,24 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
+import type { Split } from '../data/dataset.js';
 import { startIncrementalBase } from '../kernels/incremental/index.js';
 import { describeParameterRange } from '../kernels/two-layer.js';
 import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
-import { assertInteger, assertOneOf, assertPositiveFinite, describe } from '../validate.js';
+import { assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { DEFAULT_ENGINE, NUMERICAL_ENGINES } from '../engine.js';
-import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
+import { ArgumentTypeError, GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
 import { partitionByCost } from './partition.js';
 import {
-  STATUS_CELLS, describeStatus, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
+  STATUS_CELLS, describeStatus, type EvaluationTask, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
 } from './protocol.js';
 import { WorkBoard } from './work-board.js';
 import { BufferRegistry } from './buffer-registry.js';
 import { PoolScratch } from './pool-scratch.js';
+import {
+  SharedSplits, checkEvaluationArguments, combineChunks, evaluationChunkCount, type PoolEvaluationOptions, type SplitScore,
+} from './pool-evaluation.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
 import {
   EXIT_WAIT_MILLISECONDS, checkCallOptions, checkFunctionGradientArguments, checkGradientOut, describeRunning, exitOf, reasonText,
@@ -26,12 +30,19 @@ import {
 } from './pool-call.js';
 
 export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, PoolCallStatistics, PoolGradientOptions } from './pool-call.js';
+export type { PoolEvaluationOptions, SplitScore } from './pool-evaluation.js';
 
 /**
  * The most worker threads a pool may have: the pool's shared work board and
  * task status slots are allocated once, for this many threads.
  */
 export const MAX_THREADS = 64;
+
+/** The young generation of each worker thread's heap, in megabytes (see the constructor). */
+const WORKER_YOUNG_GENERATION_MB = 2;
+
+/** Every key of {@link GradientPoolOptions}: `new GradientPool` refuses any other (a misspelled option would be ignored). */
+const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['threads', 'workerModule'];
 
 /**
  * Pieces per thread for the incremental engine: many, so that a thread that
@@ -86,6 +97,8 @@ export class GradientPool {
   /** Calls made and not yet settled, running or waiting their turn. */
   #calls = new Set<PoolCall>();
   #buffers = new BufferRegistry();
+  /** Shared copies of the splits evaluated that were not in shared memory, made once. */
+  #splits = new SharedSplits();
   #destroyed = false;
   #destroying: Promise<void> | undefined;
   #poolError: Error | undefined;
@@ -95,13 +108,16 @@ export class GradientPool {
    * the first call does not pay for their start.
    *
    * @param options - `threads` (default `os.availableParallelism()`) and, for tests, `workerModule`.
-   * @throws {ArgumentRangeError} ``Expected `threads` to be an integer from 1 to 64, got `0` (number)`` (an {@link ArgumentTypeError} for a non-number).
-   * @throws {TypeError} ``Expected `workerModule` to be a URL string, got `"./x.js"` (string)``.
+   * @throws {ArgumentRangeError} ``Expected `threads` to be an integer from 1 to 64, got `0` (number)`` (an {@link ArgumentTypeError} for a non-number); ``Expected `options` of GradientPool to have only the keys `threads`, `workerModule`, got the key `thread` ``.
+   * @throws {ArgumentTypeError} ``Expected `options` to be an object such as { threads: 4 }, got `null` ``; ``Expected `workerModule` to be a URL string, got `"./x.js"` (string)``.
    */
-  constructor({ threads = os.availableParallelism(), workerModule }: GradientPoolOptions = {}) {
+  constructor(options: GradientPoolOptions = {}) {
+    assertOptionsObject('options', options, '{ threads: 4 }');
+    assertKnownKeys('options', options, GRADIENT_POOL_OPTION_KEYS, 'GradientPool');
+    const { threads = os.availableParallelism(), workerModule } = options;
     assertInteger('threads', threads, 1, MAX_THREADS);
     if (workerModule !== undefined && (typeof workerModule !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(workerModule))) {
-      throw new TypeError(`Expected \`workerModule\` to be a URL string, got ${describe(workerModule)}`);
+      throw new ArgumentTypeError(`Expected \`workerModule\` to be a URL string, got ${describe(workerModule)}`);
     }
     this.threads = threads;
     const filename = workerModule ?? siblingModule(import.meta.url, '../../workers/gradient.worker');
@@ -111,6 +127,9 @@ export class GradientPool {
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       recordTiming: false,
+      // A small young generation: a task allocates little (typed arrays over shared memory, a few
+      // small objects), and V8's default let each thread's heap grow by 6 MB of unused semi-space.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       execArgv: workerExecArgv(filename),
     });
     this.#pool.on('error', (error: Error) => {
@@ -169,7 +188,7 @@ export class GradientPool {
     assertPositiveFinite('h', h);
     checkCallOptions(signal, timeout);
     if (!(net.params.buffer instanceof SharedArrayBuffer)) {
-      throw new TypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
+      throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
     }
     const size = net.layout.size;
     checkGradientOut(out, size, [net.params, batch.x, batch.labels]);
@@ -209,6 +228,50 @@ export class GradientPool {
       }
       onStatistics?.({ taskMilliseconds });
       return result();
+    });
+  }
+
+  /**
+   * Accuracy and mean loss of `net` on each of `splits`, a forward pass split
+   * across the pool's threads by chunks of 1,000 rows: each chunk is scored
+   * as `evaluateSplit` scores it and the chunks' sums are added in chunk
+   * order, so the result equals `evaluateSplit(net, split, limit)` bit for
+   * bit, whatever the thread count. The Trainer's epoch evaluation.
+   *
+   * A split whose arrays live in SharedArrayBuffers is read in place; any
+   * other is copied to shared memory at its first evaluation and that copy is
+   * kept (as long as the array is) and reused, so it must not change
+   * afterwards. Each split goes to each worker once; later calls name it.
+   *
+   * @param net - The net; its `params` (over a SharedArrayBuffer) are read in place and must not change until the call settles.
+   * @param splits - Splits of at least one row of `net.shape.inputSize` numbers and one label per row, from 0 to outputSize − 1.
+   * @param options - `limit` (default `Infinity`: every row), `signal`, `timeout`: see {@link PoolEvaluationOptions}.
+   * @returns One `{ accuracy, loss }` per split, in order.
+   * @throws {ArgumentTypeError} or {@link ArgumentRangeError} for a bad split or `limit`, as a rejection: ``Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)``.
+   * @throws {GradientPoolError} when a worker fails (``Gradient worker failed: …``, its `piece` naming the rows it was scoring), {@link GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
+   * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
+   * @example
+   * const [train, test] = await pool.evaluate(net, [dataset.train, dataset.test]);
+   * train.accuracy === evaluateSplit(net, dataset.train).accuracy; // true
+   */
+  async evaluate(net: TwoLayerNet, splits: readonly Split[], { limit = Number.POSITIVE_INFINITY, signal, timeout }: PoolEvaluationOptions = {}): Promise<SplitScore[]> {
+    checkCallOptions(signal, timeout);
+    if (!(net?.params?.buffer instanceof SharedArrayBuffer)) {
+      throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net?.params?.buffer)}`);
+    }
+    checkEvaluationArguments(splits, net.shape.inputSize, limit);
+    const used = splits.map((split) => this.#splits.evaluationSplit(split, limit));
+    return this.#serialized(signal, timeout, async (call) => {
+      const chunks = evaluationChunkCount(used);
+      const { results, counter } = this.#scratch.evaluationOf(chunks);
+      const task: EvaluationTask = { kind: 'evaluate', shape: net.shape, params: net.params, splits: used, results, counter };
+      // Chunks are claimed, not assigned: more tasks than chunks would only wait.
+      await this.#runAll(call, new Array<GradientTask>(Math.min(this.threads, chunks)).fill(task), () => '');
+      // Every task claims until the counter passes the last chunk (a failed task rejected above).
+      if (Atomics.load(counter, 0) < chunks) {
+        throw new GradientPoolError(`Evaluation workers stopped early: ${Atomics.load(counter, 0)} of ${chunks} chunks claimed (please report this)`, 'the evaluation');
+      }
+      return combineChunks(results, used);
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { NumericalEngine } from '../engine.js';
-import type { GradientPoolError } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, type GradientPoolError } from '../errors.js';
 import { assertInteger, assertPositiveFinite, describe } from '../validate.js';
 
 /**
@@ -201,7 +201,7 @@ export function exitOf(worker: Worker, milliseconds: number): Promise<void> {
 /** The options every call takes: `signal` an AbortSignal, `timeout` as the other numbers are checked. */
 export function checkCallOptions(signal: unknown, timeout: unknown): void {
   if (timeout !== undefined) assertPositiveFinite('timeout', timeout);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
 }
 
 /** Whether two arrays share any byte of memory. */
@@ -212,9 +212,9 @@ function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
 /** A gradient call's `out`: absent, or a Float64Array of one value per parameter sharing no memory with the call's inputs. */
 export function checkGradientOut(out: unknown, size: number, inputs: ArrayBufferView[]): asserts out is Float64Array | undefined {
   if (out === undefined) return;
-  if (!(out instanceof Float64Array)) throw new TypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
-  if (out.length !== size) throw new RangeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
-  if (inputs.some((input) => overlaps(out, input))) throw new RangeError('Expected `out` not to share memory with `net.params` or the batch');
+  if (!(out instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
+  if (out.length !== size) throw new ArgumentRangeError(`Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got ${describe(out)}`);
+  if (inputs.some((input) => overlaps(out, input))) throw new ArgumentRangeError('Expected `out` not to share memory with `net.params` or the batch');
 }
 
 /** The arguments of `functionGradient`, checked: the module's URL, and `x` copied to shared memory. */
@@ -223,9 +223,9 @@ export function checkFunctionGradientArguments(
 ): { moduleUrl: string; point: Float64Array } {
   const moduleUrl: unknown = module instanceof URL ? module.href : module;
   if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl)) {
-    throw new TypeError(`Expected \`module\` to be a URL (e.g. new URL('./f.js', import.meta.url)), got ${describe(module)}`);
+    throw new ArgumentTypeError(`Expected \`module\` to be a URL (e.g. new URL('./f.js', import.meta.url)), got ${describe(module)}`);
   }
-  if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
+  if (typeof exportName !== 'string' || exportName === '') throw new ArgumentTypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
   assertPositiveFinite('h', h);
   checkCallOptions(signal, timeout);
   const length: unknown = x?.length;
@@ -233,7 +233,7 @@ export function checkFunctionGradientArguments(
   const point = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
   point.set(x);
   for (let i = 0; i < length; i++) {
-    if (!Number.isFinite(point[i])) throw new RangeError(`Expected \`x\` to contain only finite numbers, got \`${point[i]}\` at index ${i}`);
+    if (!Number.isFinite(point[i])) throw new ArgumentRangeError(`Expected \`x\` to contain only finite numbers, got \`${point[i]}\` at index ${i}`);
   }
   return { moduleUrl, point };
 }

@@ -17,6 +17,10 @@ export class PoolScratch {
   base = new SharedArrayBuffer(0);
   gradient = new SharedArrayBuffer(0);
   board: SharedArrayBuffer;
+  /** An evaluation's chunk sums (two per chunk), reused while large enough. */
+  evaluation = new SharedArrayBuffer(0);
+  /** The chunk counter the workers of an evaluation claim from (one Int32). */
+  counter = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   /** What each task of the call in progress is doing (protocol.ts, `STATUS_CELLS`), one slot per task. */
   status: SharedArrayBuffer;
   #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
@@ -36,7 +40,18 @@ export class PoolScratch {
     this.base = new SharedArrayBuffer(0);
     this.gradient = new SharedArrayBuffer(0);
     this.board = new SharedArrayBuffer(this.board.byteLength);
+    this.evaluation = new SharedArrayBuffer(0);
+    this.counter = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     this.status = new SharedArrayBuffer(this.status.byteLength);
+  }
+
+  /** Room for the sums of `chunks` evaluation chunks, and the chunk counter, zeroed (valid until the next call). */
+  evaluationOf(chunks: number): { results: Float64Array; counter: Int32Array } {
+    const bytes = 2 * chunks * Float64Array.BYTES_PER_ELEMENT;
+    if (this.evaluation.byteLength < bytes) this.evaluation = new SharedArrayBuffer(bytes);
+    const counter = new Int32Array(this.counter);
+    counter[0] = 0;
+    return { results: new Float64Array(this.evaluation, 0, 2 * chunks), counter };
   }
 
   /** A gradient of `size` values in the kept buffer (valid until the next call). */

@@ -12,6 +12,7 @@
  * `WorkBoard` (work-board.ts) in shared memory, so a call costs one round trip to the
  * pool whatever the number of threads.
  */
+import { EVALUATION_CHUNK_ROWS } from '../kernels/score.js';
 import { describeParameterRange, type NetShape } from '../kernels/two-layer.js';
 import { basePartRanges } from './base-parts.js';
 
@@ -89,6 +90,8 @@ export const PIECE_WAITING = 6;
 /** Computing a parameter chunk: cells 1 and 2 its [start, end). */
 export const PIECE_CHUNK = 7;
 export const PIECE_DONE = 8;
+/** Scoring an evaluation chunk: cell 1 the chunk (numbered across the task's splits). */
+export const PIECE_EVALUATE = 9;
 
 /** What every TwoLayerNet task reads. */
 interface NetTaskInputs extends TaskStatus {
@@ -146,7 +149,36 @@ export interface FunctionGradientTask extends TaskStatus {
   h: number;
 }
 
-export type GradientTask = NaiveGradientTask | IncrementalGradientTask | FunctionGradientTask;
+/** One split of an evaluation: the whole split, read only, and how many of its rows are scored. */
+export interface EvaluationSplit {
+  /** Inputs, rows × inputSize, row-major. */
+  x: Float64Array | SharedView;
+  /** Labels, one per row. */
+  labels: Int32Array | SharedView;
+  /** The split's rows. */
+  rows: number;
+  /** Rows scored: all of them, or that many evenly spaced ones (`evaluateSplit`'s limit). */
+  used: number;
+}
+
+/**
+ * A forward pass over splits, in chunks of `EVALUATION_CHUNK_ROWS` rows
+ * (kernels/score.ts, as `evaluateSplit` cuts them): every thread gets the same
+ * task and claims chunks, numbered across the splits in order, from `counter`
+ * (cell 0, an atomic add) until none is left; chunk c's correct count and
+ * log-likelihood go to `results[2c]` and `results[2c + 1]`, which the main
+ * thread adds in chunk order. Workers only read `params` and the splits.
+ */
+export interface EvaluationTask extends TaskStatus {
+  kind: 'evaluate';
+  shape: NetShape;
+  params: Float64Array | SharedView;
+  splits: EvaluationSplit[];
+  results: Float64Array | SharedView;
+  counter: Int32Array | SharedView;
+}
+
+export type GradientTask = NaiveGradientTask | IncrementalGradientTask | FunctionGradientTask | EvaluationTask;
 
 export interface GradientTaskResult {
   /** Time the worker spent on the task, in milliseconds. */
@@ -166,6 +198,20 @@ export function describeBasePart(shape: NetShape, rows: number, part: number, pa
   return `building the base, part ${part + 1} of ${parts} (samples ${span(samples)}, input columns ${span(columns)}, hidden units ${span(units)})`;
 }
 
+/** Evaluation chunk `chunk` (numbered across `splits`) in words: ``scoring rows 1000–1999 of split 1 of 2``. */
+export function describeEvaluationChunk(splits: readonly Pick<EvaluationSplit, 'used'>[], chunk: number): string {
+  let first = 0;
+  for (let s = 0; s < splits.length; s++) {
+    const chunks = Math.ceil(splits[s].used / EVALUATION_CHUNK_ROWS);
+    if (chunk < first + chunks) {
+      const from = (chunk - first) * EVALUATION_CHUNK_ROWS;
+      return `scoring rows ${from}–${Math.min(from + EVALUATION_CHUNK_ROWS, splits[s].used) - 1} of split ${s + 1} of ${splits.length}`;
+    }
+    first += chunks;
+  }
+  return `scoring chunk ${chunk}`;
+}
+
 /** What `task` is doing by its status `cells` (see `STATUS_CELLS`), in words: ``computing elements 4–7 of `x` (f from …), at x[5] + h``. */
 export function describeStatus(task: GradientTask, cells: ArrayLike<number>): string {
   const [piece, a, b] = [cells[0], cells[1], cells[2]];
@@ -175,6 +221,8 @@ export function describeStatus(task: GradientTask, cells: ArrayLike<number>): st
     if (piece === PIECE_ELEMENT) return `computing elements ${task.start}–${task.end - 1} of \`x\` (${what}), at x[${a}] ${b === 0 ? '+' : '-'} h`;
   } else if (task.kind === 'naive') {
     if (piece === PIECE_NAIVE) return `computing ${describeParameterRange(task.shape, task.start, task.end)}`;
+  } else if (task.kind === 'evaluate') {
+    if (piece === PIECE_EVALUATE) return describeEvaluationChunk(task.splits, a);
   } else if (piece === PIECE_PART) {
     return describeBasePart(task.shape, task.rows, a, b);
   } else if (piece === PIECE_FINISHING) {

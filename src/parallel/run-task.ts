@@ -11,13 +11,14 @@ import { threadId } from 'node:worker_threads';
 import { partitionParametersByCost } from '../kernels/cost.js';
 import { type IncrementalBase, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
 import { naiveGradientRange } from '../kernels/naive.js';
+import { type ChunkScratch, createChunkScratch, evaluationChunks, scoreSplitChunk } from '../kernels/score.js';
 import { type NetShape, describeParameterRange } from '../kernels/two-layer.js';
 import { centralDifferences } from '../numerical.js';
 import { describe } from '../validate.js';
 import { prepareBasePart } from './base-parts.js';
 import {
-  PIECE_CHUNK, PIECE_DONE, PIECE_ELEMENT, PIECE_FINISHING, PIECE_LOADING, PIECE_NAIVE, PIECE_PART, PIECE_WAITING, STATUS_CELLS, describeBasePart,
-  resolveShared, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
+  PIECE_CHUNK, PIECE_DONE, PIECE_ELEMENT, PIECE_EVALUATE, PIECE_FINISHING, PIECE_LOADING, PIECE_NAIVE, PIECE_PART, PIECE_WAITING, STATUS_CELLS,
+  describeBasePart, describeEvaluationChunk, resolveShared, type EvaluationTask, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
   type SharedRef, type SharedView,
 } from './protocol.js';
 import { WorkBoard } from './work-board.js';
@@ -150,6 +151,51 @@ function runIncrementalTask(task: IncrementalGradientTask, { params, x, labels, 
   }
 }
 
+/** This thread's evaluation scratch, for the last shape it scored (a pool evaluates one net). */
+let chunkScratch: { key: string; scratch: ChunkScratch } | undefined;
+
+/**
+ * Evaluation chunks while any is left (claimed from the task's counter),
+ * each scored as `evaluateSplit` scores it, its sums written to its own two
+ * result cells. Missing a buffer: returns undefined before scoring anything.
+ */
+function runEvaluationTask(task: EvaluationTask, status: Int32Array): number | undefined {
+  const params = float64(task.params);
+  const results = float64(task.results);
+  const counter = int32(task.counter);
+  const splits = task.splits.map((split) => ({ x: float64(split.x), labels: int32(split.labels) }));
+  if (params === undefined || results === undefined || counter === undefined || splits.some((split) => split.x === undefined || split.labels === undefined)) return undefined;
+  const { shape } = task;
+  const key = `${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation}`;
+  if (chunkScratch?.key !== key) chunkScratch = { key, scratch: createChunkScratch(shape) };
+  const { scratch } = chunkScratch;
+  const firsts: number[] = [];
+  let total = 0;
+  for (const split of task.splits) {
+    firsts.push(total);
+    total += evaluationChunks(split.used);
+  }
+  let pieces = 0;
+  let chunk = 0;
+  try {
+    for (chunk = Atomics.add(counter, 0, 1); chunk < total; chunk = Atomics.add(counter, 0, 1)) {
+      status[1] = chunk;
+      status[0] = PIECE_EVALUATE;
+      let s = firsts.length - 1;
+      while (firsts[s] > chunk) s--;
+      const { rows, used } = task.splits[s];
+      const score = scoreSplitChunk(params, shape, splits[s].x!, splits[s].labels!, rows, used, chunk - firsts[s], scratch);
+      results[2 * chunk] = score.correct;
+      results[2 * chunk + 1] = score.logLikelihood;
+      pieces++;
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${describeEvaluationChunk(task.splits, chunk)}: ${message}`, { cause: error });
+  }
+  return pieces;
+}
+
 /**
  * import() of the user's module. Under `node --import tsx`, Node 20 gives worker
  * threads tsx's require hook but not its ESM hooks, so import() of a `.ts` file
@@ -217,6 +263,10 @@ export async function runGradientTask(task: GradientTask): Promise<GradientTaskR
   if (status === undefined) return missing;
   if (task.kind === 'function') {
     await runFunctionTask(task, status);
+  } else if (task.kind === 'evaluate') {
+    const done = runEvaluationTask(task, status);
+    if (done === undefined) return missing;
+    pieces = done;
   } else {
     const arrays = netArrays(task);
     if (arrays === undefined) return missing;

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { ArgumentTypeError } from '../errors.js';
 import { assertInteger, assertPositiveFinite, expectationError } from '../validate.js';
 
 /** A rendered chart: the SVG text and the PNG bytes of the same picture. */
@@ -159,7 +160,7 @@ export async function renderChart(spec: TopLevelSpec, { scale = 2 }: ChartOption
 
 /** Rasterizes an SVG with resvg, with `sans-serif` mapped to {@link resolveChartFont}'s font. */
 export function svgToPng(svg: string, { scale = 2 }: ChartOptions = {}): Uint8Array {
-  if (typeof svg !== 'string') throw new TypeError(expectationError('svg', 'a string', svg));
+  if (typeof svg !== 'string') throw new ArgumentTypeError(expectationError('svg', 'a string', svg));
   assertPositiveFinite('scale', scale);
   const png = new Resvg(svg, resvgOptions(scale)).render().asPng();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
@@ -196,11 +197,11 @@ export function downsample<T>(points: readonly T[], maxPoints: number, y: (point
 }
 
 function checkArray(name: string, value: unknown): void {
-  if (!Array.isArray(value)) throw new TypeError(expectationError(name, 'an array', value));
+  if (!Array.isArray(value)) throw new ArgumentTypeError(expectationError(name, 'an array', value));
 }
 
 function checkTitle(title: unknown): asserts title is string {
-  if (typeof title !== 'string') throw new TypeError(expectationError('title', 'a string', title));
+  if (typeof title !== 'string') throw new ArgumentTypeError(expectationError('title', 'a string', title));
 }
 
 /** Two panels of PANEL_WIDTH × PANEL_HEIGHT side by side under one title: both charts' layout. */
@@ -306,7 +307,7 @@ export async function speedupChart({ rows, title, scale }: SpeedupChartInput): P
 
 /** Writes `<path>.svg` and `<path>.png`, each atomically; returns their paths. */
 export async function writeChart(pathWithoutExt: string, chart: Chart): Promise<{ svg: string; png: string }> {
-  if (typeof pathWithoutExt !== 'string' || pathWithoutExt === '') throw new TypeError(expectationError('pathWithoutExt', 'a non-empty string', pathWithoutExt));
+  if (typeof pathWithoutExt !== 'string' || pathWithoutExt === '') throw new ArgumentTypeError(expectationError('pathWithoutExt', 'a non-empty string', pathWithoutExt));
   const paths = { svg: `${pathWithoutExt}.svg`, png: `${pathWithoutExt}.png` };
   await writeFileAtomic(paths.svg, chart.svg, 'charts');
   await writeFileAtomic(paths.png, chart.png, 'charts');

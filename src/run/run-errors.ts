@@ -3,6 +3,7 @@ import { DivergenceError } from '../errors.js';
 
 /** A save that failed (disk full, no permission, …): the run stopped; the last good checkpoint is intact. */
 export class RunSaveError extends Error {
+  /** `'RunSaveError'`, shown before the message in a stack trace. */
   override name = 'RunSaveError';
 }
 
@@ -11,7 +12,9 @@ export class RunSaveError extends Error {
  * (none when no epoch had ended). The metrics up to the divergence are saved.
  */
 export class RunDivergedError extends DivergenceError {
+  /** `'RunDivergedError'`; still `instanceof DivergenceError`. */
   override name = 'RunDivergedError';
+  /** Path of the last good checkpoint's .json (the run's `checkpoint.json`, or the one it resumed), for `resume`; `undefined` when there is none. */
   readonly checkpoint: string | undefined;
   /** The iteration the run stopped at (its last good step). */
   readonly iteration: number;

@@ -11,7 +11,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { NetShape } from '../kernels/two-layer.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { siblingModule, workerExecArgv } from '../parallel/worker-loader.js';
-import { assertOptionsObject, describe } from '../validate.js';
+import { assertFunction, assertOptionsObject } from '../validate.js';
 import { type BackgroundRunOptions, type BackgroundTrainerApi, reviveError } from './background-protocol.js';
 import type { RunEvent, TrainResult } from './train-options.js';
 
@@ -34,7 +34,9 @@ export interface LiveRun {
    * callback (between updates it may mix two steps).
    */
   weights: Float64Array;
+  /** The net's sizes and hidden activation: how `weights` splits into W1, b1, W2, b2. */
   shape: NetShape;
+  /** The run directory, an absolute path (as in {@link RunControl.directory}). */
   directory: string;
 }
 
@@ -70,7 +72,7 @@ export function trainInBackground(options: BackgroundTrainOptions = {}): Backgro
   const given: unknown = options;
   assertOptionsObject('options', given, '{ dataset: \'mnist\', epochs: 1, onEvent }');
   const { onEvent, ...runOptions } = options;
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError(`Expected \`onEvent\` to be a function, got ${describe(onEvent)}`);
+  if (onEvent !== undefined) assertFunction('onEvent', onEvent);
 
   const filename = siblingModule(import.meta.url, '../../workers/train.worker');
   // The sources' TypeScript entry is required through a CommonJS starter (see workers/typescript-entry.cjs).

@@ -65,6 +65,7 @@ export interface TrainOptions {
 export interface RunControl {
   /** The net being trained: its `params` change in place with every update. */
   net: TwoLayerNet;
+  /** The run directory, an absolute path: config.json, metrics, checkpoints and, at the end, the model go there. */
   directory: string;
   /**
    * Saves a checkpoint at the next step boundary (at once when no step is
@@ -77,14 +78,48 @@ export interface RunControl {
 
 /** What a run reports as it goes (the CLI's `--json` lines). */
 export type RunEvent =
-  | { event: 'start'; directory: string; config: TrainConfig; threads: number; iterationsPerEpoch: number; startIteration: number; trainRows: number; testRows: number; shape: NetShape }
-  | { event: 'warning'; message: string }
-  | ({ event: 'iteration' } & IterationEvent)
-  | ({ event: 'epoch'; totalEpochs: number } & EpochEvent);
+  | {
+    /** The run is set up and about to take its first step. */
+    event: 'start';
+    /** The run directory, an absolute path. */
+    directory: string;
+    /** The configuration it trains with (a resumed run's comes from its checkpoint). */
+    config: TrainConfig;
+    /** Worker threads of the gradient pool (none is started for `backprop`). */
+    threads: number;
+    /** Updates per epoch, ⌈train rows / batch rows⌉. */
+    iterationsPerEpoch: number;
+    /** Updates already done: 0, or the resumed checkpoint's. */
+    startIteration: number;
+    /** Rows of the train split. */
+    trainRows: number;
+    /** Rows of the test split. */
+    testRows: number;
+    /** The net's sizes and hidden activation. */
+    shape: NetShape;
+  }
+  | {
+    /** Something the run adjusted or advises (a batch larger than the data, more threads than cores); also in {@link TrainResult.warnings}. */
+    event: 'warning';
+    /** One line saying what and why. */
+    message: string;
+  }
+  | ({
+    /** One update done (see {@link IterationEvent}). */
+    event: 'iteration';
+  } & IterationEvent)
+  | ({
+    /** An evaluation: before a new run's first update, after each epoch and after the last update (see {@link EpochEvent}). */
+    event: 'epoch';
+    /** Epochs the whole run takes, ⌈iterations / iterationsPerEpoch⌉ (a last partial one counts). */
+    totalEpochs: number;
+  } & EpochEvent);
 
 /** What {@link train} resolves to. */
 export interface TrainResult {
+  /** The run directory, an absolute path (config.json, metrics, checkpoint, and the model and charts when it finished). */
   directory: string;
+  /** The configuration it trained with, as config.json records it: `iterations` the total (from `epochs` when given), `batchSize` at most the train rows. */
   config: TrainConfig;
   /** Updates done in all (a resumed run counts the checkpoint's). */
   iterations: number;
@@ -92,13 +127,17 @@ export interface TrainResult {
   stopped: boolean;
   /** Wall time of the training loop. */
   milliseconds: number;
-  /** The last epoch's evaluation. */
+  /** The last evaluation's train accuracy, from 0 to 1; `undefined` when none was made. */
   trainAccuracy: number | undefined;
+  /** The last evaluation's test accuracy, from 0 to 1; `undefined` when none was made. */
   testAccuracy: number | undefined;
   /** The last step's batch loss (NaN when no step ran, or the last one was aborted). */
   finalLoss: number;
+  /** Worker threads of the gradient pool, as asked for or one per core (none is started for `backprop`). */
   threads: number;
+  /** Every evaluation of the run, oldest first (a resumed run's include the checkpoint's). */
   epochs: EpochEvent[];
+  /** The messages of the run's `warning` events, in order. */
   warnings: string[];
   /** The trained net (its weights as at the end). */
   net: TwoLayerNet;

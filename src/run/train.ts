@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
-import { DivergenceError, GradientAbortError, InputError } from '../errors.js';
+import { ArgumentTypeError, DivergenceError, GradientAbortError, InputError } from '../errors.js';
 import { removeTemporaryFiles } from '../io/atomic-write.js';
 import { makeDirectory } from '../io/make-directory.js';
 import type { NetShape } from '../kernels/two-layer.js';
@@ -56,8 +56,8 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
   if (options.epochs !== undefined) assertInteger(names('epochs'), options.epochs, 1);
   const threads = options.threads ?? os.availableParallelism();
   assertInteger(names('threads'), threads, 1, MAX_THREADS);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(options.signal)}`);
-  if (options.abortStep !== undefined && !(options.abortStep instanceof AbortSignal)) throw new TypeError(`Expected \`abortStep\` to be an AbortSignal, got ${describe(options.abortStep)}`);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(options.signal)}`);
+  if (options.abortStep !== undefined && !(options.abortStep instanceof AbortSignal)) throw new ArgumentTypeError(`Expected \`abortStep\` to be an AbortSignal, got ${describe(options.abortStep)}`);
   const emit = options.onEvent ?? (() => undefined);
 
   const resumption = options.resume === undefined ? undefined : await resolveResume(options.resume, names);
@@ -143,7 +143,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     } else {
       await recorder.start();
     }
-    return await runTrainer({ trainer, recorder, config, shape, directory, threads, iterationsPerEpoch, options, emit, warnings, dataset, resumeFile: resumption?.kind === 'checkpoint' ? resumption.file : undefined });
+    return await runTrainer({ trainer, recorder, config, shape, directory, threads, iterationsPerEpoch, options, emit, warnings, dataset, resumeFile: resumption?.kind === 'checkpoint' ? resumption.file : undefined, releasePool: async () => pool?.destroy() });
   } finally {
     await pool?.destroy();
   }
@@ -162,6 +162,8 @@ interface RunContext {
   warnings: string[];
   dataset: Dataset;
   resumeFile: string | undefined;
+  /** Stops the pool's threads once training is over: the final saves and charts do without their memory. */
+  releasePool: () => Promise<void>;
 }
 
 /** The training loop of a prepared run: checkpoints every epoch, stopping, divergence, the final model and charts. */
@@ -211,7 +213,7 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
     net,
     directory,
     checkpoint(path = checkpointPath) {
-      if (typeof path !== 'string' || path === '') return Promise.reject(new TypeError(`Expected \`path\` to be a checkpoint path, got ${describe(path)}`));
+      if (typeof path !== 'string' || path === '') return Promise.reject(new ArgumentTypeError(`Expected \`path\` to be a checkpoint path, got ${describe(path)}`));
       return new Promise((resolveRequest, reject) => {
         requests.push({ path: resolve(path), resolve: resolveRequest, reject });
         if (!stepping) serveRequests();
@@ -262,6 +264,7 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
       for (const request of requests.splice(0)) request.reject(error);
       throw error;
     });
+    await context.releasePool();
     await throwSaveError();
     await saveState(checkpointPath);
     await throwSaveError();

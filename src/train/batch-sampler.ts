@@ -10,10 +10,12 @@ import { argumentRangeError, assertInteger, assertOneOf, assertOptionsObject, de
 
 /** How batches are drawn: with replacement (the book's `np.random.choice`), or shuffled epochs. */
 export const SAMPLINGS = ['replacement', 'shuffle'] as const;
+/** `'replacement'`: each batch drawn at random with replacement (the book's); `'shuffle'`: a fresh permutation each epoch, without replacement. */
 export type Sampling = (typeof SAMPLINGS)[number];
 
 /** Where a sampler is in its stream: enough to continue it exactly. */
 export interface SamplerState {
+  /** The sampling of the sampler it came from; restoring it into a sampler of the other kind is refused. */
   sampling: Sampling;
   /** RNG state: the current one (replacement), or the one that drew the current epoch's order (shuffle). */
   random: RandomState;
@@ -50,7 +52,9 @@ export function assertSplit(split: Split, inputSize: number, name = 'split'): vo
  * replacement; the last batch of an epoch may be smaller.
  */
 export class BatchSampler {
+  /** Rows per batch: the `batchSize` asked for, capped at the split's rows (a shuffled epoch's last batch may hold fewer). */
   readonly batchSize: number;
+  /** How batches are drawn: `'replacement'` or `'shuffle'`. */
   readonly sampling: Sampling;
   readonly #split: Split;
   readonly #inputSize: number;
@@ -91,6 +95,7 @@ export class BatchSampler {
     };
   }
 
+  /** Where the sampler is now (JSON-serializable): a sampler given it through {@link setState} draws the same batches from here on. */
   getState(): SamplerState {
     return this.sampling === 'shuffle'
       ? { sampling: this.sampling, random: this.#epochStartState, position: this.#position }

@@ -7,7 +7,7 @@
  * restored from a checkpoint.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { ArgumentTypeError, InputError } from '../errors.js';
 import { brief, checkJson } from '../io/check-json.js';
 import type { NetShape } from '../kernels/two-layer.js';
 import { validateShape } from '../nets/two-layer-net.js';
@@ -74,7 +74,7 @@ export function parseCheckpointJson(value: unknown, file: string): CheckpointJso
   }
   let shape: NetShape;
   try {
-    if (!isObject(value.shape)) throw new TypeError(expectationError('shape', 'an object', value.shape));
+    if (!isObject(value.shape)) throw new ArgumentTypeError(expectationError('shape', 'an object', value.shape));
     shape = validateShape(value.shape, 'shape.');
   } catch (error) {
     throw new InputError(`Invalid checkpoint \`${file}\`: ${(error as Error).message}`);

@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { makeDirectory } from '../io/make-directory.js';
 import { basename, dirname } from 'node:path';
-import { InputError } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, InputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensorInput } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { type NetShape, parameterLayout } from '../kernels/two-layer.js';
@@ -55,6 +55,7 @@ const PARAMETER_TENSORS = ['W1', 'b1', 'W2', 'b2'] as const;
 export interface CheckpointOptimizer {
   /** E.g. `'sgd'`, `'momentum'`, `'adam'`. */
   name: string;
+  /** Its hyperparameters by full name, e.g. `{ learningRate: 0.1, momentum: 0.9 }`; `{}` for a saved model. */
   hyperparameters: Record<string, number | string | boolean | null>;
   /** Updates applied so far (the optimizer's step count). */
   step: number;
@@ -68,6 +69,7 @@ export interface CheckpointMeta {
   epoch: number;
   /** The run's configuration (JSON-serializable), e.g. the CLI options. */
   config: Record<string, unknown>;
+  /** The run's optimizer (name `'none'` for a model saved by `saveModel`); its state tensors are in the .safetensors. */
   optimizer: CheckpointOptimizer;
   /** State of the run's random stream, to continue it exactly. */
   random: RandomState;
@@ -83,7 +85,10 @@ export interface CheckpointMeta {
 }
 
 /** {@link CheckpointMeta} as given to {@link saveCheckpoint}: `createdAt` defaults to now. */
-export type CheckpointMetaInput = Omit<CheckpointMeta, 'createdAt'> & { createdAt?: string };
+export type CheckpointMetaInput = Omit<CheckpointMeta, 'createdAt'> & {
+  /** ISO 8601 time of the save. @default the time of the call */
+  createdAt?: string;
+};
 
 /** Which tensor file belongs to a checkpoint's JSON, and its fingerprint. */
 export interface CheckpointTensorsRef {
@@ -94,12 +99,15 @@ export interface CheckpointTensorsRef {
   sha256: string;
 }
 
+/** What {@link saveCheckpoint} writes. */
 export interface SaveCheckpointInput {
   /** All parameters, [W1 | b1 | W2 | b2] (see `parameterLayout`). */
   params: Float64Array;
+  /** The net's sizes and activation; `params` must hold exactly the parameters of this shape. */
   shape: NetShape;
   /** The optimizer's state tensors by name (e.g. `{ velocity }`); default none. */
   optimizerState?: Record<string, Float64Array>;
+  /** Iteration, epoch, config, optimizer, random state and the rest of the .json (see {@link CheckpointMeta}). */
   meta: CheckpointMetaInput;
   /**
    * Whether the .safetensors carries the whole checkpoint (default true), so
@@ -110,12 +118,15 @@ export interface SaveCheckpointInput {
   selfContained?: boolean;
 }
 
+/** A checkpoint read back by {@link loadCheckpoint}: tensors and metadata, checked. */
 export interface Checkpoint {
   /** A fresh copy of all parameters, [W1 | b1 | W2 | b2]. */
   params: Float64Array;
+  /** The sizes and activation of the net the parameters belong to. */
   shape: NetShape;
   /** The optimizer's state by name, without the `optimizer.` prefix. */
   optimizerState: Record<string, Float64Array>;
+  /** Everything else the .json records: iteration, epoch, config, optimizer, random state, … */
   meta: CheckpointMeta;
   /** The two files it was read from. */
   files: CheckpointFiles;
@@ -126,14 +137,17 @@ export interface Checkpoint {
   source: string;
 }
 
+/** The two files of one checkpoint, with the same stem. */
 export interface CheckpointFiles {
+  /** Path of `<stem>.json`, the readable copy of the metadata. */
   json: string;
+  /** Path of `<stem>.safetensors`: the tensors and (unless saved with `selfContained: false`) the whole checkpoint in its header. */
   safetensors: string;
 }
 
 /** The two files of the checkpoint at `path` (a stem, or either file). */
 export function checkpointFiles(path: string): CheckpointFiles {
-  if (typeof path !== 'string' || path === '') throw new TypeError(expectationError('path', 'a non-empty string', path));
+  if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(expectationError('path', 'a non-empty string', path));
   const stem = path.replace(/\.(json|safetensors)$/, '');
   return { json: `${stem}.json`, safetensors: `${stem}.safetensors` };
 }
@@ -148,35 +162,35 @@ function sha256(bytes: Uint8Array): string {
 
 function validateRandomState(name: string, random: unknown): asserts random is RandomState {
   if (!isObject(random) || !Array.isArray(random.generator) || !random.generator.every((n) => Number.isSafeInteger(n))) {
-    throw new TypeError(expectationError(name, 'a RandomState ({ generator: integers, spareNormal })', random));
+    throw new ArgumentTypeError(expectationError(name, 'a RandomState ({ generator: integers, spareNormal })', random));
   }
   if (random.spareNormal !== null && typeof random.spareNormal !== 'number') {
-    throw new TypeError(expectationError(`${name}.spareNormal`, 'a number or null', random.spareNormal));
+    throw new ArgumentTypeError(expectationError(`${name}.spareNormal`, 'a number or null', random.spareNormal));
   }
   try {
     Random.fromState(random as unknown as RandomState); // the generator's own checks (4 32-bit integers, a finite spare)
   } catch (error) {
-    throw new RangeError(`Expected \`${name}\` to be a state from Random#getState(): ${(error as Error).message}`);
+    throw new ArgumentRangeError(`Expected \`${name}\` to be a state from Random#getState(): ${(error as Error).message}`);
   }
 }
 
-/** Checks the meta given to {@link saveCheckpoint} (programming errors: TypeError/RangeError). */
+/** Checks the meta given to {@link saveCheckpoint} (programming errors: ArgumentTypeError/ArgumentRangeError). */
 function validateMetaInput(meta: unknown): asserts meta is CheckpointMetaInput {
-  if (!isObject(meta)) throw new TypeError(expectationError('meta', 'an object', meta));
+  if (!isObject(meta)) throw new ArgumentTypeError(expectationError('meta', 'an object', meta));
   assertInteger('meta.iteration', meta.iteration, 0);
   if (typeof meta.epoch !== 'number' || !Number.isFinite(meta.epoch) || meta.epoch < 0) {
-    throw new (typeof meta.epoch === 'number' ? RangeError : TypeError)(expectationError('meta.epoch', 'a finite number from 0 and up', meta.epoch));
+    throw new (typeof meta.epoch === 'number' ? ArgumentRangeError : ArgumentTypeError)(expectationError('meta.epoch', 'a finite number from 0 and up', meta.epoch));
   }
-  if (!isObject(meta.config)) throw new TypeError(expectationError('meta.config', 'an object', meta.config));
+  if (!isObject(meta.config)) throw new ArgumentTypeError(expectationError('meta.config', 'an object', meta.config));
   const { optimizer } = meta;
-  if (!isObject(optimizer)) throw new TypeError(expectationError('meta.optimizer', 'an object with name, hyperparameters and step', optimizer));
-  if (typeof optimizer.name !== 'string' || optimizer.name === '') throw new TypeError(expectationError('meta.optimizer.name', 'a non-empty string', optimizer.name));
-  if (!isObject(optimizer.hyperparameters)) throw new TypeError(expectationError('meta.optimizer.hyperparameters', 'an object', optimizer.hyperparameters));
+  if (!isObject(optimizer)) throw new ArgumentTypeError(expectationError('meta.optimizer', 'an object with name, hyperparameters and step', optimizer));
+  if (typeof optimizer.name !== 'string' || optimizer.name === '') throw new ArgumentTypeError(expectationError('meta.optimizer.name', 'a non-empty string', optimizer.name));
+  if (!isObject(optimizer.hyperparameters)) throw new ArgumentTypeError(expectationError('meta.optimizer.hyperparameters', 'an object', optimizer.hyperparameters));
   assertInteger('meta.optimizer.step', optimizer.step, 0);
   validateRandomState('meta.random', meta.random);
-  if (meta.metrics !== undefined && !isObject(meta.metrics)) throw new TypeError(expectationError('meta.metrics', 'an object or undefined', meta.metrics));
-  if (meta.trainer !== undefined && !isObject(meta.trainer)) throw new TypeError(expectationError('meta.trainer', 'an object or undefined', meta.trainer));
-  if (meta.createdAt !== undefined && typeof meta.createdAt !== 'string') throw new TypeError(expectationError('meta.createdAt', 'a string or undefined', meta.createdAt));
+  if (meta.metrics !== undefined && !isObject(meta.metrics)) throw new ArgumentTypeError(expectationError('meta.metrics', 'an object or undefined', meta.metrics));
+  if (meta.trainer !== undefined && !isObject(meta.trainer)) throw new ArgumentTypeError(expectationError('meta.trainer', 'an object or undefined', meta.trainer));
+  if (meta.createdAt !== undefined && typeof meta.createdAt !== 'string') throw new ArgumentTypeError(expectationError('meta.createdAt', 'a string or undefined', meta.createdAt));
 }
 
 /**
@@ -186,15 +200,15 @@ function validateMetaInput(meta: unknown): asserts meta is CheckpointMetaInput {
  */
 export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInput): Promise<CheckpointFiles> {
   const files = checkpointFiles(path);
-  if (!isObject(checkpoint)) throw new TypeError(expectationError('checkpoint', 'an object with params, shape, optimizerState and meta', checkpoint));
+  if (!isObject(checkpoint)) throw new ArgumentTypeError(expectationError('checkpoint', 'an object with params, shape, optimizerState and meta', checkpoint));
   const { params, optimizerState = {}, meta, selfContained = true } = checkpoint;
   const shape = validateShape(checkpoint.shape ?? {}, 'shape.');
   const layout = parameterLayout(shape);
-  if (!(params instanceof Float64Array)) throw new TypeError(expectationError('params', 'a Float64Array', params));
+  if (!(params instanceof Float64Array)) throw new ArgumentTypeError(expectationError('params', 'a Float64Array', params));
   if (params.length !== layout.size) {
-    throw new RangeError(`Expected \`params\` to have ${layout.size} values for ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize}, got ${params.length}`);
+    throw new ArgumentRangeError(`Expected \`params\` to have ${layout.size} values for ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize}, got ${params.length}`);
   }
-  if (!isObject(optimizerState)) throw new TypeError(expectationError('optimizerState', 'an object of Float64Arrays', optimizerState));
+  if (!isObject(optimizerState)) throw new ArgumentTypeError(expectationError('optimizerState', 'an object of Float64Arrays', optimizerState));
   validateMetaInput(meta);
 
   const tensors: Record<string, SafetensorsTensorInput> = {
@@ -204,8 +218,8 @@ export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInp
     b2: { dtype: 'F64', shape: [shape.outputSize], data: params.subarray(layout.b2, layout.size) },
   };
   for (const [name, values] of Object.entries(optimizerState)) {
-    if (name === '') throw new RangeError(`Expected optimizer state names to be non-empty, got ${describe(name)}`);
-    if (!(values instanceof Float64Array)) throw new TypeError(expectationError(`optimizerState.${name}`, 'a Float64Array', values));
+    if (name === '') throw new ArgumentRangeError(`Expected optimizer state names to be non-empty, got ${describe(name)}`);
+    if (!(values instanceof Float64Array)) throw new ArgumentTypeError(expectationError(`optimizerState.${name}`, 'a Float64Array', values));
     Object.defineProperty(tensors, OPTIMIZER_TENSOR_PREFIX + name, {
       value: { dtype: 'F64', shape: [values.length], data: values }, enumerable: true, writable: true, configurable: true,
     });

@@ -1,8 +1,7 @@
 /** Scoring a net on a whole split (or an evenly spaced subset): accuracy and mean loss. */
 import type { Split } from '../data/dataset.js';
 import { ArgumentTypeError } from '../errors.js';
-import { scoreBatch } from '../kernels/score.js';
-import { createForwardScratch } from '../kernels/two-layer.js';
+import { createChunkScratch, evaluationChunks, scoreSplitChunk } from '../kernels/score.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { argumentRangeError, argumentTypeError, describe } from '../validate.js';
 import { assertSplit } from './batch-sampler.js';
@@ -26,33 +25,22 @@ export function assertEvaluationLimit(name: string, value: unknown): asserts val
  * @throws {ArgumentRangeError} ``Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)``;
  * a split without rows (see `assertSplit` in batch-sampler.ts).
  */
-export function evaluateSplit(net: TwoLayerNet, split: Split, limit = Number.POSITIVE_INFINITY): { accuracy: number; loss: number } {
+export function evaluateSplit(net: TwoLayerNet, split: Split, limit = Number.POSITIVE_INFINITY): {
+  /** The fraction of rows whose most probable class is their label, from 0 to 1. */
+  accuracy: number;
+  /** The mean cross-entropy per row, −log(y[label] + 1e-7) (the book's `cross_entropy_error`). */
+  loss: number;
+} {
   if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
   assertSplit(split, net.shape.inputSize, 'split');
   assertEvaluationLimit('limit', limit);
   const rows = Math.min(limit, split.rows);
-  const chunk = 1000;
-  const scratch = createForwardScratch(net.shape, chunk);
-  const { inputSize } = net.shape;
-  const subset = rows < split.rows;
-  const gathered = subset ? new Float64Array(chunk * inputSize) : null;
-  const gatheredLabels = subset ? new Int32Array(chunk) : null;
+  // Chunk by chunk, through the same function as the pool's workers (GradientPool#evaluate): equal bit for bit.
+  const scratch = createChunkScratch(net.shape);
   let correct = 0;
   let logLikelihood = 0;
-  for (let from = 0; from < rows; from += chunk) {
-    const count = Math.min(chunk, rows - from);
-    let x = split.x.subarray(from * inputSize, (from + count) * inputSize);
-    let labels = split.labels.subarray(from, from + count);
-    if (gathered && gatheredLabels) {
-      for (let n = 0; n < count; n++) {
-        const row = Math.floor(((from + n) * split.rows) / rows);
-        gathered.set(split.x.subarray(row * inputSize, (row + 1) * inputSize), n * inputSize);
-        gatheredLabels[n] = split.labels[row];
-      }
-      x = gathered.subarray(0, count * inputSize);
-      labels = gatheredLabels.subarray(0, count);
-    }
-    const score = scoreBatch(net.params, net.shape, x, count, labels, scratch);
+  for (let chunk = 0, chunks = evaluationChunks(rows); chunk < chunks; chunk++) {
+    const score = scoreSplitChunk(net.params, net.shape, split.x, split.labels, split.rows, rows, chunk, scratch);
     correct += score.correct;
     logLikelihood += score.logLikelihood;
   }

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { Random } from '../random.js';
-import { assertInteger, assertOptionsObject, expectationError } from '../validate.js';
+import { argumentTypeError, assertInteger, assertOptionsObject, expectationError } from '../validate.js';
 import { type CheckpointFiles, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 /** What {@link loadModel} gives back. */
 export interface LoadedModel {
+  /** The net rebuilt from the file: its shape and activation as saved, its weights a fresh copy. */
   net: TwoLayerNet;
   /** The dataset spec the model was trained on (its recorded `config.dataset`; `mnist` when it has none). */
   dataset: string;
@@ -42,7 +43,7 @@ export interface SaveModelOptions {
  * @throws {ArgumentTypeError} when `net` is not a TwoLayerNet; a write error (ENOSPC, EACCES, …) as the file system reports it.
  */
 export async function saveModel(path: string, net: TwoLayerNet, options: SaveModelOptions = {}): Promise<CheckpointFiles> {
-  if (!(net instanceof TwoLayerNet)) throw new TypeError(expectationError('net', 'a TwoLayerNet', net));
+  if (!(net instanceof TwoLayerNet)) throw argumentTypeError('net', 'a TwoLayerNet', net);
   assertOptionsObject('options', options, '{ config, iteration }');
   const { config = {}, iteration = 0 } = options as SaveModelOptions;
   assertInteger('iteration', iteration, 0);

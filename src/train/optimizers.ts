@@ -8,7 +8,9 @@ import {
   assertFiniteInRange, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, assertPositiveFinite, describe,
 } from '../validate.js';
 
+/** An optimizer's name: {@link SGD}, {@link Momentum} or {@link Adam}, as `--optimizer` and {@link createOptimizer} take it. */
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
+/** Every {@link OptimizerName}, for checking a name from a config file or the command line. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
 
 /** Options of {@link SGD}. */
@@ -60,8 +62,11 @@ export interface AdamOptions {
 
 /** The options of each optimizer, by name: what {@link createOptimizer} takes. */
 export interface OptimizerOptionsByName {
+  /** The options of `createOptimizer('sgd')`. */
   sgd: SGDOptions;
+  /** The options of `createOptimizer('momentum')`. */
   momentum: MomentumOptions;
+  /** The options of `createOptimizer('adam')`. */
   adam: AdamOptions;
 }
 
@@ -89,6 +94,7 @@ function checkedOptions(name: OptimizerName, options: unknown, owner: string): R
  * for checkpoints (`state()`, `loadState()`).
  */
 export abstract class Optimizer {
+  /** Which optimizer this is (`'sgd'`, `'momentum'`, `'adam'`): the name a checkpoint records. */
   abstract readonly name: OptimizerName;
   /** Updates applied so far. */
   stepCount = 0;
@@ -111,6 +117,7 @@ export abstract class Optimizer {
     this.update(params, grad);
   }
 
+  /** The optimizer's own rule, params ← update(params, grad) in place: called by {@link step} once the arguments are checked and `stepCount` counts this step. */
   protected abstract update(params: Float64Array, grad: Float64Array): void;
 
   /** Internal state (copies), by name. */
@@ -151,12 +158,15 @@ export abstract class Optimizer {
     return existing;
   }
 
+  /** Takes copies of the state tensors {@link loadState} checked (a missing one: zeros at the next step); an optimizer without state ignores them. */
   protected restore(_state: Record<string, Float64Array>): void {}
 }
 
 /** The book's SGD: W ← W − η·∂L/∂W. */
 export class SGD extends Optimizer {
+  /** Always `'sgd'`: the name checkpoints record and `createOptimizer` takes. */
   readonly name = 'sgd';
+  /** η, the step size: a finite number greater than 0 (see {@link SGDOptions.learningRate}). */
   readonly learningRate: number;
 
   /**
@@ -184,8 +194,11 @@ export class SGD extends Optimizer {
 
 /** Momentum (book chapter 6): v ← αv − η·∂L/∂W; W ← W + v. */
 export class Momentum extends Optimizer {
+  /** Always `'momentum'`: the name checkpoints record and `createOptimizer` takes. */
   readonly name = 'momentum';
+  /** η, the step size: a finite number greater than 0 (see {@link MomentumOptions.learningRate}). */
   readonly learningRate: number;
+  /** α, the fraction of the last update kept, from 0 up to but not including 1 (see {@link MomentumOptions.momentum}). */
   readonly momentum: number;
   #velocity: Float64Array | null = null;
 
@@ -229,10 +242,15 @@ export class Momentum extends Optimizer {
 
 /** Adam (book chapter 6 form, with the bias correction folded into the step size). */
 export class Adam extends Optimizer {
+  /** Always `'adam'`: the name checkpoints record and `createOptimizer` takes. */
   readonly name = 'adam';
+  /** The step size before bias correction, greater than 0 (see {@link AdamOptions.learningRate}). */
   readonly learningRate: number;
+  /** Decay rate of the first moment, from 0 up to but not including 1 (see {@link AdamOptions.beta1}). */
   readonly beta1: number;
+  /** Decay rate of the second moment, from 0 up to but not including 1 (see {@link AdamOptions.beta2}). */
   readonly beta2: number;
+  /** Added to √v before dividing, greater than 0 (see {@link AdamOptions.epsilon}). */
   readonly epsilon: number;
   #firstMoment: Float64Array | null = null;
   #secondMoment: Float64Array | null = null;

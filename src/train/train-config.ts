@@ -10,20 +10,31 @@ import { ACTIVATIONS, type Activation } from '../kernels/two-layer.js';
 import { SAMPLINGS, type Sampling } from './batch-sampler.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from './optimizers.js';
 
+/**
+ * A training run's configuration, every field filled in: what config.json and
+ * each checkpoint record, and what a resumed run continues with (defaults:
+ * {@link TRAINING_DEFAULTS}).
+ */
 export interface TrainConfig {
   /** A dataset spec (`mnist`, `idx:DIR`, `csv:FILE[,TEST]`, `spiral`, `xor`). */
   dataset: string;
+  /** Hidden units of the TwoLayerNet, an integer from 1 and up (the book's 50). */
   hiddenSize: number;
+  /** The hidden activation, `'sigmoid'` (the book's) or `'relu'`. */
   activation: Activation;
   /** Samples per mini-batch (at most the training split's rows). */
   batchSize: number;
   /** The batch size asked for, when it was more than the training split holds (and `batchSize` is that split's size). */
   requestedBatchSize?: number;
+  /** The optimizer's step size η, a number above 0 (the book's 0.1). */
   learningRate: number;
   /** Total updates. */
   iterations: number;
+  /** How the gradient is computed: `'incremental'` or `'naive'` (numerical, in the worker pool) or `'backprop'`. */
   engine: Engine;
+  /** The optimizer by name, `'sgd'` (the book's), `'momentum'` or `'adam'`; `train()` gives it `learningRate` and leaves its other hyperparameters at their defaults. */
   optimizer: OptimizerName;
+  /** How batches are drawn: `'replacement'` (the book's) or `'shuffle'`. */
   sampling: Sampling;
   /** Seed of the initial weights and of the batch sampling. */
   seed: number;

@@ -34,7 +34,7 @@ export interface TrainerOptions {
   dataset: Dataset;
   /** Applies each update, e.g. `createOptimizer('sgd', { learningRate: 0.1 })`. */
   optimizer: Optimizer;
-  /** Computes numerical gradients; required unless `engine` is `'backprop'` (where it is not used). */
+  /** Computes numerical gradients and scores the epoch evaluations; required unless `engine` is `'backprop'` (where it is not used). */
   pool?: GradientPool;
   /**
    * Samples per mini-batch, an integer from 1 and up; more than the train split's rows trains on batches of all of them.
@@ -87,6 +87,7 @@ function assertLabels(name: string, labels: Int32Array, classes: number): void {
   }
 }
 
+/** Options of {@link Trainer.step} and {@link Trainer.run}. */
 export interface StepOptions {
   /** Aborts the gradient in progress (the pool's workers are terminated and replaced); the step then rejects. */
   signal?: AbortSignal;
@@ -95,7 +96,9 @@ export interface StepOptions {
 /** How long a run may keep the event loop busy before it lets other work in. */
 const YIELD_MILLISECONDS = 4;
 
+/** One update done: what {@link Trainer.step} resolves to and the trainer emits as `'iteration'`. */
 export interface IterationEvent {
+  /** Updates done so far, this one included (1 after the first step). */
   iteration: number;
   /** Loss of the mini-batch after the update (the book's `train_loss_list`). */
   loss: number;
@@ -103,28 +106,53 @@ export interface IterationEvent {
   gradientMilliseconds: number;
 }
 
+/**
+ * An evaluation of both splits (at most `evaluationLimit` evenly spaced rows of
+ * each): what {@link Trainer.evaluate} returns and the trainer emits as `'epoch'`.
+ */
 export interface EpochEvent {
+  /** Epochs done, `iteration / iterationsPerEpoch`: 0 before the first update, fractional for a run that ends mid-epoch. */
   epoch: number;
+  /** Updates done when the net was evaluated. */
   iteration: number;
+  /** The fraction of the train split classified right, from 0 to 1. */
   trainAccuracy: number;
+  /** The fraction of the test split classified right, from 0 to 1. */
   testAccuracy: number;
+  /** Mean cross-entropy per row on the train split (the book's loss, with its 1e-7). */
   trainLoss: number;
+  /** Mean cross-entropy per row on the test split. */
   testLoss: number;
 }
 
 /** Everything needed to continue a run exactly (the net's weights are saved with it). */
 export interface TrainerState {
+  /** Updates done. */
   iteration: number;
+  /** Where the batch sampler is in its seeded stream. */
   sampler: SamplerState;
-  optimizer: { stepCount: number; state: Record<string, Float64Array> };
+  /** The optimizer's progress, as {@link Optimizer.loadState} takes it. */
+  optimizer: {
+    /** Updates the optimizer has applied (Adam's bias correction depends on it). */
+    stepCount: number;
+    /** Its state tensors by name (copies), e.g. `velocity`; `{}` for SGD or before the first step. */
+    state: Record<string, Float64Array>;
+  };
+  /** Every evaluation so far, oldest first. */
   epochs: EpochEvent[];
 }
 
+/** What {@link Trainer.run} resolves to. */
 export interface TrainingSummary {
+  /** Updates done in all, those of earlier runs or a restored state included. */
   iterations: number;
+  /** Every evaluation so far (copies), oldest first; the last is the net as it ends. */
   epochs: EpochEvent[];
+  /** The last step's batch loss; NaN when this call took no step. */
   finalLoss: number;
+  /** Whether {@link Trainer.stop} ended the run before its `iterations` were done. */
   stopped: boolean;
+  /** Wall time of this call, in milliseconds. */
   milliseconds: number;
 }
 
@@ -147,12 +175,19 @@ export interface TrainerEvents {
  * and once before the first update) evaluate train and test accuracy.
  */
 export class Trainer extends EventEmitter<TrainerEvents> {
+  /** The net being trained: every step updates its `params` in place. */
   readonly net: TwoLayerNet;
+  /** The train split feeds the batches; both splits are evaluated every epoch. */
   readonly dataset: Dataset;
+  /** Applies each update; its state is part of {@link getState}. */
   readonly optimizer: Optimizer;
+  /** Samples per mini-batch, as given (a batch holds at most the train split's rows). */
   readonly batchSize: number;
+  /** The update count {@link run} trains up to (not a number of further updates). */
   readonly iterations: number;
+  /** How the gradient is computed: `'incremental'` or `'naive'` in the pool, or `'backprop'` on this thread. */
   readonly engine: Engine;
+  /** Updates per epoch: ⌈train rows / batch rows⌉; an evaluation follows every multiple of it. */
   readonly iterationsPerEpoch: number;
   readonly #pool: GradientPool | undefined;
   readonly #sampler: BatchSampler;
@@ -232,10 +267,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.#lossSparse = createSparseRowScratch(Math.max(net.shape.inputSize, net.shape.hiddenSize));
   }
 
+  /** Updates done so far (restored ones included). */
   get iteration(): number {
     return this.#iteration;
   }
 
+  /** Every evaluation so far, oldest first (the live list: copy it to keep it). */
   get epochs(): readonly EpochEvent[] {
     return this.#epochs;
   }
@@ -280,6 +317,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return trainer;
   }
 
+  /** A copy of the run's position (iteration, sampler, optimizer, epochs) for {@link setState}; the weights are `net.params`. */
   getState(): TrainerState {
     return {
       iteration: this.#iteration,
@@ -298,10 +336,19 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.#epochs = state.epochs.map((e) => ({ ...e }));
   }
 
-  /** Evaluates the net now and records it as the epoch ending at the current iteration. */
-  evaluate(): EpochEvent {
-    const train = evaluateSplit(this.net, this.dataset.train, this.#evaluationLimit);
-    const test = evaluateSplit(this.net, this.dataset.test, this.#evaluationLimit);
+  /**
+   * Evaluates the net now and records it as the epoch ending at the current
+   * iteration: in the pool's threads for a numerical engine
+   * ({@link GradientPool.evaluate}), else on this thread ({@link evaluateSplit});
+   * the two agree bit for bit.
+   *
+   * @throws {DivergenceError} when the train loss shows the run diverged (as a rejection).
+   * @throws {GradientPoolError} when a pool's worker fails.
+   */
+  async evaluate(): Promise<EpochEvent> {
+    const [train, test] = this.#pool !== undefined && this.engine !== 'backprop'
+      ? await this.#pool.evaluate(this.net, [this.dataset.train, this.dataset.test], { limit: this.#evaluationLimit })
+      : [evaluateSplit(this.net, this.dataset.train, this.#evaluationLimit), evaluateSplit(this.net, this.dataset.test, this.#evaluationLimit)];
     const event: EpochEvent = {
       epoch: this.#iteration / this.iterationsPerEpoch,
       iteration: this.#iteration,
@@ -370,7 +417,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.#stopRequested = false;
     let finalLoss = Number.NaN;
     let lastYield = performance.now();
-    if (this.#iteration === 0 && this.#epochs.length === 0) this.evaluate();
+    if (this.#iteration === 0 && this.#epochs.length === 0) await this.evaluate();
     while (this.#iteration < this.iterations && !this.#stopRequested) {
       if (performance.now() - lastYield >= YIELD_MILLISECONDS) {
         await setImmediatePromise();
@@ -378,7 +425,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         if (this.#stopRequested) break;
       }
       finalLoss = (await this.step({ signal })).loss;
-      if (this.#iteration % this.iterationsPerEpoch === 0 || this.#iteration === this.iterations) this.evaluate();
+      if (this.#iteration % this.iterationsPerEpoch === 0 || this.#iteration === this.iterations) await this.evaluate();
     }
     return {
       iterations: this.#iteration,

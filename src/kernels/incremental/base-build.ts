@@ -11,12 +11,19 @@ import {
   DIM_ACTIVATION, DIM_HIDDEN_SIZE, DIM_INPUT_SIZE, DIM_OUTPUT_SIZE, DIM_ROWS, type IncrementalBase,
   activationCode, checkBase, incrementalBaseBytes, incrementalBaseViews,
 } from './base-layout.js';
-import {
-  INVERSE_FACTORIAL, LOSS_SERIES_DEGREE, MOMENT_SERIES_DEGREE, RECIPROCAL, SERIES_SLOT,
-  compose6, hiddenSeriesRadius, negLog1pRatioSeries, outputSeriesRadius,
-} from './series.js';
+import * as seriesModule from './series.js';
+
+// Module constants rather than imported bindings, for what runs per (sample,
+// unit) (README.md, "Performance notes").
+const {
+  INVERSE_FACTORIAL, LOSS_SERIES_DEGREE, MOMENT_SERIES_DEGREE, SERIES_SLOT,
+  hiddenSeriesRadius, negLog1pRatioSeries, outputSeriesRadius,
+} = seriesModule;
 
 const OUTPUT_SERIES = outputSeriesRadius();
+const THIRD = 1 / 3;
+const FIFTH = 1 / 5;
+const SIXTH = 1 / 6;
 
 /**
  * Step 1 of building a base in `base` (views from {@link incrementalBaseViews}
@@ -38,7 +45,9 @@ export function startIncrementalBase(base: IncrementalBase, shape: NetShape, row
 interface SampleScratch {
   sparse: SparseRowScratch;
   scores: Float64Array;
-  series: { A: Float64Array; B: Float64Array; quotient: Float64Array; phi: Float64Array; v: Float64Array; dz: Float64Array; F: Float64Array };
+  series: { A: Float64Array; B: Float64Array; quotient: Float64Array; phi: Float64Array };
+  /** w^m/m! of the W2 entries, H·K × 6. */
+  powers: Float64Array;
 }
 
 /**
@@ -47,14 +56,15 @@ interface SampleScratch {
  * one thread never overlap, and entries are written before they are read.
  */
 let sampleScratchCache: SampleScratch | undefined;
-function sampleScratch(rowLength: number, scores: number): SampleScratch {
+function sampleScratch(rowLength: number, scores: number, weights: number): SampleScratch {
   const cached = sampleScratchCache;
-  if (cached !== undefined && cached.sparse.idx.length >= rowLength && cached.scores.length >= scores) return cached;
+  if (cached !== undefined && cached.sparse.idx.length >= rowLength && cached.scores.length >= scores && cached.powers.length >= 6 * weights) return cached;
   const series = () => new Float64Array(7);
   sampleScratchCache = {
     sparse: createSparseRowScratch(rowLength),
     scores: new Float64Array(scores),
-    series: { A: series(), B: series(), quotient: series(), phi: series(), v: series(), dz: series(), F: series() },
+    series: { A: series(), B: series(), quotient: series(), phi: series() },
+    powers: new Float64Array(6 * weights),
   };
   return sampleScratchCache;
 }
@@ -73,8 +83,8 @@ export function prepareBaseSamples(
   const { inputSize: I, hiddenSize: H, outputSize: K } = shape;
   const layout = parameterLayout(shape);
   const sigmoid = shape.activation === 'sigmoid';
-  const { hiddenInput, hidden, hiddenComplement, probs, labelWeight, labelSlack, labelComplement, moments, hiddenSeries, hiddenInputByUnit, outputSeries } = base;
-  const scratch = sampleScratch(Math.max(I, H), (n1 - n0) * K);
+  const { hiddenInput, hidden, hiddenComplement, probs, labelWeight, labelSlack, labelComplement, moments, hiddenSeries, oddSeries, outputSeries } = base;
+  const scratch = sampleScratch(Math.max(I, H), (n1 - n0) * K, H * K);
   forward(params, shape, x.subarray(n0 * I, n1 * I), n1 - n0, {
     hiddenInput: hiddenInput.subarray(n0 * H, n1 * H),
     hidden: hidden.subarray(n0 * H, n1 * H),
@@ -83,6 +93,7 @@ export function prepareBaseSamples(
   }, scratch.sparse);
   const M = LOSS_SERIES_DEGREE;
   const Mm = MOMENT_SERIES_DEGREE;
+  const NH = rows * H;
 
   for (let n = n0; n < n1; n++) {
     const t = labels[n];
@@ -98,57 +109,101 @@ export function prepareBaseSamples(
   }
 
   // Scratch series, index 1…6.
-  const { A, B, quotient, phi, v, dz, F } = scratch.series;
+  const { A, B, quotient, phi } = scratch.series;
+  // The powers w^m/m! of every W2 entry, at ((j·K + k)·6 + m − 1).
+  const powers = scratch.powers;
   const W2 = layout.W2;
+  for (let jk = 0; jk < H * K; jk++) {
+    const w1 = params[W2 + jk];
+    const w2 = w1 * w1, w3 = w2 * w1, w4 = w3 * w1, w5 = w4 * w1, w6 = w5 * w1;
+    const o = jk * 6;
+    powers[o] = w1; powers[o + 1] = w2 / 2; powers[o + 2] = w3 / 6; powers[o + 3] = w4 / 24; powers[o + 4] = w5 / 120; powers[o + 5] = w6 / 720;
+  }
 
   for (let n = n0; n < n1; n++) {
     const t = labels[n];
     const pOff = n * K;
     const rho = labelWeight[n];
+    const pt = probs[pOff + t];
+    const rest = labelComplement[n];
     for (let j = 0; j < H; j++) {
       const nj = n * H + j;
-      const w = W2 + j * K;
-      // A_m = Σ_k p_k w_k^m/m!, B_m = Σ_{k≠t} p_k (w_t^m − w_k^m)/m!.
-      const wt1 = params[w + t];
-      const wt2 = wt1 * wt1, wt3 = wt2 * wt1, wt4 = wt3 * wt1, wt5 = wt4 * wt1, wt6 = wt5 * wt1;
-      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0;
-      let b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+      // C_m = Σ_{k≠t} p_k w_k^m/m!; A_m = Σ_k p_k w_k^m/m! = C_m + p_t w_t^m/m!,
+      // B_m = Σ_{k≠t} p_k (w_t^m − w_k^m)/m! = (1 − p_t)·w_t^m/m! − C_m
+      // (1 − p_t as Σ_{k≠t} p_k: neither subtraction cancels more than the sum itself).
+      const wj = j * K * 6;
+      let c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0;
       for (let k = 0; k < K; k++) {
+        if (k === t) continue;
         const pk = probs[pOff + k];
-        const w1 = params[w + k];
-        const w2 = w1 * w1, w3 = w2 * w1, w4 = w3 * w1, w5 = w4 * w1, w6 = w5 * w1;
-        a1 += pk * w1; a2 += pk * w2; a3 += pk * w3; a4 += pk * w4; a5 += pk * w5; a6 += pk * w6;
-        if (k !== t) {
-          b1 += pk * (wt1 - w1); b2 += pk * (wt2 - w2); b3 += pk * (wt3 - w3);
-          b4 += pk * (wt4 - w4); b5 += pk * (wt5 - w5); b6 += pk * (wt6 - w6);
-        }
+        const o = wj + k * 6;
+        c1 += pk * powers[o]; c2 += pk * powers[o + 1]; c3 += pk * powers[o + 2];
+        c4 += pk * powers[o + 3]; c5 += pk * powers[o + 4]; c6 += pk * powers[o + 5];
       }
-      A[1] = a1; A[2] = a2 / 2; A[3] = a3 / 6; A[4] = a4 / 24; A[5] = a5 / 120; A[6] = a6 / 720;
-      B[1] = b1; B[2] = b2 / 2; B[3] = b3 / 6; B[4] = b4 / 24; B[5] = b5 / 120; B[6] = b6 / 720;
+      const ot = wj + t * 6;
+      const t1 = powers[ot], t2 = powers[ot + 1], t3 = powers[ot + 2], t4 = powers[ot + 3], t5 = powers[ot + 4], t6 = powers[ot + 5];
+      const a1 = c1 + pt * t1, a2 = c2 + pt * t2, a3 = c3 + pt * t3, a4 = c4 + pt * t4, a5 = c5 + pt * t5;
+      const b1 = rest * t1 - c1, b2 = rest * t2 - c2, b3 = rest * t3 - c3, b4 = rest * t4 - c4, b5 = rest * t5 - c5, b6 = rest * t6 - c6;
       const mo = nj * 2 * Mm;
-      for (let m = 1; m <= Mm; m++) {
-        moments[mo + m - 1] = A[m];
-        moments[mo + Mm + m - 1] = B[m];
-      }
-      // φ(Δz) = −log1p(ρ·N(Δz)/(1 + S(Δz))), N = Σ B_m Δz^m, S = Σ A_m Δz^m.
-      negLog1pRatioSeries(B, A, rho, quotient, phi);
+      moments[mo] = a1; moments[mo + 1] = a2; moments[mo + 2] = a3; moments[mo + 3] = a4; moments[mo + 4] = a5;
+      moments[mo + 5] = b1; moments[mo + 6] = b2; moments[mo + 7] = b3; moments[mo + 8] = b4; moments[mo + 9] = b5;
+      // φ(Δz) = −log1p(ρ·N(Δz)/(1 + S(Δz))), N = Σ B_m Δz^m, S = Σ A_m Δz^m
+      // (negLog1pRatioSeries written out, the same arithmetic; S's sixth
+      // coefficient does not reach degree 6).
+      const q1 = rho * b1;
+      const q2 = rho * b2 - q1 * a1;
+      const q3 = rho * b3 - q1 * a2 - q2 * a1;
+      const q4 = rho * b4 - q1 * a3 - q2 * a2 - q3 * a1;
+      const q5 = rho * b5 - q1 * a4 - q2 * a3 - q3 * a2 - q4 * a1;
+      const q6 = rho * b6 - q1 * a5 - q2 * a4 - q3 * a3 - q4 * a2 - q5 * a1;
+      // compose6(q, −log1p's coefficients −1, 1/2, −1/3, 1/4, −1/5, 1/6).
+      const q11 = q1 * q1, q111 = q11 * q1, q1111 = q111 * q1;
+      const f1 = -q1;
+      const f2 = -q2 + 0.5 * q11;
+      const f3 = -q3 + 0.5 * 2 * q1 * q2 - THIRD * q111;
+      const f4 = -q4 + 0.5 * (2 * q1 * q3 + q2 * q2) - THIRD * 3 * q11 * q2 + 0.25 * q1111;
+      const f5 = -q5 + 0.5 * 2 * (q1 * q4 + q2 * q3) - THIRD * (3 * q11 * q3 + 3 * q1 * q2 * q2) + 0.25 * 4 * q111 * q2 - FIFTH * q1111 * q1;
+      const f6 = -q6 + 0.5 * (2 * (q1 * q5 + q2 * q4) + q3 * q3) - THIRD * (3 * q11 * q4 + 6 * q1 * q2 * q3 + q2 * q2 * q2)
+        + 0.25 * (4 * q111 * q3 + 6 * q11 * q2 * q2) - FIFTH * 5 * q1111 * q2 + SIXTH * q1111 * q11;
       const o = (j * rows + n) * M;
+      let F1: number, F2: number, F3: number, F4: number, F5: number, F6: number;
       if (sigmoid) {
-        // Δz(δ) = z·(1/(1 + v) − 1), v = (1 − z)·expm1(−δ); then f = φ∘Δz.
+        // Δz(δ) = Σ_m σ⁽ᵐ⁾(a)/m! δ^m, the logistic's derivatives as polynomials
+        // in u = z(1 − z) and y = 1 − 2z = (1 − z) − z; then F = φ∘Δz
+        // (compose6(Δz, φ) written out).
         const z = hidden[nj];
         const zc = hiddenComplement[nj];
-        for (let m = 1; m <= 6; m++) v[m] = (m % 2 === 0 ? zc : -zc) * INVERSE_FACTORIAL[m];
-        compose6(v, RECIPROCAL, dz);
-        for (let m = 1; m <= 6; m++) dz[m] *= z;
-        compose6(dz, phi, F);
-        for (let m = 1; m <= M; m++) hiddenSeries[o + SERIES_SLOT[m]] = F[m];
+        const u = z * zc;
+        const y = zc - z;
+        const uu = u * u;
+        const s1 = u;
+        const s2 = u * y / 2;
+        const s3 = u * (1 - 6 * u) / 6;
+        const s4 = u * y * (1 - 12 * u) / 24;
+        const s5 = u * (1 - 30 * u + 120 * uu) / 120;
+        const s6 = u * y * (1 - 60 * u + 360 * uu) / 720;
+        const s11 = s1 * s1, s111 = s11 * s1, s1111 = s111 * s1;
+        F1 = f1 * s1;
+        F2 = f1 * s2 + f2 * s11;
+        F3 = f1 * s3 + f2 * 2 * s1 * s2 + f3 * s111;
+        F4 = f1 * s4 + f2 * (2 * s1 * s3 + s2 * s2) + f3 * 3 * s11 * s2 + f4 * s1111;
+        F5 = f1 * s5 + f2 * 2 * (s1 * s4 + s2 * s3) + f3 * (3 * s11 * s3 + 3 * s1 * s2 * s2) + f4 * 4 * s111 * s2 + f5 * s1111 * s1;
+        F6 = f1 * s6 + f2 * (2 * (s1 * s5 + s2 * s4) + s3 * s3) + f3 * (3 * s11 * s4 + 6 * s1 * s2 * s3 + s2 * s2 * s2)
+          + f4 * (4 * s111 * s3 + 6 * s11 * s2 * s2) + f5 * 5 * s1111 * s2 + f6 * s1111 * s11;
+      } else if (hiddenInput[nj] > 0) {
+        // ReLU, active: Δz = δ, F = φ.
+        F1 = f1; F2 = f2; F3 = f3; F4 = f4; F5 = f5; F6 = f6;
       } else {
         // An inactive unit (a1 ≤ 0) stays inactive unless its kink is within
         // reach, which the kernel sends to the general path: F = 0.
-        const a = hiddenInput[nj];
-        for (let m = 1; m <= M; m++) hiddenSeries[o + SERIES_SLOT[m]] = a > 0 ? phi[m] : 0;
-        hiddenInputByUnit[j * rows + n] = a;
+        F1 = 0; F2 = 0; F3 = 0; F4 = 0; F5 = 0; F6 = 0;
       }
+      // The record, F_1, F_3, F_5, F_2, F_4, F_6 (SERIES_SLOT), and the odd planes.
+      hiddenSeries[o] = F1; hiddenSeries[o + 1] = F3; hiddenSeries[o + 2] = F5;
+      hiddenSeries[o + 3] = F2; hiddenSeries[o + 4] = F4; hiddenSeries[o + 5] = F6;
+      oddSeries[nj] = F1;
+      oddSeries[NH + nj] = F3;
+      oddSeries[2 * NH + nj] = F5;
     }
   }
 
@@ -226,15 +281,30 @@ export function prepareBaseUnits(params: Float64Array, shape: NetShape, base: In
   }
 }
 
-/** Step 3, after every sample of step 2: max_n |z1[n][j]| per unit (a max: the same whatever the order). */
+/**
+ * Step 3, after every sample of step 2: per unit max_n |z1[n][j]|, the
+ * largest |F_5| and, for ReLU, min_n |a1[n][j]| (maxima and a minimum: the
+ * same whatever the order).
+ */
 export function finishIncrementalBase(base: IncrementalBase): void {
   const H = base.dims[DIM_HIDDEN_SIZE];
   const rows = base.dims[DIM_ROWS];
-  const { hidden, hiddenMax } = base;
+  const { hidden, hiddenMax, hiddenInput, oddSeries, fifthMax, kinkDistance } = base;
+  const fifth = 2 * rows * H;
   hiddenMax.fill(0);
+  fifthMax.fill(0);
   for (let n = 0; n < rows; n++) {
     const row = n * H;
-    for (let j = 0; j < H; j++) hiddenMax[j] = Math.max(hiddenMax[j], Math.abs(hidden[row + j]));
+    for (let j = 0; j < H; j++) {
+      hiddenMax[j] = Math.max(hiddenMax[j], Math.abs(hidden[row + j]));
+      fifthMax[j] = Math.max(fifthMax[j], Math.abs(oddSeries[fifth + row + j]));
+    }
+  }
+  if (kinkDistance.length === 0) return; // sigmoid
+  kinkDistance.fill(Infinity);
+  for (let n = 0; n < rows; n++) {
+    const row = n * H;
+    for (let j = 0; j < H; j++) kinkDistance[j] = Math.min(kinkDistance[j], Math.abs(hiddenInput[row + j]));
   }
 }
 

@@ -48,14 +48,22 @@ export interface IncrementalBase {
   /** max_n |z1[n][j]|, H. */
   hiddenMax: Float64Array;
   /**
-   * Per (j, n) (unit-major, for the hot loop), at (j·N + n)·6: Taylor
-   * coefficients of f(δ) = l_n(a1[n][j] + δ) − l_n in δ (path 1), in the order
-   * F_1, F_3, F_5, F_2, F_4, F_6 (odd ones first). For ReLU they are the
-   * coefficients of an active unit away from its kink (Δz = δ).
+   * Per (j, n) (unit-major), at (j·N + n)·6: Taylor coefficients of
+   * f(δ) = l_n(a1[n][j] + δ) − l_n in δ (path 1), in the order F_1, F_3, F_5,
+   * F_2, F_4, F_6 (odd ones first). For ReLU they are the coefficients of an
+   * active unit away from its kink (Δz = δ), and 0 for an inactive one.
    */
   hiddenSeries: Float64Array;
-  /** ReLU only: a1 transposed, H × N (a1[n][j] at j·N + n), for the kink test of the hot loop. */
-  hiddenInputByUnit: Float64Array;
+  /**
+   * F_1, F_3, F_5 of hiddenSeries again, in three planes of N × H
+   * (sample-major, like a1, so that the hot loop reads a sample's units
+   * contiguously): F_m of (n, j) at s·N·H + n·H + j, s = 0, 1, 2 for m = 1, 3, 5.
+   */
+  oddSeries: Float64Array;
+  /** ReLU only: min_n |a1[n][j]|, H: no kink is within reach of a move by at most this. */
+  kinkDistance: Float64Array;
+  /** max_n |F_5| of the loss series of unit j, H (see seriesMode). */
+  fifthMax: Float64Array;
   /** Per j: [radius R_j, bound B_j] of the Cauchy estimate of hiddenSeries, H × 2. */
   hiddenSeriesRadius: Float64Array;
   /**
@@ -120,7 +128,7 @@ function carveBase(buffer: ArrayBufferLike | undefined, shape: NetShape, rows: n
   const f = {
     hiddenInput: f64(NH), hidden: f64(NH), hiddenComplement: f64(sigmoid ? NH : 0), probs: f64(rows * K),
     labelWeight: f64(rows), labelSlack: f64(rows), labelComplement: f64(rows), outputWeightMax: f64(H), hiddenMax: f64(H),
-    hiddenSeries: f64(NH * M), hiddenInputByUnit: f64(sigmoid ? 0 : NH), hiddenSeriesRadius: f64(2 * H),
+    hiddenSeries: f64(NH * M), oddSeries: f64(NH * 3), kinkDistance: f64(sigmoid ? 0 : H), fifthMax: f64(H), hiddenSeriesRadius: f64(2 * H),
     outputSeries: f64(rows * K * M), outputSeriesRadius: f64(2), moments: f64(NH * 2 * Mm),
     colValues: f64((I + 1) * rows), colMaxAbs: f64(I + 1),
   };

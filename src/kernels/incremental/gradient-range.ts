@@ -9,34 +9,87 @@ import { checkBatch, checkGradientRange } from '../check-batch.js';
 import { type NetShape, parameterLayout } from '../two-layer.js';
 import type { IncrementalBase } from './base-layout.js';
 import * as layoutModule from './base-layout.js';
-import { hiddenTerm, outputLogRatio } from './exact-paths.js';
-import { kinkWithinReach, seriesColumnRelu, seriesColumnSigmoid } from './hot-loops.js';
+import { hiddenTerm } from './exact-paths.js';
+import { anyKinkWithinReach, kinkWithinReach, seriesProduct, unitSeriesSum } from './hot-loops.js';
+import { type OutputScratch, createOutputScratch, outputMode, outputRow } from './output-params.js';
 import * as seriesModule from './series.js';
 
 // Module constants rather than imported bindings, for what runs per parameter
 // or per sample (README.md, "Performance notes").
-const { DIM_OUTPUT_SIZE, DIM_ROWS, checkBase, isSigmoid } = layoutModule;
-const { GENERAL, LOSS_SERIES_DEGREE, SERIES_FULL, SERIES_ODD, perturbationPowers, seriesMode } = seriesModule;
+const { DIM_HIDDEN_SIZE, DIM_OUTPUT_SIZE, DIM_ROWS, checkBase, isSigmoid } = layoutModule;
+const { GENERAL, LOSS_SERIES_DEGREE, SERIES_FULL, SERIES_ODD, SERIES_ODD3, SERIES_TOLERANCE, perturbationPowers, seriesMode } = seriesModule;
 
 /**
- * The mode of the hidden parameter (input column `col`, unit j) perturbed by
- * d₊ = dp, d₋ = dm; writes Δ_m = d₊^m − d₋^m into P[o…o+6).
+ * {@link seriesMode} of a hidden parameter with d₊ + d₋ = 0, written out: its
+ * even Δ_m are 0, and so is seriesMode's bound on the even terms (the same
+ * arithmetic otherwise). `fifth` is seriesMode's fifth-degree term,
+ * 1.01·fifthMax·xMax⁵·|Δ_5|.
  */
-function hiddenMode(base: IncrementalBase, col: number, j: number, dp: number, dm: number, P: Float64Array, o: number): number {
-  perturbationPowers(dp, dm, P, o);
-  const xMax = base.colMaxAbs[col];
-  const deltaMax = xMax * Math.max(Math.abs(dp), Math.abs(dm)) * (1 + 1e-15);
-  // The first-order scale of the change: max |σ'| is 1/4, ReLU's slope 1.
-  const scale = deltaMax * base.outputWeightMax[j] * (isSigmoid(base) ? 0.25 : 1);
-  return seriesMode(deltaMax, xMax, base.hiddenSeriesRadius[2 * j], base.hiddenSeriesRadius[2 * j + 1], scale, P, o);
+function symmetricMode(deltaMax: number, inverse: number, bound: number, scale: number, fifth: number): number {
+  if (bound === 0) return SERIES_ODD3;
+  const q = deltaMax * inverse;
+  if (!(q < 0.5)) return GENERAL;
+  const budget = SERIES_TOLERANCE * scale;
+  const q2 = q * q;
+  const tail = 4 * bound * q2 * q2 * q2 * q;
+  if (!(tail <= budget)) return GENERAL;
+  return tail + fifth <= budget ? SERIES_ODD3 : SERIES_ODD;
 }
 
-/** The mode of an output parameter (W2[j][·], or b2 for j = −1); writes Δ_m into P. */
-function outputMode(base: IncrementalBase, j: number, dp: number, dm: number, P: Float64Array): number {
-  perturbationPowers(dp, dm, P, 0);
-  const zMax = j >= 0 ? base.hiddenMax[j] : 1;
-  const tMax = zMax * Math.max(Math.abs(dp), Math.abs(dm)) * (1 + 1e-15);
-  return seriesMode(tMax, zMax, base.outputSeriesRadius[0], base.outputSeriesRadius[1], tMax, P, 0);
+/**
+ * The modes of the hidden parameters at paramOffset + j, j0 ≤ j < j1 (a row
+ * of W1 for input column `col`, or b1 for the bias column), perturbed by
+ * d± = fl(θ ± h) − θ: writes d₊, d₋, max|d±|, Δ_m = d₊^m − d₋^m (at j·6) and
+ * the mode into the scratch, per unit. While d₊ + d₋ = 0 (nearly always)
+ * the even Δ_m are 0, only the odd ones are computed (by perturbationPowers'
+ * expressions) and the mode is {@link symmetricMode}'s. incrementalPath uses
+ * it, and the kernel's fast path in {@link hiddenColumn} does the same
+ * arithmetic, so they agree.
+ */
+function hiddenModes(
+  params: Float64Array, base: IncrementalBase, col: number, paramOffset: number, j0: number, j1: number, h: number, scratch: ColumnScratch,
+): void {
+  const { dPlus, dMinus, dAbs, powers: P, mode, unitInverse } = scratch;
+  const { outputWeightMax, hiddenSeriesRadius: radii, fifthMax } = base;
+  const xMax = base.colMaxAbs[col];
+  const x2 = xMax * xMax;
+  const x5 = x2 * x2 * xMax;
+  // The first-order scale of the change: max |σ'| is 1/4, ReLU's slope 1.
+  const slope = isSigmoid(base) ? 0.25 : 1;
+  for (let j = j0; j < j1; j++) {
+    const w = params[paramOffset + j];
+    const dp = (w + h) - w;
+    const dm = (w - h) - w;
+    const dmax = Math.max(Math.abs(dp), Math.abs(dm));
+    dPlus[j] = dp;
+    dMinus[j] = dm;
+    dAbs[j] = dmax;
+    const g = j * 6;
+    const deltaMax = xMax * dmax * (1 + 1e-15);
+    const scale = deltaMax * outputWeightMax[j] * slope;
+    const bound = radii[2 * j + 1];
+    if (dp + dm !== 0) {
+      perturbationPowers(dp, dm, P, g);
+      mode[j] = seriesMode(deltaMax, xMax, unitInverse[j], bound, scale, P, g, fifthMax[j]);
+      continue;
+    }
+    const diff = dp - dm;
+    const p2 = dp * dp;
+    const m2 = dm * dm;
+    const delta5 = diff * (p2 * p2 + p2 * dp * dm + p2 * m2 + dp * dm * m2 + m2 * m2);
+    P[g] = diff;
+    P[g + 1] = 0;
+    P[g + 2] = diff * (p2 + dp * dm + m2);
+    P[g + 3] = 0;
+    P[g + 4] = delta5;
+    P[g + 5] = 0;
+    mode[j] = symmetricMode(deltaMax, unitInverse[j], bound, scale, 1.01 * fifthMax[j] * x5 * Math.abs(delta5));
+  }
+}
+
+/** 1/R_j per unit into scratch.unitInverse, for {@link hiddenModes}. */
+function unitInverses(base: IncrementalBase, H: number, scratch: ColumnScratch): void {
+  for (let j = 0; j < H; j++) scratch.unitInverse[j] = 1 / base.hiddenSeriesRadius[2 * j];
 }
 
 export type IncrementalPath = 'empty' | 'series-odd' | 'series-full' | 'general';
@@ -45,7 +98,8 @@ export type IncrementalPath = 'empty' | 'series-odd' | 'series-full' | 'general'
  * How {@link incrementalGradientRange} evaluates parameter p (diagnostics and
  * tests): 'empty' (a W1 row whose input is 0 in every sample: exactly 0),
  * 'series-odd' / 'series-full' (the cached loss series, path 1, with the odd
- * terms only or all six), or 'general' (paths 2–3, per sample). For ReLU, the
+ * terms only — F_1, F_3, F_5, or F_1, F_3 where the fifth-degree term fits the
+ * budget too — or all six), or 'general' (paths 2–3, per sample). For ReLU, the
  * samples whose kink is within reach of a series parameter still take the
  * general path.
  */
@@ -56,20 +110,22 @@ export function incrementalPath(params: Float64Array, shape: NetShape, base: Inc
   const w = params[p];
   const dp = (w + h) - w;
   const dm = (w - h) - w;
-  const P = new Float64Array(LOSS_SERIES_DEGREE);
   let mode: number;
   if (p < layout.W2) {
     const col = p < layout.b1 ? Math.floor(p / H) : I;
     const j = p < layout.b1 ? p - col * H : p - layout.b1;
     if (base.colCount[col] === 0) return 'empty';
-    mode = hiddenMode(base, col, j, dp, dm, P, 0);
+    const scratch = createColumnScratch(H, 1);
+    unitInverses(base, H, scratch);
+    hiddenModes(params, base, col, p - j, j, j + 1, h, scratch);
+    mode = scratch.mode[j];
   } else {
-    mode = outputMode(base, p < layout.b2 ? Math.floor((p - layout.W2) / K) : -1, dp, dm, P);
+    mode = outputMode(base, p < layout.b2 ? Math.floor((p - layout.W2) / K) : -1, dp, dm, new Float64Array(LOSS_SERIES_DEGREE), 0);
   }
-  return mode === SERIES_ODD ? 'series-odd' : mode === SERIES_FULL ? 'series-full' : 'general';
+  return mode === SERIES_ODD || mode === SERIES_ODD3 ? 'series-odd' : mode === SERIES_FULL ? 'series-full' : 'general';
 }
 
-/** Per-call scratch of {@link hiddenColumn}, one slot per hidden unit. */
+/** Per-call scratch of {@link hiddenColumn}: one slot per hidden unit, or per sample of the column. */
 interface ColumnScratch {
   dPlus: Float64Array;
   dMinus: Float64Array;
@@ -77,86 +133,161 @@ interface ColumnScratch {
   /** Δ_m per unit, H × 6. */
   powers: Float64Array;
   mode: Uint8Array;
+  /** The odd sums S_1, S_3, S_5 per unit, 3 × H. */
   sums: Float64Array;
-  kinks: Int32Array;
-  /** Δ_m of one output parameter, 6. */
-  outputPowers: Float64Array;
+  /** Per sample of the column: n·H, and x, x³, x⁵. */
+  rowStart: Int32Array;
+  x1: Float64Array;
+  x3: Float64Array;
+  x5: Float64Array;
+  /** The scratch of outputRow. */
+  output: OutputScratch;
+  /** 1/R_j per unit (R_j the Cauchy radius of its loss series). */
+  unitInverse: Float64Array;
 }
 
-function createColumnScratch(H: number): ColumnScratch {
+function createColumnScratch(H: number, rows: number): ColumnScratch {
   return {
     dPlus: new Float64Array(H), dMinus: new Float64Array(H), dAbs: new Float64Array(H),
-    powers: new Float64Array(H * 6), mode: new Uint8Array(H), sums: new Float64Array(H), kinks: new Int32Array(H),
-    outputPowers: new Float64Array(LOSS_SERIES_DEGREE),
+    powers: new Float64Array(H * 6), mode: new Uint8Array(H), sums: new Float64Array(3 * H),
+    rowStart: new Int32Array(rows), x1: new Float64Array(rows), x3: new Float64Array(rows), x5: new Float64Array(rows),
+    output: createOutputScratch(), unitInverse: new Float64Array(H),
   };
 }
 
 /**
- * This thread's column scratch for H units, reused from call to call: a
- * worker computes dozens of chunks per gradient, and fresh scratch for each
- * grew its young generation by tens of megabytes over a training run. Calls
- * on one thread never overlap, and every entry is written before it is read.
+ * This thread's column scratch for H units and `rows` samples, reused from
+ * call to call: a worker computes dozens of chunks per gradient, and fresh
+ * scratch for each grew its young generation by tens of megabytes over a
+ * training run. Calls on one thread never overlap, and every entry is written
+ * before it is read.
  */
 let columnScratchCache: ColumnScratch | undefined;
-function columnScratch(H: number): ColumnScratch {
-  if (columnScratchCache === undefined || columnScratchCache.dPlus.length !== H) columnScratchCache = createColumnScratch(H);
+function columnScratch(H: number, rows: number): ColumnScratch {
+  const cached = columnScratchCache;
+  if (cached !== undefined && cached.dPlus.length === H && cached.rowStart.length >= rows) return cached;
+  columnScratchCache = createColumnScratch(H, rows);
   return columnScratchCache;
 }
 
 /**
  * Σ_n D_n over the samples of input column `col` for hidden units j0 ≤ j < j1,
  * the parameters at paramOffset + j (a row of W1, or b1 for the bias column),
- * into out[paramOffset + j]. Per unit, the loss series (path 1) is summed
- * first where it fits; then the terms it left are added in sample order:
- * every sample of a unit whose series does not fit, and ReLU samples with the
- * kink within reach (paths 2–3). This depends only on the parameter and the
- * sample, never on j0, j1.
+ * into out[paramOffset + j]:
+ * - SERIES_ODD3 and SERIES_ODD (nearly every parameter): Δ_1·S_1 + Δ_3·S_3
+ *   (+ Δ_5·S_5) from the column's odd sums S_m = Σ_n F_m[n][j]·x^m
+ *   (`seriesProduct`: S_1 and S_3 of every unit, S_5 of a unit that needs
+ *   it), unless it is a ReLU unit with a sample's kink within reach;
+ * - otherwise the unit alone: its series terms in sample order (all six for
+ *   SERIES_FULL; none for GENERAL), then, in sample order, the terms the
+ *   series left to paths 2–3 (every sample for GENERAL, the ReLU samples with
+ *   the kink within reach).
+ * The common case, d₊ + d₋ = 0 and no kink, is decided and written in one
+ * pass (the arithmetic of {@link hiddenModes}); the rest go through
+ * hiddenModes. Which applies, and every sum, depends only on the parameter
+ * and the batch, never on j0, j1.
  */
 function hiddenColumn(
   params: Float64Array, base: IncrementalBase, w2: number, labels: Int32Array, col: number,
   paramOffset: number, j0: number, j1: number, h: number, out: Float64Array, scratch: ColumnScratch,
 ): void {
+  const H = base.dims[DIM_HIDDEN_SIZE];
   const K = base.dims[DIM_OUTPUT_SIZE];
   const rows = base.dims[DIM_ROWS];
-  const sigmoid = isSigmoid(base);
-  const { colCount, colRows, colValues, hiddenInputByUnit: AT } = base;
-  const { dPlus, dMinus, dAbs, powers, mode, sums, kinks } = scratch;
+  const NH = rows * H;
+  const { colCount, colRows, colValues, oddSeries: F, hiddenSeries: FT, kinkDistance, outputWeightMax, hiddenSeriesRadius: radii, fifthMax } = base;
+  const relu = !isSigmoid(base);
+  const A = relu ? base.hiddenInput : EMPTY;
+  const { dPlus, dMinus, dAbs, powers, mode, sums, rowStart, x1, x3, x5, unitInverse } = scratch;
   const q0 = col * rows;
-  const q1 = q0 + colCount[col];
-  if (q0 === q1) {
+  const count = colCount[col];
+  const q1 = q0 + count;
+  if (count === 0) {
     for (let j = j0; j < j1; j++) out[paramOffset + j] = 0;
     return;
   }
+  for (let c = 0; c < count; c++) {
+    const x = colValues[q0 + c];
+    rowStart[c] = colRows[q0 + c] * H;
+    x1[c] = x;
+    x3[c] = x * (x * x);
+  }
+  // S_1 and S_3 of every unit; x⁵ and S_5 when a unit needs them.
+  const product = seriesProduct;
+  product(F, 0, rowStart, x1, count, j0, j1, sums, 0);
+  product(F, NH, rowStart, x3, count, j0, j1, sums, H);
+  let fifthReady = false;
+  const xMax = base.colMaxAbs[col];
+  const xMax2 = xMax * xMax;
+  const xMax5 = xMax2 * xMax2 * xMax;
+  const slope = relu ? 1 : 0.25;
+  const symmetric = symmetricMode;
+  const modes = hiddenModes;
+  const anyKink = anyKinkWithinReach;
+  const unitSum = unitSeriesSum;
+  const nearKink = kinkWithinReach;
+  const term = hiddenTerm;
   for (let j = j0; j < j1; j++) {
     const w = params[paramOffset + j];
     const dp = (w + h) - w;
     const dm = (w - h) - w;
-    dPlus[j] = dp;
-    dMinus[j] = dm;
-    dAbs[j] = Math.max(Math.abs(dp), Math.abs(dm));
-    mode[j] = hiddenMode(base, col, j, dp, dm, powers, j * 6);
-    kinks[j] = 0;
-  }
-  if (sigmoid) seriesColumnSigmoid(base.hiddenSeries, colRows, colValues, q0, q1, rows, j0, j1, mode, powers, sums);
-  else seriesColumnRelu(base.hiddenSeries, AT, colRows, colValues, q0, q1, rows, j0, j1, mode, powers, dAbs, sums, kinks);
-  // Local constants for the calls per sample (README.md, "Performance notes").
-  const nearKink = kinkWithinReach;
-  const term = hiddenTerm;
-  for (let j = j0; j < j1; j++) {
-    let sum = sums[j];
-    if (mode[j] === GENERAL || kinks[j] !== 0) {
-      const series = mode[j] !== GENERAL;
+    const dmax = Math.max(Math.abs(dp), Math.abs(dm));
+    // ReLU: min_n |a1| above the largest move rules out every kink at once (rounding is monotonic).
+    const farFromKinks = !relu || kinkDistance[j] > xMax * dmax;
+    let unitMode: number;
+    let delta1: number, delta3: number, delta5: number;
+    let kinks = false;
+    if (dp + dm === 0 && farFromKinks) {
+      // The fast path: hiddenModes' arithmetic for d₊ + d₋ = 0.
+      const diff = dp - dm;
+      const p2 = dp * dp;
+      const m2 = dm * dm;
+      delta1 = diff;
+      delta3 = diff * (p2 + dp * dm + m2);
+      delta5 = diff * (p2 * p2 + p2 * dp * dm + p2 * m2 + dp * dm * m2 + m2 * m2);
+      const deltaMax = xMax * dmax * (1 + 1e-15);
+      const scale = deltaMax * outputWeightMax[j] * slope;
+      unitMode = symmetric(deltaMax, unitInverse[j], radii[2 * j + 1], scale, 1.01 * fifthMax[j] * xMax5 * Math.abs(delta5));
+    } else {
+      modes(params, base, col, paramOffset, j, j + 1, h, scratch);
+      unitMode = mode[j];
+      const g = j * 6;
+      delta1 = powers[g];
+      delta3 = powers[g + 2];
+      delta5 = powers[g + 4];
+      kinks = !farFromKinks && unitMode !== GENERAL && anyKink(A, colRows, colValues, q0, q1, H, j, dmax);
+    }
+    if (unitMode === SERIES_ODD3 && !kinks) {
+      out[paramOffset + j] = (sums[j] * delta1 + sums[H + j] * delta3) / rows / (2 * h);
+      continue;
+    }
+    if (unitMode === SERIES_ODD && !kinks) {
+      if (!fifthReady) {
+        for (let c = 0; c < count; c++) x5[c] = x3[c] * (x1[c] * x1[c]);
+        fifthReady = true;
+      }
+      product(F, 2 * NH, rowStart, x5, count, j, j + 1, sums, 2 * H);
+      out[paramOffset + j] = (sums[j] * delta1 + sums[H + j] * delta3 + sums[2 * H + j] * delta5) / rows / (2 * h);
+      continue;
+    }
+    // The rest (rare): the unit alone, from hiddenModes' scratch.
+    if (dp + dm === 0 && farFromKinks) modes(params, base, col, paramOffset, j, j + 1, h, scratch);
+    // (SERIES_ODD3 near a kink sums F_5 too: more terms never hurt.)
+    let sum = unitMode === GENERAL ? 0 : unitSum(FT, rows, H, A, colRows, colValues, q0, q1, j, unitMode === SERIES_FULL, powers, j * 6, dAbs[j]);
+    if (unitMode === GENERAL || kinks) {
       for (let q = q0; q < q1; q++) {
         const n = colRows[q];
         const xv = colValues[q];
         // A ReLU series unit leaves only the samples with the kink within reach.
-        if (series && !nearKink(AT[j * rows + n], xv, dAbs[j])) continue;
+        if (unitMode !== GENERAL && !nearKink(A[n * H + j], xv, dAbs[j])) continue;
         sum += term(base, params, w2, K, n, j, labels[n], xv, dPlus[j], dMinus[j]);
       }
     }
     out[paramOffset + j] = sum / rows / (2 * h);
   }
 }
+
+const EMPTY = new Float64Array(0);
 
 /**
  * Writes out[p] for p in [start, end): the book's central difference
@@ -176,9 +307,8 @@ export function incrementalGradientRange(
   if (!(h > 0 && h < Infinity)) throw new RangeError(`Expected \`h\` to be a finite number greater than 0, got ${h}`);
   const { inputSize: I, hiddenSize: H, outputSize: K } = shape;
   const layout = parameterLayout(shape);
-  const M = LOSS_SERIES_DEGREE;
-  const scratch = columnScratch(H);
-  const powers = scratch.outputPowers;
+  const scratch = columnScratch(H, rows);
+  unitInverses(base, H, scratch);
 
   // W1: row i of W1 is input column i, parameters i·H … i·H + H.
   const w1End = Math.min(end, layout.b1);
@@ -195,44 +325,14 @@ export function incrementalGradientRange(
   if (b1Start < b1End) {
     hiddenColumn(params, base, layout.W2, labels, I, layout.b1, b1Start - layout.b1, b1End - layout.b1, h, out, scratch);
   }
-  // W2 and b2: one score moves, by t = z·d (b2: z = 1).
-  const { probs, hidden, labelWeight, labelSlack, labelComplement, outputSeries: G } = base;
-  for (let p = Math.max(start, layout.W2); p < end; p++) {
+  // W2 and b2, row by row: one score moves, by t = z·d (b2: z = 1).
+  const outputScratch = scratch.output;
+  for (let p = Math.max(start, layout.W2); p < end;) {
     const isW2 = p < layout.b2;
     const j = isW2 ? Math.floor((p - layout.W2) / K) : -1;
-    const k = isW2 ? p - layout.W2 - j * K : p - layout.b2;
-    const w = params[p];
-    const dp = (w + h) - w;
-    const dm = (w - h) - w;
-    const mode = outputMode(base, j, dp, dm, powers);
-    let sum = 0;
-    if (mode !== GENERAL) {
-      const P1 = powers[0], P2 = powers[1], P3 = powers[2], P4 = powers[3], P5 = powers[4], P6 = powers[5];
-      const odd = mode === SERIES_ODD;
-      for (let n = 0; n < rows; n++) {
-        const z = isW2 ? hidden[n * H + j] : 1;
-        if (z === 0) continue;
-        const g = (n * K + k) * M;
-        if (odd) {
-          const z2 = z * z;
-          sum += z * (G[g] * P1 + z2 * (G[g + 1] * P3 + z2 * (G[g + 2] * P5)));
-        } else {
-          sum += z * (G[g] * P1 + z * (G[g + 3] * P2 + z * (G[g + 1] * P3 + z * (G[g + 4] * P4 + z * (G[g + 2] * P5 + z * (G[g + 5] * P6))))));
-        }
-      }
-    } else {
-      for (let n = 0; n < rows; n++) {
-        const z = isW2 ? hidden[n * H + j] : 1;
-        if (z === 0) continue;
-        const pOff = n * K;
-        const isLabel = labels[n] === k;
-        const rest = isLabel ? labelComplement[n] : 0;
-        const rho = labelWeight[n];
-        const slack = labelSlack[n];
-        sum += outputLogRatio(probs, K, pOff, k, isLabel, rest, rho, slack, z * dm)
-          - outputLogRatio(probs, K, pOff, k, isLabel, rest, rho, slack, z * dp);
-      }
-    }
-    out[p] = sum / rows / (2 * h);
+    const rowStart = isW2 ? layout.W2 + j * K : layout.b2;
+    const k1 = Math.min(K, end - rowStart);
+    outputRow(params, base, labels, j, rowStart, p - rowStart, k1, h, out, outputScratch);
+    p = rowStart + k1;
   }
 }

@@ -208,12 +208,16 @@ export const SERIES_SLOT = Int32Array.of(-1, 0, 3, 1, 4, 2, 5);
  * constant term (index 1…6), into out; `q` is scratch.
  */
 export function negLog1pRatioSeries(num: Float64Array, den: Float64Array, rho: number, q: Float64Array, out: Float64Array): void {
-  // q = ρ·num/(1 + den): q_m = ρ·num_m − Σ_{i<m} q_i den_{m−i}.
-  for (let m = 1; m <= 6; m++) {
-    let v = rho * num[m];
-    for (let i = 1; i < m; i++) v -= q[i] * den[m - i];
-    q[m] = v;
-  }
+  // q = ρ·num/(1 + den): q_m = ρ·num_m − Σ_{i<m} q_i den_{m−i}, subtracted in
+  // ascending i (written out: it runs per sample and hidden unit).
+  const d1 = den[1], d2 = den[2], d3 = den[3], d4 = den[4], d5 = den[5];
+  const q1 = rho * num[1];
+  const q2 = rho * num[2] - q1 * d1;
+  const q3 = rho * num[3] - q1 * d2 - q2 * d1;
+  const q4 = rho * num[4] - q1 * d3 - q2 * d2 - q3 * d1;
+  const q5 = rho * num[5] - q1 * d4 - q2 * d3 - q3 * d2 - q4 * d1;
+  const q6 = rho * num[6] - q1 * d5 - q2 * d4 - q3 * d3 - q4 * d2 - q5 * d1;
+  q[1] = q1; q[2] = q2; q[3] = q3; q[4] = q4; q[5] = q5; q[6] = q6;
   compose6(q, NEG_LOG1P, out);
 }
 
@@ -221,24 +225,29 @@ export function negLog1pRatioSeries(num: Float64Array, den: Float64Array, rho: n
 export const GENERAL = 0;
 export const SERIES_FULL = 1;
 export const SERIES_ODD = 2;
+export const SERIES_ODD3 = 3;
 
 /**
  * How a parameter may use the loss series, when its samples move the argument
- * by at most `argMax` = xMax·max|d±| and the series has Cauchy radius `radius`
- * and bound `bound` (|F_m| ≤ bound/radius^m). `dPowers[o…o+6)` are
+ * by at most `argMax` = xMax·max|d±| and the series has Cauchy radius R
+ * (`inverse` = 1/R) and bound `bound` (|F_m| ≤ bound/R^m). `dPowers[o…o+6)` are
  * Δ_m = d₊^m − d₋^m. The error budget is {@link SERIES_TOLERANCE}·scale, with
  * `scale` the first-order size of the change:
  * - the tail past degree 6 of f(δ₊) − f(δ₋) is at most 2·bound·q⁷/(1 − q)
- *   ≤ 4·bound·q⁷, q = argMax/radius < 1/2;
+ *   ≤ 4·bound·q⁷, q = argMax/R < 1/2;
  * - the even terms F_m x^m Δ_m (m = 2, 4, 6) are at most
- *   bound·Σ (xMax/radius)^m |Δ_m|: tiny while θ_p is small, since then
- *   d₊ + d₋ = fl(θ+h) + fl(θ−h) − 2θ is a few ulps of h.
- * SERIES_ODD when tail and even terms fit (only F_1, F_3, F_5 are needed),
+ *   bound·Σ (xMax/R)^m |Δ_m|: tiny while θ_p is small, since then
+ *   d₊ + d₋ = fl(θ+h) + fl(θ−h) − 2θ is a few ulps of h;
+ * - the fifth-degree term F_5 x⁵ Δ_5 is at most fifthMax·xMax⁵·|Δ_5|, with
+ *   `fifthMax` the largest |F_5| of the samples (Infinity: unknown).
+ * SERIES_ODD3 when tail, even terms and fifth-degree term fit (only F_1 and
+ * F_3 are needed), SERIES_ODD when tail and even terms fit (F_1, F_3, F_5),
  * SERIES_FULL when the tail fits, else GENERAL.
  */
-export function seriesMode(argMax: number, xMax: number, radius: number, bound: number, scale: number, dPowers: Float64Array, o: number): number {
-  if (bound === 0) return SERIES_ODD; // W2[j] = 0: nothing moves
-  const inverse = 1 / radius;
+export function seriesMode(
+  argMax: number, xMax: number, inverse: number, bound: number, scale: number, dPowers: Float64Array, o: number, fifthMax: number,
+): number {
+  if (bound === 0) return SERIES_ODD3; // W2[j] = 0: nothing moves
   const q = argMax * inverse;
   if (!(q < 0.5)) return GENERAL;
   const budget = SERIES_TOLERANCE * scale;
@@ -247,7 +256,11 @@ export function seriesMode(argMax: number, xMax: number, radius: number, bound: 
   if (!(tail <= budget)) return GENERAL;
   const u2 = xMax * inverse * (xMax * inverse);
   const even = bound * u2 * (Math.abs(dPowers[o + 1]) + u2 * (Math.abs(dPowers[o + 3]) + u2 * Math.abs(dPowers[o + 5])));
-  return tail + even <= budget ? SERIES_ODD : SERIES_FULL;
+  if (!(tail + even <= budget)) return SERIES_FULL;
+  const x2 = xMax * xMax;
+  // 1 % margin for the rounding of F_5 and of this product.
+  const fifth = 1.01 * fifthMax * (x2 * x2 * xMax) * Math.abs(dPowers[o + 4]);
+  return tail + even + fifth <= budget ? SERIES_ODD3 : SERIES_ODD;
 }
 
 /** Δ_m = d₊^m − d₋^m, m = 1…6, factored so that no power cancels. */

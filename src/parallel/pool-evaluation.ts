@@ -1,0 +1,101 @@
+/**
+ * The main thread's side of an evaluation in the pool (`GradientPool#evaluate`):
+ * its options and result, its arguments checked, the splits in shared memory
+ * (sent to each worker once, then named by id: see buffer-registry.ts) and the
+ * chunks' sums added up in chunk order, as `evaluateSplit` adds them.
+ */
+import type { Split } from '../data/dataset.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import { evaluationChunks } from '../kernels/score.js';
+import { argumentRangeError, argumentTypeError, assertInteger, assertOptionsObject, describe } from '../validate.js';
+import type { PoolCallOptions } from './pool-call.js';
+import type { EvaluationSplit } from './protocol.js';
+
+/** Options of {@link GradientPool.evaluate}: how many rows of each split, and the call's `signal` and `timeout`. */
+export interface PoolEvaluationOptions extends PoolCallOptions {
+  /**
+   * Score at most this many evenly spaced rows of each split (as `evaluateSplit`'s
+   * `limit`): an integer from 1 and up, or `Infinity` for every row.
+   *
+   * @default Infinity
+   */
+  limit?: number;
+}
+
+/** Accuracy and mean loss of a net on one split, as `evaluateSplit` returns them. */
+export interface SplitScore {
+  /** The fraction of rows whose most probable class is their label, from 0 to 1. */
+  accuracy: number;
+  /** The mean cross-entropy per row, −log(y[label] + 1e-7). */
+  loss: number;
+}
+
+/** Checks an evaluation's limit and splits (at least one row of `inputSize` numbers each, one label per row). */
+export function checkEvaluationArguments(splits: unknown, inputSize: number, limit: unknown): asserts splits is readonly Split[] {
+  const expected = 'an integer from 1 and up, or Infinity (every sample)';
+  if (typeof limit !== 'number') throw argumentTypeError('limit', expected, limit);
+  if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && limit >= 1)) throw argumentRangeError('limit', expected, limit);
+  if (!Array.isArray(splits)) throw argumentTypeError('splits', 'an array of splits ({ x, labels, rows })', splits);
+  splits.forEach((split: unknown, index) => {
+    const name = `splits[${index}]`;
+    assertOptionsObject(name, split, '{ x: Float64Array, labels: Int32Array, rows }');
+    const { x, labels, rows } = split as Partial<Split>;
+    assertInteger(`${name}.rows`, rows, 1);
+    if (!(x instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`${name}.x\` to be a Float64Array, got ${describe(x)}`);
+    if (!(labels instanceof Int32Array)) throw new ArgumentTypeError(`Expected \`${name}.labels\` to be an Int32Array, got ${describe(labels)}`);
+    if (x.length !== rows * inputSize) {
+      throw new ArgumentRangeError(`Expected \`${name}.x\` to hold rows × inputSize = ${rows} × ${inputSize} = ${rows * inputSize} values, got ${describe(x)}`);
+    }
+    if (labels.length !== rows) throw new ArgumentRangeError(`Expected \`${name}.labels\` to hold one label per row (${rows}), got ${describe(labels)}`);
+  });
+}
+
+/**
+ * Copies of arrays that do not live in shared memory, made at their first
+ * evaluation and kept as long as the array is: a split is sent to the workers
+ * once, not copied every epoch.
+ */
+export class SharedSplits {
+  #copies = new WeakMap<Float64Array | Int32Array, Float64Array | Int32Array>();
+
+  /** `array` itself over a SharedArrayBuffer, else its shared copy (made once). */
+  shared<T extends Float64Array | Int32Array>(array: T): T {
+    if (array.buffer instanceof SharedArrayBuffer) return array;
+    let copy = this.#copies.get(array) as T | undefined;
+    if (copy === undefined) {
+      const made = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+      made.set(array);
+      this.#copies.set(array, copy = made);
+    }
+    return copy;
+  }
+
+  /** The task's view of `split`, `limit` rows of it scored. */
+  evaluationSplit(split: Split, limit: number): EvaluationSplit {
+    return { x: this.shared(split.x), labels: this.shared(split.labels), rows: split.rows, used: Math.min(limit, split.rows) };
+  }
+}
+
+/** The chunks of an evaluation of `splits`. */
+export function evaluationChunkCount(splits: readonly Pick<EvaluationSplit, 'used'>[]): number {
+  return splits.reduce((sum, split) => sum + evaluationChunks(split.used), 0);
+}
+
+/**
+ * Each split's accuracy and loss from its chunks' sums (`results[2c]` the
+ * correct count, `results[2c + 1]` the log-likelihood of chunk c, chunks
+ * numbered across the splits), added in chunk order from 0 as
+ * `evaluateSplit` adds them: equal bit for bit.
+ */
+export function combineChunks(results: Float64Array, splits: readonly Pick<EvaluationSplit, 'used'>[]): SplitScore[] {
+  let chunk = 0;
+  return splits.map(({ used }) => {
+    let correct = 0;
+    let logLikelihood = 0;
+    for (let c = 0, chunks = evaluationChunks(used); c < chunks; c++, chunk++) {
+      correct += results[2 * chunk];
+      logLikelihood += results[2 * chunk + 1];
+    }
+    return { accuracy: correct / used, loss: -logLikelihood / used };
+  });
+}
