@@ -6,10 +6,26 @@
  * loaded Dataset the loaders' code (the PNG and IDX decoders, the bundled
  * digits).
  */
+import { createRequire } from 'node:module';
 import type { Dataset } from '../data/dataset.js';
+
+type DatasetsModule = typeof import('../../datasets/index.js');
+
+async function datasetsModule(): Promise<DatasetsModule> {
+  try {
+    return await import('../../datasets/index.js');
+  } catch (error) {
+    // A worker thread started from the TypeScript sources under tsx (the
+    // background trainer, see workers/typescript-entry.cjs) loads its modules
+    // through tsx's require hook: there import() has no TypeScript loader and
+    // cannot find the .ts file, while require finds it, as it found this one.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!import.meta.url.endsWith('.ts') || (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNKNOWN_FILE_EXTENSION')) throw error;
+    return createRequire(import.meta.url)('../../datasets/index.js') as DatasetsModule;
+  }
+}
 
 /** The dataset a spec names, loaded (see `datasets/index.ts` for the specs). */
 export async function loadDatasetSpec(spec: string): Promise<Dataset> {
-  const { loadDataset } = await import('../../datasets/index.js');
-  return loadDataset(spec);
+  return (await datasetsModule()).loadDataset(spec);
 }
