@@ -12,21 +12,19 @@ import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoL
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { DEFAULT_ENGINE, NUMERICAL_ENGINES } from '../engine.js';
-import { ArgumentTypeError, GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
+import { ArgumentTypeError, GradientPoolError } from '../errors.js';
 import { partitionByCost } from './partition.js';
-import {
-  STATUS_CELLS, describeStatus, type EvaluationTask, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
-} from './protocol.js';
-import { WorkBoard } from './work-board.js';
-import { BufferRegistry } from './buffer-registry.js';
+import type { EvaluationTask, FunctionGradientTask, GradientTask, GradientTaskResult, NaiveGradientTask } from './protocol.js';
 import { PoolScratch } from './pool-scratch.js';
+import { PoolRunner } from './pool-runner.js';
 import {
   SharedSplits, checkEvaluationArguments, combineChunks, evaluationChunkCount, type PoolEvaluationOptions, type SplitScore,
 } from './pool-evaluation.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
+import type { ServeTask } from './serve-loop.js';
+import type { ServedTask } from './serving.js';
 import {
-  EXIT_WAIT_MILLISECONDS, checkCallOptions, checkFunctionGradientArguments, checkGradientOut, describeRunning, exitOf, reasonText,
-  type FunctionGradientOptions, type GradientPoolOptions, type PoolCall, type PoolGradientOptions, type StopKind,
+  checkCallOptions, checkFunctionGradientArguments, checkGradientOut, type FunctionGradientOptions, type GradientPoolOptions, type PoolGradientOptions,
 } from './pool-call.js';
 
 export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, PoolCallStatistics, PoolGradientOptions } from './pool-call.js';
@@ -40,6 +38,13 @@ export const MAX_THREADS = 64;
 
 /** The young generation of each worker thread's heap, in megabytes (see the constructor). */
 const WORKER_YOUNG_GENERATION_MB = 2;
+
+/**
+ * Whether incremental calls are served (serving.ts): workers wait in one long
+ * task for the next call, posted through shared memory. Off: one Piscina task
+ * per thread per call. `GRADPOOL_SERVING=0` in the environment turns it off.
+ */
+const SERVING = process.env.GRADPOOL_SERVING !== '0';
 
 /** Every key of {@link GradientPoolOptions}: `new GradientPool` refuses any other (a misspelled option would be ignored). */
 const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['threads', 'workerModule'];
@@ -66,6 +71,9 @@ export const CHUNKS_PER_THREAD = 16;
  * together in a SharedArrayBuffer, part by part, then compute the parameters
  * chunk by chunk from that one base, chunks cut by cost (zero inputs make
  * rows of W1 cheap). The main thread only starts the call and waits for it.
+ * Repeated calls of the same task (the Trainer's, step after step) are
+ * served (serving.ts): each thread stays in one long task and is woken for
+ * the next call through shared memory, with no message per call.
  *
  * Every call takes a `timeout` and a `signal`: a call stopped by either (or by
  * `destroy()`) terminates the workers still running its tasks, rejects naming
@@ -90,18 +98,11 @@ export const CHUNKS_PER_THREAD = 16;
 export class GradientPool {
   /** The number of worker threads, as given or defaulted: each call uses all of them. */
   readonly threads: number;
-  #pool: Piscina<GradientTask, GradientTaskResult>;
-  #scratch = new PoolScratch(CHUNKS_PER_THREAD * MAX_THREADS, MAX_THREADS);
-  /** Never rejects: settles once every call made so far has settled. */
-  #queue: Promise<unknown> = Promise.resolve();
-  /** Calls made and not yet settled, running or waiting their turn. */
-  #calls = new Set<PoolCall>();
-  #buffers = new BufferRegistry();
+  /** Runs the calls: their queue, deadlines, tasks and errors (pool-runner.ts). */
+  #runner: PoolRunner;
   /** Shared copies of the splits evaluated that were not in shared memory, made once. */
   #splits = new SharedSplits();
-  #destroyed = false;
   #destroying: Promise<void> | undefined;
-  #poolError: Error | undefined;
 
   /**
    * Starts the worker threads at once (they are kept until {@link destroy}), so
@@ -121,7 +122,7 @@ export class GradientPool {
     }
     this.threads = threads;
     const filename = workerModule ?? siblingModule(import.meta.url, '../../workers/gradient.worker');
-    this.#pool = new Piscina<GradientTask, GradientTaskResult>({
+    const pool = new Piscina<GradientTask | ServeTask, GradientTaskResult>({
       filename,
       minThreads: threads,
       maxThreads: threads,
@@ -132,9 +133,7 @@ export class GradientPool {
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       execArgv: workerExecArgv(filename),
     });
-    this.#pool.on('error', (error: Error) => {
-      this.#poolError = error;
-    });
+    this.#runner = new PoolRunner(pool, threads, workerModule, new PoolScratch(CHUNKS_PER_THREAD * MAX_THREADS, MAX_THREADS), MAX_THREADS);
   }
 
   /**
@@ -192,15 +191,15 @@ export class GradientPool {
     }
     const size = net.layout.size;
     checkGradientOut(out, size, [net.params, batch.x, batch.labels]);
-    return this.#serialized(signal, timeout, async (call) => {
+    return this.#runner.serialized(signal, timeout, async (call) => {
       const { shape } = net;
       const rows = batch.rows;
-      const { x, labels } = this.#scratch.sharedBatch(batch, shape.inputSize);
+      const { x, labels } = this.#runner.scratch.sharedBatch(batch, shape.inputSize);
       // Workers write into `out` when it is shared; else into one shared buffer
       // kept for the life of the pool (a fresh SharedArrayBuffer per call is freed
       // only when every thread has collected it, which let a 10,000-iteration
       // run's memory grow by hundreds of megabytes), then copied out.
-      const gradient = out !== undefined && out.buffer instanceof SharedArrayBuffer ? out : this.#scratch.gradientOf(size);
+      const gradient = out !== undefined && out.buffer instanceof SharedArrayBuffer ? out : this.#runner.scratch.gradientOf(size);
       const result = (): NetGradient => {
         if (gradient === out) return net.views(out);
         if (out === undefined) return net.views(gradient.slice());
@@ -211,18 +210,19 @@ export class GradientPool {
       if (engine === 'naive') {
         const ranges = partitionByCost(new Float64Array(size).fill(1), this.threads);
         const tasks = ranges.map(([start, end]): NaiveGradientTask => ({ kind: 'naive', ...common, start, end }));
-        const taskMilliseconds = await this.#runAll(call, tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
+        const taskMilliseconds = await this.#runner.runAll(call, tasks, (task) => `on ${describeParameterRange(shape, (task as NaiveGradientTask).start, (task as NaiveGradientTask).end)}`);
         onStatistics?.({ taskMilliseconds });
         return result();
       }
-      startIncrementalBase(this.#scratch.baseViews(shape, rows), shape, rows);
-      const board = new WorkBoard(this.#scratch.board);
+      startIncrementalBase(this.#runner.scratch.baseViews(shape, rows), shape, rows);
+      const board = this.#runner.scratch.workBoard();
       const parts = this.threads === 1 ? 1 : this.threads * BASE_PARTS_PER_THREAD;
       board.reset(parts, Math.min(this.threads === 1 ? 1 : this.threads * CHUNKS_PER_THREAD, size));
-      const task: IncrementalGradientTask = { kind: 'incremental', ...common, base: this.#scratch.base, board: this.#scratch.board };
+      const task: ServedTask = { kind: 'incremental', ...common, base: this.#runner.scratch.base, board: this.#runner.scratch.board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
-      const taskMilliseconds = await this.#runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
+      const taskMilliseconds = SERVING ? await this.#runner.runServed(call, task, () => board.abort())
+        : await this.#runner.runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
       if (!board.complete) {
         throw new GradientPoolError(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`, 'the work board');
       }
@@ -261,12 +261,12 @@ export class GradientPool {
     }
     checkEvaluationArguments(splits, net.shape.inputSize, limit);
     const used = splits.map((split) => this.#splits.evaluationSplit(split, limit));
-    return this.#serialized(signal, timeout, async (call) => {
+    return this.#runner.serialized(signal, timeout, async (call) => {
       const chunks = evaluationChunkCount(used);
-      const { results, counter } = this.#scratch.evaluationOf(chunks);
+      const { results, counter } = this.#runner.scratch.evaluationOf(chunks);
       const task: EvaluationTask = { kind: 'evaluate', shape: net.shape, params: net.params, splits: used, results, counter };
       // Chunks are claimed, not assigned: more tasks than chunks would only wait.
-      await this.#runAll(call, new Array<GradientTask>(Math.min(this.threads, chunks)).fill(task), () => '');
+      await this.#runner.runAll(call, new Array<GradientTask>(Math.min(this.threads, chunks)).fill(task), () => '');
       // Every task claims until the counter passes the last chunk (a failed task rejected above).
       if (Atomics.load(counter, 0) < chunks) {
         throw new GradientPoolError(`Evaluation workers stopped early: ${Atomics.load(counter, 0)} of ${chunks} chunks claimed (please report this)`, 'the evaluation');
@@ -295,10 +295,10 @@ export class GradientPool {
   async functionGradient({ module, exportName = 'default', x, context, h = DEFAULT_H, signal, timeout }: FunctionGradientOptions): Promise<Float64Array> {
     const { moduleUrl, point } = checkFunctionGradientArguments({ module, exportName, x, h, signal, timeout });
     const { length } = point;
-    return this.#serialized(signal, timeout, async (call) => {
+    return this.#runner.serialized(signal, timeout, async (call) => {
       const gradient = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
       const ranges = partitionByCost(new Float64Array(length).fill(1), this.threads);
-      await this.#runAll(call, ranges.map(([start, end]) => ({
+      await this.#runner.runAll(call, ranges.map(([start, end]) => ({
         kind: 'function', module: moduleUrl, exportName, x: point, context, gradient, start, end, h,
       })), (task) => `on elements ${(task as FunctionGradientTask).start}–${(task as FunctionGradientTask).end - 1} of \`x\` (${exportName} from ${moduleUrl})`);
       return gradient;
@@ -316,174 +316,8 @@ export class GradientPool {
    */
   destroy(): Promise<void> {
     if (this.#destroying === undefined) {
-      this.#destroyed = true;
-      const reason = new Error('the GradientPool was destroyed');
-      for (const call of this.#calls) this.#stop(call, 'destroy', reason);
-      // Piscina's destroy terminates every worker, stuck or idle, and fails
-      // their tasks without starting new workers (an abort would start some,
-      // only to terminate them as they boot).
-      this.#destroying = this.#pool.destroy().then(() => this.#queue).then(() => undefined);
+      this.#destroying = this.#runner.destroy();
     }
     return this.#destroying;
-  }
-
-  /**
-   * Runs `work` after every earlier call has settled. Calls share the pool's
-   * buffers (the batch copy, the base, the gradient, the work board, the task
-   * status) and an incremental call needs every thread at once (its tasks wait
-   * for each other's base parts), so two calls must never overlap. A call
-   * stopped while waiting rejects at once; the calls after it still wait for
-   * the earlier ones.
-   */
-  #serialized<T>(signal: AbortSignal | undefined, timeout: number | undefined, work: (call: PoolCall) => Promise<T>): Promise<T> {
-    if (this.#destroyed) return Promise.reject(new Error('This GradientPool has been destroyed; create a new one'));
-    if (signal?.aborted) {
-      return Promise.reject(new GradientAbortError(`Gradient call aborted before it started (${reasonText(signal.reason)})`, 'none', { cause: signal.reason }));
-    }
-    const call = this.#newCall(signal, timeout);
-    const earlier = this.#queue;
-    const result = (async () => {
-      try {
-        await Promise.race([earlier, call.stopped]);
-        // Stopped just as its turn came.
-        if (call.error !== undefined) throw call.error;
-        call.phase = 'running';
-        return await work(call);
-      } finally {
-        call.dispose();
-        this.#calls.delete(call);
-      }
-    })();
-    // Settled to nothing: settled to the outcomes, each call's queue would hold
-    // the one before it and every result, a chain as long as the pool's life.
-    this.#queue = Promise.allSettled([earlier, result]).then(() => undefined);
-    return result;
-  }
-
-  /** A call's controller, its timer and its signal's listener. */
-  #newCall(signal: AbortSignal | undefined, timeout: number | undefined): PoolCall {
-    let reject: (error: GradientPoolError) => void = () => undefined;
-    const stopped = new Promise<never>((_, rejectStopped) => {
-      reject = rejectStopped;
-    });
-    // Observed only by a call that is still waiting its turn.
-    stopped.catch(() => undefined);
-    const onAbort = () => this.#stop(call, 'abort', signal!.reason);
-    const timer = timeout === undefined ? undefined : setTimeout(() => this.#stop(call, 'timeout', undefined), timeout);
-    const call: PoolCall = {
-      controller: new AbortController(),
-      timeout,
-      phase: 'queued',
-      running: undefined,
-      error: undefined,
-      exits: Promise.resolve(),
-      stopped,
-      stop: (error) => {
-        call.error = error;
-        reject(error);
-      },
-      dispose: () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      },
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#calls.add(call);
-    return call;
-  }
-
-  /**
-   * Stops `call` unless it already is or its tasks have all settled: builds
-   * its error from what its unsettled tasks are doing (read now, before their
-   * workers go), then aborts them, which makes Piscina terminate the workers
-   * running them and start new ones.
-   */
-  #stop(call: PoolCall, kind: StopKind, reason: unknown): void {
-    if (call.error !== undefined || call.phase === 'finishing') return;
-    const phrases = call.phase === 'running' ? call.running?.() ?? [] : undefined;
-    const { text, piece } = phrases === undefined || phrases.length === 0
-      ? { text: '', piece: phrases === undefined ? 'waiting for an earlier call' : 'none' }
-      : describeRunning(phrases);
-    const where = phrases === undefined ? ' while waiting for an earlier call to finish' : text === '' ? ' before any task started' : `: ${text}`;
-    let error: GradientPoolError;
-    if (kind === 'timeout') {
-      error = new GradientTimeoutError(`Gradient call timed out after ${call.timeout} ms${where}`, piece);
-    } else if (kind === 'abort') {
-      error = new GradientAbortError(`Gradient call aborted (${reasonText(reason)})${where}`, piece, { cause: reason });
-    } else {
-      const when = phrases === undefined ? 'before the call started' : text === '' ? 'before any task started' : `while ${text}`;
-      error = new GradientAbortError(`Gradient call aborted: the GradientPool was destroyed ${when}`, piece, { cause: reason });
-    }
-    call.stop(error);
-    if (kind === 'destroy') return;
-    const before = this.#pool.threads;
-    call.controller.abort(error);
-    const after = new Set(this.#pool.threads);
-    call.exits = Promise.all(before.filter((worker) => !after.has(worker)).map((worker) => exitOf(worker, EXIT_WAIT_MILLISECONDS)));
-  }
-
-  /**
-   * Runs every task and waits for all of them, failed or not (so no worker
-   * still writes once this returns); rejects naming the first failed task
-   * (`describeTask` gives `on …`, or nothing when the error names it). On the
-   * first failure, calls `onFailure` at once. Resolves to the worker time of
-   * each task, in milliseconds. A stopped call rejects with its own error once
-   * the workers it terminated have exited.
-   */
-  async #runAll(call: PoolCall, tasks: GradientTask[], describeTask: (task: GradientTask) => string, onFailure?: () => void): Promise<number[]> {
-    this.#poolError = undefined;
-    const statusBuffer = this.#scratch.status;
-    const status = new Int32Array(statusBuffer, 0, tasks.length * STATUS_CELLS);
-    status.fill(0);
-    const slotOf = (index: number) => status.subarray(index * STATUS_CELLS, (index + 1) * STATUS_CELLS);
-    const attach = this.#buffers.attachFor(this.#pool.threads.map((worker) => worker.threadId));
-    const runTask = async (index: number): Promise<GradientTaskResult> => {
-      const ids: number[] = [];
-      let result = await this.#pool.run(this.#buffers.wire(tasks[index], index, statusBuffer, attach, ids), { signal: call.controller.signal });
-      if (result.missing === true) {
-        this.#buffers.record(result, ids);
-        result = await this.#pool.run(this.#buffers.wire(tasks[index], index, statusBuffer, () => true, ids), { signal: call.controller.signal });
-        if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
-      }
-      this.#buffers.record(result, ids);
-      return result;
-    };
-    const slotted = tasks.map((task, slot) => ({ ...task, slot }));
-    const settled = new Array<boolean>(tasks.length).fill(false);
-    let pending = tasks.length;
-    const settle = (index: number) => {
-      settled[index] = true;
-      if (--pending === 0) call.phase = 'finishing';
-    };
-    call.running = () => slotted.flatMap((task, index) => (settled[index] ? [] : [describeStatus(task, slotOf(index))]));
-    const outcomes = await Promise.allSettled(tasks.map((_, index) => runTask(index).then(
-      (value) => {
-        settle(index);
-        return value;
-      },
-      (error: unknown) => {
-        settle(index);
-        onFailure?.();
-        throw error;
-      },
-    )));
-    call.running = undefined;
-    if (call.error !== undefined) {
-      await call.exits;
-      this.#scratch.renew();
-      throw call.error;
-    }
-    const failedIndex = outcomes.findIndex((outcome) => outcome.status === 'rejected');
-    if (failedIndex >= 0) {
-      const reason = (outcomes[failedIndex] as PromiseRejectedResult).reason as unknown;
-      // An error from a worker may arrive as a plain object (its class did not cross threads): keep its message.
-      const message = (reason as { message?: unknown } | null)?.message;
-      const cause = reason instanceof Error ? reason
-        : this.#poolError ?? new Error(typeof message === 'string' ? message : String(reason), { cause: reason });
-      const where = describeTask(tasks[failedIndex]);
-      const piece = describeStatus(slotted[failedIndex], slotOf(failedIndex));
-      throw new GradientPoolError(`Gradient worker failed${where === '' ? '' : ` ${where}`}: ${cause.message}`, piece, { cause });
-    }
-    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { NumericalEngine } from '../engine.js';
-import { ArgumentRangeError, ArgumentTypeError, type GradientPoolError } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, GradientPoolError } from '../errors.js';
 import { assertInteger, assertPositiveFinite, describe } from '../validate.js';
 
 /**
@@ -165,6 +165,8 @@ export interface PoolCall {
   stopped: Promise<never>;
   stop: (error: GradientPoolError) => void;
   dispose: () => void;
+  /** While a served call runs (serving.ts): terminates the workers still on it; else the call's `controller` aborts its tasks. */
+  terminate?: ((error: GradientPoolError) => void) | undefined;
 }
 
 /** A signal's reason in words, for a one-line message. */
@@ -183,6 +185,18 @@ export function describeRunning(phrases: string[]): { text: string; piece: strin
   for (const phrase of phrases) counts.set(phrase, (counts.get(phrase) ?? 0) + 1);
   const piece = counts.size === 1 ? phrases[0] : [...counts].map(([phrase, n]) => (n === 1 ? phrase : `${phrase} (×${n})`)).join('; ');
   return { text: `${phrases.length === 1 ? 'a worker was' : `${phrases.length} workers were`} still ${piece}`, piece };
+}
+
+/**
+ * The error of a call whose task failed with `reason` (`poolError`: the pool's
+ * last `error` event, for a reason that is not an Error): ``Gradient worker
+ * failed <where>: <message>``, `piece` naming what the task was doing.
+ */
+export function taskFailure(reason: unknown, poolError: Error | undefined, where: string, piece: string): GradientPoolError {
+  // An error from a worker may arrive as a plain object (its class did not cross threads): keep its message.
+  const message = (reason as { message?: unknown } | null)?.message;
+  const cause = reason instanceof Error ? reason : poolError ?? new Error(typeof message === 'string' ? message : String(reason), { cause: reason });
+  return new GradientPoolError(`Gradient worker failed${where === '' ? '' : ` ${where}`}: ${cause.message}`, piece, { cause });
 }
 
 /** Resolves when `worker` has exited, or after `milliseconds` (without keeping the process alive). */

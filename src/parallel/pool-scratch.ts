@@ -1,6 +1,7 @@
 /**
  * The pool's own shared memory, kept from call to call: the batch copy, the
- * incremental base, the gradient, the work board and the tasks' status cells.
+ * incremental base, the gradient, the work board, the tasks' status cells and
+ * the serving control block.
  * Buffers made fresh every call are freed only once every thread has let go of
  * them, which let a long run's memory grow by hundreds of megabytes.
  */
@@ -9,6 +10,7 @@ import type { NetShape } from '../kernels/two-layer.js';
 import type { Split } from '../data/dataset.js';
 import { STATUS_CELLS } from './protocol.js';
 import { WorkBoard } from './work-board.js';
+import { controlBytes } from './serve-loop.js';
 
 export class PoolScratch {
   batchX = new SharedArrayBuffer(0);
@@ -23,11 +25,30 @@ export class PoolScratch {
   counter = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   /** What each task of the call in progress is doing (protocol.ts, `STATUS_CELLS`), one slot per task. */
   status: SharedArrayBuffer;
+  /** The serving sessions' control block (serve-loop.ts). */
+  control: SharedArrayBuffer;
+  #statusCells: Int32Array | undefined;
+  #workBoard: WorkBoard | undefined;
   #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
 
   constructor(maxChunks: number, maxTasks: number) {
     this.board = new SharedArrayBuffer(WorkBoard.bytes(maxChunks));
     this.status = new SharedArrayBuffer(STATUS_CELLS * maxTasks * Int32Array.BYTES_PER_ELEMENT);
+    this.control = new SharedArrayBuffer(controlBytes(maxTasks));
+  }
+
+  /** A work board over `board` (kept while the buffer is). */
+  workBoard(): WorkBoard {
+    if (this.#workBoard?.cells.buffer !== this.board) this.#workBoard = new WorkBoard(this.board);
+    return this.#workBoard;
+  }
+
+  /** The status cells of `tasks` tasks, zeroed (a view kept while the buffer and count stay the same). */
+  statusCells(tasks: number): Int32Array {
+    if (this.#statusCells?.buffer !== this.status || this.#statusCells.length !== tasks * STATUS_CELLS) {
+      this.#statusCells = new Int32Array(this.status, 0, tasks * STATUS_CELLS);
+    }
+    return this.#statusCells.fill(0);
   }
 
   /**
@@ -43,6 +64,7 @@ export class PoolScratch {
     this.evaluation = new SharedArrayBuffer(0);
     this.counter = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     this.status = new SharedArrayBuffer(this.status.byteLength);
+    this.control = new SharedArrayBuffer(this.control.byteLength);
   }
 
   /** Room for the sums of `chunks` evaluation chunks, and the chunk counter, zeroed (valid until the next call). */

@@ -10,7 +10,8 @@
  * The incremental engine sends every worker the same task: the workers divide
  * the base parts and then the parameter chunks among themselves through a
  * `WorkBoard` (work-board.ts) in shared memory, so a call costs one round trip to the
- * pool whatever the number of threads.
+ * pool whatever the number of threads; a serve task (serve-loop.ts) keeps a
+ * thread on the same incremental task from call to call, with no message.
  */
 import { EVALUATION_CHUNK_ROWS } from '../kernels/score.js';
 import { describeParameterRange, type NetShape } from '../kernels/two-layer.js';

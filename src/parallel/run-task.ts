@@ -22,6 +22,7 @@ import {
   type SharedRef, type SharedView,
 } from './protocol.js';
 import { WorkBoard } from './work-board.js';
+import { type ServeTask, serveCalls } from './serve-loop.js';
 
 /**
  * Views and boards over the buffers this thread keeps, per buffer, made once
@@ -253,9 +254,11 @@ async function runFunctionTask(task: FunctionGradientTask, status: Int32Array): 
 /**
  * Runs one task. A task that names a buffer this thread does not keep (sent
  * to the thread this one replaced, or evicted) does nothing and says so, for
- * the pool to send it again with its buffers.
+ * the pool to send it again with its buffers. A serve task (serve-loop.ts)
+ * runs the pool's calls until the pool ends it.
  */
-export async function runGradientTask(task: GradientTask): Promise<GradientTaskResult> {
+export async function runGradientTask(task: GradientTask | ServeTask): Promise<GradientTaskResult> {
+  if (task.kind === 'serve') return serveCalls(task, runGradientTask, importModule);
   const started = performance.now();
   const missing: GradientTaskResult = { milliseconds: 0, pieces: 0, threadId, missing: true };
   let pieces = 1;

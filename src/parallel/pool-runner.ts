@@ -1,0 +1,292 @@
+/**
+ * How the gradient pool runs its calls, one after another: a call's state
+ * from the moment it is made, its timeout and signal, the tasks sent through
+ * Piscina (or served, serving.ts) and collected, and what a stopped or
+ * failed call rejects with. `GradientPool` validates and builds the calls.
+ */
+import type { Piscina } from 'piscina';
+import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
+import { BufferRegistry } from './buffer-registry.js';
+import {
+  EXIT_WAIT_MILLISECONDS, describeRunning, exitOf, reasonText, taskFailure, type PoolCall, type StopKind,
+} from './pool-call.js';
+import { PoolScratch } from './pool-scratch.js';
+import { STATUS_CELLS, describeStatus, type GradientTask, type GradientTaskResult } from './protocol.js';
+import type { ServeTask } from './serve-loop.js';
+import { ServingSession, type ServedTask } from './serving.js';
+
+export class PoolRunner {
+  readonly threads: number;
+  /** The pool's own shared memory (pool-scratch.ts). */
+  readonly scratch: PoolScratch;
+  #pool: Piscina<GradientTask | ServeTask, GradientTaskResult>;
+  /** The workers' module when it is not the package's own (it must see every call, served ones included). */
+  #module: string | undefined;
+  /** The serving session of the last incremental calls, while it lasts. */
+  #session: ServingSession | undefined;
+  /** Settles once the last session ended has (its workers returned from their serve tasks). */
+  #ending: Promise<unknown> = Promise.resolve();
+  /** Never rejects: settles once every call made so far has settled. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Calls made and not yet settled, running or waiting their turn. */
+  #calls = new Set<PoolCall>();
+  #buffers = new BufferRegistry();
+  #destroyed = false;
+  #poolError: Error | undefined;
+  /** Task slots of the status buffer and the serving control block (the pool's most threads). */
+  #maxSlots: number;
+
+  /** Runs calls on `pool`'s `threads` threads, in `scratch`, for up to `maxSlots` tasks per call. */
+  constructor(pool: Piscina<GradientTask | ServeTask, GradientTaskResult>, threads: number, module: string | undefined, scratch: PoolScratch, maxSlots: number) {
+    this.#pool = pool;
+    this.#maxSlots = maxSlots;
+    this.threads = threads;
+    this.#module = module;
+    this.scratch = scratch;
+    pool.on('error', (error: Error) => {
+      this.#poolError = error;
+    });
+  }
+
+  /**
+   * Stops every call in progress or waiting (they reject saying the pool was
+   * destroyed) and the workers; resolves once both are done.
+   */
+  destroy(): Promise<void> {
+    this.#destroyed = true;
+    const reason = new Error('the GradientPool was destroyed');
+    for (const call of this.#calls) this.#stop(call, 'destroy', reason);
+    this.#session = undefined;
+    // Piscina's destroy terminates every worker, stuck or idle, and fails
+    // their tasks without starting new workers (an abort would start some,
+    // only to terminate them as they boot).
+    return this.#pool.destroy().then(() => this.#queue).then(() => undefined);
+  }
+
+  /**
+   * Runs `work` after every earlier call has settled. Calls share the pool's
+   * buffers (the batch copy, the base, the gradient, the work board, the task
+   * status) and an incremental call needs every thread at once (its tasks wait
+   * for each other's base parts), so two calls must never overlap. A call
+   * stopped while waiting rejects at once; the calls after it still wait for
+   * the earlier ones.
+   */
+  serialized<T>(signal: AbortSignal | undefined, timeout: number | undefined, work: (call: PoolCall) => Promise<T>): Promise<T> {
+    if (this.#destroyed) return Promise.reject(new Error('This GradientPool has been destroyed; create a new one'));
+    if (signal?.aborted) {
+      return Promise.reject(new GradientAbortError(`Gradient call aborted before it started (${reasonText(signal.reason)})`, 'none', { cause: signal.reason }));
+    }
+    // With no call unsettled, the queue has nothing left to wait for.
+    const idle = this.#calls.size === 0;
+    const call = this.#newCall(signal, timeout);
+    const earlier = this.#queue;
+    const result = (async () => {
+      try {
+        if (!idle) await Promise.race([earlier, call.stopped]);
+        // Stopped just as its turn came.
+        if (call.error !== undefined) throw call.error;
+        call.phase = 'running';
+        return await work(call);
+      } finally {
+        call.dispose();
+        this.#calls.delete(call);
+      }
+    })();
+    // Settled to nothing: settled to the outcomes, each call's queue would hold
+    // the one before it and every result, a chain as long as the pool's life.
+    this.#queue = Promise.allSettled([earlier, result]).then(() => undefined);
+    return result;
+  }
+
+  /** A call's controller, its timer and its signal's listener. */
+  #newCall(signal: AbortSignal | undefined, timeout: number | undefined): PoolCall {
+    let reject: (error: GradientPoolError) => void = () => undefined;
+    const stopped = new Promise<never>((_, rejectStopped) => {
+      reject = rejectStopped;
+    });
+    // Observed only by a call that is still waiting its turn.
+    stopped.catch(() => undefined);
+    const onAbort = () => this.#stop(call, 'abort', signal!.reason);
+    const timer = timeout === undefined ? undefined : setTimeout(() => this.#stop(call, 'timeout', undefined), timeout);
+    let controller: AbortController | undefined;
+    const call: PoolCall = {
+      // Made when first needed: a served call never needs one.
+      get controller() {
+        return controller ??= new AbortController();
+      },
+      timeout,
+      phase: 'queued',
+      running: undefined,
+      error: undefined,
+      exits: Promise.resolve(),
+      stopped,
+      stop: (error) => {
+        call.error = error;
+        reject(error);
+      },
+      dispose: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#calls.add(call);
+    return call;
+  }
+
+  /**
+   * Stops `call` unless it already is or its tasks have all settled: builds
+   * its error from what its unsettled tasks are doing (read now, before their
+   * workers go), then aborts them, which makes Piscina terminate the workers
+   * running them and start new ones.
+   */
+  #stop(call: PoolCall, kind: StopKind, reason: unknown): void {
+    if (call.error !== undefined || call.phase === 'finishing') return;
+    const phrases = call.phase === 'running' ? call.running?.() ?? [] : undefined;
+    // A served call whose workers have all finished it is finishing.
+    if (call.terminate !== undefined && phrases?.length === 0) return;
+    const { text, piece } = phrases === undefined || phrases.length === 0
+      ? { text: '', piece: phrases === undefined ? 'waiting for an earlier call' : 'none' }
+      : describeRunning(phrases);
+    const where = phrases === undefined ? ' while waiting for an earlier call to finish' : text === '' ? ' before any task started' : `: ${text}`;
+    let error: GradientPoolError;
+    if (kind === 'timeout') {
+      error = new GradientTimeoutError(`Gradient call timed out after ${call.timeout} ms${where}`, piece);
+    } else if (kind === 'abort') {
+      error = new GradientAbortError(`Gradient call aborted (${reasonText(reason)})${where}`, piece, { cause: reason });
+    } else {
+      const when = phrases === undefined ? 'before the call started' : text === '' ? 'before any task started' : `while ${text}`;
+      error = new GradientAbortError(`Gradient call aborted: the GradientPool was destroyed ${when}`, piece, { cause: reason });
+    }
+    call.stop(error);
+    if (kind === 'destroy') return;
+    const before = this.#pool.threads;
+    if (call.terminate !== undefined) call.terminate(error);
+    else call.controller.abort(error);
+    const after = new Set(this.#pool.threads);
+    call.exits = Promise.all(before.filter((worker) => !after.has(worker)).map((worker) => exitOf(worker, EXIT_WAIT_MILLISECONDS)));
+  }
+
+  /**
+   * Runs every task and waits for all of them, failed or not (so no worker
+   * still writes once this returns); rejects naming the first failed task
+   * (`describeTask` gives `on …`, or nothing when the error names it). On the
+   * first failure, calls `onFailure` at once. Resolves to the worker time of
+   * each task, in milliseconds. A stopped call rejects with its own error once
+   * the workers it terminated have exited.
+   */
+  async runAll(call: PoolCall, tasks: GradientTask[], describeTask: (task: GradientTask) => string, onFailure?: () => void): Promise<number[]> {
+    // Its serve tasks hold the threads.
+    await this.#endSession();
+    this.#poolError = undefined;
+    const statusBuffer = this.scratch.status;
+    const status = new Int32Array(statusBuffer, 0, tasks.length * STATUS_CELLS);
+    status.fill(0);
+    const slotOf = (index: number) => status.subarray(index * STATUS_CELLS, (index + 1) * STATUS_CELLS);
+    const attach = this.#buffers.attachFor(this.#pool.threads.map((worker) => worker.threadId));
+    const runTask = async (index: number): Promise<GradientTaskResult> => {
+      const ids: number[] = [];
+      let result = await this.#pool.run(this.#buffers.wire(tasks[index], index, statusBuffer, attach, ids), { signal: call.controller.signal });
+      if (result.missing === true) {
+        this.#buffers.record(result, ids);
+        result = await this.#pool.run(this.#buffers.wire(tasks[index], index, statusBuffer, () => true, ids), { signal: call.controller.signal });
+        if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
+      }
+      this.#buffers.record(result, ids);
+      return result;
+    };
+    const slotted = tasks.map((task, slot) => ({ ...task, slot }));
+    const settled = new Array<boolean>(tasks.length).fill(false);
+    let pending = tasks.length;
+    const settle = (index: number) => {
+      settled[index] = true;
+      if (--pending === 0) call.phase = 'finishing';
+    };
+    call.running = () => slotted.flatMap((task, index) => (settled[index] ? [] : [describeStatus(task, slotOf(index))]));
+    const outcomes = await Promise.allSettled(tasks.map((_, index) => runTask(index).then(
+      (value) => {
+        settle(index);
+        return value;
+      },
+      (error: unknown) => {
+        settle(index);
+        onFailure?.();
+        throw error;
+      },
+    )));
+    call.running = undefined;
+    if (call.error !== undefined) {
+      await call.exits;
+      this.scratch.renew();
+      throw call.error;
+    }
+    const failedIndex = outcomes.findIndex((outcome) => outcome.status === 'rejected');
+    if (failedIndex >= 0) {
+      const reason = (outcomes[failedIndex] as PromiseRejectedResult).reason as unknown;
+      throw taskFailure(reason, this.#poolError, describeTask(tasks[failedIndex]), describeStatus(slotted[failedIndex], slotOf(failedIndex)));
+    }
+    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<GradientTaskResult>).value.milliseconds);
+  }
+
+  /**
+   * As {@link runAll} for an incremental call, through the serving session
+   * (serving.ts), started first when there is none for this very call (new
+   * buffers, shape, rows or step): every thread runs `task` once more.
+   */
+  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void): Promise<number[]> {
+    this.#poolError = undefined;
+    const { status, control } = this.scratch;
+    let session = this.#session;
+    if (session === undefined || !session.serves(task, status, control)) {
+      await this.#endSession();
+      // Stopped while the last session ended.
+      if (call.error !== undefined) throw call.error;
+      const started: ServingSession = session = new ServingSession(
+        this.#pool, this.#buffers, task, this.threads, status, control, this.#maxSlots, this.#module, () => {
+          if (this.#session === started && this.#calls.size === 0) void this.#endSession();
+        },
+      );
+      this.#session = started;
+    }
+    const served = session;
+    const cells = this.scratch.statusCells(this.threads);
+    const slotOf = (slot: number) => cells.subarray(slot * STATUS_CELLS, (slot + 1) * STATUS_CELLS);
+    call.running = () => served.unfinished().map((slot) => describeStatus(served.slotted[slot], slotOf(slot)));
+    call.terminate = (error) => served.terminate(served.unfinished(), error);
+    if ((await served.run()) === 'finished') {
+      call.phase = 'finishing';
+      call.running = undefined;
+      call.terminate = undefined;
+      return served.milliseconds();
+    }
+    // A worker failed, died or was terminated: stop the others and wait for all.
+    onFailure();
+    if (this.#session === served) this.#session = undefined;
+    served.stop();
+    const outcomes = await served.settled();
+    this.#ending = Promise.resolve();
+    call.phase = 'finishing';
+    call.running = undefined;
+    call.terminate = undefined;
+    if (call.error !== undefined) {
+      await call.exits;
+      this.scratch.renew();
+      throw call.error;
+    }
+    const first = served.ended?.failed === true ? served.ended.slot : outcomes.findIndex((outcome) => outcome.status === 'rejected');
+    if (first < 0) throw new GradientPoolError('Gradient workers stopped serving before the call was done (please report this)', 'the serving session');
+    const reason = served.ended?.failed === true ? served.ended.reason : (outcomes[first] as PromiseRejectedResult).reason as unknown;
+    throw taskFailure(reason, this.#poolError, '', describeStatus(served.slotted[first], slotOf(first)));
+  }
+
+  /** Ends the serving session, if any; settles once its workers have returned from their serve tasks. */
+  #endSession(): Promise<unknown> {
+    const session = this.#session;
+    if (session !== undefined) {
+      this.#session = undefined;
+      session.stop();
+      this.#ending = session.settled();
+    }
+    return this.#ending;
+  }
+}

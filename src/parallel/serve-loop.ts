@@ -1,0 +1,116 @@
+/**
+ * Serving: how a worker thread stays in one long Piscina task and runs the
+ * pool's incremental calls as the main thread posts them through shared
+ * memory, with no message per call. The control block's layout, shared by
+ * both sides, and the worker's loop; the main thread's side is serving.ts.
+ *
+ * A serve task carries one incremental task (its buffers attached, so the
+ * thread keeps them) and the control block. For every call the main thread
+ * bumps `GENERATION` and notifies; each worker wakes from `Atomics.wait` (the
+ * last one to finish the previous call polls a little first: waking a
+ * sleeping thread costs 0.1 ms or more on a virtual machine), runs the task
+ * through the worker module's handler (so a module that wraps
+ * `runGradientTask` sees every call), writes its time (from its wake-up to its
+ * report) and `SLOT_DONE`; the first one to finish wakes the main thread (it
+ * waits with `Atomics.waitAsync` on `DONE`), which then polls for `FINISHED`
+ * on the core that worker left, and the last one stores `FINISHED` and
+ * notifies it. `STOP` (with a bump of `GENERATION`) ends the task; a failure
+ * rejects it, which ends the session.
+ */
+import { performance } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
+import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
+
+/** Int32 cells of the control block. */
+export const GENERATION = 0;
+export const STOP = 1;
+export const DONE = 2;
+export const FINISHED = 3;
+export const PARTICIPANTS = 4;
+/** Cell SLOT_DONE + s: the last generation slot s finished. */
+export const SLOT_DONE = 8;
+
+/** Bytes of a control block for up to `maxSlots` tasks: the cells, then one Float64 per slot (its task's milliseconds). */
+export function controlBytes(maxSlots: number): number {
+  return timesOffset(maxSlots) + maxSlots * Float64Array.BYTES_PER_ELEMENT;
+}
+
+/** Byte offset of the task times in a control block for `maxSlots` tasks. */
+export function timesOffset(maxSlots: number): number {
+  return Math.ceil(((SLOT_DONE + maxSlots) * Int32Array.BYTES_PER_ELEMENT) / 8) * 8;
+}
+
+/** One thread's long task: run `call` at every generation posted on `control` until stopped. */
+export interface ServeTask {
+  kind: 'serve';
+  /** The incremental task every call of the session runs (its slot included). */
+  call: IncrementalGradientTask;
+  /** The control block (see the cells above). */
+  control: SharedArrayBuffer;
+  /** Slots of the control block (its layout depends on it). */
+  maxSlots: number;
+  /** The worker module's URL when it is not the package's own: its default export runs each call. */
+  module?: string;
+  /** How long a worker polls for the next call before it sleeps. */
+  spinMilliseconds: number;
+}
+
+/**
+ * The next generation after `seen`, or -1 when the session is stopped:
+ * polls for `spinMilliseconds`, then sleeps on the cell.
+ */
+function nextCall(cells: Int32Array, seen: number, spinMilliseconds: number): number {
+  let generation = Atomics.load(cells, GENERATION);
+  if (generation === seen && spinMilliseconds > 0) {
+    const until = performance.now() + spinMilliseconds;
+    while (generation === seen && performance.now() < until) generation = Atomics.load(cells, GENERATION);
+  }
+  while (generation === seen) {
+    Atomics.wait(cells, GENERATION, seen);
+    generation = Atomics.load(cells, GENERATION);
+  }
+  return Atomics.load(cells, STOP) !== 0 ? -1 : generation;
+}
+
+type Handler = (task: GradientTask) => Promise<GradientTaskResult>;
+
+/**
+ * Runs the session's calls until it is stopped (resolving to the pieces done
+ * in all) or one fails (rejecting with its error, as a task would).
+ * `run` is `runGradientTask`; `load` imports a worker module.
+ */
+export async function serveCalls(task: ServeTask, run: Handler, load: (url: string) => Promise<Record<string, unknown>>): Promise<GradientTaskResult> {
+  const cells = new Int32Array(task.control, 0, SLOT_DONE + task.maxSlots);
+  const times = new Float64Array(task.control, timesOffset(task.maxSlots), task.maxSlots);
+  let handler = run;
+  if (task.module !== undefined) {
+    const exported = (await load(task.module)).default;
+    if (typeof exported === 'function') handler = exported as Handler;
+  }
+  const slot = task.call.slot ?? 0;
+  let seen = 0;
+  let pieces = 0;
+  // Only the last worker to finish a call polls for the next: the others sleep, leaving their cores to the main thread.
+  let spin = task.spinMilliseconds;
+  for (;;) {
+    const generation = nextCall(cells, seen, spin);
+    if (generation < 0) return { milliseconds: 0, pieces, threadId };
+    seen = generation;
+    const woke = performance.now();
+    const result = await handler(task.call);
+    if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
+    pieces += result.pieces;
+    // The worker's time on the call, from its wake-up to its report.
+    times[slot] = performance.now() - woke;
+    Atomics.store(cells, SLOT_DONE + slot, generation);
+    const done = Atomics.add(cells, DONE, 1) + 1;
+    const last = done === Atomics.load(cells, PARTICIPANTS);
+    spin = last ? task.spinMilliseconds : 0;
+    if (last) {
+      Atomics.store(cells, FINISHED, generation);
+      Atomics.notify(cells, FINISHED);
+    }
+    // The first to finish wakes the main thread, which then polls for the last on the core this one frees.
+    if (done === 1) Atomics.notify(cells, DONE);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The main thread's side of serving (serve-loop.ts): a session keeps one
+ * long Piscina task on every thread, all running the same incremental task,
+ * and posts each call of that task through shared memory (`Atomics.notify`),
+ * waiting for the last worker with `Atomics.waitAsync`: no message, no worker
+ * event loop turn per call. A call with other buffers, shape, rows or `h`
+ * ends the session (its tasks return) and starts another; so does any other
+ * kind of call, and a pool left idle (so that a process can exit).
+ */
+import type { Piscina } from 'piscina';
+import type { BufferRegistry } from './buffer-registry.js';
+import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
+import { DONE, FINISHED, GENERATION, PARTICIPANTS, SLOT_DONE, STOP, type ServeTask, timesOffset } from './serve-loop.js';
+
+/** The incremental task a session serves, its arrays over shared memory (as `gradientOfBatch` builds it). */
+export interface ServedTask extends IncrementalGradientTask {
+  params: Float64Array;
+  x: Float64Array;
+  labels: Int32Array;
+  gradient: Float64Array;
+  base: SharedArrayBuffer;
+  board: SharedArrayBuffer;
+}
+
+/** How long the last worker to finish a call polls for the next before it sleeps (the others sleep at once). */
+export const SERVE_SPIN_MILLISECONDS = 0.3;
+/**
+ * How long the main thread polls for the last worker once the first has
+ * finished (the event loop is blocked meanwhile) before it sleeps: waking a
+ * sleeping thread costs a tenth of a millisecond or more on a virtual machine.
+ */
+export const SERVE_TAIL_SPIN_MILLISECONDS = 1;
+/** A session with no call for this long ends, so that the pool's threads no longer keep the process alive. */
+export const SERVE_IDLE_MILLISECONDS = 200;
+
+function sameView(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+}
+
+/** Whether `a` and `b` are the same call: the same arrays, buffers, shape, rows and step. */
+export function sameServedTask(a: ServedTask, b: ServedTask): boolean {
+  const s = a.shape;
+  const t = b.shape;
+  return a.rows === b.rows && a.h === b.h && a.base === b.base && a.board === b.board
+    && (s === t || (s.inputSize === t.inputSize && s.hiddenSize === t.hiddenSize && s.outputSize === t.outputSize && s.activation === t.activation))
+    && sameView(a.params, b.params) && sameView(a.x, b.x) && sameView(a.labels, b.labels) && sameView(a.gradient, b.gradient);
+}
+
+/** `Atomics.waitAsync` (Node 16 and up; not in the ES2023 lib the sources compile against). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/** How a served call ended: every slot finished, or the session broke (a serve task settled: failed, died or terminated). */
+export type ServedOutcome = 'finished' | 'broken';
+
+export class ServingSession {
+  readonly task: ServedTask;
+  readonly status: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  /** Each slot's task as its worker runs it (`slot` set), for describing what it is doing. */
+  readonly slotted: IncrementalGradientTask[];
+  readonly #cells: Int32Array;
+  readonly #times: Float64Array;
+  readonly #tasks: Promise<GradientTaskResult>[];
+  readonly #controllers: AbortController[];
+  /** The first serve task to settle (the session serves no more): its slot and, when it failed, why. */
+  ended: { slot: number; failed: boolean; reason: unknown } | undefined;
+  #generation = 0;
+  #stopped = false;
+  readonly #idle: NodeJS.Timeout;
+
+  /**
+   * Starts a serve task per slot (`threads` of them) for `task`, its buffers
+   * attached. `onIdle` is called once the session has had no call for
+   * {@link SERVE_IDLE_MILLISECONDS}.
+   */
+  constructor(
+    pool: Piscina<GradientTask | ServeTask, GradientTaskResult>, registry: BufferRegistry, task: ServedTask, threads: number,
+    status: SharedArrayBuffer, control: SharedArrayBuffer, maxSlots: number, module: string | undefined, onIdle: () => void,
+  ) {
+    this.task = task;
+    this.status = status;
+    this.control = control;
+    this.#cells = new Int32Array(control, 0, SLOT_DONE + maxSlots);
+    this.#times = new Float64Array(control, timesOffset(maxSlots), maxSlots);
+    this.#cells.fill(0);
+    this.#cells[PARTICIPANTS] = threads;
+    this.slotted = [];
+    this.#tasks = [];
+    this.#controllers = [];
+    for (let slot = 0; slot < threads; slot++) {
+      const ids: number[] = [];
+      const call = registry.wire(task, slot, status, () => true, ids) as IncrementalGradientTask;
+      this.slotted.push({ ...task, slot });
+      const controller = new AbortController();
+      this.#controllers.push(controller);
+      const serve: ServeTask = { kind: 'serve', call, control, maxSlots, module, spinMilliseconds: SERVE_SPIN_MILLISECONDS };
+      const settle = (failed: boolean, reason: unknown) => {
+        this.ended ??= { slot, failed, reason };
+        // Wakes a call waiting in `run`, which then finds the session ended.
+        Atomics.notify(this.#cells, DONE);
+        Atomics.notify(this.#cells, FINISHED);
+      };
+      this.#tasks.push(pool.run(serve, { signal: controller.signal }).then((result) => {
+        registry.record(result, ids);
+        settle(false, undefined);
+        return result;
+      }, (error: unknown) => {
+        settle(true, error);
+        throw error;
+      }));
+    }
+    // Observed by `settled()`; never an unhandled rejection meanwhile.
+    for (const promise of this.#tasks) promise.catch(() => undefined);
+    this.#idle = setTimeout(onIdle, SERVE_IDLE_MILLISECONDS);
+    this.#idle.unref();
+  }
+
+  /** Whether this session can run `task` (it has not ended, and serves the same call). */
+  serves(task: ServedTask, status: SharedArrayBuffer, control: SharedArrayBuffer): boolean {
+    return this.ended === undefined && !this.#stopped && this.status === status && this.control === control && sameServedTask(this.task, task);
+  }
+
+  /** Posts a call to every slot and waits until they have all finished it, or the session breaks. */
+  async run(): Promise<ServedOutcome> {
+    this.#idle.refresh();
+    const generation = ++this.#generation;
+    const cells = this.#cells;
+    Atomics.store(cells, DONE, 0);
+    Atomics.store(cells, GENERATION, generation);
+    Atomics.notify(cells, GENERATION);
+    // Asleep until the first worker has finished.
+    const first = waitAsync(cells, DONE, 0);
+    if (first.async) await first.value;
+    const until = performance.now() + SERVE_TAIL_SPIN_MILLISECONDS;
+    while (Atomics.load(cells, FINISHED) !== generation && this.ended === undefined && performance.now() < until);
+    for (;;) {
+      if (Atomics.load(cells, FINISHED) === generation) break;
+      if (this.ended !== undefined) return 'broken';
+      const waiting = waitAsync(cells, FINISHED, generation - 1);
+      if (waiting.async) await waiting.value;
+    }
+    this.#idle.refresh();
+    return 'finished';
+  }
+
+  /** The slots that have not finished the current call. */
+  unfinished(): number[] {
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.slotted.length; slot++) {
+      if (Atomics.load(this.#cells, SLOT_DONE + slot) !== this.#generation) slots.push(slot);
+    }
+    return slots;
+  }
+
+  /** Each slot's time on the call just finished, in milliseconds. */
+  milliseconds(): number[] {
+    return Array.from(this.#times.subarray(0, this.slotted.length));
+  }
+
+  /** Ends the session: every worker returns from its serve task once done with the call it is on (if any). */
+  stop(): void {
+    clearTimeout(this.#idle);
+    if (this.#stopped) return;
+    this.#stopped = true;
+    Atomics.store(this.#cells, STOP, 1);
+    Atomics.add(this.#cells, GENERATION, 1);
+    Atomics.notify(this.#cells, GENERATION);
+  }
+
+  /** Terminates the workers of `slots` (Piscina aborts their tasks and starts new threads) and stops the others. */
+  terminate(slots: readonly number[], reason: unknown): void {
+    for (const slot of slots) this.#controllers[slot].abort(reason);
+    this.stop();
+  }
+
+  /** Settles once every serve task has (stopped, failed or terminated): their outcomes by slot. */
+  settled(): Promise<PromiseSettledResult<GradientTaskResult>[]> {
+    return Promise.allSettled(this.#tasks);
+  }
+}
