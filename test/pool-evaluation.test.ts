@@ -31,7 +31,7 @@ t.test('GradientPool#evaluate equals evaluateSplit bit for bit, with 1 and 2 thr
   for (const threads of [1, 2]) {
     const pool = new GradientPool({ threads });
     try {
-      for (const limit of [Infinity, 8000, 2500, 1000, 999, 50, 1, 100_000]) {
+      for (const limit of [Infinity, 2500, 1000, 999, 1, 100_000]) {
         const scores = await pool.evaluate(net, splits, { limit });
         t.equal(scores.length, 2);
         splits.forEach((split, s) => {

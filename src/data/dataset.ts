@@ -4,8 +4,8 @@
  * split), with the row operations that training, evaluation and the CLI need.
  * The loaders that fill them live in `datasets/`.
  */
-import { ArgumentRangeError } from '../errors.js';
-import { assertInteger, describe } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import { assertInteger, assertOptionsObject, describe } from '../validate.js';
 
 /**
  * One split of a dataset: `rows` samples, each `inputSize` numbers wide (the
@@ -127,4 +127,26 @@ export function subset(split: Split, count: number): Split {
 /** `count` row indices spread evenly over [0, rows), ⌊k·rows/count⌋: splits are stored class by class, so their first rows are all one class. */
 export function evenlySpacedRows(count: number, rows: number): number[] {
   return Array.from({ length: count }, (_, k) => Math.floor((k * rows) / count));
+}
+
+/**
+ * Checks that `split` holds `rows` (at least 1) whole rows of `inputSize`
+ * numbers and one label per row. Messages name the split as `name`
+ * (`split`, `dataset.train`).
+ *
+ * @throws {ArgumentTypeError} when `split` is not an object, `x` not a Float64Array or `labels` not an Int32Array.
+ * @throws {ArgumentRangeError} ``Expected `dataset.test.rows` to be an integer from 1 and up, got `0` (number)``;
+ * ``Expected `split.x` to hold rows × inputSize = 3 × 2 = 6 values, got a Float64Array of length 5``;
+ * ``Expected `split.labels` to hold one label per row (3), got an Int32Array of length 2``.
+ */
+export function assertSplit(split: Split, inputSize: number, name = 'split'): void {
+  assertOptionsObject(name, split, '{ x: Float64Array, labels: Int32Array, rows }');
+  const { x, labels, rows } = split;
+  assertInteger(`${name}.rows`, rows, 1);
+  if (!(x instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`${name}.x\` to be a Float64Array, got ${describe(x)}`);
+  if (!(labels instanceof Int32Array)) throw new ArgumentTypeError(`Expected \`${name}.labels\` to be an Int32Array, got ${describe(labels)}`);
+  if (x.length !== rows * inputSize) {
+    throw new ArgumentRangeError(`Expected \`${name}.x\` to hold rows × inputSize = ${rows} × ${inputSize} = ${rows * inputSize} values, got ${describe(x)}`);
+  }
+  if (labels.length !== rows) throw new ArgumentRangeError(`Expected \`${name}.labels\` to hold one label per row (${rows}), got ${describe(labels)}`);
 }

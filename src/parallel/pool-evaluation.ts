@@ -4,10 +4,9 @@
  * (sent to each worker once, then named by id: see buffer-registry.ts) and the
  * chunks' sums added up in chunk order, as `evaluateSplit` adds them.
  */
-import type { Split } from '../data/dataset.js';
-import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import { assertSplit, type Split } from '../data/dataset.js';
 import { evaluationChunks } from '../kernels/score.js';
-import { argumentRangeError, argumentTypeError, assertInteger, assertOptionsObject, describe } from '../validate.js';
+import { argumentRangeError, argumentTypeError } from '../validate.js';
 import type { PoolCallOptions } from './pool-call.js';
 import type { EvaluationSplit } from './protocol.js';
 
@@ -36,18 +35,7 @@ export function checkEvaluationArguments(splits: unknown, inputSize: number, lim
   if (typeof limit !== 'number') throw argumentTypeError('limit', expected, limit);
   if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && limit >= 1)) throw argumentRangeError('limit', expected, limit);
   if (!Array.isArray(splits)) throw argumentTypeError('splits', 'an array of splits ({ x, labels, rows })', splits);
-  splits.forEach((split: unknown, index) => {
-    const name = `splits[${index}]`;
-    assertOptionsObject(name, split, '{ x: Float64Array, labels: Int32Array, rows }');
-    const { x, labels, rows } = split as Partial<Split>;
-    assertInteger(`${name}.rows`, rows, 1);
-    if (!(x instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`${name}.x\` to be a Float64Array, got ${describe(x)}`);
-    if (!(labels instanceof Int32Array)) throw new ArgumentTypeError(`Expected \`${name}.labels\` to be an Int32Array, got ${describe(labels)}`);
-    if (x.length !== rows * inputSize) {
-      throw new ArgumentRangeError(`Expected \`${name}.x\` to hold rows × inputSize = ${rows} × ${inputSize} = ${rows * inputSize} values, got ${describe(x)}`);
-    }
-    if (labels.length !== rows) throw new ArgumentRangeError(`Expected \`${name}.labels\` to hold one label per row (${rows}), got ${describe(labels)}`);
-  });
+  splits.forEach((split: unknown, index) => assertSplit(split as Split, inputSize, `splits[${index}]`));
 }
 
 /**

@@ -2,7 +2,7 @@
  * Mini-batches drawn from a split into one reused buffer, from a seeded
  * stream that a checkpoint can save and continue exactly.
  */
-import type { Split } from '../data/dataset.js';
+import { assertSplit, type Split } from '../data/dataset.js';
 import type { PreparedBatch } from '../nets/two-layer-net.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
 import { Random, type RandomState } from '../random.js';
@@ -21,28 +21,6 @@ export interface SamplerState {
   random: RandomState;
   /** Position in the current epoch's order (shuffle only). */
   position: number;
-}
-
-/**
- * Checks that `split` holds `rows` (at least 1) whole rows of `inputSize`
- * numbers and one label per row. Messages name the split as `name`
- * (`split`, `dataset.train`).
- *
- * @throws {ArgumentTypeError} when `split` is not an object, `x` not a Float64Array or `labels` not an Int32Array.
- * @throws {ArgumentRangeError} ``Expected `dataset.test.rows` to be an integer from 1 and up, got `0` (number)``;
- * ``Expected `split.x` to hold rows × inputSize = 3 × 2 = 6 values, got a Float64Array of length 5``;
- * ``Expected `split.labels` to hold one label per row (3), got an Int32Array of length 2``.
- */
-export function assertSplit(split: Split, inputSize: number, name = 'split'): void {
-  assertOptionsObject(name, split, '{ x: Float64Array, labels: Int32Array, rows }');
-  const { x, labels, rows } = split;
-  assertInteger(`${name}.rows`, rows, 1);
-  if (!(x instanceof Float64Array)) throw new ArgumentTypeError(`Expected \`${name}.x\` to be a Float64Array, got ${describe(x)}`);
-  if (!(labels instanceof Int32Array)) throw new ArgumentTypeError(`Expected \`${name}.labels\` to be an Int32Array, got ${describe(labels)}`);
-  if (x.length !== rows * inputSize) {
-    throw new ArgumentRangeError(`Expected \`${name}.x\` to hold rows × inputSize = ${rows} × ${inputSize} = ${rows * inputSize} values, got ${describe(x)}`);
-  }
-  if (labels.length !== rows) throw new ArgumentRangeError(`Expected \`${name}.labels\` to hold one label per row (${rows}), got ${describe(labels)}`);
 }
 
 /**

@@ -4,7 +4,7 @@ import { ArgumentTypeError } from '../errors.js';
 import { createChunkScratch, evaluationChunks, scoreSplitChunk } from '../kernels/score.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import { argumentRangeError, argumentTypeError, describe } from '../validate.js';
-import { assertSplit } from './batch-sampler.js';
+import { assertSplit } from '../data/dataset.js';
 
 /** An evaluation limit: an integer from 1 and up, or Infinity (every row); 0 would give a NaN accuracy. */
 export function assertEvaluationLimit(name: string, value: unknown): asserts value is number {
@@ -23,7 +23,7 @@ export function assertEvaluationLimit(name: string, value: unknown): asserts val
  * @param limit - at most this many rows: an integer from 1 and up, or `Infinity`. Default: every row.
  * @throws {ArgumentTypeError} when `net` is not a TwoLayerNet, or `split` not a split.
  * @throws {ArgumentRangeError} ``Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)``;
- * a split without rows (see `assertSplit` in batch-sampler.ts).
+ * a split without rows (see `assertSplit` in data/dataset.ts).
  */
 export function evaluateSplit(net: TwoLayerNet, split: Split, limit = Number.POSITIVE_INFINITY): {
   /** The fraction of rows whose most probable class is their label, from 0 to 1. */

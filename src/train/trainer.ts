@@ -18,7 +18,8 @@ import {
   argumentRangeError, argumentTypeError, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, describe, firstNonFinite,
 } from '../validate.js';
 import { assertEvaluationLimit, evaluateSplit } from './evaluate-split.js';
-import { BatchSampler, SAMPLINGS, assertSplit, type Sampling, type SamplerState } from './batch-sampler.js';
+import { assertSplit } from '../data/dataset.js';
+import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
 import { Optimizer } from './optimizers.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from './train-config.js';
 import { type Checkpoint, type CheckpointFiles, saveCheckpoint } from './checkpoint.js';
