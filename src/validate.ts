@@ -161,3 +161,10 @@ export function assertOneOf<T extends string>(name: string, value: unknown, allo
     throw (typeof value === 'string' ? argumentRangeError : argumentTypeError)(name, `one of ${list}`, value);
   }
 }
+
+/** An evaluation limit: an integer from 1 and up, or Infinity (every row); 0 would give a NaN accuracy. */
+export function assertEvaluationLimit(name: string, value: unknown): asserts value is number {
+  const expected = 'an integer from 1 and up, or Infinity (every sample)';
+  if (typeof value !== 'number') throw argumentTypeError(name, expected, value);
+  if (value !== Number.POSITIVE_INFINITY && !(Number.isInteger(value) && value >= 1)) throw argumentRangeError(name, expected, value);
+}

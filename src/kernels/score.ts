@@ -1,3 +1,11 @@
+/** Accuracy and mean loss of a net on one split, as `evaluateSplit` returns them. */
+export interface SplitScore {
+  /** The fraction of rows whose most probable class is their label, from 0 to 1. */
+  accuracy: number;
+  /** The mean cross-entropy per row, −log(y[label] + 1e-7). */
+  loss: number;
+}
+
 /**
  * Scoring a batch in one forward pass: how many samples the net classifies
  * right and the sum of their log-likelihoods. Accuracy and evaluation loss

@@ -5,8 +5,10 @@
  * chunks' sums added up in chunk order, as `evaluateSplit` adds them.
  */
 import { assertSplit, type Split } from '../data/dataset.js';
-import { evaluationChunks } from '../kernels/score.js';
-import { argumentRangeError, argumentTypeError } from '../validate.js';
+import { evaluationChunks, type SplitScore } from '../kernels/score.js';
+
+export type { SplitScore };
+import { argumentTypeError, assertEvaluationLimit } from '../validate.js';
 import type { PoolCallOptions } from './pool-call.js';
 import type { EvaluationSplit } from './protocol.js';
 
@@ -21,19 +23,9 @@ export interface PoolEvaluationOptions extends PoolCallOptions {
   limit?: number;
 }
 
-/** Accuracy and mean loss of a net on one split, as `evaluateSplit` returns them. */
-export interface SplitScore {
-  /** The fraction of rows whose most probable class is their label, from 0 to 1. */
-  accuracy: number;
-  /** The mean cross-entropy per row, −log(y[label] + 1e-7). */
-  loss: number;
-}
-
 /** Checks an evaluation's limit and splits (at least one row of `inputSize` numbers each, one label per row). */
 export function checkEvaluationArguments(splits: unknown, inputSize: number, limit: unknown): asserts splits is readonly Split[] {
-  const expected = 'an integer from 1 and up, or Infinity (every sample)';
-  if (typeof limit !== 'number') throw argumentTypeError('limit', expected, limit);
-  if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && limit >= 1)) throw argumentRangeError('limit', expected, limit);
+  assertEvaluationLimit('limit', limit);
   if (!Array.isArray(splits)) throw argumentTypeError('splits', 'an array of splits ({ x, labels, rows })', splits);
   splits.forEach((split: unknown, index) => assertSplit(split as Split, inputSize, `splits[${index}]`));
 }

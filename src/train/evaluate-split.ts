@@ -1,17 +1,9 @@
 /** Scoring a net on a whole split (or an evenly spaced subset): accuracy and mean loss. */
-import type { Split } from '../data/dataset.js';
 import { ArgumentTypeError } from '../errors.js';
-import { createChunkScratch, evaluationChunks, scoreSplitChunk } from '../kernels/score.js';
+import { createChunkScratch, evaluationChunks, scoreSplitChunk, type SplitScore } from '../kernels/score.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
-import { argumentRangeError, argumentTypeError, describe } from '../validate.js';
-import { assertSplit } from '../data/dataset.js';
-
-/** An evaluation limit: an integer from 1 and up, or Infinity (every row); 0 would give a NaN accuracy. */
-export function assertEvaluationLimit(name: string, value: unknown): asserts value is number {
-  const expected = 'an integer from 1 and up, or Infinity (every sample)';
-  if (typeof value !== 'number') throw argumentTypeError(name, expected, value);
-  if (value !== Number.POSITIVE_INFINITY && !(Number.isInteger(value) && value >= 1)) throw argumentRangeError(name, expected, value);
-}
+import { assertEvaluationLimit, describe } from '../validate.js';
+import { assertSplit, type Split } from '../data/dataset.js';
 
 /**
  * Accuracy and mean loss of `net` on a split, in chunks (no per-sample
@@ -25,12 +17,7 @@ export function assertEvaluationLimit(name: string, value: unknown): asserts val
  * @throws {ArgumentRangeError} ``Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)``;
  * a split without rows (see `assertSplit` in data/dataset.ts).
  */
-export function evaluateSplit(net: TwoLayerNet, split: Split, limit = Number.POSITIVE_INFINITY): {
-  /** The fraction of rows whose most probable class is their label, from 0 to 1. */
-  accuracy: number;
-  /** The mean cross-entropy per row, −log(y[label] + 1e-7) (the book's `cross_entropy_error`). */
-  loss: number;
-} {
+export function evaluateSplit(net: TwoLayerNet, split: Split, limit = Number.POSITIVE_INFINITY): SplitScore {
   if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
   assertSplit(split, net.shape.inputSize, 'split');
   assertEvaluationLimit('limit', limit);

@@ -15,9 +15,9 @@ import type { GradientPool } from '../parallel/gradient-pool.js';
 import { CROSS_ENTROPY_DELTA } from '../functions.js';
 import { ArgumentRangeError, ArgumentTypeError, DivergenceError } from '../errors.js';
 import {
-  argumentRangeError, argumentTypeError, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, describe, firstNonFinite,
+  argumentRangeError, argumentTypeError, assertEvaluationLimit, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, describe, firstNonFinite,
 } from '../validate.js';
-import { assertEvaluationLimit, evaluateSplit } from './evaluate-split.js';
+import { evaluateSplit } from './evaluate-split.js';
 import { assertSplit } from '../data/dataset.js';
 import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
 import { Optimizer } from './optimizers.js';
