@@ -70,6 +70,7 @@ export function isFlatMatrix(value: unknown): value is FlatMatrix {
  */
 export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
   let flat: FlatMatrix;
+  let finiteChecked = false;
   if (isFlatMatrix(input)) {
     assertInteger(`${name}.rows`, input.rows, 0);
     assertInteger(`${name}.columns`, input.columns, 0);
@@ -96,13 +97,16 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
         }
         for (let c = 0; c < columns; c++) {
           const v = row[c];
-          if (typeof v !== 'number') {
+          // One pass over the values: checked as they are copied (a second scan would take as long as the copy).
+          if (typeof v !== 'number' || !Number.isFinite(v)) {
+            if (typeof v === 'number') throwNotFinite(name, v, r * columns + c, rows.length, columns);
             throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
           }
           data[r * columns + c] = v;
         }
       }
       flat = { data, rows: rows.length, columns };
+      finiteChecked = true;
     } else {
       const values = input as unknown[];
       for (let i = 0; i < values.length; i++) {
@@ -116,7 +120,7 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
   if (flat.rows === 0 || flat.columns === 0) {
     throw new ArgumentRangeError(`Expected \`${name}\` to be a non-empty batch, got ${flat.rows} × ${flat.columns}`);
   }
-  assertAllFiniteBatch(name, flat);
+  if (!finiteChecked) assertAllFiniteBatch(name, flat);
   return flat;
 }
 
@@ -124,11 +128,13 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
 function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
   const { data, rows, columns } = flat;
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      const where = rows > 1 ? ` (row ${Math.floor(i / columns)}, column ${i % columns})` : '';
-      throw new ArgumentRangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(data[i])}\` at index ${i}${where}`);
-    }
+    if (!Number.isFinite(data[i])) throwNotFinite(name, data[i], i, rows, columns);
   }
+}
+
+function throwNotFinite(name: string, value: number, index: number, rows: number, columns: number): never {
+  const where = rows > 1 ? ` (row ${Math.floor(index / columns)}, column ${index % columns})` : '';
+  throw new ArgumentRangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(value)}\` at index ${index}${where}`);
 }
 
 /**

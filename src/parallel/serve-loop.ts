@@ -7,8 +7,9 @@
  * A serve task carries one incremental task (its buffers attached, so the
  * thread keeps them) and the control block. For every call the main thread
  * bumps `GENERATION` and notifies; each worker wakes from `Atomics.wait` (the
- * last one to finish the previous call polls a little first: waking a
- * sleeping thread costs 0.1 ms or more on a virtual machine), runs the task
+ * last one to finish the previous call polls a little first when the calls
+ * come back to back: waking a sleeping thread costs 0.1 ms or more on a
+ * virtual machine), runs the task
  * through the worker module's handler (so a module that wraps
  * `runGradientTask` sees every call), writes its time (from its wake-up to its
  * report) and `SLOT_DONE`; the first one to finish wakes the main thread (it
@@ -90,22 +91,30 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
   const slot = task.call.slot ?? 0;
   let seen = 0;
   let pieces = 0;
-  // Only the last worker to finish a call polls for the next: the others sleep, leaving their cores to the main thread.
-  let spin = task.spinMilliseconds;
+  // Only the last worker to finish a call polls for the next, and only while
+  // the calls come that quickly: the others sleep, leaving their cores to the
+  // main thread, and a poll that would not have caught the last call (the
+  // Trainer's update and loss between calls take about a millisecond) only
+  // slows the main thread's work on a core sharing the same physical one.
+  let spin = 0;
+  let lastGap = 0;
+  let finished = Number.NaN;
   for (;;) {
     const generation = nextCall(cells, seen, spin);
     if (generation < 0) return { milliseconds: 0, pieces, threadId };
     seen = generation;
     const woke = performance.now();
+    if (!Number.isNaN(finished)) lastGap = woke - finished;
     const result = await handler(task.call);
     if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
     pieces += result.pieces;
     // The worker's time on the call, from its wake-up to its report.
-    times[slot] = performance.now() - woke;
+    finished = performance.now();
+    times[slot] = finished - woke;
     Atomics.store(cells, SLOT_DONE + slot, generation);
     const done = Atomics.add(cells, DONE, 1) + 1;
     const last = done === Atomics.load(cells, PARTICIPANTS);
-    spin = last ? task.spinMilliseconds : 0;
+    spin = last && lastGap <= task.spinMilliseconds ? task.spinMilliseconds : 0;
     if (last) {
       Atomics.store(cells, FINISHED, generation);
       Atomics.notify(cells, FINISHED);
