@@ -120,14 +120,14 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
     for (let k = 0; k < pools.length; k++) {
       const pool = pools[(k + r) % pools.length];
       const samples = results.get(pool.threads)!;
+      // The load meter reads /proc/stat: around the block, not between its calls, which would then no longer be back to back.
+      samples.meter.start();
       for (let c = 0; c < calls; c++) {
         beforeCall?.();
-        samples.meter.start();
         const started = performance.now();
         let tasks: number[] = [];
         await call(pool, ({ taskMilliseconds }) => { tasks = taskMilliseconds; });
         const ms = performance.now() - started;
-        samples.meter.stop();
         samples.ms.push(ms);
         if (tasks.length > 0) {
           const slowest = Math.max(...tasks);
@@ -136,6 +136,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
           samples.imbalance.push(mean > 0 ? slowest / mean : 1);
         }
       }
+      samples.meter.stop();
     }
     await afterRound?.();
     if (performance.now() - lastProgress >= 1000 || r === rounds - 1) {
