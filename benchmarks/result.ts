@@ -9,9 +9,10 @@ import type { JsonSchema } from './json-schema.js';
 import { validateJson } from './json-schema.js';
 import { ENGINES, type Engine } from '../src/engine.js';
 import type { LoadSample, MachineInfo } from './machine.js';
+import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. */
-export const BENCH_SCHEMA_VERSION = 2;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. */
+export const BENCH_SCHEMA_VERSION = 3;
 
 export interface TimingSummary {
   median: number;
@@ -286,6 +287,8 @@ export interface BenchResult {
   };
   /** The optional peer `@tensorflow/tfjs` + `@tensorflow/tfjs-backend-wasm` for the epoch line. */
   tfjs: { attempted: boolean; available: boolean; reason: string | null; version: string | null; backend: string | null };
+  /** The machine's floor under a pool call's serial part (wake-round-trip.ts), measured before the configurations. */
+  wakeRoundTrip: WakeRoundTrip;
   configurations: ConfigurationResult[];
   load: { overall: LoadSample; busyMeasurements: number; unreliable: boolean; thresholdCores: number };
   notes: string[];
@@ -338,7 +341,7 @@ const speedupPoint = object({ threads: int(1), speedup: nonNegative });
 
 export const BENCH_RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'urn:gradpool:bench-result:2',
+  $id: 'urn:gradpool:bench-result:3',
   title: 'gradpool bench result',
   ...object({
     schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },
@@ -363,6 +366,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
       env: { type: ['object', 'null'], additionalProperties: { type: ['string', 'null'] } },
     }),
     tfjs: object({ attempted: bool, available: bool, reason: nullable(str), version: nullable(str), backend: nullable(str) }),
+    wakeRoundTrip: object({ description: str, pauseMs: nonNegative, ms: timing }, 'Waking a sleeping worker thread and being woken back, as a served pool call does: the floor under its serial part'),
     configurations: array(object({
       label: str,
       shape: object({ inputSize: int(1), hiddenSize: int(1), outputSize: int(2), activation: oneOf('sigmoid', 'relu') }),

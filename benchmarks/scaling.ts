@@ -38,6 +38,11 @@ import { BENCH_SCHEMA_VERSION } from './result.js';
 import { finiteOrNull, summarize } from './stats.js';
 import { formatDuration } from '../src/report/format-duration.js';
 import { formatMsShort } from './table.js';
+import { measureWakeRoundTrip } from './wake-round-trip.js';
+
+/** Wake-up round trips timed, and the pause before each (about a Trainer step's work between two calls). */
+const WAKE_ROUND_TRIPS = 40;
+const WAKE_PAUSE_MILLISECONDS = 1;
 
 export type ProgressSink = (line: string) => void;
 
@@ -411,6 +416,8 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
   if (peer.availability.attempted) {
     progress(peer.availability.available ? `tfjs peer: ${TFJS_PACKAGE} ${peer.availability.version} on ${peer.availability.backend}` : `tfjs peer not available, continuing without it: ${peer.availability.reason}`);
   }
+  const wakeRoundTrip = await measureWakeRoundTrip(WAKE_ROUND_TRIPS, WAKE_PAUSE_MILLISECONDS);
+  progress(`wake-up round trip to a sleeping worker: median ${formatMsShort(wakeRoundTrip.ms.median)} ms (min ${formatMsShort(wakeRoundTrip.ms.min)} ms)`);
   const configurations: ConfigurationResult[] = [];
   for (const hidden of settings.hidden) {
     for (const batchSize of settings.batch) {
@@ -463,6 +470,7 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
       env: numpyMeta.env,
     },
     tfjs: peer.availability,
+    wakeRoundTrip,
     configurations,
     load: { overall: overallLoad, busyMeasurements, unreliable: busyMeasurements > 0 || overallLoad.busy, thresholdCores: settings.busyThresholdCores },
     notes,

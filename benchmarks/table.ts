@@ -91,7 +91,7 @@ function libraryLines(c: ConfigurationResult): string[] {
   ];
 }
 
-function kernelAndSerialLines(c: ConfigurationResult): string[] {
+function kernelAndSerialLines(result: BenchResult, c: ConfigurationResult): string[] {
   const k = c.kernelRatio;
   const lines = [
     '',
@@ -103,6 +103,9 @@ function kernelAndSerialLines(c: ConfigurationResult): string[] {
       + `${part.byThreads.map((b) => `${formatMs(b.serialMs)} ms at ${b.threads} thread${b.threads === 1 ? '' : 's'}`).join(', ')}; `
       + `s = ${formatMs(part.serialMs)} / ${formatMs(part.oneThreadMs)} ms = ${part.serialFraction.toFixed(4)} → Amdahl ${part.predictions.map((p) => `${p.threads} threads ${p.speedup.toFixed(1)}×`).join(', ')}`);
   }
+  const wake = result.wakeRoundTrip;
+  lines.push(`  Floor under the serial part here: waking a sleeping worker and being woken back (Atomics.notify to Atomics.wait, back to Atomics.waitAsync, as a served call does; ${wake.pauseMs} ms apart): `
+    + `median ${formatMs(wake.ms.median)} ms, min ${formatMs(wake.ms.min)} ms; a call whose workers slept since the last one pays it on top of dispatch and collection`);
   return lines;
 }
 
@@ -164,7 +167,7 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
   if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
   lines.push(...ceilingLines(c, cores));
   lines.push(...libraryLines(c));
-  lines.push(...kernelAndSerialLines(c));
+  lines.push(...kernelAndSerialLines(result, c));
 
   if (c.epochs.length > 0) {
     const first = c.epochs[0];

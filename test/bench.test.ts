@@ -15,7 +15,7 @@ import { extrapolateMilliseconds, measureNaiveSample, sampleParameters, sampledC
 import { checkNumpy, maxAbsDifference, measureNumpy } from '../benchmarks/numpy.js';
 import { BENCH_RESULT_SCHEMA, validateBenchResult, type BenchResult } from '../benchmarks/result.js';
 import { summarize } from '../benchmarks/stats.js';
-import { formatReport } from '../benchmarks/table.js';
+import { formatMs, formatReport } from '../benchmarks/table.js';
 import { computeWholeGradients, roundThroughput } from '../benchmarks/ceiling.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { GOALS, goalChecks, goalStatus, kernelRatioOf, serialPartOf } from '../benchmarks/goals.js';
@@ -232,7 +232,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 2);
+  t.equal(written.schemaVersion, 3);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -308,6 +308,14 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     }
   }
 
+  // The floor under the serial part: round trips to a sleeping worker, summarized from their own samples.
+  const wake = written.wakeRoundTrip;
+  t.equal(wake.pauseMs, 1);
+  t.equal(wake.ms.samples.length, 40, 'every round trip after the untimed first');
+  t.ok(wake.ms.samples.every((ms) => ms > 0), 'each round trip takes time');
+  const sortedWake = [...wake.ms.samples].sort((a, b) => a - b);
+  t.same([wake.ms.min, wake.ms.median, wake.ms.max], [sortedWake[0], (sortedWake[19] + sortedWake[20]) / 2, sortedWake[39]]);
+
   // 4. The optional tfjs peer of the epoch line.
   if (written.tfjs.available) {
     t.ok(c.peerEpoch !== null && c.peerEpoch.overBackprop === c.peerEpoch.epochMs / c.epochs.find((e) => e.engine === 'backprop')!.epochMs);
@@ -371,6 +379,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(report, /BUSY/);
   t.match(report, /numpy: not available/);
   t.match(report, /Amdahl fit \(incremental/);
+  t.match(report, new RegExp(`Floor under the serial part here: waking a sleeping worker .* 1 ms apart\\): median ${formatMs(busy.wakeRoundTrip.ms.median).replace('.', '\\.')} ms`));
   t.match(report, /incremental \(main\)\s+1\s/);
   t.match(report, /A library caller's pattern: number\[\]\[\] through pool\.numericalGradient\(net, x, t\), 1\.000 ms of busy main-thread work before each call:/);
   t.match(report, /Kernel ratio: incremental .* ÷ backprop .* = \d+\.\d\d× \(goal ≤ 2\.5×, must ≤ 3\.5×\)/);

@@ -1,0 +1,68 @@
+/**
+ * The floor under the serial part of a pool call on this machine: how long
+ * the main thread takes to wake a sleeping thread and be woken back by it,
+ * with the primitives a served call uses (serving.ts): `Atomics.notify` to a
+ * worker asleep in `Atomics.wait`, and back to the main thread waiting in
+ * `Atomics.waitAsync`. A call whose workers have gone to sleep since the last
+ * one (calls further apart than their poll) pays about one such round trip
+ * on top of its dispatch and collection, whatever the kernel.
+ */
+import { Worker } from 'node:worker_threads';
+import { summarize, type Summary } from './stats.js';
+
+export interface WakeRoundTrip {
+  description: string;
+  /** Milliseconds the worker sleeps before each round trip. */
+  pauseMs: number;
+  /** Milliseconds per round trip. */
+  ms: Summary & { samples: number[] };
+}
+
+export const WAKE_ROUND_TRIP_DESCRIPTION = 'the main thread wakes a worker asleep in Atomics.wait (Atomics.notify) and waits in Atomics.waitAsync until the worker wakes it back, as a served pool call does';
+
+/** Cells: 0 = the round the main thread posts (−1: stop), 1 = the round the worker has answered. */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const cells = new Int32Array(workerData);
+for (let seen = 0;;) {
+  Atomics.wait(cells, 0, seen);
+  seen = Atomics.load(cells, 0);
+  if (seen < 0) break;
+  Atomics.store(cells, 1, seen);
+  Atomics.notify(cells, 1);
+}`;
+
+/** How long the main thread waits for an answer before it gives up (the worker would have died). */
+const ANSWER_TIMEOUT_MILLISECONDS = 5000;
+
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/**
+ * `samples` round trips (after one untimed, which waits for the worker to
+ * start), each after `pauseMs` in which the worker sleeps.
+ */
+export async function measureWakeRoundTrip(samples: number, pauseMs: number): Promise<WakeRoundTrip> {
+  const cells = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: cells.buffer });
+  const times: number[] = [];
+  try {
+    for (let round = 1; round <= samples + 1; round++) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const started = performance.now();
+      Atomics.store(cells, 0, round);
+      Atomics.notify(cells, 0);
+      const answer = waitAsync(cells, 1, round - 1, ANSWER_TIMEOUT_MILLISECONDS);
+      if ((answer.async ? await answer.value : answer.value) === 'timed-out') {
+        throw new Error(`The wake-up round trip got no answer within ${ANSWER_TIMEOUT_MILLISECONDS} ms`);
+      }
+      if (round > 1) times.push(performance.now() - started);
+    }
+  } finally {
+    Atomics.store(cells, 0, -1);
+    Atomics.notify(cells, 0);
+    await worker.terminate();
+  }
+  return { description: WAKE_ROUND_TRIP_DESCRIPTION, pauseMs, ms: { ...summarize(times), samples: times } };
+}
