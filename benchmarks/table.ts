@@ -91,7 +91,7 @@ function libraryLines(c: ConfigurationResult): string[] {
   ];
 }
 
-function kernelAndSerialLines(result: BenchResult, c: ConfigurationResult): string[] {
+function kernelAndSerialLines(c: ConfigurationResult): string[] {
   const k = c.kernelRatio;
   const lines = [
     '',
@@ -103,9 +103,6 @@ function kernelAndSerialLines(result: BenchResult, c: ConfigurationResult): stri
       + `${part.byThreads.map((b) => `${formatMs(b.serialMs)} ms at ${b.threads} thread${b.threads === 1 ? '' : 's'}`).join(', ')}; `
       + `s = ${formatMs(part.serialMs)} / ${formatMs(part.oneThreadMs)} ms = ${part.serialFraction.toFixed(4)} → Amdahl ${part.predictions.map((p) => `${p.threads} threads ${p.speedup.toFixed(1)}×`).join(', ')}`);
   }
-  const wake = result.wakeRoundTrip;
-  lines.push(`  Floor under the serial part here: waking a sleeping worker and being woken back (Atomics.notify to Atomics.wait, back to Atomics.waitAsync, as a served call does; ${wake.pauseMs} ms apart): `
-    + `median ${formatMs(wake.ms.median)} ms, min ${formatMs(wake.ms.min)} ms; a call whose workers slept since the last one pays it on top of dispatch and collection`);
   return lines;
 }
 
@@ -167,7 +164,7 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
   if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
   lines.push(...ceilingLines(c, cores));
   lines.push(...libraryLines(c));
-  lines.push(...kernelAndSerialLines(result, c));
+  lines.push(...kernelAndSerialLines(c));
 
   if (c.epochs.length > 0) {
     const first = c.epochs[0];
@@ -217,6 +214,9 @@ export function formatReport(result: BenchResult): string {
     `Load average at start ${m.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}; other processes used ${overall.othersCores === null ? 'n/a' : `${overall.othersCores.toFixed(2)} cores`}`
       + `${overall.stealCores === null ? '' : ` (steal ${overall.stealCores.toFixed(2)})`} on average during the run → ${result.load.unreliable ? 'BUSY: some timings are unreliable' : 'quiet enough'}`,
   ];
+  const wake = result.wakeRoundTrip;
+  lines.push(`Floor under the serial part of a pool call here: waking a sleeping worker and being woken back (Atomics.notify to Atomics.wait, back to Atomics.waitAsync, as a served call does; ${wake.pauseMs} ms apart): `
+    + `median ${formatMs(wake.ms.median)} ms, min ${formatMs(wake.ms.min)} ms; a call whose workers slept since the last one pays it on top of dispatch and collection`);
   if (result.settings.withNumpy && !result.numpy.available) lines.push(`numpy: not available (${result.numpy.reason}); no numpy comparison`);
   else if (result.numpy.available) lines.push(`numpy ${result.numpy.numpyVersion} on Python ${result.numpy.pythonVersion}, ${result.numpy.blas ?? 'BLAS ?'}; environment as found: ${Object.entries(result.numpy.env ?? {}).map(([k, v]) => `${k}=${v ?? '(unset)'}`).join(' ')}`);
   for (const c of result.configurations) lines.push(...configurationLines(result, c));

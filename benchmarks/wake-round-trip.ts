@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { summarize, type Summary } from './stats.js';
 
 export interface WakeRoundTrip {
+  /** What was timed, in words. */
   description: string;
   /** Milliseconds the worker sleeps before each round trip. */
   pauseMs: number;
@@ -46,9 +47,14 @@ const waitAsync = (Atomics as unknown as {
 export async function measureWakeRoundTrip(samples: number, pauseMs: number): Promise<WakeRoundTrip> {
   const cells = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: cells.buffer });
+  // A worker that fails or exits early ends the measurement with its reason, not an unhandled 'error' or a long wait.
+  let failure: Error | undefined;
+  worker.once('error', (error) => { failure = error; });
+  worker.once('exit', (code) => { failure ??= new Error(`the wake-up worker exited with code ${code}`); });
   const times: number[] = [];
   try {
     for (let round = 1; round <= samples + 1; round++) {
+      if (failure !== undefined) throw new Error(`The wake-up round trip failed: ${failure.message}`, { cause: failure });
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
       const started = performance.now();
       Atomics.store(cells, 0, round);

@@ -90,6 +90,9 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
       const rows = input as number[][];
       const columns = rows[0].length;
       const data = new Float64Array(rows.length * columns);
+      // One pass over the values, checked as they are copied (a second scan would take as long as the
+      // copy); a non-finite number is reported after the shape and type of every row, as a scan would.
+      let firstNonFinite = -1;
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r];
         if (!Array.isArray(row) || row.length !== columns) {
@@ -97,14 +100,15 @@ export function toFlatMatrix(input: BatchInput, name: string): FlatMatrix {
         }
         for (let c = 0; c < columns; c++) {
           const v = row[c];
-          // One pass over the values: checked as they are copied (a second scan would take as long as the copy).
           if (typeof v !== 'number' || !Number.isFinite(v)) {
-            if (typeof v === 'number') throwNotFinite(name, v, r * columns + c, rows.length, columns);
-            throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
+            if (typeof v === 'number') {
+              if (firstNonFinite < 0) firstNonFinite = r * columns + c;
+            } else throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
           }
           data[r * columns + c] = v;
         }
       }
+      if (firstNonFinite >= 0) throwNotFinite(name, data[firstNonFinite], firstNonFinite, rows.length, columns);
       flat = { data, rows: rows.length, columns };
       finiteChecked = true;
     } else {
@@ -132,6 +136,7 @@ function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
   }
 }
 
+/** Throws the RangeError naming the non-finite `value` at `index` of a batch (and its row and column). */
 function throwNotFinite(name: string, value: number, index: number, rows: number, columns: number): never {
   const where = rows > 1 ? ` (row ${Math.floor(index / columns)}, column ${index % columns})` : '';
   throw new ArgumentRangeError(`Expected \`${name}\` to contain only finite numbers, got \`${String(value)}\` at index ${index}${where}`);

@@ -379,7 +379,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(report, /BUSY/);
   t.match(report, /numpy: not available/);
   t.match(report, /Amdahl fit \(incremental/);
-  t.match(report, new RegExp(`Floor under the serial part here: waking a sleeping worker .* 1 ms apart\\): median ${formatMs(busy.wakeRoundTrip.ms.median).replace('.', '\\.')} ms`));
+  t.match(report, new RegExp(`Floor under the serial part of a pool call here: waking a sleeping worker .* 1 ms apart\\): median ${formatMs(busy.wakeRoundTrip.ms.median).replace('.', '\\.')} ms`));
   t.match(report, /incremental \(main\)\s+1\s/);
   t.match(report, /A library caller's pattern: number\[\]\[\] through pool\.numericalGradient\(net, x, t\), 1\.000 ms of busy main-thread work before each call:/);
   t.match(report, /Kernel ratio: incremental .* ÷ backprop .* = \d+\.\d\d× \(goal ≤ 2\.5×, must ≤ 3\.5×\)/);

@@ -547,3 +547,10 @@ t.test('every error class in src/ is exported from the package entry', (t) => {
   t.equal(gradpool.DivergenceError, trainerDivergenceError, 'DivergenceError is one class, from errors.ts and from trainer.ts alike');
   t.end();
 });
+
+t.test('number[][]: a bad shape or a non-number anywhere is reported before a non-finite number, as in row order', async (t) => {
+  const net = new gradpool.TwoLayerNet({ inputSize: 2, hiddenSize: 2, outputSize: 2, seed: 1 });
+  t.throws(() => net.predict([[Number.NaN, 1], ['a' as unknown as number, 2]]), { name: 'TypeError', message: 'Expected `x` to contain only numbers, got `"a"` (string) at row 1, column 0' });
+  t.throws(() => net.predict([[Number.NaN, 1], [2]]), { message: /^Expected every row of `x` to have 2 columns like row 0, got .* at row 1$/ });
+  t.throws(() => net.predict([[1, 2], [Number.POSITIVE_INFINITY, Number.NaN]]), { name: 'RangeError', message: 'Expected `x` to contain only finite numbers, got `Infinity` at index 2 (row 1, column 0)' });
+});

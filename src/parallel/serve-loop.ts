@@ -9,10 +9,9 @@
  * bumps `GENERATION` and notifies; each worker wakes from `Atomics.wait` (the
  * last one to finish the previous call polls a little first when the calls
  * come back to back: waking a sleeping thread costs 0.1 ms or more on a
- * virtual machine), runs the task
- * through the worker module's handler (so a module that wraps
- * `runGradientTask` sees every call), writes its time (from its wake-up to its
- * report) and `SLOT_DONE`; the first one to finish wakes the main thread (it
+ * virtual machine), runs the task through the worker module's handler (so a
+ * module that wraps `runGradientTask` sees every call), writes its time (from
+ * its wake-up to its report) and `SLOT_DONE`; the first one to finish wakes the main thread (it
  * waits with `Atomics.waitAsync` on `DONE`), which then polls for `FINISHED`
  * on the core that worker left, and the last one stores `FINISHED` and
  * notifies it. `STOP` (with a bump of `GENERATION`) ends the task; a failure
@@ -52,7 +51,7 @@ export interface ServeTask {
   maxSlots: number;
   /** The worker module's URL when it is not the package's own: its default export runs each call. */
   module?: string;
-  /** How long a worker polls for the next call before it sleeps. */
+  /** How long the last worker to finish a call polls for the next before it sleeps, when the previous call came within it. */
   spinMilliseconds: number;
 }
 
@@ -97,14 +96,17 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
   // Trainer's update and loss between calls take about a millisecond) only
   // slows the main thread's work on a core sharing the same physical one.
   let spin = 0;
+  // From this worker's finish, last of its call, to the next call: only then is it the gap a poll would bridge
+  // (a worker that finished earlier slept meanwhile, and its wake-up counts in its gap).
   let lastGap = 0;
   let finished = Number.NaN;
+  let wasLast = false;
   for (;;) {
     const generation = nextCall(cells, seen, spin);
     if (generation < 0) return { milliseconds: 0, pieces, threadId };
     seen = generation;
     const woke = performance.now();
-    if (!Number.isNaN(finished)) lastGap = woke - finished;
+    if (wasLast) lastGap = woke - finished;
     const result = await handler(task.call);
     if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
     pieces += result.pieces;
@@ -114,6 +116,7 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     Atomics.store(cells, SLOT_DONE + slot, generation);
     const done = Atomics.add(cells, DONE, 1) + 1;
     const last = done === Atomics.load(cells, PARTICIPANTS);
+    wasLast = last;
     spin = last && lastGap <= task.spinMilliseconds ? task.spinMilliseconds : 0;
     if (last) {
       Atomics.store(cells, FINISHED, generation);

@@ -22,7 +22,7 @@ export interface ServedTask extends IncrementalGradientTask {
   board: SharedArrayBuffer;
 }
 
-/** How long the last worker to finish a call polls for the next before it sleeps (the others sleep at once). */
+/** How long the last worker to finish a call polls for the next before it sleeps, when the previous call came within it (the others sleep at once). */
 export const SERVE_SPIN_MILLISECONDS = 0.3;
 /**
  * How long the main thread polls for the last worker once the first has
