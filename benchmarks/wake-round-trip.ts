@@ -8,7 +8,9 @@
  * on top of its dispatch and collection, whatever the kernel.
  */
 import { Worker } from 'node:worker_threads';
-import { summarize, type Summary } from './stats.js';
+import { waitAsync } from '../src/parallel/serving.js';
+import type { TimingSummary } from './result.js';
+import { summarize } from './stats.js';
 
 export interface WakeRoundTrip {
   /** What was timed, in words. */
@@ -16,7 +18,7 @@ export interface WakeRoundTrip {
   /** Milliseconds the worker sleeps before each round trip. */
   pauseMs: number;
   /** Milliseconds per round trip. */
-  ms: Summary & { samples: number[] };
+  ms: TimingSummary;
 }
 
 export const WAKE_ROUND_TRIP_DESCRIPTION = 'the main thread wakes a worker asleep in Atomics.wait (Atomics.notify) and waits in Atomics.waitAsync until the worker wakes it back, as a served pool call does';
@@ -35,10 +37,6 @@ for (let seen = 0;;) {
 
 /** How long the main thread waits for an answer before it gives up (the worker would have died). */
 const ANSWER_TIMEOUT_MILLISECONDS = 5000;
-
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
 
 /**
  * `samples` round trips (after one untimed, which waits for the worker to

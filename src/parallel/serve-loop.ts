@@ -11,10 +11,10 @@
  * come back to back: waking a sleeping thread costs 0.1 ms or more on a
  * virtual machine), runs the task through the worker module's handler (so a
  * module that wraps `runGradientTask` sees every call), writes its time (from
- * its wake-up to its report) and `SLOT_DONE`; the first one to finish wakes the main thread (it
- * waits with `Atomics.waitAsync` on `DONE`), which then polls for `FINISHED`
- * on the core that worker left, and the last one stores `FINISHED` and
- * notifies it. `STOP` (with a bump of `GENERATION`) ends the task; a failure
+ * its wake-up to its report) and `SLOT_DONE`; the first one to finish wakes
+ * the main thread (it waits with `Atomics.waitAsync` on `DONE`), which then
+ * polls for `FINISHED` on the core that worker left, and the last one stores
+ * `FINISHED` and notifies it. `STOP` (with a bump of `GENERATION`) ends the task; a failure
  * rejects it, which ends the session.
  */
 import { performance } from 'node:perf_hooks';

@@ -53,8 +53,8 @@ export function sameServedTask(a: ServedTask, b: ServedTask): boolean {
 }
 
 /** `Atomics.waitAsync` (Node 16 and up; not in the ES2023 lib the sources compile against). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+export const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
 /** How a served call ended: every slot finished, or the session broke (a serve task settled: failed, died or terminated). */
