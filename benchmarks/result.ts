@@ -9,10 +9,11 @@ import type { JsonSchema } from './json-schema.js';
 import { validateJson } from './json-schema.js';
 import { ENGINES, type Engine } from '../src/engine.js';
 import type { LoadSample, MachineInfo } from './machine.js';
+import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. */
-export const BENCH_SCHEMA_VERSION = 3;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts of each measurement. */
+export const BENCH_SCHEMA_VERSION = 4;
 
 export interface TimingSummary {
   median: number;
@@ -46,6 +47,8 @@ export interface EngineMeasurement {
   oversubscribed: boolean;
   /** The serial part of a call: median of (wall time − slowest worker's task time): dispatch, wake-up, main-thread work, collecting. Pool only. */
   overheadMs: number | null;
+  /** The serial part split where it goes (serial-parts.ts), medians; null unless the calls were served (incremental) in a pool. */
+  serialParts: SerialParts | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */
   imbalance: number | null;
   /** speedup / the machine's ceiling at this thread count (see CeilingMeasurement); null without one. Pool only. */
@@ -333,7 +336,10 @@ const measurement = object({
   msPerGradient: timing,
   speedup: nullable(nonNegative), efficiency: nullable(nonNegative), speedupOfMin: nullable(nonNegative),
   oversubscribed: bool,
-  overheadMs: nullable(num), imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
+  overheadMs: nullable(num),
+  serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num },
+    'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning')),
+  imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
   load: loadSample,
 });
 
@@ -341,7 +347,7 @@ const speedupPoint = object({ threads: int(1), speedup: nonNegative });
 
 export const BENCH_RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'urn:gradpool:bench-result:3',
+  $id: 'urn:gradpool:bench-result:4',
   title: 'gradpool bench result',
   ...object({
     schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },

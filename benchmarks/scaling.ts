@@ -36,6 +36,7 @@ import type {
 } from './result.js';
 import { BENCH_SCHEMA_VERSION } from './result.js';
 import { finiteOrNull, summarize } from './stats.js';
+import { medianSerialParts, splitSerialPart, type SerialParts } from './serial-parts.js';
 import { formatDuration } from '../src/report/format-duration.js';
 import { formatMsShort } from './table.js';
 import { measureWakeRoundTrip } from './wake-round-trip.js';
@@ -72,6 +73,8 @@ function loadNote(load: LoadSample): string {
 interface PoolSamples {
   ms: number[];
   overheadMs: number[];
+  /** Each served call's serial part, split (serial-parts.ts). */
+  serialParts: SerialParts[];
   imbalance: number[];
   meter: LoadMeter;
 }
@@ -115,7 +118,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
       beforeCall?.();
       await call(pool, () => undefined);
     }
-    results.set(pool.threads, { ms: [], overheadMs: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
+    results.set(pool.threads, { ms: [], overheadMs: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
   const rounds = Math.ceil(reps / block);
   let lastProgress = performance.now();
@@ -130,16 +133,18 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
       for (let c = 0; c < calls; c++) {
         beforeCall?.();
         const started = performance.now();
-        let tasks: number[] = [];
-        await call(pool, ({ taskMilliseconds }) => { tasks = taskMilliseconds; });
+        let statistics: PoolCallStatistics | undefined;
+        await call(pool, (reported) => { statistics = reported; });
         const ms = performance.now() - started;
         samples.ms.push(ms);
+        const tasks = statistics?.taskMilliseconds ?? [];
         if (tasks.length > 0) {
           const slowest = Math.max(...tasks);
           const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
           samples.overheadMs.push(ms - slowest);
           samples.imbalance.push(mean > 0 ? slowest / mean : 1);
         }
+        if (statistics?.timeline !== undefined) samples.serialParts.push(splitSerialPart(statistics.timeline, ms));
       }
       samples.meter.stop();
     }
@@ -166,6 +171,7 @@ function poolMeasurements(
       speedup, efficiency: speedup === null ? null : speedup / threads, speedupOfMin: finiteOrNull((baseSummary?.min ?? Number.NaN) / ms.min),
       oversubscribed: threads > cores,
       overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
+      serialParts: medianSerialParts(samples.serialParts),
       imbalance: samples.imbalance.length > 0 ? summarize(samples.imbalance).median : null,
       ofCeiling: null,
       load: samples.meter.sample(),
@@ -186,7 +192,7 @@ function mainThreadMeasurement(
 ): EngineMeasurement {
   return {
     engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, imbalance: null, ofCeiling: null, load,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, serialParts: null, imbalance: null, ofCeiling: null, load,
   };
 }
 

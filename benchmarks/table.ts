@@ -3,6 +3,7 @@ import { formatDuration } from '../src/report/format-duration.js';
 import { GOALS } from './goals.js';
 import type { LoadSample } from './machine.js';
 import type { BenchResult, ConfigurationResult, EngineMeasurement, GoalCheck } from './result.js';
+import type { SerialParts } from './serial-parts.js';
 
 /** Milliseconds with about four significant digits, for the tables. */
 export function formatMs(ms: number): string {
@@ -91,6 +92,13 @@ function libraryLines(c: ConfigurationResult): string[] {
   ];
 }
 
+/** The parts of a serial part (serial-parts.ts), labelled: main-thread work, waking, collecting. */
+export function serialPartsText(parts: SerialParts): string {
+  return `main thread to post ${formatMs(parts.postMs)} ms, Atomics.notify ${formatMs(parts.notifyMs)}, `
+    + `the slowest task's worker awake ${formatMs(parts.wakeMs)} later, the other workers done ${formatMs(parts.tailMs)} after it, `
+    + `the main thread sees it ${formatMs(parts.seenMs)} later and returns in ${formatMs(parts.returnMs)}`;
+}
+
 function kernelAndSerialLines(c: ConfigurationResult): string[] {
   const k = c.kernelRatio;
   const lines = [
@@ -102,6 +110,9 @@ function kernelAndSerialLines(c: ConfigurationResult): string[] {
     lines.push(`  Serial part of a pool call (${part.pattern === 'trainer' ? 'Trainer\'s pattern' : 'library pattern'}, wall − slowest task, median): `
       + `${part.byThreads.map((b) => `${formatMs(b.serialMs)} ms at ${b.threads} thread${b.threads === 1 ? '' : 's'}`).join(', ')}; `
       + `s = ${formatMs(part.serialMs)} / ${formatMs(part.oneThreadMs)} ms = ${part.serialFraction.toFixed(4)} → Amdahl ${part.predictions.map((p) => `${p.threads} threads ${p.speedup.toFixed(1)}×`).join(', ')}`);
+    const rows = part.pattern === 'trainer' ? c.measurements.filter((m) => m.engine === 'incremental' && m.where === 'pool') : c.libraryPattern.measurements;
+    const parts = rows.find((m) => m.threads === part.threads)?.serialParts;
+    if (parts) lines.push(`    where it goes at ${part.threads} thread${part.threads === 1 ? '' : 's'} (medians): ${serialPartsText(parts)}`);
   }
   return lines;
 }

@@ -5,7 +5,7 @@ import {
 } from '../src/kernels/incremental/index.js';
 import { basePartRanges, prepareBasePart } from '../src/parallel/base-parts.js';
 import { partitionByCost } from '../src/parallel/partition.js';
-import { GradientPool } from '../src/parallel/gradient-pool.js';
+import { GradientPool, type PoolCallStatistics } from '../src/parallel/gradient-pool.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
 import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
@@ -112,7 +112,7 @@ t.test('base parts in any order, then chunks reading the shared base, equal the 
   t.throws(() => basePartRanges({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'sigmoid' }, 2, 2, 2), /got part 2 of 2/);
 });
 
-t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the serial kernel; a failing base part', async (t) => {
+t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the serial kernel; a failing base part; each call\'s timeline', async (t) => {
   const pool = new GradientPool({ threads: 2 });
   try {
     const big = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, activation: 'sigmoid', seed: 21 });
@@ -146,6 +146,42 @@ t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the 
     const good = net.prepare([[1, 0, 2], [0, 3, 1]], [0, 1]);
     const grad = await pool.gradientOfBatch(net, good);
     t.ok(bytesOf(grad.flat).equals(bytesOf(serialIncremental(net, good))), 'after a failure, the next call is right');
+
+    // onStatistics: each incremental call's timeline, in the order the call runs it, within the caller's own clock.
+    const timed = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 43 });
+    const timedBatch = sharedBatch(2);
+    const rows = digits(2);
+    const x = Array.from({ length: rows.rows }, (_, r) => Array.from(rows.x.subarray(r * 784, (r + 1) * 784)));
+    // The caller's clock, shared with the workers' (the timeline's is performance.timeOrigin + performance.now() too).
+    const clock = () => performance.timeOrigin + performance.now();
+    // Readings a microsecond apart on two threads may come out of order by about that much.
+    const skew = 0.005;
+    for (const [name, call] of [
+      ['gradientOfBatch', (onStatistics: (s: PoolCallStatistics) => void) => pool.gradientOfBatch(timed, timedBatch, { onStatistics })],
+      ['numericalGradient', (onStatistics: (s: PoolCallStatistics) => void) => pool.numericalGradient(timed, x, Array.from(rows.labels), { onStatistics })],
+    ] as const) {
+      for (let k = 0; k < 3; k++) {
+        let statistics: PoolCallStatistics | undefined;
+        const before = clock();
+        await call((reported) => { statistics = reported; });
+        const wall = clock() - before;
+        const { taskMilliseconds, timeline } = statistics!;
+        t.ok(timeline !== undefined, `${name}: a timeline`);
+        const { posted, notified, woke, reported, collected } = timeline!;
+        t.equal(woke.length, 2, `${name}: a wake-up per thread`);
+        t.ok(posted >= 0 && notified >= posted, `${name}: posted ${posted.toFixed(4)}, then notified ${notified.toFixed(4)} ms after the call`);
+        for (let slot = 0; slot < 2; slot++) {
+          t.ok(woke[slot] >= posted - skew, `${name}: slot ${slot} woke (${woke[slot].toFixed(4)}) after the call was posted`);
+          t.ok(Math.abs(reported[slot] - woke[slot] - taskMilliseconds[slot]) < 1e-9, `${name}: slot ${slot} reported its task time after it woke`);
+          t.ok(reported[slot] <= collected + skew, `${name}: slot ${slot} reported (${reported[slot].toFixed(4)}) before the main thread collected`);
+        }
+        t.ok(collected <= wall + skew, `${name}: collected (${collected.toFixed(4)}) within the call's ${wall.toFixed(4)} ms`);
+      }
+    }
+    let naive: PoolCallStatistics | undefined;
+    await pool.gradientOfBatch(timed, timedBatch, { engine: 'naive', onStatistics: (reported) => { naive = reported; } });
+    t.equal(naive?.taskMilliseconds.length, 2, 'the naive engine reports its tasks');
+    t.equal(naive?.timeline, undefined, 'and no timeline: its tasks go through Piscina\'s messages');
   } finally {
     await pool.destroy();
   }
@@ -192,3 +228,4 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
     await pool.destroy();
   }
 });
+

@@ -21,13 +21,14 @@ import {
   SharedSplits, checkEvaluationArguments, combineChunks, evaluationChunkCount, type PoolEvaluationOptions, type SplitScore,
 } from './pool-evaluation.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
-import type { ServeTask } from './serve-loop.js';
+import { sharedClock, type ServeTask } from './serve-loop.js';
 import type { ServedTask } from './serving.js';
 import {
-  checkCallOptions, checkFunctionGradientArguments, checkGradientOut, type FunctionGradientOptions, type GradientPoolOptions, type PoolGradientOptions,
+  checkCallOptions, checkFunctionGradientArguments, checkGradientOut, type FunctionGradientOptions, type GradientPoolOptions, type PoolCallStatistics,
+  type PoolGradientOptions,
 } from './pool-call.js';
 
-export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, PoolCallStatistics, PoolGradientOptions } from './pool-call.js';
+export type { FunctionGradientOptions, GradientPoolOptions, PoolCallOptions, PoolCallStatistics, PoolCallTimeline, PoolGradientOptions } from './pool-call.js';
 export type { PoolEvaluationOptions, SplitScore } from './pool-evaluation.js';
 
 /**
@@ -158,10 +159,11 @@ export class GradientPool {
    * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
    */
   async numericalGradient(net: TwoLayerNet, x: BatchInput, t: TargetInput, options: PoolGradientOptions = {}): Promise<NetGradient> {
+    const start = sharedClock();
     const batch = net.prepare(x, t);
     // Not in gradientOfBatch, the Trainer's path: it checks the weights after every update itself.
     assertFiniteParameters(net);
-    return this.gradientOfBatch(net, batch, options);
+    return this.#gradientOfBatch(net, batch, options, start);
   }
 
   /**
@@ -180,8 +182,13 @@ export class GradientPool {
    * @throws {GradientPoolError} when a worker fails, {@link GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
    * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
    */
-  async gradientOfBatch(
-    net: TwoLayerNet, batch: PreparedBatch, { engine = DEFAULT_ENGINE, h = DEFAULT_H, out, onStatistics, signal, timeout }: PoolGradientOptions = {},
+  gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, options: PoolGradientOptions = {}): Promise<NetGradient> {
+    return this.#gradientOfBatch(net, batch, options, sharedClock());
+  }
+
+  /** {@link gradientOfBatch}, for a call that started at `start` ({@link sharedClock}): its timeline counts from then. */
+  async #gradientOfBatch(
+    net: TwoLayerNet, batch: PreparedBatch, { engine = DEFAULT_ENGINE, h = DEFAULT_H, out, onStatistics, signal, timeout }: PoolGradientOptions, start: number,
   ): Promise<NetGradient> {
     assertOneOf('engine', engine, NUMERICAL_ENGINES);
     assertPositiveFinite('h', h);
@@ -221,12 +228,12 @@ export class GradientPool {
       const task: ServedTask = { kind: 'incremental', ...common, base: this.#runner.scratch.base, board: this.#runner.scratch.board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
-      const taskMilliseconds = SERVING ? await this.#runner.runServed(call, task, () => board.abort())
-        : await this.#runner.runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort());
+      const statistics: PoolCallStatistics = SERVING ? await this.#runner.runServed(call, task, () => board.abort(), onStatistics === undefined ? undefined : start)
+        : { taskMilliseconds: await this.#runner.runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort()) };
       if (!board.complete) {
         throw new GradientPoolError(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`, 'the work board');
       }
-      onStatistics?.({ taskMilliseconds });
+      onStatistics?.(statistics);
       return result();
     });
   }

@@ -100,6 +100,26 @@ export interface PoolGradientOptions extends PoolCallOptions {
 export interface PoolCallStatistics {
   /** Time each worker task took, in milliseconds, measured in the worker: one task per thread for the incremental engine. */
   taskMilliseconds: number[];
+  /** Where the call's time went, for an incremental call (served through shared memory); absent for the others. */
+  timeline?: PoolCallTimeline;
+}
+
+/**
+ * The moments of an incremental call, in milliseconds from the call's start
+ * (when the pool's method was called), on a clock the threads share: what
+ * `gradpool bench` splits the serial part of a call into.
+ */
+export interface PoolCallTimeline {
+  /** The call posted to the workers: its checks done, the batch in shared memory, the board set. */
+  posted: number;
+  /** The main thread back from waking the workers that were asleep (`Atomics.notify`). */
+  notified: number;
+  /** When each thread's worker saw the call (its task's start), by slot. */
+  woke: number[];
+  /** When each thread's worker reported it done (its start plus its task time). */
+  reported: number[];
+  /** When the main thread saw the last report. */
+  collected: number;
 }
 
 /**

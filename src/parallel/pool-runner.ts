@@ -8,7 +8,7 @@ import type { Piscina } from 'piscina';
 import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
 import { BufferRegistry } from './buffer-registry.js';
 import {
-  EXIT_WAIT_MILLISECONDS, describeRunning, exitOf, reasonText, taskFailure, type PoolCall, type StopKind,
+  EXIT_WAIT_MILLISECONDS, describeRunning, exitOf, reasonText, taskFailure, type PoolCall, type PoolCallStatistics, type StopKind,
 } from './pool-call.js';
 import { PoolScratch } from './pool-scratch.js';
 import { STATUS_CELLS, describeStatus, type GradientTask, type GradientTaskResult } from './protocol.js';
@@ -232,8 +232,10 @@ export class PoolRunner {
    * As {@link runAll} for an incremental call, through the serving session
    * (serving.ts), started first when there is none for this very call (new
    * buffers, shape, rows or step): every thread runs `task` once more.
+   * With `start` (the call's start, a `sharedClock()` reading), the
+   * statistics hold the call's timeline too.
    */
-  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void): Promise<number[]> {
+  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number): Promise<PoolCallStatistics> {
     this.#poolError = undefined;
     const { status, control } = this.scratch;
     let session = this.#session;
@@ -257,7 +259,8 @@ export class PoolRunner {
       call.phase = 'finishing';
       call.running = undefined;
       call.terminate = undefined;
-      return served.milliseconds();
+      const taskMilliseconds = served.milliseconds();
+      return start === undefined ? { taskMilliseconds } : { taskMilliseconds, timeline: served.timeline(start) };
     }
     // A worker failed, died or was terminated: stop the others and wait for all.
     onFailure();

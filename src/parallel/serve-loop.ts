@@ -11,7 +11,7 @@
  * come back to back: waking a sleeping thread costs 0.1 ms or more on a
  * virtual machine), runs the task through the worker module's handler (so a
  * module that wraps `runGradientTask` sees every call), writes its time (from
- * its wake-up to its report) and `SLOT_DONE`; the first one to finish wakes
+ * its wake-up to its report, and when it woke) and `SLOT_DONE`; the first one to finish wakes
  * the main thread (it waits with `Atomics.waitAsync` on `DONE`), which then
  * polls for `FINISHED` on the core that worker left, and the last one stores
  * `FINISHED` and notifies it. `STOP` (with a bump of `GENERATION`) ends the task; a failure
@@ -30,14 +30,28 @@ export const PARTICIPANTS = 4;
 /** Cell SLOT_DONE + s: the last generation slot s finished. */
 export const SLOT_DONE = 8;
 
-/** Bytes of a control block for up to `maxSlots` tasks: the cells, then one Float64 per slot (its task's milliseconds). */
+/** Bytes of a control block for up to `maxSlots` tasks: the cells, then two Float64 per slot ({@link slotTimes}). */
 export function controlBytes(maxSlots: number): number {
-  return timesOffset(maxSlots) + maxSlots * Float64Array.BYTES_PER_ELEMENT;
+  return timesOffset(maxSlots) + 2 * maxSlots * Float64Array.BYTES_PER_ELEMENT;
+}
+
+/** Milliseconds on a clock all threads of the process share (`performance.now()` counts from each thread's own start). */
+export function sharedClock(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Byte offset of the task times in a control block for `maxSlots` tasks. */
-export function timesOffset(maxSlots: number): number {
+function timesOffset(maxSlots: number): number {
   return Math.ceil(((SLOT_DONE + maxSlots) * Int32Array.BYTES_PER_ELEMENT) / 8) * 8;
+}
+
+/** Per slot, in a control block for `maxSlots` tasks: its task's milliseconds on the last call, and when it woke for it ({@link sharedClock}). */
+export function slotTimes(control: SharedArrayBuffer, maxSlots: number): { milliseconds: Float64Array; woke: Float64Array } {
+  const offset = timesOffset(maxSlots);
+  return {
+    milliseconds: new Float64Array(control, offset, maxSlots),
+    woke: new Float64Array(control, offset + maxSlots * Float64Array.BYTES_PER_ELEMENT, maxSlots),
+  };
 }
 
 /** One thread's long task: run `call` at every generation posted on `control` until stopped. */
@@ -81,7 +95,7 @@ type Handler = (task: GradientTask) => Promise<GradientTaskResult>;
  */
 export async function serveCalls(task: ServeTask, run: Handler, load: (url: string) => Promise<Record<string, unknown>>): Promise<GradientTaskResult> {
   const cells = new Int32Array(task.control, 0, SLOT_DONE + task.maxSlots);
-  const times = new Float64Array(task.control, timesOffset(task.maxSlots), task.maxSlots);
+  const times = slotTimes(task.control, task.maxSlots);
   let handler = run;
   if (task.module !== undefined) {
     const exported = (await load(task.module)).default;
@@ -112,7 +126,8 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     pieces += result.pieces;
     // The worker's time on the call, from its wake-up to its report.
     finished = performance.now();
-    times[slot] = finished - woke;
+    times.milliseconds[slot] = finished - woke;
+    times.woke[slot] = performance.timeOrigin + woke;
     Atomics.store(cells, SLOT_DONE + slot, generation);
     const done = Atomics.add(cells, DONE, 1) + 1;
     const last = done === Atomics.load(cells, PARTICIPANTS);

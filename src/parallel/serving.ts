@@ -9,8 +9,9 @@
  */
 import type { Piscina } from 'piscina';
 import type { BufferRegistry } from './buffer-registry.js';
+import type { PoolCallTimeline } from './pool-call.js';
 import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
-import { DONE, FINISHED, GENERATION, PARTICIPANTS, SLOT_DONE, STOP, type ServeTask, timesOffset } from './serve-loop.js';
+import { DONE, FINISHED, GENERATION, PARTICIPANTS, SLOT_DONE, STOP, type ServeTask, sharedClock, slotTimes } from './serve-loop.js';
 
 /** The incremental task a session serves, its arrays over shared memory (as `gradientOfBatch` builds it). */
 export interface ServedTask extends IncrementalGradientTask {
@@ -67,13 +68,17 @@ export class ServingSession {
   /** Each slot's task as its worker runs it (`slot` set), for describing what it is doing. */
   readonly slotted: IncrementalGradientTask[];
   readonly #cells: Int32Array;
-  readonly #times: Float64Array;
+  readonly #times: ReturnType<typeof slotTimes>;
   readonly #tasks: Promise<GradientTaskResult>[];
   readonly #controllers: AbortController[];
   /** The first serve task to settle (the session serves no more): its slot and, when it failed, why. */
   ended: { slot: number; failed: boolean; reason: unknown } | undefined;
   #generation = 0;
   #stopped = false;
+  /** The last call's moments on the main thread ({@link sharedClock}): posted, notified, collected. */
+  #posted = 0;
+  #notified = 0;
+  #collected = 0;
   readonly #idle: NodeJS.Timeout;
 
   /**
@@ -89,7 +94,7 @@ export class ServingSession {
     this.status = status;
     this.control = control;
     this.#cells = new Int32Array(control, 0, SLOT_DONE + maxSlots);
-    this.#times = new Float64Array(control, timesOffset(maxSlots), maxSlots);
+    this.#times = slotTimes(control, maxSlots);
     this.#cells.fill(0);
     this.#cells[PARTICIPANTS] = threads;
     this.slotted = [];
@@ -134,8 +139,10 @@ export class ServingSession {
     const generation = ++this.#generation;
     const cells = this.#cells;
     Atomics.store(cells, DONE, 0);
+    this.#posted = sharedClock();
     Atomics.store(cells, GENERATION, generation);
     Atomics.notify(cells, GENERATION);
+    this.#notified = sharedClock();
     // Asleep until the first worker has finished.
     const first = waitAsync(cells, DONE, 0);
     if (first.async) await first.value;
@@ -147,6 +154,7 @@ export class ServingSession {
       const waiting = waitAsync(cells, FINISHED, generation - 1);
       if (waiting.async) await waiting.value;
     }
+    this.#collected = sharedClock();
     this.#idle.refresh();
     return 'finished';
   }
@@ -162,7 +170,19 @@ export class ServingSession {
 
   /** Each slot's time on the call just finished, in milliseconds. */
   milliseconds(): number[] {
-    return Array.from(this.#times.subarray(0, this.slotted.length));
+    return Array.from(this.#times.milliseconds.subarray(0, this.slotted.length));
+  }
+
+  /** The moments of the call just finished, in milliseconds from `start` (a {@link sharedClock} reading). */
+  timeline(start: number): PoolCallTimeline {
+    const woke = Array.from(this.#times.woke.subarray(0, this.slotted.length), (at) => at - start);
+    return {
+      posted: this.#posted - start,
+      notified: this.#notified - start,
+      woke,
+      reported: woke.map((at, slot) => at + this.#times.milliseconds[slot]),
+      collected: this.#collected - start,
+    };
   }
 
   /** Ends the session: every worker returns from its serve task once done with the call it is on (if any). */
