@@ -12,7 +12,7 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts of each measurement. */
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. */
 export const BENCH_SCHEMA_VERSION = 4;
 
 export interface TimingSummary {
@@ -49,6 +49,12 @@ export interface EngineMeasurement {
   overheadMs: number | null;
   /** The serial part split where it goes (serial-parts.ts), medians; null unless the calls were served (incremental) in a pool. */
   serialParts: SerialParts | null;
+  /**
+   * Median ms of the calls at each place in their block of `--block` calls
+   * (pool only): the first comes after the other pools' blocks and a round of
+   * the ceiling, its threads asleep meanwhile; the later ones back to back.
+   */
+  msByBlockPosition: number[] | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */
   imbalance: number | null;
   /** speedup / the machine's ceiling at this thread count (see CeilingMeasurement); null without one. Pool only. */
@@ -339,6 +345,7 @@ const measurement = object({
   overheadMs: nullable(num),
   serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num },
     'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning')),
+  msByBlockPosition: nullable(array(nonNegative)),
   imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
   load: loadSample,
 });

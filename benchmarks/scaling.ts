@@ -72,6 +72,8 @@ function loadNote(load: LoadSample): string {
 
 interface PoolSamples {
   ms: number[];
+  /** The same calls by their place in their block: the first follows the other pools' blocks and the ceiling's round. */
+  msByPosition: number[][];
   overheadMs: number[];
   /** Each served call's serial part, split (serial-parts.ts). */
   serialParts: SerialParts[];
@@ -118,7 +120,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
       beforeCall?.();
       await call(pool, () => undefined);
     }
-    results.set(pool.threads, { ms: [], overheadMs: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
+    results.set(pool.threads, { ms: [], msByPosition: [], overheadMs: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
   const rounds = Math.ceil(reps / block);
   let lastProgress = performance.now();
@@ -137,6 +139,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
         await call(pool, (reported) => { statistics = reported; });
         const ms = performance.now() - started;
         samples.ms.push(ms);
+        (samples.msByPosition[c] ??= []).push(ms);
         const tasks = statistics?.taskMilliseconds ?? [];
         if (tasks.length > 0) {
           const slowest = Math.max(...tasks);
@@ -172,6 +175,7 @@ function poolMeasurements(
       oversubscribed: threads > cores,
       overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
       serialParts: medianSerialParts(samples.serialParts),
+      msByBlockPosition: samples.msByPosition.map((calls) => summarize(calls).median),
       imbalance: samples.imbalance.length > 0 ? summarize(samples.imbalance).median : null,
       ofCeiling: null,
       load: samples.meter.sample(),
@@ -192,7 +196,7 @@ function mainThreadMeasurement(
 ): EngineMeasurement {
   return {
     engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, serialParts: null, imbalance: null, ofCeiling: null, load,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, serialParts: null, msByBlockPosition: null, imbalance: null, ofCeiling: null, load,
   };
 }
 

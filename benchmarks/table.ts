@@ -75,6 +75,17 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
   return lines;
 }
 
+/** The pools' calls by their place in a block: how much the first, after the threads slept, costs. */
+function blockPositionLines(c: ConfigurationResult, block: number): string[] {
+  const rows = c.measurements.filter((m) => m.engine === 'incremental' && m.where === 'pool' && m.msByBlockPosition !== null && m.msByBlockPosition.length > 1);
+  if (block <= 1 || rows.length === 0) return [];
+  return [
+    '',
+    `  Incremental calls by their place in a block of ${block} (median ms; the first follows the other pools' blocks and a round of the ceiling, this pool's threads asleep meanwhile): `
+      + rows.map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.msByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
+  ];
+}
+
 function libraryLines(c: ConfigurationResult): string[] {
   const rows = c.libraryPattern.measurements;
   if (rows.length === 0) return [];
@@ -174,6 +185,7 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
   ));
   if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
   lines.push(...ceilingLines(c, cores));
+  lines.push(...blockPositionLines(c, result.settings.block));
   lines.push(...libraryLines(c));
   lines.push(...kernelAndSerialLines(c));
 

@@ -309,6 +309,16 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     }
   }
 
+  // Calls by their place in the block (here blocks of one: every call at the first place).
+  t.equal(written.settings.block, 1);
+  for (const m of [...c.measurements, ...library]) {
+    t.same(m.msByBlockPosition, m.where === 'main-thread' ? null : [m.msPerGradient.median], `${m.engine} ${m.where} ${m.threads}: by place in the block`);
+  }
+  t.notMatch(formatReport(written), /by their place in a block/, 'no line for blocks of one');
+  const blocks = structuredClone(written);
+  blocks.settings.block = 3;
+  for (const m of blocks.configurations[0].measurements) if (m.engine === 'incremental' && m.where === 'pool') m.msByBlockPosition = m.threads === 1 ? [2.5, 2.25, 2.125] : [1.75, 1.5, 1.25];
+  t.match(formatReport(blocks), /Incremental calls by their place in a block of 3 \(median ms; the first follows [^)]*\): 1 thread 2\.500, 2\.250, 2\.125; 2 threads 1\.750, 1\.500, 1\.250\n/);
   // Where it goes: every served (incremental) pool row splits its serial part; main-thread rows have nothing to split.
   for (const m of [...c.measurements, ...library]) {
     const served = m.engine === 'incremental' && m.where === 'pool';
@@ -461,7 +471,7 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   const row = (engine: EngineMeasurement['engine'], where: EngineMeasurement['where'], threads: number, median: number, overheadMs: number | null): EngineMeasurement => ({
     engine, where, threads, method: 'measured', sampledParameters: null, reps: 1, warmup: 0,
     msPerGradient: { median, min: median, max: median, mean: median, samples: [median] },
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, serialParts: null, imbalance: 1, ofCeiling: null,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, serialParts: null, msByBlockPosition: null, imbalance: 1, ofCeiling: null,
     load: new LoadMeter(1).sample(),
   });
   // 10 ms on one thread; 0.08 ms serial at 2 threads (within 2 cores), 0.5 ms at 3 (oversubscribed, not used).
