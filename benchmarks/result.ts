@@ -52,7 +52,8 @@ export interface EngineMeasurement {
   /**
    * Median ms of the calls at each place in their block of `--block` calls
    * (pool only): the first comes after the other pools' blocks and a round of
-   * the ceiling, its threads asleep meanwhile; the later ones back to back.
+   * the ceiling (if measured), its threads asleep meanwhile (or its serving
+   * session ended, after 200 ms); the later ones back to back.
    */
   msByBlockPosition: number[] | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */

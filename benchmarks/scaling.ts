@@ -147,7 +147,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
           samples.overheadMs.push(ms - slowest);
           samples.imbalance.push(mean > 0 ? slowest / mean : 1);
         }
-        if (statistics?.timeline !== undefined) samples.serialParts.push(splitSerialPart(statistics.timeline, ms));
+        if (statistics?.timeline !== undefined) samples.serialParts.push(splitSerialPart({ taskMilliseconds: tasks, timeline: statistics.timeline }, ms));
       }
       samples.meter.stop();
     }

@@ -4,16 +4,16 @@
  * threads costs and what collecting costs, so that the bench can put the
  * serial part beside the machine's floor (wake-round-trip.ts) in the same run.
  */
-import type { PoolCallTimeline } from '../src/parallel/gradient-pool.js';
+import type { PoolCallStatistics } from '../src/parallel/gradient-pool.js';
 import { summarize } from './stats.js';
 
 /**
  * One call's serial part (wall − its slowest task), in milliseconds, split
  * along the worker of that task; the six add up to it. Over many calls, the
- * median of each.
+ * median of each (medians need not add up to the median serial part).
  */
 export interface SerialParts {
-  /** Main thread, from the call to posting it: the checks, the batch into shared memory, the work board. */
+  /** Main thread, from the call to posting it: the checks, its turn, the batch into shared memory, the work board (and a session's start, on its first call). */
   postMs: number;
   /** Main thread, in `Atomics.notify` waking the workers that slept. */
   notifyMs: number;
@@ -27,14 +27,11 @@ export interface SerialParts {
   returnMs: number;
 }
 
-/** The serial part of one call of `wallMs` split as {@link SerialParts} says, from its timeline. */
-export function splitSerialPart(timeline: PoolCallTimeline, wallMs: number): SerialParts {
+/** The serial part of one call of `wallMs` split as {@link SerialParts} says, from its statistics. */
+export function splitSerialPart({ taskMilliseconds, timeline }: Required<PoolCallStatistics>, wallMs: number): SerialParts {
   const { woke, reported } = timeline;
   // The slowest task, as the serial part (wall − slowest task) takes it.
-  let slowest = 0;
-  for (let slot = 1; slot < woke.length; slot++) {
-    if (reported[slot] - woke[slot] > reported[slowest] - woke[slowest]) slowest = slot;
-  }
+  const slowest = taskMilliseconds.indexOf(Math.max(...taskMilliseconds));
   const lastReport = Math.max(...reported);
   return {
     postMs: timeline.posted,

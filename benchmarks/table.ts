@@ -77,11 +77,12 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
 
 /** The pools' calls by their place in a block: how much the first, after the threads slept, costs. */
 function blockPositionLines(c: ConfigurationResult, block: number): string[] {
+  const ceiling = c.ceiling.length > 0;
   const rows = c.measurements.filter((m) => m.engine === 'incremental' && m.where === 'pool' && m.msByBlockPosition !== null && m.msByBlockPosition.length > 1);
   if (block <= 1 || rows.length === 0) return [];
   return [
     '',
-    `  Incremental calls by their place in a block of ${block} (median ms; the first follows the other pools' blocks and a round of the ceiling, this pool's threads asleep meanwhile): `
+    `  Incremental calls by their place in a block of ${Math.max(...rows.map((m) => m.msByBlockPosition!.length))} (median ms; the first follows the other pools' blocks${ceiling ? ' and a round of the ceiling' : ''}, this pool's threads asleep meanwhile or its session ended): `
       + rows.map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.msByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
   ];
 }
@@ -106,7 +107,7 @@ function libraryLines(c: ConfigurationResult): string[] {
 /** The parts of a serial part (serial-parts.ts), labelled: main-thread work, waking, collecting. */
 export function serialPartsText(parts: SerialParts): string {
   return `main thread to post ${formatMs(parts.postMs)} ms, Atomics.notify ${formatMs(parts.notifyMs)}, `
-    + `the slowest task's worker awake ${formatMs(parts.wakeMs)} later, the other workers done ${formatMs(parts.tailMs)} after it, `
+    + `the slowest task's worker awake ${parts.wakeMs < 0 ? `${formatMs(-parts.wakeMs)} before that (polling)` : `${formatMs(parts.wakeMs)} later`}, the other workers done ${formatMs(parts.tailMs)} after it, `
     + `the main thread sees it ${formatMs(parts.seenMs)} later and returns in ${formatMs(parts.returnMs)}`;
 }
 

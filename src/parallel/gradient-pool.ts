@@ -182,7 +182,7 @@ export class GradientPool {
    * @throws {GradientPoolError} when a worker fails, {@link GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
    * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
    */
-  gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, options: PoolGradientOptions = {}): Promise<NetGradient> {
+  async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, options: PoolGradientOptions = {}): Promise<NetGradient> {
     return this.#gradientOfBatch(net, batch, options, sharedClock());
   }
 

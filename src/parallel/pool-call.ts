@@ -110,7 +110,11 @@ export interface PoolCallStatistics {
  * `gradpool bench` splits the serial part of a call into.
  */
 export interface PoolCallTimeline {
-  /** The call posted to the workers: its checks done, the batch in shared memory, the board set. */
+  /**
+   * The call posted to the workers: its checks done, its turn come (after any
+   * earlier call), the batch in shared memory, the board set, and for the
+   * first call of a serving session the session started.
+   */
   posted: number;
   /** The main thread back from waking the workers that were asleep (`Atomics.notify`). */
   notified: number;

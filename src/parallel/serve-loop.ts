@@ -10,12 +10,13 @@
  * last one to finish the previous call polls a little first when the calls
  * come back to back: waking a sleeping thread costs 0.1 ms or more on a
  * virtual machine), runs the task through the worker module's handler (so a
- * module that wraps `runGradientTask` sees every call), writes its time (from
- * its wake-up to its report, and when it woke) and `SLOT_DONE`; the first one to finish wakes
- * the main thread (it waits with `Atomics.waitAsync` on `DONE`), which then
- * polls for `FINISHED` on the core that worker left, and the last one stores
- * `FINISHED` and notifies it. `STOP` (with a bump of `GENERATION`) ends the task; a failure
- * rejects it, which ends the session.
+ * module that wraps `runGradientTask` sees every call), writes when it woke
+ * and its time to its report (the call's timeline, for `onStatistics`) and
+ * `SLOT_DONE`; the first one to finish wakes the main thread (it waits with
+ * `Atomics.waitAsync` on `DONE`), which then polls for `FINISHED` on the core
+ * that worker left, and the last one stores `FINISHED` and notifies it.
+ * `STOP` (with a bump of `GENERATION`) ends the task; a failure rejects it,
+ * which ends the session.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
@@ -35,7 +36,7 @@ export function controlBytes(maxSlots: number): number {
   return timesOffset(maxSlots) + 2 * maxSlots * Float64Array.BYTES_PER_ELEMENT;
 }
 
-/** Milliseconds on a clock all threads of the process share (`performance.now()` counts from each thread's own start). */
+/** Milliseconds on a clock all threads of the process share (`performance.now()` alone is not: on newer Node versions a worker counts from its own start). */
 export function sharedClock(): number {
   return performance.timeOrigin + performance.now();
 }
@@ -119,15 +120,15 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     const generation = nextCall(cells, seen, spin);
     if (generation < 0) return { milliseconds: 0, pieces, threadId };
     seen = generation;
-    const woke = performance.now();
+    const woke = sharedClock();
     if (wasLast) lastGap = woke - finished;
     const result = await handler(task.call);
     if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
     pieces += result.pieces;
     // The worker's time on the call, from its wake-up to its report.
-    finished = performance.now();
+    finished = sharedClock();
     times.milliseconds[slot] = finished - woke;
-    times.woke[slot] = performance.timeOrigin + woke;
+    times.woke[slot] = woke;
     Atomics.store(cells, SLOT_DONE + slot, generation);
     const done = Atomics.add(cells, DONE, 1) + 1;
     const last = done === Atomics.load(cells, PARTICIPANTS);
