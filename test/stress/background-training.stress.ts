@@ -29,7 +29,7 @@ interface TimerLag {
   /**
    * The most CPU time this thread spent between two ticks, in ms, less V8's
    * garbage-collection pauses in that time: work that held its event loop
-   * (a collection of this process's heap, 5–20 ms here, is the caller's own).
+   * (a collection of this process's heap, 5–45 ms here, is the caller's own).
    */
   busy: number;
   /** The longest garbage-collection pause on this thread, in ms. */
