@@ -32,7 +32,8 @@ export function goalStatus(value: number | null, comparison: '<=' | '>=' | null,
   return must !== null && meets(must) ? 'must-met' : 'missed';
 }
 
-const poolRows = (measurements: readonly EngineMeasurement[]) => measurements
+/** The incremental engine's pool rows, by thread count. */
+export const poolRows = (measurements: readonly EngineMeasurement[]) => measurements
   .filter((m) => m.engine === 'incremental' && m.where === 'pool')
   .sort((a, b) => a.threads - b.threads);
 

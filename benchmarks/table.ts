@@ -1,6 +1,6 @@
 /** The terminal report of a benchmark result: one table per configuration, then epochs, Amdahl and numpy. */
 import { formatDuration } from '../src/report/format-duration.js';
-import { GOALS } from './goals.js';
+import { GOALS, poolRows } from './goals.js';
 import type { LoadSample } from './machine.js';
 import type { BenchResult, ConfigurationResult, EngineMeasurement, GoalCheck } from './result.js';
 import type { SerialParts } from './serial-parts.js';
@@ -76,10 +76,11 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
 }
 
 /** The pools' calls by their place in a block: how much the first, after the threads slept, costs. */
-function blockPositionLines(c: ConfigurationResult, block: number): string[] {
+function blockPositionLines(c: ConfigurationResult): string[] {
   const ceiling = c.ceiling.length > 0;
-  const rows = c.measurements.filter((m) => m.engine === 'incremental' && m.where === 'pool' && m.msByBlockPosition !== null && m.msByBlockPosition.length > 1);
-  if (block <= 1 || rows.length === 0) return [];
+  // Blocks of one call have a single place: nothing to show.
+  const rows = poolRows(c.measurements).filter((m) => m.msByBlockPosition !== null && m.msByBlockPosition.length > 1);
+  if (rows.length === 0) return [];
   return [
     '',
     `  Incremental calls by their place in a block of ${Math.max(...rows.map((m) => m.msByBlockPosition!.length))} (median ms; the first follows the other pools' blocks${ceiling ? ' and a round of the ceiling' : ''}, this pool's threads asleep meanwhile or its session ended): `
@@ -122,7 +123,7 @@ function kernelAndSerialLines(c: ConfigurationResult): string[] {
     lines.push(`  Serial part of a pool call (${part.pattern === 'trainer' ? 'Trainer\'s pattern' : 'library pattern'}, wall − slowest task, median): `
       + `${part.byThreads.map((b) => `${formatMs(b.serialMs)} ms at ${b.threads} thread${b.threads === 1 ? '' : 's'}`).join(', ')}; `
       + `s = ${formatMs(part.serialMs)} / ${formatMs(part.oneThreadMs)} ms = ${part.serialFraction.toFixed(4)} → Amdahl ${part.predictions.map((p) => `${p.threads} threads ${p.speedup.toFixed(1)}×`).join(', ')}`);
-    const rows = part.pattern === 'trainer' ? c.measurements.filter((m) => m.engine === 'incremental' && m.where === 'pool') : c.libraryPattern.measurements;
+    const rows = part.pattern === 'trainer' ? poolRows(c.measurements) : c.libraryPattern.measurements;
     const parts = rows.find((m) => m.threads === part.threads)?.serialParts;
     if (parts) lines.push(`    where it goes at ${part.threads} thread${part.threads === 1 ? '' : 's'} (medians): ${serialPartsText(parts)}`);
   }
@@ -186,7 +187,7 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
   ));
   if (!c.naivePool.measured) lines.push(`  naive in the pool: ${c.naivePool.reason}`);
   lines.push(...ceilingLines(c, cores));
-  lines.push(...blockPositionLines(c, result.settings.block));
+  lines.push(...blockPositionLines(c));
   lines.push(...libraryLines(c));
   lines.push(...kernelAndSerialLines(c));
 
