@@ -10,11 +10,22 @@
  * pool's speedup is then bounded by it, and its ratio to the ceiling (how much
  * of the attainable speedup the pool gets) is the figure that says something
  * about gradpool rather than about the host.
+ *
+ * The same workers also split gradients as the pool's workers do, back to
+ * back (the split floor): that is how close any pool call could come to the
+ * ceiling, since the split's own costs (threads reading the base another
+ * built, waiting at its barrier) are in it and the pool's are not.
  */
 import { Piscina } from 'piscina';
 import { performance } from 'node:perf_hooks';
-import { incrementalGradientRange, prepareIncrementalBase } from '../src/kernels/incremental/index.js';
+import {
+  incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, prepareIncrementalBase, startIncrementalBase,
+} from '../src/kernels/incremental/index.js';
 import type { NetShape } from '../src/kernels/two-layer.js';
+import { BASE_PARTS_PER_THREAD, CHUNKS_PER_THREAD } from '../src/parallel/gradient-pool.js';
+import type { IncrementalGradientTask } from '../src/parallel/protocol.js';
+import { runGradientTask } from '../src/parallel/run-task.js';
+import { WorkBoard } from '../src/parallel/work-board.js';
 import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
 import { LoadMeter } from './machine.js';
 import { finiteOrNull, summarize } from './stats.js';
@@ -22,6 +33,7 @@ import type { CeilingMeasurement } from './result.js';
 
 /** One worker's share of a round: `gradients` whole gradients on private copies. */
 export interface CeilingTask {
+  kind?: 'whole';
   shape: NetShape;
   params: Float64Array;
   x: Float64Array;
@@ -41,8 +53,69 @@ export interface CeilingTaskResult {
   msPerGradient: number;
 }
 
-/** Longest wait at the start line: a worker that never comes must not stall the benchmark. */
+/**
+ * One worker's share of a round of the split floor: `gradients` gradients,
+ * each split among `workers` workers as the pool splits it (`runGradientTask`
+ * over one work board, `parts` base parts and `chunks` chunks), with a
+ * barrier before and after each instead of the pool's dispatch.
+ */
+export interface SplitTask {
+  kind: 'split';
+  /** The incremental task every worker runs for every gradient: shared weights, batch, base, board and gradient. */
+  task: IncrementalGradientTask & { gradient: Float64Array; base: SharedArrayBuffer; board: SharedArrayBuffer };
+  parts: number;
+  chunks: number;
+  gradients: number;
+  /** Start line, as in {@link CeilingTask}; the first to arrive resets the board before each gradient. */
+  start: Int32Array;
+  /** Two cells: workers at the barrier, and its generation. */
+  barrier: Int32Array;
+  workers: number;
+  /** Longest wait at the start line and at a barrier, ms (default {@link START_LINE_TIMEOUT_MS}). */
+  timeoutMs?: number;
+}
+
+/** Longest wait at the start line or a barrier: a worker that never comes must not stall the benchmark. */
 const START_LINE_TIMEOUT_MS = 2000;
+/** How long a worker polls at a split round's barrier before it sleeps (the pool's own spin, serving.ts). */
+const BARRIER_SPIN_MS = 0.3;
+
+/** Arrives at the start line; returns how many had arrived before this worker, once all have (or after the timeout). */
+function startLine(start: Int32Array, workers: number, timeoutMs = START_LINE_TIMEOUT_MS): number {
+  const before = Atomics.add(start, 0, 1);
+  if (before + 1 >= workers) Atomics.notify(start, 0);
+  const giveUpAt = performance.now() + timeoutMs;
+  for (let seen = before + 1; seen < workers && performance.now() < giveUpAt; seen = Atomics.load(start, 0)) {
+    Atomics.wait(start, 0, seen, 10);
+  }
+  return before;
+}
+
+/** Waits until all `workers` have arrived (polling first, then sleeping); throws if one has not within the timeout. */
+function meet(barrier: Int32Array, workers: number, timeoutMs: number): void {
+  const generation = Atomics.load(barrier, 1);
+  if (Atomics.add(barrier, 0, 1) === workers - 1) {
+    Atomics.store(barrier, 0, 0);
+    Atomics.add(barrier, 1, 1);
+    Atomics.notify(barrier, 1);
+    return;
+  }
+  const spinUntil = performance.now() + BARRIER_SPIN_MS;
+  const giveUpAt = performance.now() + timeoutMs;
+  while (Atomics.load(barrier, 1) === generation) {
+    const now = performance.now();
+    if (now > giveUpAt) throw new Error(`Expected all ${workers} workers of the split floor at its barrier within ${timeoutMs} ms, got ${Atomics.load(barrier, 0)} of them there`);
+    if (now > spinUntil) Atomics.wait(barrier, 1, generation, 10);
+  }
+}
+
+/**
+ * This thread's base buffer, kept from round to round as the pool keeps its
+ * own: a new one every round made each round's first gradient fault in and
+ * zero 1.9 MB (784-50-10, batch 100), which with 4 gradients a round slowed
+ * them by half.
+ */
+let keptBase: ArrayBuffer | undefined;
 
 /** Worker side (also callable directly). Copies first, then all workers start together, so their gradients overlap. */
 export function computeWholeGradients(task: CeilingTask): CeilingTaskResult {
@@ -50,21 +123,62 @@ export function computeWholeGradients(task: CeilingTask): CeilingTaskResult {
   const x = task.x.slice();
   const labels = task.labels.slice();
   const out = new Float64Array(params.length);
-  const arrived = Atomics.add(task.start, 0, 1) + 1;
-  if (arrived >= task.workers) Atomics.notify(task.start, 0);
-  const giveUpAt = performance.now() + START_LINE_TIMEOUT_MS;
-  for (let seen = arrived; seen < task.workers && performance.now() < giveUpAt; seen = Atomics.load(task.start, 0)) {
-    Atomics.wait(task.start, 0, seen, 10);
-  }
-  let buffer: ArrayBufferLike | undefined;
+  const bytes = incrementalBaseBytes(task.shape, task.rows);
+  if (keptBase === undefined || keptBase.byteLength < bytes) keptBase = new ArrayBuffer(bytes);
+  const buffer = keptBase;
+  startLine(task.start, task.workers);
   const startedAt = performance.timeOrigin + performance.now();
   for (let g = 0; g < task.gradients; g++) {
     const base = prepareIncrementalBase(params, task.shape, x, task.rows, labels, buffer);
-    buffer = base.dims.buffer;
     incrementalGradientRange(params, task.shape, x, task.rows, labels, base, 0, params.length, out, task.h);
   }
   const endedAt = performance.timeOrigin + performance.now();
   return { startedAt, endedAt, msPerGradient: (endedAt - startedAt) / task.gradients };
+}
+
+/** Worker side of the split floor (also callable directly, as its only worker). */
+export async function computeSplitGradients(split: SplitTask): Promise<CeilingTaskResult> {
+  const { task, workers } = split;
+  const timeoutMs = split.timeoutMs ?? START_LINE_TIMEOUT_MS;
+  const leads = startLine(split.start, workers, timeoutMs) === 0;
+  const board = new WorkBoard(task.board);
+  const base = incrementalBaseViews(task.base, task.shape, task.rows);
+  const startedAt = performance.timeOrigin + performance.now();
+  for (let g = 0; g < split.gradients; g++) {
+    if (leads) {
+      startIncrementalBase(base, task.shape, task.rows);
+      board.reset(split.parts, split.chunks);
+    }
+    meet(split.barrier, workers, timeoutMs);
+    const result = await runGradientTask(task);
+    if (result.missing === true) throw new Error('the split floor\'s worker lost its buffers (please report this)');
+    meet(split.barrier, workers, timeoutMs);
+  }
+  const endedAt = performance.timeOrigin + performance.now();
+  return { startedAt, endedAt, msPerGradient: (endedAt - startedAt) / split.gradients };
+}
+
+/** Shared copies of the ceiling's weights and batch, and the base, board and gradient the split floor's workers share. */
+export function splitTaskFor(task: CeilingOptions['task'], workers: number, gradients: number): SplitTask {
+  const shared = <T extends Float64Array | Int32Array>(array: T): T => {
+    const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+    copy.set(array);
+    return copy;
+  };
+  const chunks = Math.min(workers * CHUNKS_PER_THREAD, task.params.length);
+  return {
+    kind: 'split',
+    task: {
+      kind: 'incremental', shape: task.shape, params: shared(task.params), x: shared(task.x), labels: shared(task.labels), rows: task.rows, h: task.h,
+      gradient: new Float64Array(new SharedArrayBuffer(task.params.byteLength)),
+      base: new SharedArrayBuffer(incrementalBaseBytes(task.shape, task.rows)),
+      board: new SharedArrayBuffer(WorkBoard.bytes(chunks)),
+    },
+    parts: workers * BASE_PARTS_PER_THREAD, chunks, gradients,
+    start: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
+    barrier: new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)),
+    workers,
+  };
 }
 
 /** Gradients per millisecond of a round: all the workers' gradients over the span from the first start to the last end. */
@@ -88,23 +202,27 @@ export interface CeilingOptions {
  */
 export class CeilingProbe {
   readonly #options: CeilingOptions;
-  readonly #pool: Piscina<CeilingTask, CeilingTaskResult>;
+  readonly #pool: Piscina<CeilingTask | SplitTask, CeilingTaskResult>;
   readonly #start = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   #poolError: Error | undefined;
-  readonly #samples: Map<number, { ms: number[]; throughput: number[]; meter: LoadMeter }>;
+  readonly #samples: Map<number, { ms: number[]; throughput: number[]; meter: LoadMeter; split: SplitTask | null; splitMs: number[]; splitThroughput: number[] }>;
   #rounds = 0;
 
   private constructor(options: CeilingOptions) {
     this.#options = options;
     const most = Math.max(...options.threads);
     const filename = siblingModule(import.meta.url, './ceiling.worker');
-    this.#pool = new Piscina<CeilingTask, CeilingTaskResult>({
+    this.#pool = new Piscina<CeilingTask | SplitTask, CeilingTaskResult>({
       filename, minThreads: most, maxThreads: most, idleTimeout: Number.POSITIVE_INFINITY, execArgv: workerExecArgv(filename),
     });
     this.#pool.on('error', (error: Error) => {
       this.#poolError = error;
     });
-    this.#samples = new Map(options.threads.map((count) => [count, { ms: [], throughput: [], meter: new LoadMeter(options.busyThresholdCores) }]));
+    this.#samples = new Map(options.threads.map((count) => [count, {
+      ms: [], throughput: [], meter: new LoadMeter(options.busyThresholdCores),
+      // As much work as the round's whole gradients: `gradients` per worker.
+      split: count === 1 ? null : splitTaskFor(options.task, count, count * options.gradients), splitMs: [], splitThroughput: [],
+    }]));
   }
 
   static async start(options: CeilingOptions): Promise<CeilingProbe> {
@@ -118,11 +236,16 @@ export class CeilingProbe {
     return probe;
   }
 
-  async #run(count: number): Promise<CeilingTaskResult[]> {
-    Atomics.store(this.#start, 0, 0);
-    const task: CeilingTask = { ...this.#options.task, gradients: this.#options.gradients, start: this.#start, workers: count };
+  /** Whole gradients on `count` workers, then (from 2) the same work split among them. */
+  async #run(count: number): Promise<{ whole: CeilingTaskResult[]; split: CeilingTaskResult[] | null }> {
+    const split = this.#samples.get(count)!.split;
     try {
-      return await Promise.all(Array.from({ length: count }, () => this.#pool.run(task)));
+      Atomics.store(this.#start, 0, 0);
+      const task: CeilingTask = { ...this.#options.task, gradients: this.#options.gradients, start: this.#start, workers: count };
+      const whole = await Promise.all(Array.from({ length: count }, () => this.#pool.run(task)));
+      if (split === null) return { whole, split: null };
+      Atomics.store(split.start, 0, 0);
+      return { whole, split: await Promise.all(Array.from({ length: count }, () => this.#pool.run(split))) };
     } catch (error) {
       throw this.#poolError ?? error;
     }
@@ -135,24 +258,43 @@ export class CeilingProbe {
       const count = threads[(k + this.#rounds) % threads.length];
       const entry = this.#samples.get(count)!;
       entry.meter.start();
-      const results = await this.#run(count);
+      const { whole, split } = await this.#run(count);
       entry.meter.stop();
-      entry.ms.push(...results.map((r) => r.msPerGradient));
-      entry.throughput.push(roundThroughput(results, this.#options.gradients));
+      entry.ms.push(...whole.map((r) => r.msPerGradient));
+      entry.throughput.push(roundThroughput(whole, this.#options.gradients));
+      if (split !== null) {
+        // Every worker took part in every gradient: the round's gradients, not workers × gradients, over its span.
+        entry.splitMs.push(Math.max(...split.map((r) => r.msPerGradient)));
+        entry.splitThroughput.push(roundThroughput(split, entry.split!.gradients) / split.length);
+      }
     }
     this.#rounds++;
   }
 
-  /** Per thread count; speedup = median round throughput (see {@link roundThroughput}) / the median with one worker. */
+  /**
+   * Per thread count; speedup = median round throughput (see {@link roundThroughput}) / the median with one worker,
+   * and the split floor's the same way, over the same one-worker median.
+   */
   results(): CeilingMeasurement[] {
     const baseline = summarize(this.#samples.get(1)?.throughput ?? []).median;
     return this.#options.threads.map((count) => {
       const entry = this.#samples.get(count)!;
       const ms = summarize(entry.ms);
+      const speedup = finiteOrNull(summarize(entry.throughput).median / baseline);
+      let split: CeilingMeasurement['split'] = null;
+      if (entry.split !== null && entry.splitMs.length > 0) {
+        const splitMs = summarize(entry.splitMs);
+        const splitSpeedup = finiteOrNull(summarize(entry.splitThroughput).median / baseline);
+        split = {
+          msPerGradient: { median: splitMs.median, min: splitMs.min, max: splitMs.max, mean: splitMs.mean, samples: entry.splitMs },
+          speedup: splitSpeedup,
+          ofCeiling: splitSpeedup === null || speedup === null ? null : splitSpeedup / speedup,
+        };
+      }
       return {
         threads: count, rounds: this.#rounds, gradientsPerRound: this.#options.gradients,
         msPerGradient: { median: ms.median, min: ms.min, max: ms.max, mean: ms.mean, samples: entry.ms },
-        speedup: finiteOrNull(summarize(entry.throughput).median / baseline),
+        speedup, split,
         load: entry.meter.sample(),
       };
     });

@@ -82,7 +82,7 @@ export function serialPartOf(pattern: SerialPart['pattern'], measurements: reado
   };
 }
 
-type Figures = Pick<ConfigurationResult, 'measurements' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'>;
+type Figures = Pick<ConfigurationResult, 'measurements' | 'ceiling' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'>;
 
 /** The goals block of a configuration; `peerReason` says why there is no peer epoch (null: epochs not measured). */
 export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
@@ -120,6 +120,9 @@ export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
     trainerTwo?.ofCeiling != null ? `speedup ${trainerTwo.speedup?.toFixed(2)}×` : noTwo);
   add('ofCeilingLibrary', `of ceiling at ${OF_CEILING_THREADS} threads, library pattern (speedup ÷ the machine's ceiling)`, libraryTwo?.ofCeiling ?? null, 'fraction', GOALS.ofCeiling,
     libraryTwo?.ofCeiling != null ? `speedup ${libraryTwo.speedup?.toFixed(2)}×` : noTwo);
+  const splitTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.split ?? null;
+  add('ofCeilingSplit', `of ceiling at ${OF_CEILING_THREADS} threads, the split alone (its workers back to back, no pool): what either pattern could reach`, splitTwo?.ofCeiling ?? null, 'fraction', null,
+    splitTwo?.ofCeiling != null ? `speedup ${splitTwo.speedup?.toFixed(2)}×` : noTwo);
   add('speedupLibrary', `speedup at ${OF_CEILING_THREADS} threads, library pattern (vs its own 1 thread)`, libraryTwo?.speedup ?? null, 'speedup', null);
 
   const incrementalEpochs = c.epochs.filter((e) => e.engine === 'incremental');

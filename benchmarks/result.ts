@@ -13,7 +13,7 @@ import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
 /** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. */
-export const BENCH_SCHEMA_VERSION = 4;
+export const BENCH_SCHEMA_VERSION = 5;
 
 export interface TimingSummary {
   median: number;
@@ -77,6 +77,20 @@ export interface CeilingMeasurement {
   msPerGradient: TimingSummary;
   /** Median throughput of the rounds (all workers' gradients / time from the first start to the last end) / the median with one worker. */
   speedup: number | null;
+  /**
+   * The split floor (from 2 workers; null for one): the same workers splitting
+   * each gradient as the pool's workers do (base parts, then chunks, over one
+   * work board), back to back with only a barrier between gradients: no
+   * dispatch and no sleeping thread. Its ceiling share bounds the pool's.
+   */
+  split: {
+    /** Wall ms per split gradient, per round (the slowest worker's span / gradients). */
+    msPerGradient: TimingSummary;
+    /** Median throughput of the rounds (gradients / the round's span) / the same one-worker median as `speedup`'s. */
+    speedup: number | null;
+    /** split.speedup / speedup. */
+    ofCeiling: number | null;
+  } | null;
   load: LoadSample;
 }
 
@@ -201,7 +215,7 @@ export interface PeerEpoch {
 
 export const GOAL_IDS = [
   'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64',
-  'ofCeilingTrainer', 'ofCeilingLibrary', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
+  'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
 ] as const;
 
 /** One figure of the goals block: its value, the goal and the must (when it has them), and whether they are met. */
@@ -355,7 +369,7 @@ const speedupPoint = object({ threads: int(1), speedup: nonNegative });
 
 export const BENCH_RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'urn:gradpool:bench-result:4',
+  $id: 'urn:gradpool:bench-result:5',
   title: 'gradpool bench result',
   ...object({
     schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },
@@ -390,7 +404,10 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
       measurements: array(measurement, 1),
       naivePool: object({ measured: bool, reason: str }),
       ceiling: array(object({
-        threads: int(1), rounds: int(1), gradientsPerRound: int(1), msPerGradient: timing, speedup: nullable(nonNegative), load: loadSample,
+        threads: int(1), rounds: int(1), gradientsPerRound: int(1), msPerGradient: timing, speedup: nullable(nonNegative),
+        split: nullable(object({ msPerGradient: timing, speedup: nullable(nonNegative), ofCeiling: nullable(nonNegative) },
+          'The split floor: the same workers splitting each gradient as the pool does, back to back, no dispatch')),
+        load: loadSample,
       })),
       epochs: array(object({
         engine, where, threads: int(1),

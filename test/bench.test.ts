@@ -9,6 +9,7 @@ import { benchCommand, benchSettings, defaultThreadCounts, parseIntegerList } fr
 import { chartBase, chartRows } from '../benchmarks/chart.js';
 import { EPOCH_FALLBACK_STEPS, measureEpoch } from '../benchmarks/epoch.js';
 import { loadDataset } from '../datasets/index.js';
+import { incrementalGradientRange, prepareIncrementalBase } from '../src/kernels/incremental/index.js';
 import { validateJson } from '../benchmarks/json-schema.js';
 import { LoadMeter } from '../benchmarks/machine.js';
 import { extrapolateMilliseconds, measureNaiveSample, sampleParameters, sampledCount } from '../benchmarks/naive-sample.js';
@@ -17,7 +18,7 @@ import { BENCH_RESULT_SCHEMA, validateBenchResult, type BenchResult } from '../b
 import { medianSerialParts, splitSerialPart } from '../benchmarks/serial-parts.js';
 import { summarize } from '../benchmarks/stats.js';
 import { formatMs, formatReport } from '../benchmarks/table.js';
-import { computeWholeGradients, roundThroughput } from '../benchmarks/ceiling.js';
+import { computeSplitGradients, computeWholeGradients, roundThroughput, splitTaskFor } from '../benchmarks/ceiling.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { GOALS, goalChecks, goalStatus, kernelRatioOf, serialPartOf } from '../benchmarks/goals.js';
 import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
@@ -233,7 +234,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 4);
+  t.equal(written.schemaVersion, 5);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -257,6 +258,11 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.equal(c.ceiling[0].speedup, 1);
   const twoWorkers = c.ceiling[1];
   t.ok(twoWorkers.speedup! > 0 && Number.isFinite(twoWorkers.speedup!), `two workers: ${twoWorkers.speedup}×`);
+  // The split floor: from two workers, a round of split gradients after each round of whole ones.
+  t.equal(c.ceiling[0].split, null, 'no split floor for one worker');
+  t.equal(twoWorkers.split!.msPerGradient.samples.length, 2, 'one sample a round');
+  t.ok(twoWorkers.split!.speedup! > 0 && Number.isFinite(twoWorkers.split!.speedup!), `split: ${twoWorkers.split!.speedup}×`);
+  t.equal(twoWorkers.split!.ofCeiling, twoWorkers.split!.speedup! / twoWorkers.speedup!);
   for (const m of pooled) {
     const expected = m.engine === 'incremental' ? m.speedup! / c.ceiling.find((x) => x.threads === m.threads)!.speedup! : null;
     t.equal(m.ofCeiling, expected, `of ceiling (${m.engine}, ${m.threads})`);
@@ -344,13 +350,14 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
 
   // The goals block: every figure, its goal, met or not, checked against the figures above.
   const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
-  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
   t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
   t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
   t.match(goal('amdahlAt16'), { value: c.serial[0].predictions[1].speedup, comparison: '>=', goal: 12, must: null });
   t.match(goal('ofCeilingTrainer'), { value: pooled.find((m) => m.engine === 'incremental' && m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
   t.match(goal('ofCeilingLibrary'), { value: library.find((m) => m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
+  t.match(goal('ofCeilingSplit'), { value: c.ceiling[1].split!.ofCeiling, comparison: null, status: 'info' });
   t.equal(goal('speedupLibrary').value, library.find((m) => m.threads === 2)!.speedup);
   t.equal(goal('epochIncremental').value, Math.min(...c.epochs.filter((e) => e.engine === 'incremental').map((e) => e.epochMs)));
   t.equal(goal('epochBackprop').value, c.epochs.find((e) => e.engine === 'backprop')!.epochMs);
@@ -492,6 +499,11 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   const checks = goalChecks({
     measurements: [row('backprop', 'main-thread', 1, 4, null), row('incremental', 'main-thread', 1, 10, null), ...rows.slice(0, 2).map((m) => ({ ...m, speedup: 10 / m.msPerGradient.median, ofCeiling: m.threads === 2 ? 0.95 : 1 }))],
     kernelRatio: kernel, serial: [part], libraryPattern: { description: '', gapMs: 3, measurements: [] }, epochs: [], peerEpoch: null,
+    // Two workers: 1.9× one worker's throughput whole, 1.6× splitting.
+    ceiling: [{
+      threads: 2, rounds: 5, gradientsPerRound: 4, msPerGradient: { median: 10, min: 10, max: 10, mean: 10, samples: [10] }, speedup: 1.9,
+      split: { msPerGradient: { median: 6, min: 6, max: 6, mean: 6, samples: [6] }, speedup: 1.6, ofCeiling: 1.6 / 1.9 }, load: new LoadMeter(1).sample(),
+    }],
   }, 'absent');
   const byId = Object.fromEntries(checks.map((g) => [g.id, g]));
   t.match(byId.kernelRatio, { value: 2.5, status: 'met' });
@@ -499,6 +511,7 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   t.match(byId.amdahlAt16, { status: 'met' });
   t.match(byId.ofCeilingTrainer, { value: 0.95, status: 'met' });
   t.match(byId.ofCeilingLibrary, { value: null, status: 'n/a', note: /no 2-thread pool/ });
+  t.match(byId.ofCeilingSplit, { value: 1.6 / 1.9, status: 'info', note: 'speedup 1.60×' });
   t.match(byId.epochPeer, { value: null, status: 'n/a', note: 'absent' });
   t.match(byId.epochBackprop, { value: null, note: 'epochs not measured' });
 });
@@ -554,6 +567,29 @@ t.test('the ceiling worker computes on private copies after the start line (also
   t.same([...net.params], [...before], 'the weights are not touched');
   // Throughput of a round, by hand: 2 workers × 2 gradients from t = 0 to t = 12 ms.
   t.equal(roundThroughput([{ startedAt: 0, endedAt: 10, msPerGradient: 5 }, { startedAt: 2, endedAt: 12, msPerGradient: 5 }], 2), 4 / 12);
+});
+
+t.test('the split floor\'s worker splits gradients as the pool does: the one-thread kernel\'s gradient bit for bit (also run on the main thread)', async (t) => {
+  const dataset = await loadDataset('mnist');
+  const net = new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: 7, outputSize: dataset.classes, weightInitStd: 0.5, seed: 4 });
+  const rows = 12;
+  const x = dataset.train.x.subarray(0, rows * dataset.inputSize);
+  const labels = dataset.train.labels.subarray(0, rows);
+  const expected = new Float64Array(net.params.length);
+  incrementalGradientRange(net.params, net.shape, x, rows, labels, prepareIncrementalBase(net.params, net.shape, x, rows, labels), 0, expected.length, expected, 1e-4);
+  const task = { shape: net.shape, params: net.params, x, labels, rows, h: 1e-4 };
+  // The cuts of a one-worker round, then those of a two-worker round (8 parts, 32 chunks), all on this thread.
+  for (const cutFor of [1, 2]) {
+    const split = splitTaskFor(task, cutFor, 3);
+    t.same([split.parts, split.chunks], [4 * cutFor, 16 * cutFor], `the pool's cuts for ${cutFor} thread${cutFor === 1 ? '' : 's'}`);
+    const result = await computeSplitGradients({ ...split, workers: 1 });
+    t.ok(Buffer.from(split.task.gradient.buffer).equals(Buffer.from(expected.buffer)), `the same bytes, in ${split.parts} parts and ${split.chunks} chunks`);
+    t.ok(result.endedAt > result.startedAt && result.msPerGradient === (result.endedAt - result.startedAt) / 3);
+    t.same(Array.from(split.barrier), [0, 6], 'the barrier met twice per gradient and left empty');
+  }
+  // A partner that never comes: the start line gives up, then the barrier throws, naming it.
+  const alone = splitTaskFor(task, 2, 1);
+  await t.rejects(computeSplitGradients({ ...alone, timeoutMs: 20 }), { message: 'Expected all 2 workers of the split floor at its barrier within 20 ms, got 1 of them there' });
 });
 
 t.test('epoch time: a whole Trainer epoch when within budget, else extrapolated', async (t) => {
