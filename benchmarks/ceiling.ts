@@ -11,10 +11,11 @@
  * of the attainable speedup the pool gets) is the figure that says something
  * about gradpool rather than about the host.
  *
- * The same workers also split gradients as the pool's workers do, back to
- * back (the split floor): that is how close any pool call could come to the
- * ceiling, since the split's own costs (threads reading the base another
- * built, waiting at its barrier) are in it and the pool's are not.
+ * The same workers also split gradients as the pool's workers do, gradient
+ * after gradient within one task (the split alone): its share of the ceiling
+ * carries the split's own costs (threads reading the base another built,
+ * waiting for its last part) and not the pool's (dispatch, collection, a
+ * sleeping worker's wake-up), which tells the two apart.
  */
 import { Piscina } from 'piscina';
 import { performance } from 'node:perf_hooks';
@@ -22,9 +23,10 @@ import {
   incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, prepareIncrementalBase, startIncrementalBase,
 } from '../src/kernels/incremental/index.js';
 import type { NetShape } from '../src/kernels/two-layer.js';
-import { BASE_PARTS_PER_THREAD, CHUNKS_PER_THREAD } from '../src/parallel/gradient-pool.js';
+import { boardCuts } from '../src/parallel/gradient-pool.js';
 import type { IncrementalGradientTask } from '../src/parallel/protocol.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
+import { SERVE_SPIN_MILLISECONDS } from '../src/parallel/serving.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
 import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
 import { LoadMeter } from './machine.js';
@@ -54,7 +56,7 @@ export interface CeilingTaskResult {
 }
 
 /**
- * One worker's share of a round of the split floor: `gradients` gradients,
+ * One worker's share of a round of the split alone: `gradients` gradients,
  * each split among `workers` workers as the pool splits it (`runGradientTask`
  * over one work board, `parts` base parts and `chunks` chunks), with a
  * barrier before and after each instead of the pool's dispatch.
@@ -77,8 +79,8 @@ export interface SplitTask {
 
 /** Longest wait at the start line or a barrier: a worker that never comes must not stall the benchmark. */
 const START_LINE_TIMEOUT_MS = 2000;
-/** How long a worker polls at a split round's barrier before it sleeps (the pool's own spin, serving.ts). */
-const BARRIER_SPIN_MS = 0.3;
+/** The same in the warm-up round, while the probe's threads may still be starting (loading the modules, under tsx too). */
+const WARM_UP_TIMEOUT_MS = 30_000;
 
 /** Arrives at the start line; returns how many had arrived before this worker, once all have (or after the timeout). */
 function startLine(start: Int32Array, workers: number, timeoutMs = START_LINE_TIMEOUT_MS): number {
@@ -91,7 +93,7 @@ function startLine(start: Int32Array, workers: number, timeoutMs = START_LINE_TI
   return before;
 }
 
-/** Waits until all `workers` have arrived (polling first, then sleeping); throws if one has not within the timeout. */
+/** Waits until all `workers` have arrived (polling as long as the pool's last worker polls for the next call, then sleeping); throws if one has not within the timeout. */
 function meet(barrier: Int32Array, workers: number, timeoutMs: number): void {
   const generation = Atomics.load(barrier, 1);
   if (Atomics.add(barrier, 0, 1) === workers - 1) {
@@ -100,11 +102,11 @@ function meet(barrier: Int32Array, workers: number, timeoutMs: number): void {
     Atomics.notify(barrier, 1);
     return;
   }
-  const spinUntil = performance.now() + BARRIER_SPIN_MS;
+  const spinUntil = performance.now() + SERVE_SPIN_MILLISECONDS;
   const giveUpAt = performance.now() + timeoutMs;
   while (Atomics.load(barrier, 1) === generation) {
     const now = performance.now();
-    if (now > giveUpAt) throw new Error(`Expected all ${workers} workers of the split floor at its barrier within ${timeoutMs} ms, got ${Atomics.load(barrier, 0)} of them there`);
+    if (now > giveUpAt) throw new Error(`Expected all ${workers} workers of the split alone at its barrier within ${timeoutMs} ms, got ${Atomics.load(barrier, 0)} of them there`);
     if (now > spinUntil) Atomics.wait(barrier, 1, generation, 10);
   }
 }
@@ -136,7 +138,7 @@ export function computeWholeGradients(task: CeilingTask): CeilingTaskResult {
   return { startedAt, endedAt, msPerGradient: (endedAt - startedAt) / task.gradients };
 }
 
-/** Worker side of the split floor (also callable directly, as its only worker). */
+/** Worker side of the split alone (also callable directly, as its only worker). */
 export async function computeSplitGradients(split: SplitTask): Promise<CeilingTaskResult> {
   const { task, workers } = split;
   const timeoutMs = split.timeoutMs ?? START_LINE_TIMEOUT_MS;
@@ -151,21 +153,23 @@ export async function computeSplitGradients(split: SplitTask): Promise<CeilingTa
     }
     meet(split.barrier, workers, timeoutMs);
     const result = await runGradientTask(task);
-    if (result.missing === true) throw new Error('the split floor\'s worker lost its buffers (please report this)');
+    if (result.missing === true) throw new Error('the split alone\'s worker lost its buffers (please report this)');
     meet(split.barrier, workers, timeoutMs);
+    // As the pool checks its calls: a gradient with a chunk left out must not be timed as a whole one.
+    if (leads && !board.complete) throw new Error(`The split alone stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`);
   }
   const endedAt = performance.timeOrigin + performance.now();
   return { startedAt, endedAt, msPerGradient: (endedAt - startedAt) / split.gradients };
 }
 
-/** Shared copies of the ceiling's weights and batch, and the base, board and gradient the split floor's workers share. */
+/** Shared copies of the ceiling's weights and batch, and the base, board and gradient the split's workers share; the pool's cuts for `workers` threads. */
 export function splitTaskFor(task: CeilingOptions['task'], workers: number, gradients: number): SplitTask {
   const shared = <T extends Float64Array | Int32Array>(array: T): T => {
     const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
     copy.set(array);
     return copy;
   };
-  const chunks = Math.min(workers * CHUNKS_PER_THREAD, task.params.length);
+  const { parts, chunks } = boardCuts(workers, task.params.length);
   return {
     kind: 'split',
     task: {
@@ -174,17 +178,26 @@ export function splitTaskFor(task: CeilingOptions['task'], workers: number, grad
       base: new SharedArrayBuffer(incrementalBaseBytes(task.shape, task.rows)),
       board: new SharedArrayBuffer(WorkBoard.bytes(chunks)),
     },
-    parts: workers * BASE_PARTS_PER_THREAD, chunks, gradients,
+    parts, chunks, gradients,
     start: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
     barrier: new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)),
     workers,
   };
 }
 
+/** Milliseconds from the first worker's start to the last one's end. */
+function roundSpan(results: readonly CeilingTaskResult[]): number {
+  return Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
+}
+
 /** Gradients per millisecond of a round: all the workers' gradients over the span from the first start to the last end. */
 export function roundThroughput(results: readonly CeilingTaskResult[], gradients: number): number {
-  const span = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
-  return (results.length * gradients) / span;
+  return (results.length * gradients) / roundSpan(results);
+}
+
+/** Gradients per millisecond of a round of the split alone, whose workers all take part in each of its `gradients`. */
+export function splitRoundThroughput(results: readonly CeilingTaskResult[], gradients: number): number {
+  return gradients / roundSpan(results);
 }
 
 export interface CeilingOptions {
@@ -228,7 +241,7 @@ export class CeilingProbe {
   static async start(options: CeilingOptions): Promise<CeilingProbe> {
     const probe = new CeilingProbe(options);
     try {
-      for (const count of options.threads) await probe.#run(count); // start-up and JIT
+      for (const count of options.threads) await probe.#run(count, WARM_UP_TIMEOUT_MS); // start-up and JIT
     } catch (error) {
       await probe.destroy();
       throw error;
@@ -236,9 +249,10 @@ export class CeilingProbe {
     return probe;
   }
 
-  /** Whole gradients on `count` workers, then (from 2) the same work split among them. */
-  async #run(count: number): Promise<{ whole: CeilingTaskResult[]; split: CeilingTaskResult[] | null }> {
-    const split = this.#samples.get(count)!.split;
+  /** Whole gradients on `count` workers, then (from 2) the same work split among them, whose workers wait for each other up to `timeoutMs`. */
+  async #run(count: number, timeoutMs?: number): Promise<{ whole: CeilingTaskResult[]; split: CeilingTaskResult[] | null }> {
+    const kept = this.#samples.get(count)!.split;
+    const split = kept === null || timeoutMs === undefined ? kept : { ...kept, timeoutMs };
     try {
       Atomics.store(this.#start, 0, 0);
       const task: CeilingTask = { ...this.#options.task, gradients: this.#options.gradients, start: this.#start, workers: count };
@@ -247,6 +261,8 @@ export class CeilingProbe {
       Atomics.store(split.start, 0, 0);
       return { whole, split: await Promise.all(Array.from({ length: count }, () => this.#pool.run(split))) };
     } catch (error) {
+      // A split worker that failed may leave the others waiting for its base part: they end too.
+      if (split !== null) new WorkBoard(split.task.board).abort();
       throw this.#poolError ?? error;
     }
   }
@@ -263,9 +279,8 @@ export class CeilingProbe {
       entry.ms.push(...whole.map((r) => r.msPerGradient));
       entry.throughput.push(roundThroughput(whole, this.#options.gradients));
       if (split !== null) {
-        // Every worker took part in every gradient: the round's gradients, not workers × gradients, over its span.
         entry.splitMs.push(Math.max(...split.map((r) => r.msPerGradient)));
-        entry.splitThroughput.push(roundThroughput(split, entry.split!.gradients) / split.length);
+        entry.splitThroughput.push(splitRoundThroughput(split, entry.split!.gradients));
       }
     }
     this.#rounds++;
@@ -273,7 +288,7 @@ export class CeilingProbe {
 
   /**
    * Per thread count; speedup = median round throughput (see {@link roundThroughput}) / the median with one worker,
-   * and the split floor's the same way, over the same one-worker median.
+   * and the split alone's the same way, over the same one-worker median.
    */
   results(): CeilingMeasurement[] {
     const baseline = summarize(this.#samples.get(1)?.throughput ?? []).median;

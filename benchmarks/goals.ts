@@ -121,7 +121,7 @@ export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
   add('ofCeilingLibrary', `of ceiling at ${OF_CEILING_THREADS} threads, library pattern (speedup ÷ the machine's ceiling)`, libraryTwo?.ofCeiling ?? null, 'fraction', GOALS.ofCeiling,
     libraryTwo?.ofCeiling != null ? `speedup ${libraryTwo.speedup?.toFixed(2)}×` : noTwo);
   const splitTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.split ?? null;
-  add('ofCeilingSplit', `of ceiling at ${OF_CEILING_THREADS} threads, the split alone (its workers back to back, no pool): what either pattern could reach`, splitTwo?.ofCeiling ?? null, 'fraction', null,
+  add('ofCeilingSplit', `of ceiling at ${OF_CEILING_THREADS} threads, the split alone (within one task, no pool's dispatch)`, splitTwo?.ofCeiling ?? null, 'fraction', null,
     splitTwo?.ofCeiling != null ? `speedup ${splitTwo.speedup?.toFixed(2)}×` : noTwo);
   add('speedupLibrary', `speedup at ${OF_CEILING_THREADS} threads, library pattern (vs its own 1 thread)`, libraryTwo?.speedup ?? null, 'speedup', null);
 

@@ -12,7 +12,7 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. */
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. */
 export const BENCH_SCHEMA_VERSION = 5;
 
 export interface TimingSummary {
@@ -78,10 +78,11 @@ export interface CeilingMeasurement {
   /** Median throughput of the rounds (all workers' gradients / time from the first start to the last end) / the median with one worker. */
   speedup: number | null;
   /**
-   * The split floor (from 2 workers; null for one): the same workers splitting
+   * The split alone (from 2 workers; null for one): the same workers splitting
    * each gradient as the pool's workers do (base parts, then chunks, over one
-   * work board), back to back with only a barrier between gradients: no
-   * dispatch and no sleeping thread. Its ceiling share bounds the pool's.
+   * work board), gradient after gradient within one task, meeting at a barrier
+   * before and after each: no dispatch, no main thread. What the split itself
+   * gets of the ceiling; a pool call adds its dispatch and wake-ups to it.
    */
   split: {
     /** Wall ms per split gradient, per round (the slowest worker's span / gradients). */
@@ -406,7 +407,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
       ceiling: array(object({
         threads: int(1), rounds: int(1), gradientsPerRound: int(1), msPerGradient: timing, speedup: nullable(nonNegative),
         split: nullable(object({ msPerGradient: timing, speedup: nullable(nonNegative), ofCeiling: nullable(nonNegative) },
-          'The split floor: the same workers splitting each gradient as the pool does, back to back, no dispatch')),
+          'The split alone: the same workers splitting each gradient as the pool does, within one task, no dispatch')),
         load: loadSample,
       })),
       epochs: array(object({

@@ -313,7 +313,7 @@ async function measureConfiguration(
       measurements.push(...poolMeasurements('naive', naiveResults, settings.naiveReps, Math.min(settings.warmup, 1), cores));
     }
     for (const c of ceiling) {
-      progress(`${label}: ceiling, ${c.threads} worker${c.threads === 1 ? '' : 's'} at once: ${formatMsShort(c.msPerGradient.median)} ms per gradient each, speedup ${c.speedup?.toFixed(2) ?? '?'}${c.split === null ? '' : `; splitting each gradient as the pool does, back to back: ${formatMsShort(c.split.msPerGradient.median)} ms per gradient, speedup ${c.split.speedup?.toFixed(2) ?? '?'}`}${loadNote(c.load)}`);
+      progress(`${label}: ceiling, ${c.threads} worker${c.threads === 1 ? '' : 's'} at once: ${formatMsShort(c.msPerGradient.median)} ms per gradient each, speedup ${c.speedup?.toFixed(2) ?? '?'}${c.split === null ? '' : `; the split alone (as the pool splits, within one task): ${formatMsShort(c.split.msPerGradient.median)} ms per gradient, speedup ${c.split.speedup?.toFixed(2) ?? '?'}`}${loadNote(c.load)}`);
       for (const m of [...measurements, ...libraryMeasurements]) {
         if (m.engine === 'incremental' && m.where === 'pool' && m.threads === c.threads && m.speedup !== null && c.speedup !== null) m.ofCeiling = m.speedup / c.speedup;
       }

@@ -56,7 +56,7 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
     '',
     `  The machine's ceiling: N workers computing whole gradients at once on private copies, nothing shared (${first.rounds} round${first.rounds === 1 ? '' : 's'} of ${first.gradientsPerRound} gradient${first.gradientsPerRound === 1 ? '' : 's'} each):`,
     ...table(
-      ['workers', 'ms per gradient (each)', 'speedup', 'split: ms per gradient', 'speedup', 'of ceiling', 'others (cores)'],
+      ['workers', 'ms per gradient (each)', 'speedup', 'split: ms per gradient', 'split speedup', 'split of ceiling', 'others (cores)'],
       c.ceiling.map((m) => [
         String(m.threads), formatMs(m.msPerGradient.median), m.speedup === null ? '?' : `${m.speedup.toFixed(2)}×`,
         m.split === null ? '' : formatMs(m.split.msPerGradient.median), m.split?.speedup == null ? '' : `${m.split.speedup.toFixed(2)}×`,
@@ -66,7 +66,7 @@ function ceilingLines(c: ConfigurationResult, cores: number): string[] {
     ).map((l) => `  ${l}`),
   ];
   if (c.ceiling.some((m) => m.split !== null)) {
-    lines.push('  split = the same workers splitting each gradient as the pool does (base parts, then chunks), back to back, with no dispatch and no thread asleep: the most of the ceiling a pool call can get here.');
+    lines.push('  split = the same workers splitting each gradient as the pool does (base parts, then chunks), gradient after gradient within one task: the split alone, without the pool\'s dispatch and wake-ups.');
   }
   if (first.rounds < CEILING_MIN_ROUNDS) {
     lines.push(`  (only ${first.rounds} round${first.rounds === 1 ? '' : 's'}: too few to judge the machine; ${CEILING_MIN_ROUNDS} or more with more --reps)`);

@@ -18,7 +18,9 @@ import { BENCH_RESULT_SCHEMA, validateBenchResult, type BenchResult } from '../b
 import { medianSerialParts, splitSerialPart } from '../benchmarks/serial-parts.js';
 import { summarize } from '../benchmarks/stats.js';
 import { formatMs, formatReport } from '../benchmarks/table.js';
-import { computeSplitGradients, computeWholeGradients, roundThroughput, splitTaskFor } from '../benchmarks/ceiling.js';
+import { computeSplitGradients, computeWholeGradients, roundThroughput, splitRoundThroughput, splitTaskFor, type CeilingTaskResult, type SplitTask } from '../benchmarks/ceiling.js';
+import { Piscina } from 'piscina';
+import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { GOALS, goalChecks, goalStatus, kernelRatioOf, serialPartOf } from '../benchmarks/goals.js';
 import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
@@ -578,10 +580,10 @@ t.test('the split floor\'s worker splits gradients as the pool does: the one-thr
   const expected = new Float64Array(net.params.length);
   incrementalGradientRange(net.params, net.shape, x, rows, labels, prepareIncrementalBase(net.params, net.shape, x, rows, labels), 0, expected.length, expected, 1e-4);
   const task = { shape: net.shape, params: net.params, x, labels, rows, h: 1e-4 };
-  // The cuts of a one-worker round, then those of a two-worker round (8 parts, 32 chunks), all on this thread.
-  for (const cutFor of [1, 2]) {
+  // The pool's cuts for one thread (the whole base, one chunk), then for two (4 parts and 16 chunks a thread), all on this thread.
+  for (const [cutFor, cuts] of [[1, [1, 1]], [2, [8, 32]]] as const) {
     const split = splitTaskFor(task, cutFor, 3);
-    t.same([split.parts, split.chunks], [4 * cutFor, 16 * cutFor], `the pool's cuts for ${cutFor} thread${cutFor === 1 ? '' : 's'}`);
+    t.same([split.parts, split.chunks], cuts, `the pool's cuts for ${cutFor} thread${cutFor === 1 ? '' : 's'}`);
     const result = await computeSplitGradients({ ...split, workers: 1 });
     t.ok(Buffer.from(split.task.gradient.buffer).equals(Buffer.from(expected.buffer)), `the same bytes, in ${split.parts} parts and ${split.chunks} chunks`);
     t.ok(result.endedAt > result.startedAt && result.msPerGradient === (result.endedAt - result.startedAt) / 3);
@@ -589,7 +591,23 @@ t.test('the split floor\'s worker splits gradients as the pool does: the one-thr
   }
   // A partner that never comes: the start line gives up, then the barrier throws, naming it.
   const alone = splitTaskFor(task, 2, 1);
-  await t.rejects(computeSplitGradients({ ...alone, timeoutMs: 20 }), { message: 'Expected all 2 workers of the split floor at its barrier within 20 ms, got 1 of them there' });
+  await t.rejects(computeSplitGradients({ ...alone, timeoutMs: 20 }), { message: 'Expected all 2 workers of the split alone at its barrier within 20 ms, got 1 of them there' });
+
+  // Two workers on threads of their own, as the bench runs them: the same bytes, every gradient.
+  const filename = siblingModule(new URL('../benchmarks/ceiling.ts', import.meta.url).href, './ceiling.worker');
+  const pool = new Piscina<SplitTask, CeilingTaskResult>({ filename, minThreads: 2, maxThreads: 2, execArgv: workerExecArgv(filename) });
+  pool.on('error', (error: Error) => t.fail(`ceiling worker: ${error.message}`));
+  try {
+    const split = { ...splitTaskFor(task, 2, 3), timeoutMs: 30_000 };
+    const results = await Promise.all([pool.run(split), pool.run(split)]);
+    t.ok(Buffer.from(split.task.gradient.buffer).equals(Buffer.from(expected.buffer)), 'two threads: the same bytes');
+    t.same(Array.from(split.barrier), [0, 6], 'two threads met twice per gradient');
+    t.equal(results.length, 2);
+  } finally {
+    await pool.destroy();
+  }
+  // Throughput of a split round, by hand: 3 gradients, each shared by both workers, from t = 0 to t = 12 ms.
+  t.equal(splitRoundThroughput([{ startedAt: 0, endedAt: 9, msPerGradient: 3 }, { startedAt: 1, endedAt: 12, msPerGradient: 11 / 3 }], 3), 3 / 12);
 });
 
 t.test('epoch time: a whole Trainer epoch when within budget, else extrapolated', async (t) => {

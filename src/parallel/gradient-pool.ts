@@ -61,6 +61,11 @@ const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['thre
 export const BASE_PARTS_PER_THREAD = 4;
 export const CHUNKS_PER_THREAD = 16;
 
+/** The work board's base parts and chunks for a call on `threads` threads over `size` parameters: one of each on one thread. */
+export function boardCuts(threads: number, size: number): { parts: number; chunks: number } {
+  return threads === 1 ? { parts: 1, chunks: 1 } : { parts: threads * BASE_PARTS_PER_THREAD, chunks: Math.min(threads * CHUNKS_PER_THREAD, size) };
+}
+
 /**
  * A pool of worker threads (Piscina) that computes numerical gradients in
  * parallel: the parameters are split into ranges of equal work, each worker
@@ -223,8 +228,8 @@ export class GradientPool {
       }
       startIncrementalBase(this.#runner.scratch.baseViews(shape, rows), shape, rows);
       const board = this.#runner.scratch.workBoard();
-      const parts = this.threads === 1 ? 1 : this.threads * BASE_PARTS_PER_THREAD;
-      board.reset(parts, Math.min(this.threads === 1 ? 1 : this.threads * CHUNKS_PER_THREAD, size));
+      const { parts, chunks } = boardCuts(this.threads, size);
+      board.reset(parts, chunks);
       const task: ServedTask = { kind: 'incremental', ...common, base: this.#runner.scratch.base, board: this.#runner.scratch.board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
