@@ -16,7 +16,7 @@ export interface ChartRow {
 
 /**
  * One row per pool measurement (speedup against the same engine on one
- * thread; the library pattern's against its own one thread), and the machine's ceiling (speedup panel only). With a single configuration, also the references at 1 thread
+ * thread; the library pattern's against its own one thread), the machine's ceiling and the split alone (speedup panel only). With a single configuration, also the references at 1 thread
  * (naive extrapolated and backprop on the main thread, the book's numpy code)
  * for the ms-per-gradient panel; with several, only the pool engines, named
  * `h<hidden> b<batch> <engine>` so the legend stays readable.
@@ -34,6 +34,13 @@ export function chartRows(result: BenchResult): ChartRow[] {
     // The machine's ceiling in the speedup panel only (its ms are whole gradients per worker, not comparable).
     for (const m of c.ceiling) {
       if (m.speedup !== null) rows.push({ threads: m.threads, speedup: m.speedup, msPerGradient: Number.NaN, engine: `${prefix}machine ceiling` });
+    }
+    // The split alone beside it, from its one-worker start (the same baseline, speedup 1).
+    if (c.ceiling.some((m) => m.split?.speedup != null)) {
+      for (const m of c.ceiling) {
+        const speedup = m.threads === 1 ? m.speedup : m.split?.speedup ?? null;
+        if (speedup !== null) rows.push({ threads: m.threads, speedup, msPerGradient: Number.NaN, engine: `${prefix}split, no pool` });
+      }
     }
     if (several) return rows;
     for (const m of c.measurements.filter((m) => m.where === 'main-thread')) {

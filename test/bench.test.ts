@@ -382,6 +382,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.equal(chartBase('a/b'), 'a/b');
   t.ok(chartRows(written).some((r) => r.engine === 'incremental' && r.threads === 2));
   t.same(chartRows(written).filter((r) => r.engine === 'machine ceiling').map((r) => [r.threads, r.speedup, r.msPerGradient]), c.ceiling.map((m) => [m.threads, m.speedup, Number.NaN]), 'the ceiling, speedup panel only');
+  t.same(chartRows(written).filter((r) => r.engine === 'split, no pool').map((r) => [r.threads, r.speedup]), [[1, 1], [2, c.ceiling[1].split!.speedup]], 'the split alone from the same one-worker start');
 
   // The table, including the busy marker.
   const busy = structuredClone(written);
