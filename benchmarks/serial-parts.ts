@@ -15,9 +15,9 @@ import { summarize } from './stats.js';
 export interface SerialParts {
   /** Main thread, from the call to posting it: the checks, its turn, the batch into shared memory, the work board (and a session's start, on its first call). */
   postMs: number;
-  /** Main thread, in `Atomics.notify` waking the workers that slept. */
+  /** Main thread, in `Atomics.notify` waking the workers that slept (and any time a woken worker took its core meanwhile). */
   notifyMs: number;
-  /** From then until the worker of the slowest task saw the call (negative when it was polling and saw it first). */
+  /** From then until the worker of the slowest task saw the call (negative when it was polling, or woke on the main thread's core, and saw it first). */
   wakeMs: number;
   /** From that worker's report to the last worker's (the others woke later). */
   tailMs: number;

@@ -115,7 +115,7 @@ function libraryLines(c: ConfigurationResult): string[] {
 /** The parts of a serial part (serial-parts.ts), labelled: main-thread work, waking, collecting. */
 export function serialPartsText(parts: SerialParts): string {
   return `main thread to post ${formatMs(parts.postMs)} ms, Atomics.notify ${formatMs(parts.notifyMs)}, `
-    + `the slowest task's worker awake ${parts.wakeMs < 0 ? `${formatMs(-parts.wakeMs)} before that (polling)` : `${formatMs(parts.wakeMs)} later`}, the other workers done ${formatMs(parts.tailMs)} after it, `
+    + `the slowest task's worker awake ${parts.wakeMs < 0 ? `${formatMs(-parts.wakeMs)} before notify returned (it was polling, or it took the main thread's core)` : `${formatMs(parts.wakeMs)} later`}, the other workers done ${formatMs(parts.tailMs)} after it, `
     + `the main thread sees it ${formatMs(parts.seenMs)} later and returns in ${formatMs(parts.returnMs)}`;
 }
 
