@@ -150,6 +150,18 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that goes away (`gradpool train --json | head`) stops the run as Ctrl-C does, with
+  // its checkpoint; nothing more reaches it. The listener stays: the pipe's later write errors
+  // arrive after this function has returned, and without one they would crash the process.
+  let finished = false;
+  io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (finished || signal !== undefined) return;
+    signal = 'SIGPIPE';
+    interrupts = 1;
+    stop.abort();
+    const why = error.code === 'EPIPE' ? 'standard output closed (EPIPE)' : `standard output failed (${error.code ?? error.message})`;
+    io.stderr.write(`gradpool train: ${why}: stopping after the current step and saving a checkpoint\n`);
+  });
 
   try {
     const result = await train(run, flagOf);
@@ -159,7 +171,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       const checkpoint = join(result.directory, 'checkpoint.json');
       io.stderr.write(`Interrupted (${signal}) at iteration ${result.iterations}; checkpoint saved. Resume with: gradpool train --resume ${checkpoint}\n`);
       progress.event({ event: 'interrupted', signal, iteration: result.iterations, checkpoint });
-      return 130;
+      // 128 + the signal's number, as a shell reports a process it ended.
+      return signal === 'SIGPIPE' ? 141 : 130;
     }
     const summary = {
       event: 'summary', directory: result.directory, iterations: result.iterations, seconds: result.milliseconds / 1000,
@@ -181,6 +194,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     }
     throw error;
   } finally {
+    finished = true;
     clearTimeout(grace);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -63,6 +63,30 @@ t.test('a backprop run stops within a second of Ctrl-C, with its checkpoint', as
   t.ok((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration >= 24, 'a checkpoint past the first epoch');
 });
 
+t.test('a reader that goes away (train --json | head) stops the run as Ctrl-C does: a checkpoint, exit 141, no stack trace', async (t) => {
+  const out = join(t.testdir({}), 'run');
+  const args = ['train', '--dataset', 'spiral', '--iters', '10000000', '--eval-limit', '50', '--json', '--quiet', '--out', out];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  let stdout = '';
+  let stderr = '';
+  // As `head -c 10` does: read a little, then close the pipe.
+  child.stdout.once('data', (chunk: Buffer) => {
+    stdout += String(chunk);
+    child.stdout.destroy();
+  });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  t.match(stdout, /^\{"event":"start"/, 'the reader got the start of the run');
+  t.equal(code, 141, stderr);
+  t.match(stderr, /^gradpool train: standard output closed \(EPIPE\): stopping after the current step and saving a checkpoint\n/);
+  t.match(stderr, /Interrupted \(SIGPIPE\) at iteration \d+; checkpoint saved\. Resume with: gradpool train --resume /);
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+  const iteration = Number(/at iteration (\d+)/.exec(stderr)?.[1]);
+  t.equal((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration, iteration, 'the checkpoint holds the step it stopped at');
+});
+
 t.test('Ctrl-C during bench prints the rows measured so far and exits 130', async (t) => {
   // A small model and many repetitions: the run is still in its pool rounds when the signal comes.
   const args = ['bench', '--hidden', '4', '--batch', '5', '--threads', '1,2', '--reps', '10000', '--block', '1', '--warmup', '1',
