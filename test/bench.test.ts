@@ -416,6 +416,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(report, new RegExp(`Goals \\(issue 12\\), all from this run: ${c.goals.filter((g) => g.status === 'met' && g.goal !== null).length} of 5 goals met`));
   t.match(report, /kernel ratio: incremental on 1 thread ÷ backprop .*≤ 2\.50×\s+≤ 3\.50×/);
   t.match(report, /of ceiling at 2 threads, library pattern/);
+  t.match(report, /\(the goals are set for 784-50-10 at batch 100, the book's net; for 784-4-10 b5 they tell little\)/, 'a smoke run says its goals tell little');
   if (!written.tfjs.available) t.match(report, /\n {4}peer: @tensorflow\/tfjs[^\n]*no tfjs epoch[^\n]*\n/, 'one line when the peer is absent');
   const met = structuredClone(written);
   met.configurations[0].goals = goalChecks({ ...met.configurations[0], kernelRatio: { ...met.configurations[0].kernelRatio, ratio: 3 } }, null);

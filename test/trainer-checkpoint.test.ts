@@ -78,6 +78,10 @@ t.test('saveModel and loadModel: the files a run writes, the same weights back; 
   const fromRun = await loadModel(join(dir, 'run'));
   t.ok(bits(fromRun.net.params).equals(bits(run.net.params)), 'a run directory gives its final model');
   t.equal(fromRun.dataset, 'xor');
+  await t.rejects(train({ dataset: 'xor', iterations: 5, out: join(dir, 'run') }), {
+    name: 'InputError',
+    message: `Expected \`out\` to be a directory without another run, got \`${join(dir, 'run')}\`, which holds one (checkpoint.json); choose another directory, or continue that run with \`resume: ${JSON.stringify(join(dir, 'run'))}\``,
+  }, 'a second run into the same directory, in train()\'s words');
   await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory or its model\.json .*: no such file or directory$/ });
 });
 

@@ -210,6 +210,10 @@ async function importModule(moduleUrl: string): Promise<Record<string, unknown>>
     try {
       return createRequire(moduleUrl)(fileURLToPath(moduleUrl)) as Record<string, unknown>;
     } catch (requireError) {
+      // No loader at all: say which one, in the words a `.ts` workerModule gets (worker-loader.ts).
+      if (/\.[cm]?ts$/.test(moduleUrl)) {
+        throw new Error(`Expected the \`tsx\` package to load the TypeScript module \`${moduleUrl}\`: install it with npm install tsx and run your program with node --import tsx`, { cause: requireError });
+      }
       throw new Error(`${(error as Error).message}; loading it with require() failed too: ${(requireError as Error).message}`, { cause: requireError });
     }
   }

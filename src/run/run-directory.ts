@@ -101,7 +101,9 @@ export function checkOut(out: string, resumedDirectory: string | undefined, name
   // Another run's files would be overwritten and its curves mixed with this run's.
   const held = RUN_FILES.find((file) => existsSync(join(out, file)));
   if (held !== undefined) {
-    throw new InputError(`Expected \`${name('out')}\` to be a directory without another run, got \`${out}\`, which holds one (${held}); choose another directory, or continue that run with \`${name('resume')} ${out}\``);
+    // In the caller's words: a flag and its value at the command line, an option of train() in a program.
+    const resume = name('resume').startsWith('-') ? `${name('resume')} ${out}` : `${name('resume')}: ${JSON.stringify(out)}`;
+    throw new InputError(`Expected \`${name('out')}\` to be a directory without another run, got \`${out}\`, which holds one (${held}); choose another directory, or continue that run with \`${resume}\``);
   }
   // A run's nine files scattered among someone else's (the system's temporary folder, say) are hard to find and to remove.
   const foreign = readdirSync(out).find((entry) => !TEMPORARY_FILE.test(entry));

@@ -284,7 +284,17 @@ try {
 } catch (error) {
   typeScriptWorker = (error as Error).message;
 }
-console.log(JSON.stringify({ book: Array.from(book), length: parallel.flat.length, maxDifference, fromModule: Array.from(fromModule), typeScriptWorker }));
+// So does a TypeScript module of functionGradient.
+let typeScriptFunction = 'computed';
+const onePool = new GradientPool({ threads: 1 });
+try {
+  await onePool.functionGradient({ module: new URL('../function2.ts', import.meta.url), exportName: 'function2', x: [3, 4] });
+} catch (error) {
+  typeScriptFunction = (error as Error).message;
+} finally {
+  await onePool.destroy();
+}
+console.log(JSON.stringify({ book: Array.from(book), length: parallel.flat.length, maxDifference, fromModule: Array.from(fromModule), typeScriptWorker, typeScriptFunction }));
 
 // Never called: each line must be a type error, so the declarations are real types, not any.
 export function typeErrors(): void {
@@ -303,12 +313,14 @@ export function typeErrors(): void {
   t.comment(`tsc of the consumer against the shipped declarations: exit ${tsc.code} in ${tsc.seconds.toFixed(1)} s`);
   const consumerRun = await run(process.execPath, ['build/consumer.js'], consumer);
   t.equal(consumerRun.code, 0, 'node build/consumer.js exits 0', { stderr: consumerRun.stderr });
-  const result = JSON.parse(consumerRun.stdout) as { book: number[]; length: number; maxDifference: number; fromModule: number[]; typeScriptWorker: string };
+  const result = JSON.parse(consumerRun.stdout) as { book: number[]; length: number; maxDifference: number; fromModule: number[]; typeScriptWorker: string; typeScriptFunction: string };
   t.same(result.book, [6.00000000000378, 7.999999999999119], 'the book\'s numerical_gradient(function_2, [3, 4])');
   t.same(result.fromModule, result.book, 'the same through the pool\'s workers, from the user\'s module');
   t.equal(result.length, 2 * 4 + 4 + 4 * 3 + 3, 'one partial derivative per parameter, from the installed worker files');
   t.ok(result.maxDifference < 1e-9, `the pool's gradient matches the serial one (max difference ${result.maxDifference})`);
   t.equal(result.typeScriptWorker, `Expected the \`tsx\` package to load the TypeScript module \`${pathToFileURL(join(consumer, 'build/my.worker.ts')).href}\`: install it with npm install tsx`, 'a TypeScript worker without tsx: one line naming the module and the fix');
+  t.match(result.typeScriptFunction, `Expected the \`tsx\` package to load the TypeScript module \`${pathToFileURL(join(consumer, 'function2.ts')).href}\`: install it with npm install tsx and run your program with node --import tsx`, 'a TypeScript function module without tsx: the same, in the pool\'s error');
+  t.notMatch(result.typeScriptFunction, /\n/, 'in one line');
 
   // 6. The command line, as the issue runs it.
   const train = await run('npx', ['gradpool', 'train', '--iters', '50'], consumer, userEnv({ npm_config_offline: 'true' }));
