@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `gradpool` command line. Exit codes: 0 done, 1 runtime failure or bug,
- * 2 usage or bad input (one line, no stack trace), 130 interrupted. What an
- * error is, is told by its class: see {@link classifyError}.
+ * 2 usage or bad input (one line, no stack trace), 130 interrupted, 141 the
+ * reader of a run's output gone (train). What an error is, is told by its
+ * class: see {@link classifyError}.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -121,7 +121,10 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   // First Ctrl-C: stop after the current step, said at once; a step still running after
   // STOP_GRACE_MILLISECONDS (a naive one can take a minute), or a second Ctrl-C, is aborted
   // (its workers terminated; the trainer keeps the last finished step); a third exits at once.
+  // A reader that goes away (`gradpool train --json | head`, or `2>&1 | head`) stops the run the
+  // same way, with its checkpoint: nothing more reaches it.
   let signal: NodeJS.Signals | undefined;
+  let outputLost: NodeJS.ErrnoException | undefined;
   let interrupts = 0;
   const stop = new AbortController();
   const stepAbort = new AbortController();
@@ -133,14 +136,18 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     stepAbort.abort(new Error(why));
   };
   let grace: NodeJS.Timeout | undefined;
+  const beginStop = (line: string) => {
+    if (stop.signal.aborted) return;
+    stop.abort();
+    io.stderr.write(`${line}\n`);
+    grace = setTimeout(() => abortStep(`the step is still running after ${STOP_GRACE_MILLISECONDS / 1000} s`), STOP_GRACE_MILLISECONDS);
+    grace.unref();
+  };
   const onSignal = (name: NodeJS.Signals) => {
     signal = name;
     interrupts += 1;
     if (interrupts === 1) {
-      stop.abort();
-      io.stderr.write(`gradpool train: ${name}: stopping after the current step and saving a checkpoint (press Ctrl-C again to abort the step)\n`);
-      grace = setTimeout(() => abortStep(`the step is still running after ${STOP_GRACE_MILLISECONDS / 1000} s`), STOP_GRACE_MILLISECONDS);
-      grace.unref();
+      beginStop(`gradpool train: ${name}: stopping after the current step and saving a checkpoint (press Ctrl-C again to abort the step)`);
     } else if (interrupts === 2) {
       abortStep(`${name} again`);
     } else {
@@ -148,31 +155,29 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       process.exit(130);
     }
   };
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    outputLost ??= error;
+    beginStop(`gradpool train: ${describeOutputError(error)}: stopping after the current step and saving a checkpoint`);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A reader that goes away (`gradpool train --json | head`) stops the run as Ctrl-C does, with
-  // its checkpoint; nothing more reaches it. The listener stays: the pipe's later write errors
-  // arrive after this function has returned, and without one they would crash the process.
-  let finished = false;
-  io.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (finished || signal !== undefined) return;
-    signal = 'SIGPIPE';
-    interrupts = 1;
-    stop.abort();
-    const why = error.code === 'EPIPE' ? 'standard output closed (EPIPE)' : `standard output failed (${error.code ?? error.message})`;
-    io.stderr.write(`gradpool train: ${why}: stopping after the current step and saving a checkpoint\n`);
-  });
+  for (const stream of [io.stdout, io.stderr]) {
+    ignoreLaterErrors(stream);
+    stream.on('error', onOutputError);
+  }
 
   try {
     const result = await train(run, flagOf);
     clearTimeout(grace);
     progress.stop();
-    if (result.stopped && signal !== undefined) {
+    if (result.stopped && (signal !== undefined || outputLost !== undefined)) {
       const checkpoint = join(result.directory, 'checkpoint.json');
-      io.stderr.write(`Interrupted (${signal}) at iteration ${result.iterations}; checkpoint saved. Resume with: gradpool train --resume ${checkpoint}\n`);
-      progress.event({ event: 'interrupted', signal, iteration: result.iterations, checkpoint });
-      // 128 + the signal's number, as a shell reports a process it ended.
-      return signal === 'SIGPIPE' ? 141 : 130;
+      const stopped = signal !== undefined ? `Interrupted (${signal}) at iteration ${result.iterations}` : `Stopped at iteration ${result.iterations}, its ${describeOutputError(outputLost!)}`;
+      io.stderr.write(`${stopped}; checkpoint saved. Resume with: gradpool train --resume ${checkpoint}\n`);
+      progress.event({ event: 'interrupted', signal: signal ?? (outputLost!.code === 'EPIPE' ? 'SIGPIPE' : null), iteration: result.iterations, checkpoint });
+      // 128 + the signal's number, as a shell reports a process it ended; 141 is SIGPIPE's, a reader gone.
+      if (signal !== undefined) return 130;
+      return outputLost!.code === 'EPIPE' ? 141 : 1;
     }
     const summary = {
       event: 'summary', directory: result.directory, iterations: result.iterations, seconds: result.milliseconds / 1000,
@@ -194,9 +199,28 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     }
     throw error;
   } finally {
-    finished = true;
     clearTimeout(grace);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    io.stdout.off('error', onOutputError);
+    io.stderr.off('error', onOutputError);
   }
+}
+
+function describeOutputError(error: NodeJS.ErrnoException): string {
+  return error.code === 'EPIPE' ? 'output closed (EPIPE)' : `output failed (${error.code ?? error.message})`;
+}
+
+const quieted = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A stream whose reader went away keeps failing each later write, after this
+ * command has returned too (a summary, the last progress line), and an 'error'
+ * with no listener would end the process with a stack trace: one lasting
+ * listener per stream, which ignores them.
+ */
+function ignoreLaterErrors(stream: NodeJS.WritableStream): void {
+  if (quieted.has(stream)) return;
+  quieted.add(stream);
+  stream.on('error', () => undefined);
 }

@@ -197,6 +197,9 @@ function runEvaluationTask(task: EvaluationTask, status: Int32Array): number | u
   return pieces;
 }
 
+/** What require() of a `.ts` file throws when nothing in the thread compiles TypeScript (Node 20.20: an internal assertion on an ES module it half-loaded). */
+const CANNOT_LOAD_TYPESCRIPT = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_CYCLE_MODULE', 'ERR_UNKNOWN_FILE_EXTENSION', 'ERR_INTERNAL_ASSERTION']);
+
 /**
  * import() of the user's module. Under `node --import tsx`, Node 20 gives worker
  * threads tsx's require hook but not its ESM hooks, so import() of a `.ts` file
@@ -210,8 +213,11 @@ async function importModule(moduleUrl: string): Promise<Record<string, unknown>>
     try {
       return createRequire(moduleUrl)(fileURLToPath(moduleUrl)) as Record<string, unknown>;
     } catch (requireError) {
-      // No loader at all: say which one, in the words a `.ts` workerModule gets (worker-loader.ts).
-      if (/\.[cm]?ts$/.test(moduleUrl)) {
+      // Node itself could not load the `.ts` file (no TypeScript loader in this thread), rather than
+      // the module failing as it ran: say which loader, as a `.ts` workerModule is told (worker-loader.ts).
+      const code = (requireError as NodeJS.ErrnoException).code;
+      if (/\.[cm]?ts$/.test(new URL(moduleUrl).pathname)
+        && (requireError instanceof SyntaxError || (code !== undefined && CANNOT_LOAD_TYPESCRIPT.has(code)))) {
         throw new Error(`Expected the \`tsx\` package to load the TypeScript module \`${moduleUrl}\`: install it with npm install tsx and run your program with node --import tsx`, { cause: requireError });
       }
       throw new Error(`${(error as Error).message}; loading it with require() failed too: ${(requireError as Error).message}`, { cause: requireError });

@@ -243,14 +243,16 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
     if (requests.length > 0) serveRequests();
   });
   const onStop = () => trainer.stop();
-  if (options.signal?.aborted) trainer.stop();
   options.signal?.addEventListener('abort', onStop);
   emit({ event: 'start', directory, config, threads, iterationsPerEpoch, startIteration: trainer.iteration, trainRows: dataset.train.rows, testRows: dataset.test.rows, shape });
   options.onReady?.(control);
   try {
     const runStarted = performance.now();
     stepping = true;
-    const summary = await trainer.run({ signal: options.abortStep }).catch((error: unknown) => {
+    const running = trainer.run({ signal: options.abortStep });
+    // run() clears any earlier stop request as it starts: a stop asked for during the set-up is asked again.
+    if (options.signal?.aborted) trainer.stop();
+    const summary = await running.catch((error: unknown) => {
       // An aborted step leaves the trainer at the last finished one: that is what gets saved.
       if (!(options.abortStep?.aborted === true && error instanceof GradientAbortError)) throw error;
       return { iterations: trainer.iteration, epochs: [...trainer.epochs], finalLoss: Number.NaN, stopped: true, milliseconds: performance.now() - runStarted };

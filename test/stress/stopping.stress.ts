@@ -80,8 +80,8 @@ t.test('a reader that goes away (train --json | head) stops the run as Ctrl-C do
   clearTimeout(killer);
   t.match(stdout, /^\{"event":"start"/, 'the reader got the start of the run');
   t.equal(code, 141, stderr);
-  t.match(stderr, /^gradpool train: standard output closed \(EPIPE\): stopping after the current step and saving a checkpoint\n/);
-  t.match(stderr, /Interrupted \(SIGPIPE\) at iteration \d+; checkpoint saved\. Resume with: gradpool train --resume /);
+  t.match(stderr, /^gradpool train: output closed \(EPIPE\): stopping after the current step and saving a checkpoint\n/);
+  t.match(stderr, /Stopped at iteration \d+, its output closed \(EPIPE\); checkpoint saved\. Resume with: gradpool train --resume /);
   t.notMatch(stderr, /\n\s+at /, 'no stack trace');
   const iteration = Number(/at iteration (\d+)/.exec(stderr)?.[1]);
   t.equal((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration, iteration, 'the checkpoint holds the step it stopped at');
