@@ -78,6 +78,9 @@ t.test('saveModel and loadModel: the files a run writes, the same weights back; 
   const fromRun = await loadModel(join(dir, 'run'));
   t.ok(bits(fromRun.net.params).equals(bits(run.net.params)), 'a run directory gives its final model');
   t.equal(fromRun.dataset, 'xor');
+  // A stop asked for before the first step (during the set-up) holds: the trainer's start does not clear it.
+  const early = await train({ dataset: 'xor', hiddenSize: 4, engine: 'backprop', iterations: 20, out: join(dir, 'early'), signal: AbortSignal.abort() });
+  t.match(early, { stopped: true, iterations: 0 }, 'stopped before any step');
   await t.rejects(train({ dataset: 'xor', iterations: 5, out: join(dir, 'run') }), {
     name: 'InputError',
     message: `Expected \`out\` to be a directory without another run, got \`${join(dir, 'run')}\`, which holds one (checkpoint.json); choose another directory, or continue that run with \`resume: ${JSON.stringify(join(dir, 'run'))}\``,
