@@ -87,6 +87,23 @@ t.test('a reader that goes away (train --json | head) stops the run as Ctrl-C do
   t.equal((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration, iteration, 'the checkpoint holds the step it stopped at');
 });
 
+t.test('a reader of its progress lines that goes away (train 2>&1 | head) stops it too, with its checkpoint, exit 141', async (t) => {
+  const out = join(t.testdir({}), 'run');
+  const args = ['train', '--dataset', 'spiral', '--iters', '10000000', '--eval-limit', '50', '--out', out];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+  let stderr = '';
+  child.stderr.once('data', (chunk: Buffer) => {
+    stderr += String(chunk);
+    child.stderr.destroy();
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  t.match(stderr, /^gradpool: spiral/, 'the reader got the first line');
+  t.equal(code, 141, 'exit 141');
+  t.ok((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration >= 0, 'a checkpoint');
+});
+
 t.test('Ctrl-C during bench prints the rows measured so far and exits 130', async (t) => {
   // A small model and many repetitions: the run is still in its pool rounds when the signal comes.
   const args = ['bench', '--hidden', '4', '--batch', '5', '--threads', '1,2', '--reps', '10000', '--block', '1', '--warmup', '1',
