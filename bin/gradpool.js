@@ -6,11 +6,13 @@ import { fileURLToPath } from 'node:url';
 
 const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
 let main;
+let endWhenReaderGoes;
 if (existsSync(fileURLToPath(compiled))) {
-  ({ main } = await import(compiled.href));
+  ({ main, endWhenReaderGoes } = await import(compiled.href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import(new URL('../src/cli/main.ts', import.meta.url).href));
+  ({ main, endWhenReaderGoes } = await import(new URL('../src/cli/main.ts', import.meta.url).href));
 }
+endWhenReaderGoes(process.argv[2]);
 process.exitCode = await main(process.argv.slice(2));

@@ -4,3 +4,17 @@ export interface CommandIo {
   /** Progress goes here; a live bar only when it is a terminal. */
   stderr: NodeJS.WriteStream;
 }
+
+/**
+ * At the command line: a reader of the output that goes away (`gradpool bench | head`)
+ * ends the process at once with a shell's SIGPIPE status, 141, instead of an EPIPE
+ * stack trace. `train` is left to handle it itself: it stops its run with a checkpoint.
+ */
+export function endWhenReaderGoes(command: string | undefined): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      if (command !== 'train') process.exit(141);
+    });
+  }
+}

@@ -2,13 +2,15 @@
 /**
  * The `gradpool` command line. Exit codes: 0 done, 1 runtime failure or bug,
  * 2 usage or bad input (one line, no stack trace), 130 interrupted, 141 the
- * reader of a run's output gone (train). What an error is, is told by its
- * class: see {@link classifyError}.
+ * reader of the output gone (a train run first saves its checkpoint). What an
+ * error is, is told by its class: see {@link classifyError}.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { InputError, isArgumentError } from '../errors.js';
-import type { CommandIo } from './io.js';
+import { endWhenReaderGoes, type CommandIo } from './io.js';
+
+export { endWhenReaderGoes };
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
@@ -111,5 +113,6 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  endWhenReaderGoes(process.argv[2]);
   process.exitCode = await main(process.argv.slice(2));
 }

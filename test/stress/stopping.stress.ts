@@ -104,6 +104,22 @@ t.test('a reader of its progress lines that goes away (train 2>&1 | head) stops 
   t.ok((await loadCheckpoint(join(out, 'checkpoint'))).meta.iteration >= 0, 'a checkpoint');
 });
 
+t.test('another command whose reader goes away (bench 2>&1 | head) ends at its next line with 141, not an EPIPE stack trace', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--quick'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+  let stderr = '';
+  let closedAt = 0;
+  child.stderr.once('data', (chunk: Buffer) => {
+    stderr += String(chunk);
+    child.stderr.destroy();
+    closedAt = performance.now();
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  t.match(stderr, /^\[bench\] /, 'the reader got the first line');
+  t.equal(code, 141, `exit 141, ${Math.round(performance.now() - closedAt)} ms after the reader went`);
+});
+
 t.test('Ctrl-C during bench prints the rows measured so far and exits 130', async (t) => {
   // A small model and many repetitions: the run is still in its pool rounds when the signal comes.
   const args = ['bench', '--hidden', '4', '--batch', '5', '--threads', '1,2', '--reps', '10000', '--block', '1', '--warmup', '1',
