@@ -11,10 +11,11 @@ export interface CommandIo {
  * stack trace. `train` is left to handle it itself: it stops its run with a checkpoint.
  */
 export function endWhenReaderGoes(command: string | undefined): void {
+  if (command === 'train') return;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
-      if (command !== 'train') process.exit(141);
+      process.exit(141);
     });
   }
 }
