@@ -27,6 +27,7 @@ import { boardCuts } from '../src/parallel/gradient-pool.js';
 import type { IncrementalGradientTask } from '../src/parallel/protocol.js';
 import { runGradientTask } from '../src/parallel/run-task.js';
 import { SERVE_SPIN_MILLISECONDS } from '../src/parallel/serving.js';
+import { sharedCopy } from '../src/parallel/shared-copy.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
 import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
 import { LoadMeter } from './machine.js';
@@ -164,16 +165,11 @@ export async function computeSplitGradients(split: SplitTask): Promise<CeilingTa
 
 /** Shared copies of the ceiling's weights and batch, and the base, board and gradient the split's workers share; the pool's cuts for `workers` threads. */
 export function splitTaskFor(task: CeilingOptions['task'], workers: number, gradients: number): SplitTask {
-  const shared = <T extends Float64Array | Int32Array>(array: T): T => {
-    const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
-    copy.set(array);
-    return copy;
-  };
   const { parts, chunks } = boardCuts(workers, task.params.length);
   return {
     kind: 'split',
     task: {
-      kind: 'incremental', shape: task.shape, params: shared(task.params), x: shared(task.x), labels: shared(task.labels), rows: task.rows, h: task.h,
+      kind: 'incremental', shape: task.shape, params: sharedCopy(task.params), x: sharedCopy(task.x), labels: sharedCopy(task.labels), rows: task.rows, h: task.h,
       gradient: new Float64Array(new SharedArrayBuffer(task.params.byteLength)),
       base: new SharedArrayBuffer(incrementalBaseBytes(task.shape, task.rows)),
       board: new SharedArrayBuffer(WorkBoard.bytes(chunks)),

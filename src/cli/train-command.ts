@@ -14,7 +14,7 @@ import type { OptionNames, TrainOptions } from '../run/train-options.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 import { createProgress } from './progress.js';
 import { formatDuration } from '../report/format-duration.js';
-import type { CommandIo } from './io.js';
+import { ignoreLaterErrors, type CommandIo } from './io.js';
 
 export { describeWriteError } from '../run/run-files.js';
 
@@ -209,18 +209,4 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
 
 function describeOutputError(error: NodeJS.ErrnoException): string {
   return error.code === 'EPIPE' ? 'output closed (EPIPE)' : `output failed (${error.code ?? error.message})`;
-}
-
-const quieted = new WeakSet<NodeJS.WritableStream>();
-
-/**
- * A stream whose reader went away keeps failing each later write, after this
- * command has returned too (a summary, the last progress line), and an 'error'
- * with no listener would end the process with a stack trace: one lasting
- * listener per stream, which ignores them.
- */
-function ignoreLaterErrors(stream: NodeJS.WritableStream): void {
-  if (quieted.has(stream)) return;
-  quieted.add(stream);
-  stream.on('error', () => undefined);
 }

@@ -11,6 +11,7 @@ export type { SplitScore };
 import { argumentTypeError, assertEvaluationLimit } from '../validate.js';
 import type { PoolCallOptions } from './pool-call.js';
 import type { EvaluationSplit } from './protocol.js';
+import { sharedCopy } from './shared-copy.js';
 
 /** Options of {@link GradientPool.evaluate}: how many rows of each split, and the call's `signal` and `timeout`. */
 export interface PoolEvaluationOptions extends PoolCallOptions {
@@ -42,11 +43,7 @@ export class SharedSplits {
   shared<T extends Float64Array | Int32Array>(array: T): T {
     if (array.buffer instanceof SharedArrayBuffer) return array;
     let copy = this.#copies.get(array) as T | undefined;
-    if (copy === undefined) {
-      const made = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
-      made.set(array);
-      this.#copies.set(array, copy = made);
-    }
+    if (copy === undefined) this.#copies.set(array, copy = sharedCopy(array));
     return copy;
   }
 
