@@ -81,30 +81,28 @@ for (const engine of ['backprop', 'incremental'] as const) {
 
 t.test('same seed, same weights, whatever the thread count; resume is bit-identical', async (t) => {
   const dataset = digitSubset(40);
+  // One pool per thread count, used by every run: a pool serves one trainer after another.
+  const pools = new Map([1, 2].map((threads) => [threads, new GradientPool({ threads })]));
+  t.teardown(() => Promise.all([...pools.values()].map((pool) => pool.destroy())));
   for (const sampling of ['replacement', 'shuffle'] as const) {
     const run = async (threads: number, stopAt?: number) => {
       const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 9 });
-      const pool = new GradientPool({ threads });
-      try {
-        const options = { dataset, pool, batchSize: 15, iterations: 25, sampling, seed: 4 };
-        const trainer = new Trainer({ ...options, net, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
-        if (stopAt === undefined) {
-          await trainer.run();
-          return net.params.slice();
-        }
-        trainer.on('iteration', (e) => { if (e.iteration === stopAt) trainer.stop(); });
-        const partial = await trainer.run();
-        t.ok(partial.stopped, 'stopped early');
-        // A fresh process would rebuild everything from the checkpoint: do the same here.
-        const state = structuredClone(trainer.getState());
-        const resumedNet = TwoLayerNet.fromParameters(net.shape, net.params.slice());
-        const resumed = new Trainer({ ...options, net: resumedNet, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
-        resumed.setState(state);
-        await resumed.run();
-        return resumedNet.params.slice();
-      } finally {
-        await pool.destroy();
+      const options = { dataset, pool: pools.get(threads), batchSize: 15, iterations: 25, sampling, seed: 4 };
+      const trainer = new Trainer({ ...options, net, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
+      if (stopAt === undefined) {
+        await trainer.run();
+        return net.params.slice();
       }
+      trainer.on('iteration', (e) => { if (e.iteration === stopAt) trainer.stop(); });
+      const partial = await trainer.run();
+      t.ok(partial.stopped, 'stopped early');
+      // A fresh process would rebuild everything from the checkpoint: do the same here.
+      const state = structuredClone(trainer.getState());
+      const resumedNet = TwoLayerNet.fromParameters(net.shape, net.params.slice());
+      const resumed = new Trainer({ ...options, net: resumedNet, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
+      resumed.setState(state);
+      await resumed.run();
+      return resumedNet.params.slice();
     };
     const oneThread = await run(1);
     const twoThreads = await run(2);
