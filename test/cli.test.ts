@@ -225,7 +225,7 @@ for (const [signal, args, iterationsPerEpoch] of signalRuns) {
 
 t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged epoch does not replace it)', async (t) => {
   const out = join(t.testdir(), 'run');
-  const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '10', '--grad', 'backprop', '--batch', '10', '--iters', '2000', '--seed', '1', '--out', out, '--json']);
+  const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '10', '--engine', 'backprop', '--batch', '10', '--iters', '2000', '--seed', '1', '--out', out, '--json']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
   const message = /^gradpool train: Training diverged by iteration (\d+): the train loss is ([\d.]+), more than 2× .*; try a smaller learning rate \(e\.g\. a tenth of it\)\. Last good checkpoint: (.*checkpoint\.json)\n$/.exec(result.stderr);
   t.ok(message, result.stderr);

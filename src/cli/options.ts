@@ -70,7 +70,8 @@ function joinNegativeNumbers(table: OptionTable, argv: string[]): string[] {
 }
 
 /** Parsed values, plus `help` and the names of the options given explicitly. */
-export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string> };
+/** `oldNames`: each old option name given, with the option and value it stands for (for a notice). */
+export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string>; oldNames: ReadonlyMap<string, { option: string; value: string }> };
 
 /** Parses `argv` against `table`; unknown options and stray arguments are InputErrors. */
 export function parseOptions<T extends OptionTable>(command: string, table: T, argv: string[]): ParseResult<T> {
@@ -97,16 +98,18 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
   }
   // Messages name the option as the user spelled it.
   const spelled = new Map<string, string>();
+  const oldNames = new Map<string, { option: string; value: string }>();
   for (const [name, spec] of Object.entries(table)) {
     if (spec.type !== 'alias' || values[name] === undefined) continue;
     spelled.set(spec.of, name);
     if (values[spec.of] !== undefined) fail(`Expected either \`--${spec.of}\` or its old name \`--${name}\`, got both`);
     const raw = values[name] as string;
     values[spec.of] = spec.values?.get(raw) ?? raw;
+    oldNames.set(name, { option: spec.of, value: values[spec.of] as string });
     delete values[name];
   }
   const explicit = new Set(Object.keys(values).filter((name) => values[name] !== undefined && name !== 'help'));
-  const parsed: Record<string, unknown> = { help: values.help === true, explicit };
+  const parsed: Record<string, unknown> = { help: values.help === true, explicit, oldNames };
   for (const [name, spec] of Object.entries(table)) {
     const raw = values[name];
     if (spec.type === 'alias') continue;

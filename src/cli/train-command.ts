@@ -59,6 +59,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     io.stdout.write(`${helpText('train', 'Train TwoLayerNet with parallel numerical gradients (defaults: the book\'s chapter 4 recipe).', TRAIN_OPTIONS)}\n`);
     return 0;
   }
+  for (const [old, { option, value }] of options.oldNames) {
+    io.stderr.write(`gradpool train: \`--${old}\` is the old name of \`--${option}\` and goes in the next version: use \`--${option} ${value}\`\n`);
+  }
   if (options.explicit.has('iters') && options.explicit.has('epochs')) {
     throw new InputError('Expected either `--iters` or `--epochs`, got both');
   }
