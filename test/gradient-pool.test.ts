@@ -14,6 +14,16 @@ import { bytesOf, digits, serialIncremental, sharedBatch } from './fixtures/pool
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
 
+// Pools shared by the tests that only compute with them: a worker's start-up costs
+// more than most of these gradients, and a pool serves call after call.
+const sharedPools = new Map<number, GradientPool>();
+function poolOf(threads: number): GradientPool {
+  let pool = sharedPools.get(threads);
+  if (pool === undefined) sharedPools.set(threads, pool = new GradientPool({ threads }));
+  return pool;
+}
+t.teardown(() => Promise.all([...sharedPools.values()].map((pool) => pool.destroy())));
+
 t.test('pool gradients are bit-identical whatever the thread count (incremental engine)', async (t) => {
   const batch = digits(3);
   // Every count of the issue is covered by one activation or the other, to keep worker start-ups few.
@@ -21,14 +31,9 @@ t.test('pool gradients are bit-identical whatever the thread count (incremental 
     const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 12, outputSize: 10, activation, seed: 7 });
     let reference: Float64Array | undefined;
     for (const threads of counts) {
-      const pool = new GradientPool({ threads });
-      try {
-        const grad = await pool.gradientOfBatch(net, batch);
-        if (reference === undefined) reference = grad.flat;
-        else t.ok(bytesOf(grad.flat).equals(bytesOf(reference)), `${activation}: ${threads} threads equal 1 thread bit for bit`);
-      } finally {
-        await pool.destroy();
-      }
+      const grad = await poolOf(threads).gradientOfBatch(net, batch);
+      if (reference === undefined) reference = grad.flat;
+      else t.ok(bytesOf(grad.flat).equals(bytesOf(reference)), `${activation}: ${threads} threads equal 1 thread bit for bit`);
     }
   }
 });
@@ -39,13 +44,8 @@ t.test('naive engine in the pool equals the serial book method bit for bit', asy
   const serial = net.numericalGradient({ data: batch.x, rows: batch.rows, columns: 784 }, batch.labels);
   const before = net.params.slice();
   for (const threads of [1, 3]) {
-    const pool = new GradientPool({ threads });
-    try {
-      const grad = await pool.numericalGradient(net, { data: batch.x, rows: batch.rows, columns: 784 }, batch.labels, { engine: 'naive' });
-      t.ok(bytesOf(grad.flat).equals(bytesOf(serial.flat)), `${threads} threads`);
-    } finally {
-      await pool.destroy();
-    }
+    const grad = await poolOf(threads).numericalGradient(net, { data: batch.x, rows: batch.rows, columns: 784 }, batch.labels, { engine: 'naive' });
+    t.ok(bytesOf(grad.flat).equals(bytesOf(serial.flat)), `${threads} threads`);
   }
   t.ok(bytesOf(net.params).equals(bytesOf(before)), 'the shared weights are untouched');
 });
@@ -54,15 +54,10 @@ t.test('incremental engine in the pool agrees with the serial naive gradient', a
   const batch = digits(1);
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 4, outputSize: 10, seed: 11 });
   const serial = net.numericalGradient({ data: batch.x, rows: batch.rows, columns: 784 }, batch.labels);
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    const grad = await pool.gradientOfBatch(net, batch);
-    let worst = 0;
-    for (let i = 0; i < grad.flat.length; i++) worst = Math.max(worst, Math.abs(grad.flat[i] - serial.flat[i]));
-    t.ok(worst <= 1e-9, `max abs difference ${worst} ≤ 1e-9`);
-  } finally {
-    await pool.destroy();
-  }
+  const grad = await poolOf(2).gradientOfBatch(net, batch);
+  let worst = 0;
+  for (let i = 0; i < grad.flat.length; i++) worst = Math.max(worst, Math.abs(grad.flat[i] - serial.flat[i]));
+  t.ok(worst <= 1e-9, `max abs difference ${worst} ≤ 1e-9`);
 });
 
 t.test('the worker task also runs on the main thread (coverage of the worker side)', async (t) => {
@@ -192,40 +187,36 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
   const plain = digits(1);
   const shared = sharedBatch(1);
   const reference = serialIncremental(net, plain);
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    for (const engine of ['incremental', 'naive'] as const) {
-      const expected = engine === 'incremental' ? reference : net.numericalGradient({ data: plain.x, rows: plain.rows, columns: 784 }, plain.labels).flat;
-      const sharedOut = new Float64Array(new SharedArrayBuffer(net.params.length * 8)).fill(Number.NaN);
-      const grad = await pool.gradientOfBatch(net, shared, { engine, out: sharedOut });
-      t.equal(grad.flat, sharedOut, `${engine}: the views are over \`out\``);
-      t.equal(grad.W2.buffer, sharedOut.buffer);
-      t.ok(bytesOf(sharedOut).equals(bytesOf(expected)), `${engine}: shared out, shared batch: bit for bit the serial result`);
-      const plainOut = new Float64Array(net.params.length).fill(Number.NaN);
-      t.equal((await pool.gradientOfBatch(net, plain, { engine, out: plainOut })).flat, plainOut);
-      t.ok(bytesOf(plainOut).equals(bytesOf(expected)), `${engine}: plain out, plain batch (copied both ways)`);
-    }
-    const size = net.params.length;
-    await t.rejects(pool.gradientOfBatch(net, plain, { out: new Float64Array(3) }), {
-      name: 'RangeError', message: `Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got a Float64Array of length 3`,
-    });
-    await t.rejects(pool.gradientOfBatch(net, plain, { out: [] as never }), { name: 'TypeError', message: /Expected `out` to be a Float64Array of \d+ values \(one per parameter\), got/ });
-    await t.rejects(pool.gradientOfBatch(net, plain, { out: net.params }), { name: 'RangeError', message: 'Expected `out` not to share memory with `net.params` or the batch' });
-    const sharedX = new Float64Array(new SharedArrayBuffer((size + plain.x.length) * 8));
-    sharedX.set(plain.x);
-    await t.rejects(
-      pool.gradientOfBatch(net, { x: sharedX.subarray(0, plain.x.length), labels: plain.labels, rows: plain.rows }, { out: sharedX.subarray(plain.x.length - 1, plain.x.length - 1 + size) }),
-      { name: 'RangeError', message: /not to share memory/ },
-      'overlapping the batch by one value',
-    );
-    const sharedLabels = new Int32Array(new SharedArrayBuffer(size * 8 + 64));
-    await t.rejects(
-      pool.gradientOfBatch(net, { x: plain.x, labels: sharedLabels.subarray(0, plain.rows), rows: plain.rows }, { out: new Float64Array(sharedLabels.buffer, 0, size) }),
-      { name: 'RangeError', message: /not to share memory/ },
-      'overlapping the labels',
-    );
-  } finally {
-    await pool.destroy();
+  const pool = poolOf(2);
+  for (const engine of ['incremental', 'naive'] as const) {
+    const expected = engine === 'incremental' ? reference : net.numericalGradient({ data: plain.x, rows: plain.rows, columns: 784 }, plain.labels).flat;
+    const sharedOut = new Float64Array(new SharedArrayBuffer(net.params.length * 8)).fill(Number.NaN);
+    const grad = await pool.gradientOfBatch(net, shared, { engine, out: sharedOut });
+    t.equal(grad.flat, sharedOut, `${engine}: the views are over \`out\``);
+    t.equal(grad.W2.buffer, sharedOut.buffer);
+    t.ok(bytesOf(sharedOut).equals(bytesOf(expected)), `${engine}: shared out, shared batch: bit for bit the serial result`);
+    const plainOut = new Float64Array(net.params.length).fill(Number.NaN);
+    t.equal((await pool.gradientOfBatch(net, plain, { engine, out: plainOut })).flat, plainOut);
+    t.ok(bytesOf(plainOut).equals(bytesOf(expected)), `${engine}: plain out, plain batch (copied both ways)`);
   }
+  const size = net.params.length;
+  await t.rejects(pool.gradientOfBatch(net, plain, { out: new Float64Array(3) }), {
+    name: 'RangeError', message: `Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got a Float64Array of length 3`,
+  });
+  await t.rejects(pool.gradientOfBatch(net, plain, { out: [] as never }), { name: 'TypeError', message: /Expected `out` to be a Float64Array of \d+ values \(one per parameter\), got/ });
+  await t.rejects(pool.gradientOfBatch(net, plain, { out: net.params }), { name: 'RangeError', message: 'Expected `out` not to share memory with `net.params` or the batch' });
+  const sharedX = new Float64Array(new SharedArrayBuffer((size + plain.x.length) * 8));
+  sharedX.set(plain.x);
+  await t.rejects(
+    pool.gradientOfBatch(net, { x: sharedX.subarray(0, plain.x.length), labels: plain.labels, rows: plain.rows }, { out: sharedX.subarray(plain.x.length - 1, plain.x.length - 1 + size) }),
+    { name: 'RangeError', message: /not to share memory/ },
+    'overlapping the batch by one value',
+  );
+  const sharedLabels = new Int32Array(new SharedArrayBuffer(size * 8 + 64));
+  await t.rejects(
+    pool.gradientOfBatch(net, { x: plain.x, labels: sharedLabels.subarray(0, plain.rows), rows: plain.rows }, { out: new Float64Array(sharedLabels.buffer, 0, size) }),
+    { name: 'RangeError', message: /not to share memory/ },
+    'overlapping the labels',
+  );
 });
 
