@@ -11,18 +11,11 @@ import { sharedClock } from '../src/parallel/serve-loop.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
 import { TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 import { bytesOf, digits, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
+import { sharedPools } from './fixtures/shared-pools.js';
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
 
-// Pools shared by the tests that only compute with them: a worker's start-up costs
-// more than most of these gradients, and a pool serves call after call.
-const sharedPools = new Map<number, GradientPool>();
-function poolOf(threads: number): GradientPool {
-  let pool = sharedPools.get(threads);
-  if (pool === undefined) sharedPools.set(threads, pool = new GradientPool({ threads }));
-  return pool;
-}
-t.teardown(() => Promise.all([...sharedPools.values()].map((pool) => pool.destroy())));
+const poolOf = sharedPools(t);
 
 t.test('pool gradients are bit-identical whatever the thread count (incremental engine)', async (t) => {
   const batch = digits(3);

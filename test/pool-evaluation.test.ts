@@ -12,6 +12,7 @@ import { createOptimizer } from '../src/train/optimizers.js';
 import { Trainer } from '../src/train/trainer.js';
 import { refusesAsync } from './fixtures/argument-errors.js';
 import { DIE_AT_LIMIT } from './fixtures/dying-evaluation.worker.js';
+import { sharedPools } from './fixtures/shared-pools.js';
 
 /** A net that gets some digits right and some wrong (a random one scores about 10 %): a little SGD on backprop. */
 async function partlyTrained(mnist: Dataset): Promise<TwoLayerNet> {
@@ -21,6 +22,8 @@ async function partlyTrained(mnist: Dataset): Promise<TwoLayerNet> {
   return net;
 }
 
+const poolOf = sharedPools(t);
+
 /** A copy of a split in ordinary (not shared) memory. */
 const unshared = (split: Split): Split => ({ x: split.x.slice(), labels: split.labels.slice(), rows: split.rows });
 
@@ -29,58 +32,46 @@ t.test('GradientPool#evaluate equals evaluateSplit bit for bit, with 1 and 2 thr
   const net = await partlyTrained(mnist);
   const splits = [mnist.train, mnist.test];
   for (const threads of [1, 2]) {
-    const pool = new GradientPool({ threads });
-    try {
-      for (const limit of [Infinity, 2500, 1000, 999, 1, 100_000]) {
-        const scores = await pool.evaluate(net, splits, { limit });
-        t.equal(scores.length, 2);
-        splits.forEach((split, s) => {
-          const reference = evaluateSplit(net, split, limit);
-          t.equal(scores[s].accuracy, reference.accuracy, `${threads} thread(s), limit ${limit}, split ${s}: accuracy`);
-          t.equal(scores[s].loss, reference.loss, `${threads} thread(s), limit ${limit}, split ${s}: loss`);
-        });
-      }
-      const byDefault = await pool.evaluate(net, [mnist.test]);
-      t.equal(byDefault[0].loss, evaluateSplit(net, mnist.test).loss, 'the limit defaults to every row');
-      t.ok(byDefault[0].accuracy > 0.15 && byDefault[0].accuracy < 0.99, `a net partly right (${byDefault[0].accuracy})`);
-    } finally {
-      await pool.destroy();
+    const pool = poolOf(threads);
+    for (const limit of [Infinity, 2500, 1000, 999, 1, 100_000]) {
+      const scores = await pool.evaluate(net, splits, { limit });
+      t.equal(scores.length, 2);
+      splits.forEach((split, s) => {
+        const reference = evaluateSplit(net, split, limit);
+        t.equal(scores[s].accuracy, reference.accuracy, `${threads} thread(s), limit ${limit}, split ${s}: accuracy`);
+        t.equal(scores[s].loss, reference.loss, `${threads} thread(s), limit ${limit}, split ${s}: loss`);
+      });
     }
+    const byDefault = await pool.evaluate(net, [mnist.test]);
+    t.equal(byDefault[0].loss, evaluateSplit(net, mnist.test).loss, 'the limit defaults to every row');
+    t.ok(byDefault[0].accuracy > 0.15 && byDefault[0].accuracy < 0.99, `a net partly right (${byDefault[0].accuracy})`);
   }
 });
 
 t.test('splits outside shared memory are copied once and scored the same; other shapes too', async (t) => {
   const { train, test } = spiral();
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, activation: 'relu', seed: 3, weightInitStd: 1 });
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    const copy = unshared(test);
-    for (let i = 0; i < 2; i++) {
-      const [a, b] = await pool.evaluate(net, [train, copy], { limit: 7 });
-      t.equal(a.loss, evaluateSplit(net, train, 7).loss);
-      t.equal(b.accuracy, evaluateSplit(net, test, 7).accuracy);
-      t.equal(b.loss, evaluateSplit(net, test, 7).loss);
-    }
-    t.same(await pool.evaluate(net, []), [], 'no splits, no scores');
-  } finally {
-    await pool.destroy();
+  const pool = poolOf(2);
+  const copy = unshared(test);
+  for (let i = 0; i < 2; i++) {
+    const [a, b] = await pool.evaluate(net, [train, copy], { limit: 7 });
+    t.equal(a.loss, evaluateSplit(net, train, 7).loss);
+    t.equal(b.accuracy, evaluateSplit(net, test, 7).accuracy);
+    t.equal(b.loss, evaluateSplit(net, test, 7).loss);
   }
+  t.same(await pool.evaluate(net, []), [], 'no splits, no scores');
 });
 
 t.test('the Trainer evaluates in its pool for a numerical engine: the same epochs as on the main thread', async (t) => {
   const mnist = loadMnist();
   const net = await partlyTrained(mnist);
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    for (const evaluationLimit of [Infinity, 1500]) {
-      const options = { net, dataset: mnist, optimizer: createOptimizer('sgd'), iterations: 0, evaluationLimit };
-      const inPool = await new Trainer({ ...options, pool, engine: 'incremental' }).evaluate();
-      const onMain = await new Trainer({ ...options, engine: 'backprop' }).evaluate();
-      t.same(inPool, onMain, `evaluationLimit ${evaluationLimit}`);
-      t.equal(inPool.testLoss, evaluateSplit(net, mnist.test, evaluationLimit).loss);
-    }
-  } finally {
-    await pool.destroy();
+  const pool = poolOf(2);
+  for (const evaluationLimit of [Infinity, 1500]) {
+    const options = { net, dataset: mnist, optimizer: createOptimizer('sgd'), iterations: 0, evaluationLimit };
+    const inPool = await new Trainer({ ...options, pool, engine: 'incremental' }).evaluate();
+    const onMain = await new Trainer({ ...options, engine: 'backprop' }).evaluate();
+    t.same(inPool, onMain, `evaluationLimit ${evaluationLimit}`);
+    t.equal(inPool.testLoss, evaluateSplit(net, mnist.test, evaluationLimit).loss);
   }
 });
 
@@ -121,21 +112,17 @@ t.test('a timeout or an abort stops an evaluation as it stops a gradient call', 
 t.test('bad arguments reject before any worker runs', async (t) => {
   const { train } = spiral();
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 3 });
-  const pool = new GradientPool({ threads: 1 });
-  try {
-    await refusesAsync(t, () => pool.evaluate(net, [train], { limit: 0 }), 'RangeError', 'Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)');
-    await refusesAsync(t, () => pool.evaluate(net, [train], { limit: '5' as never }), 'TypeError', 'Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `"5"` (string)');
-    await refusesAsync(t, () => pool.evaluate(net, train as never), 'TypeError', 'Expected `splits` to be an array of splits ({ x, labels, rows }), got an object (Object)');
-    await refusesAsync(t, () => pool.evaluate(net, [null as never]), 'TypeError', 'Expected `splits[0]` to be an object such as { x: Float64Array, labels: Int32Array, rows }, got `null`');
-    await refusesAsync(t, () => pool.evaluate(net, [{ ...train, rows: 0 }]), 'RangeError', 'Expected `splits[0].rows` to be an integer from 1 and up, got `0` (number)');
-    await refusesAsync(t, () => pool.evaluate(net, [{ ...train, x: [1, 2] as never }]), 'TypeError', 'Expected `splits[0].x` to be a Float64Array, got an array of length 2');
-    await refusesAsync(t, () => pool.evaluate(net, [{ ...train, labels: new Float64Array(train.rows) as never }]), 'TypeError', `Expected \`splits[0].labels\` to be an Int32Array, got a Float64Array of length ${train.rows}`);
-    await refusesAsync(t, () => pool.evaluate(net, [{ ...train, x: train.x.subarray(1) }]), 'RangeError', `Expected \`splits[0].x\` to hold rows × inputSize = ${train.rows} × 2 = ${train.rows * 2} values, got a Float64Array of length ${train.rows * 2 - 1}`);
-    await refusesAsync(t, () => pool.evaluate(net, [{ ...train, labels: train.labels.subarray(1) }]), 'RangeError', `Expected \`splits[0].labels\` to hold one label per row (${train.rows}), got an Int32Array of length ${train.rows - 1}`);
-    await refusesAsync(t, () => pool.evaluate({ ...net, params: new Float64Array(net.params.length) } as never, [train]), 'TypeError', 'Expected `net.params` to live in a SharedArrayBuffer, got an object (ArrayBuffer)');
-  } finally {
-    await pool.destroy();
-  }
+  const pool = poolOf(1);
+  await refusesAsync(t, () => pool.evaluate(net, [train], { limit: 0 }), 'RangeError', 'Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `0` (number)');
+  await refusesAsync(t, () => pool.evaluate(net, [train], { limit: '5' as never }), 'TypeError', 'Expected `limit` to be an integer from 1 and up, or Infinity (every sample), got `"5"` (string)');
+  await refusesAsync(t, () => pool.evaluate(net, train as never), 'TypeError', 'Expected `splits` to be an array of splits ({ x, labels, rows }), got an object (Object)');
+  await refusesAsync(t, () => pool.evaluate(net, [null as never]), 'TypeError', 'Expected `splits[0]` to be an object such as { x: Float64Array, labels: Int32Array, rows }, got `null`');
+  await refusesAsync(t, () => pool.evaluate(net, [{ ...train, rows: 0 }]), 'RangeError', 'Expected `splits[0].rows` to be an integer from 1 and up, got `0` (number)');
+  await refusesAsync(t, () => pool.evaluate(net, [{ ...train, x: [1, 2] as never }]), 'TypeError', 'Expected `splits[0].x` to be a Float64Array, got an array of length 2');
+  await refusesAsync(t, () => pool.evaluate(net, [{ ...train, labels: new Float64Array(train.rows) as never }]), 'TypeError', `Expected \`splits[0].labels\` to be an Int32Array, got a Float64Array of length ${train.rows}`);
+  await refusesAsync(t, () => pool.evaluate(net, [{ ...train, x: train.x.subarray(1) }]), 'RangeError', `Expected \`splits[0].x\` to hold rows × inputSize = ${train.rows} × 2 = ${train.rows * 2} values, got a Float64Array of length ${train.rows * 2 - 1}`);
+  await refusesAsync(t, () => pool.evaluate(net, [{ ...train, labels: train.labels.subarray(1) }]), 'RangeError', `Expected \`splits[0].labels\` to hold one label per row (${train.rows}), got an Int32Array of length ${train.rows - 1}`);
+  await refusesAsync(t, () => pool.evaluate({ ...net, params: new Float64Array(net.params.length) } as never, [train]), 'TypeError', 'Expected `net.params` to live in a SharedArrayBuffer, got an object (ArrayBuffer)');
 });
 
 t.test('the worker side on this thread: chunks claimed from the counter, sums in their cells, the status names the rows', async (t) => {

@@ -7,6 +7,7 @@ import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { evaluateSplit } from '../src/train/evaluate-split.js';
 import { DivergenceError, Trainer } from '../src/train/trainer.js';
+import { sharedPools } from './fixtures/shared-pools.js';
 
 /** Every `stride`-th digit of the bundled MNIST splits: all ten classes, small. */
 function digitSubset(stride: number): Dataset {
@@ -82,12 +83,11 @@ for (const engine of ['backprop', 'incremental'] as const) {
 t.test('same seed, same weights, whatever the thread count; resume is bit-identical', async (t) => {
   const dataset = digitSubset(40);
   // One pool per thread count, used by every run: a pool serves one trainer after another.
-  const pools = new Map([1, 2].map((threads) => [threads, new GradientPool({ threads })]));
-  t.teardown(() => Promise.all([...pools.values()].map((pool) => pool.destroy())));
+  const poolOf = sharedPools(t);
   for (const sampling of ['replacement', 'shuffle'] as const) {
     const run = async (threads: number, stopAt?: number) => {
       const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 9 });
-      const options = { dataset, pool: pools.get(threads), batchSize: 15, iterations: 25, sampling, seed: 4 };
+      const options = { dataset, pool: poolOf(threads), batchSize: 15, iterations: 25, sampling, seed: 4 };
       const trainer = new Trainer({ ...options, net, optimizer: createOptimizer('adam', { learningRate: 0.01 }) });
       if (stopAt === undefined) {
         await trainer.run();
