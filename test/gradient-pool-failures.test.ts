@@ -5,54 +5,45 @@ import { numericalGradient } from '../src/numerical.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { bytesOf, digits, serialIncremental } from './fixtures/pool-batches.js';
 import { refuses, refusesAsync } from './fixtures/argument-errors.js';
+import { sharedPools } from './fixtures/shared-pools.js';
+
+const poolOf = sharedPools(t);
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
 
 t.test('a user function from a module: the book\'s function_2', async (t) => {
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    for (const point of [[3, 4], [0, 2], [3, 0]]) {
-      const grad = await pool.functionGradient({ module: functions, exportName: 'function2', x: point });
-      const serial = numericalGradient((x) => x[0] ** 2 + x[1] ** 2, Float64Array.from(point));
-      t.same([...grad], [...serial], `at ${point}`);
-    }
-    t.same([...(await pool.functionGradient({ module: functions, exportName: 'function2', x: [3, 4] }))], [6.00000000000378, 7.999999999999119], 'the book\'s values');
-    const weights = [1, 2, 3, 4, 5, 6, 7];
-    const x = [0.5, -1, 2, 0.25, 3, -2, 1];
-    const grad = await pool.functionGradient({ module: functions, exportName: 'weightedSquares', x, context: { weights } });
-    grad.forEach((g, i) => t.ok(Math.abs(g - 2 * weights[i] * x[i]) < 1e-6, `d/dx${i} = 2·w·x by hand`));
-  } finally {
-    await pool.destroy();
+  const pool = poolOf(2);
+  for (const point of [[3, 4], [0, 2], [3, 0]]) {
+    const grad = await pool.functionGradient({ module: functions, exportName: 'function2', x: point });
+    const serial = numericalGradient((x) => x[0] ** 2 + x[1] ** 2, Float64Array.from(point));
+    t.same([...grad], [...serial], `at ${point}`);
   }
+  t.same([...(await pool.functionGradient({ module: functions, exportName: 'function2', x: [3, 4] }))], [6.00000000000378, 7.999999999999119], 'the book\'s values');
+  const weights = [1, 2, 3, 4, 5, 6, 7];
+  const x = [0.5, -1, 2, 0.25, 3, -2, 1];
+  const grad = await pool.functionGradient({ module: functions, exportName: 'weightedSquares', x, context: { weights } });
+  grad.forEach((g, i) => t.ok(Math.abs(g - 2 * weights[i] * x[i]) < 1e-6, `d/dx${i} = 2·w·x by hand`));
 });
 
 t.test('a failing task rejects with the failing range, the pool stays usable', async (t) => {
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    await t.rejects(
-      pool.functionGradient({ module: functions, exportName: 'throwsAtFive', x: new Array(8).fill(0) }),
-      { message: /^Gradient worker failed on elements 4–7 of `x` \(throwsAtFive from .*\): boom at x\[5\]$/ },
-    );
-    await t.rejects(pool.functionGradient({ module: functions, exportName: 'returnsNaN', x: [1] }), { message: /Expected `returnsNaN` to return a finite number, got `NaN` \(number\) at x\[0\] \+ h/ });
-    await t.rejects(pool.functionGradient({ module: functions, exportName: 'notAFunction', x: [1] }), { message: /Expected `notAFunction` exported by .* to be a function, got `42` \(number\)/ });
-    const grad = await pool.functionGradient({ module: functions, exportName: 'function2', x: [3, 4] });
-    t.same([...grad], [6.00000000000378, 7.999999999999119], 'still usable afterwards');
-  } finally {
-    await pool.destroy();
-  }
+  const pool = poolOf(2);
+  await t.rejects(
+    pool.functionGradient({ module: functions, exportName: 'throwsAtFive', x: new Array(8).fill(0) }),
+    { message: /^Gradient worker failed on elements 4–7 of `x` \(throwsAtFive from .*\): boom at x\[5\]$/ },
+  );
+  await t.rejects(pool.functionGradient({ module: functions, exportName: 'returnsNaN', x: [1] }), { message: /Expected `returnsNaN` to return a finite number, got `NaN` \(number\) at x\[0\] \+ h/ });
+  await t.rejects(pool.functionGradient({ module: functions, exportName: 'notAFunction', x: [1] }), { message: /Expected `notAFunction` exported by .* to be a function, got `42` \(number\)/ });
+  const grad = await pool.functionGradient({ module: functions, exportName: 'function2', x: [3, 4] });
+  t.same([...grad], [6.00000000000378, 7.999999999999119], 'still usable afterwards');
 });
 
 t.test('a net with a non-finite weight is refused before any worker runs, naming the weight', async (t) => {
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, activation: 'relu', seed: 1 });
-    net.b1[1] = Number.POSITIVE_INFINITY;
-    for (const engine of ['incremental', 'naive'] as const) {
-      await refusesAsync(t, () => pool.numericalGradient(net, [[1, 0, 2]], [1], { engine }), 'RangeError',
-        "Expected the net's parameters to be finite, got `Infinity` at b1[1] (did training diverge? try a smaller learning rate)");
-    }
-  } finally {
-    await pool.destroy();
+  const pool = poolOf(2);
+  const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, activation: 'relu', seed: 1 });
+  net.b1[1] = Number.POSITIVE_INFINITY;
+  for (const engine of ['incremental', 'naive'] as const) {
+    await refusesAsync(t, () => pool.numericalGradient(net, [[1, 0, 2]], [1], { engine }), 'RangeError',
+      "Expected the net's parameters to be finite, got `Infinity` at b1[1] (did training diverge? try a smaller learning rate)");
   }
 });
 
