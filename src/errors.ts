@@ -104,4 +104,15 @@ export class GradientAbortError extends GradientPoolError {
 export class DivergenceError extends Error {
   /** `'DivergenceError'` (`'RunDivergedError'` for the subclass `train()` throws). */
   override name = 'DivergenceError';
+  /**
+   * What diverged and the advice, without what became of the weights in memory
+   * (the message's last sentence when the Trainer threw it): a run reports its
+   * checkpoint instead. The message itself when there is no such sentence.
+   */
+  readonly diagnosis: string;
+
+  constructor(message: string, options?: ErrorOptions & { diagnosis?: string }) {
+    super(message, options);
+    this.diagnosis = options?.diagnosis ?? message;
+  }
 }

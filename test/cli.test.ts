@@ -241,6 +241,15 @@ t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged
   t.ok(epochs.every((e) => e.trainLoss <= limit), 'every reported (and checkpointed) epoch is below the limit');
 });
 
+t.test('a run diverging before its first epoch says no checkpoint was written, and nothing of weights kept in memory', async (t) => {
+  const out = join(t.testdir(), 'run');
+  const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--quiet']);
+  t.equal(result.code, 1, 'a runtime failure, not bad input');
+  t.match(result.stderr, /^gradpool train: Training diverged at iteration \d+: [^\n]*; try a smaller learning rate \(e\.g\. half of it\)\. No checkpoint was written \(no epoch had ended\)\.\n$/);
+  t.notMatch(result.stderr, /kept/, 'the process ends: no weights are kept');
+  t.notOk(existsSync(join(out, 'checkpoint.json')), 'indeed no checkpoint');
+});
+
 t.test('a run interrupted and resumed through its files ends with the same bytes as an uninterrupted one', async (t) => {
   const dir = t.testdir();
   const common = ['--dataset', 'spiral', '--hidden', '8', '--batch', '16', '--lr', '0.5', '--optimizer', 'adam', '--sampling', 'shuffle', '--seed', '7', '--quiet'];

@@ -286,7 +286,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
         : !Number.isFinite(loss) ? `the loss became ${loss}`
           : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
-      throw new DivergenceError(`Training diverged at iteration ${this.#iteration}: ${what}; try a smaller learning rate (e.g. half of it). The weights of iteration ${this.#iteration - 1} are kept.`);
+      const diagnosis = `Training diverged at iteration ${this.#iteration}: ${what}; try a smaller learning rate (e.g. half of it).`;
+      throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration - 1} are kept.`, { diagnosis });
     }
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
     this.emit('iteration', event);
