@@ -241,6 +241,23 @@ t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged
   t.ok(epochs.every((e) => e.trainLoss <= limit), 'every reported (and checkpointed) epoch is below the limit');
 });
 
+t.test('an old option name runs as the new one, with a warning naming the new spelling; a usage error stays one line', async (t) => {
+  const dir = t.testdir();
+  const small = ['--dataset', 'xor', '--hidden', '3', '--batch', '8', '--iters', '2', '--threads', '1'];
+  const notice = 'gradpool train: warning: `--grad` is the old name of `--engine` and will be removed in the next version: use `--engine backprop`\n';
+  const plain = await run(['train', ...small, '--grad', 'backprop', '--quiet', '--out', join(dir, 'plain')]);
+  t.equal(plain.code, 0, plain.stderr);
+  t.equal(plain.stderr, notice);
+  const json = await run(['train', ...small, '--grad', 'backprop', '--json', '--out', join(dir, 'json')]);
+  t.equal(json.code, 0, json.stderr);
+  t.same(JSON.parse(json.stdout.split('\n')[0]), { event: 'warning', message: notice.slice('gradpool train: warning: '.length, -1) }, '--json: the first event');
+  const bad = await run(['train', ...small, '--grad', 'backprop', '--epochs', '1']);
+  t.equal(bad.code, 2);
+  t.equal(bad.stderr, 'gradpool train: Expected either `--iters` or `--epochs`, got both\n', 'only the usage error');
+  const current = await run(['train', ...small, '--engine', 'backprop', '--quiet', '--out', join(dir, 'current')]);
+  t.equal(current.stderr, '', 'no warning for the current name');
+});
+
 t.test('a run diverging before its first epoch says no checkpoint was written, and nothing of weights kept in memory', async (t) => {
   const out = join(t.testdir(), 'run');
   const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--quiet']);

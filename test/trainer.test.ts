@@ -3,11 +3,13 @@ import { ArgumentRangeError, ArgumentTypeError } from '../src/errors.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
-import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { evaluateSplit } from '../src/train/evaluate-split.js';
 import { DivergenceError, Trainer } from '../src/train/trainer.js';
 import { sharedPools } from './fixtures/shared-pools.js';
+
+// One pool per thread count for the tests that only train with it: a pool serves one trainer after another.
+const poolOf = sharedPools(t);
 
 /** Every `stride`-th digit of the bundled MNIST splits: all ten classes, small. */
 function digitSubset(stride: number): Dataset {
@@ -41,49 +43,39 @@ t.test('evaluateSplit with a limit uses evenly spaced rows (every class of a cla
 t.test('numerical-gradient training on real digits: loss falls, accuracy rises', async (t) => {
   const dataset = digitSubset(20); // 400 train, 100 test
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 1 });
-  const pool = new GradientPool({ threads: 2 });
-  try {
-    const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.5 }), pool, batchSize: 20, iterations: 200, seed: 3 });
-    const losses: number[] = [];
-    trainer.on('iteration', (e) => losses.push(e.loss));
-    const summary = await trainer.run();
-    const [first] = summary.epochs;
-    const last = summary.epochs.at(-1)!;
-    t.equal(trainer.iterationsPerEpoch, 20, '⌈400 / 20⌉ iterations per epoch');
-    t.equal(summary.epochs.length, 11, 'evaluated before training and after each of 10 epochs');
-    t.ok(first.trainAccuracy < 0.2, `chance-level at start (${first.trainAccuracy})`);
-    t.ok(last.trainAccuracy > 0.6, `train accuracy rose to ${last.trainAccuracy}`);
-    t.ok(last.testAccuracy > 0.5, `test accuracy rose to ${last.testAccuracy}`);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    t.ok(mean(losses.slice(-20)) < mean(losses.slice(0, 20)) - 0.5, 'batch loss fell');
-  } finally {
-    await pool.destroy();
-  }
+  const pool = poolOf(2);
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.5 }), pool, batchSize: 20, iterations: 200, seed: 3 });
+  const losses: number[] = [];
+  trainer.on('iteration', (e) => losses.push(e.loss));
+  const summary = await trainer.run();
+  const [first] = summary.epochs;
+  const last = summary.epochs.at(-1)!;
+  t.equal(trainer.iterationsPerEpoch, 20, '⌈400 / 20⌉ iterations per epoch');
+  t.equal(summary.epochs.length, 11, 'evaluated before training and after each of 10 epochs');
+  t.ok(first.trainAccuracy < 0.2, `chance-level at start (${first.trainAccuracy})`);
+  t.ok(last.trainAccuracy > 0.6, `train accuracy rose to ${last.trainAccuracy}`);
+  t.ok(last.testAccuracy > 0.5, `test accuracy rose to ${last.testAccuracy}`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  t.ok(mean(losses.slice(-20)) < mean(losses.slice(0, 20)) - 0.5, 'batch loss fell');
 });
 
 for (const engine of ['backprop', 'incremental'] as const) {
   t.test(`synthetic spiral with momentum learns (${engine} gradient): loss falls, accuracy rises`, async (t) => {
     const dataset = spiral({ seed: 1 });
     const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 30, outputSize: 3, weightInitStd: 1, seed: 1 });
-    const pool = engine === 'incremental' ? new GradientPool({ threads: 2 }) : undefined;
-    try {
-      const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), engine, pool, batchSize: 30, iterations: 800, sampling: 'shuffle' });
-      const summary = await trainer.run();
-      const [first, last] = [summary.epochs[0], summary.epochs.at(-1)!];
-      t.ok(last.trainAccuracy > first.trainAccuracy + 0.2, `train accuracy ${first.trainAccuracy} → ${last.trainAccuracy}`);
-      t.ok(last.testAccuracy > first.testAccuracy + 0.2, `test accuracy ${first.testAccuracy} → ${last.testAccuracy}`);
-      t.ok(last.trainLoss < first.trainLoss - 0.3, `train loss ${first.trainLoss} → ${last.trainLoss}`);
-      t.ok(last.testLoss < first.testLoss - 0.3, `test loss ${first.testLoss} → ${last.testLoss}`);
-    } finally {
-      await pool?.destroy();
-    }
+    const pool = engine === 'incremental' ? poolOf(2) : undefined;
+    const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('momentum', { learningRate: 0.1 }), engine, pool, batchSize: 30, iterations: 800, sampling: 'shuffle' });
+    const summary = await trainer.run();
+    const [first, last] = [summary.epochs[0], summary.epochs.at(-1)!];
+    t.ok(last.trainAccuracy > first.trainAccuracy + 0.2, `train accuracy ${first.trainAccuracy} → ${last.trainAccuracy}`);
+    t.ok(last.testAccuracy > first.testAccuracy + 0.2, `test accuracy ${first.testAccuracy} → ${last.testAccuracy}`);
+    t.ok(last.trainLoss < first.trainLoss - 0.3, `train loss ${first.trainLoss} → ${last.trainLoss}`);
+    t.ok(last.testLoss < first.testLoss - 0.3, `test loss ${first.testLoss} → ${last.testLoss}`);
   });
 }
 
 t.test('same seed, same weights, whatever the thread count; resume is bit-identical', async (t) => {
   const dataset = digitSubset(40);
-  // One pool per thread count, used by every run: a pool serves one trainer after another.
-  const poolOf = sharedPools(t);
   for (const sampling of ['replacement', 'shuffle'] as const) {
     const run = async (threads: number, stopAt?: number) => {
       const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 9 });

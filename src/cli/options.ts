@@ -69,8 +69,11 @@ function joinNegativeNumbers(table: OptionTable, argv: string[]): string[] {
   return joined;
 }
 
-/** Parsed values, plus `help` and the names of the options given explicitly. */
-/** `oldNames`: each old option name given, with the option and value it stands for (for a notice). */
+/**
+ * Parsed values, plus `help`, the names of the options given explicitly, and
+ * `oldNames`: each old option name given, with the option and value it stands
+ * for (for a notice).
+ */
 export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string>; oldNames: ReadonlyMap<string, { option: string; value: string }> };
 
 /** Parses `argv` against `table`; unknown options and stray arguments are InputErrors. */

@@ -59,9 +59,6 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     io.stdout.write(`${helpText('train', 'Train TwoLayerNet with parallel numerical gradients (defaults: the book\'s chapter 4 recipe).', TRAIN_OPTIONS)}\n`);
     return 0;
   }
-  for (const [old, { option, value }] of options.oldNames) {
-    io.stderr.write(`gradpool train: \`--${old}\` is the old name of \`--${option}\` and goes in the next version: use \`--${option} ${value}\`\n`);
-  }
   if (options.explicit.has('iters') && options.explicit.has('epochs')) {
     throw new InputError('Expected either `--iters` or `--epochs`, got both');
   }
@@ -99,6 +96,13 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
 
   const mode = options.json ? 'json' : options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines';
   const progress = createProgress(mode, io.stderr, io.stdout);
+  const warn = (message: string): void => {
+    if (mode === 'json') progress.event({ event: 'warning', message });
+    else io.stderr.write(`gradpool train: warning: ${message}\n`);
+  };
+  for (const [old, { option, value }] of options.oldNames) {
+    warn(`\`--${old}\` is the old name of \`--${option}\` and will be removed in the next version: use \`--${option} ${value}\``);
+  }
   let totalIterations = 0;
   run.onEvent = (event) => {
     if (event.event === 'iteration') {
@@ -108,8 +112,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       const { event: _kind, totalEpochs, ...epoch } = event;
       progress.epoch(epoch, totalEpochs);
     } else if (event.event === 'warning') {
-      if (mode === 'json') progress.event(event);
-      else io.stderr.write(`gradpool train: warning: ${event.message}\n`);
+      warn(event.message);
     } else {
       const { directory, config, threads, iterationsPerEpoch, shape, trainRows, testRows, startIteration } = event;
       totalIterations = config.iterations;

@@ -288,7 +288,7 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
       await recorder.flushMetrics(trainer.iteration).then(() => recorder.writeCsv(), () => undefined);
       // Resumed into a new directory and diverged before its first epoch: the resumed checkpoint is the last good one.
       const good = existsSync(`${checkpointPath}.safetensors`) ? `${checkpointPath}.json` : context.resumeFile;
-      // The Trainer's message says the weights in memory are kept; this process's caller gets the checkpoint instead.
+      // The Trainer's message says its net keeps the last good weights, but train()'s caller never gets that net: it gets the checkpoint instead.
       throw new RunDivergedError(error.diagnosis, { checkpoint: good, iteration: trainer.iteration, cause: error });
     }
     throw error;

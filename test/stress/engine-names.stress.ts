@@ -25,7 +25,7 @@ t.test('--grad numerical is --engine incremental: same run, same bytes, recorded
   const now = await run(['train', ...small, '--iters', '30', '--engine', 'incremental', '--out', join(dir, 'now')]);
   t.equal(old.code, 0, old.stderr);
   t.equal(now.code, 0, now.stderr);
-  t.equal(old.stderr, 'gradpool train: `--grad` is the old name of `--engine` and goes in the next version: use `--engine incremental`\n', 'a notice names the new spelling');
+  t.equal(old.stderr, 'gradpool train: warning: `--grad` is the old name of `--engine` and will be removed in the next version: use `--engine incremental`\n', 'a notice names the new spelling');
   t.equal(now.stderr, '', 'none for the new name');
   t.ok(readFileSync(join(dir, 'old', 'model.safetensors')).equals(readFileSync(join(dir, 'now', 'model.safetensors'))), 'identical weights');
   t.equal(readJson(join(dir, 'old', 'config.json')).engine, 'incremental');
