@@ -12,8 +12,8 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. */
-export const BENCH_SCHEMA_VERSION = 5;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. */
+export const BENCH_SCHEMA_VERSION = 6;
 
 export interface TimingSummary {
   median: number;
@@ -56,6 +56,12 @@ export interface EngineMeasurement {
    * session ended, after 200 ms); the later ones back to back.
    */
   msByBlockPosition: number[] | null;
+  /**
+   * The serial part (as `overheadMs`) of the calls at each place in their
+   * block, medians: what waking threads that slept costs, against calls back
+   * to back. Pool only; null when no call reported its tasks.
+   */
+  overheadMsByBlockPosition: number[] | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */
   imbalance: number | null;
   /** speedup / the machine's ceiling at this thread count (see CeilingMeasurement); null without one. Pool only. */
@@ -215,7 +221,7 @@ export interface PeerEpoch {
 }
 
 export const GOAL_IDS = [
-  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64',
+  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64',
   'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
 ] as const;
 
@@ -362,6 +368,7 @@ const measurement = object({
   serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num },
     'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning')),
   msByBlockPosition: nullable(array(nonNegative)),
+  overheadMsByBlockPosition: nullable(array(num)),
   imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
   load: loadSample,
 });

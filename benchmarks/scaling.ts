@@ -75,6 +75,8 @@ interface PoolSamples {
   /** The same calls by their place in their block: the first follows the other pools' blocks and the ceiling's round. */
   msByPosition: number[][];
   overheadMs: number[];
+  /** The same serial parts by the call's place in its block. */
+  overheadByPosition: number[][];
   /** Each served call's serial part, split (serial-parts.ts). */
   serialParts: SerialParts[];
   imbalance: number[];
@@ -120,7 +122,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
       beforeCall?.();
       await call(pool, () => undefined);
     }
-    results.set(pool.threads, { ms: [], msByPosition: [], overheadMs: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
+    results.set(pool.threads, { ms: [], msByPosition: [], overheadMs: [], overheadByPosition: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
   const rounds = Math.ceil(reps / block);
   let lastProgress = performance.now();
@@ -145,6 +147,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
           const slowest = Math.max(...tasks);
           const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
           samples.overheadMs.push(ms - slowest);
+          (samples.overheadByPosition[c] ??= []).push(ms - slowest);
           samples.imbalance.push(mean > 0 ? slowest / mean : 1);
         }
         if (statistics?.timeline !== undefined) samples.serialParts.push(splitSerialPart({ taskMilliseconds: tasks, timeline: statistics.timeline }, ms));
@@ -176,6 +179,7 @@ function poolMeasurements(
       overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
       serialParts: medianSerialParts(samples.serialParts),
       msByBlockPosition: samples.msByPosition.map((calls) => summarize(calls).median),
+      overheadMsByBlockPosition: samples.overheadByPosition.length > 0 ? samples.overheadByPosition.map((calls) => summarize(calls).median) : null,
       imbalance: samples.imbalance.length > 0 ? summarize(samples.imbalance).median : null,
       ofCeiling: null,
       load: samples.meter.sample(),
@@ -196,7 +200,7 @@ function mainThreadMeasurement(
 ): EngineMeasurement {
   return {
     engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, serialParts: null, msByBlockPosition: null, imbalance: null, ofCeiling: null, load,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, serialParts: null, msByBlockPosition: null, overheadMsByBlockPosition: null, imbalance: null, ofCeiling: null, load,
   };
 }
 

@@ -92,6 +92,10 @@ function blockPositionLines(c: ConfigurationResult): string[] {
     '',
     `  Incremental calls by their place in a block of ${Math.max(...rows.map((m) => m.msByBlockPosition!.length))} (median ms; the first follows the other pools' blocks${ceiling ? ' and a round of the ceiling' : ''}, this pool's threads asleep meanwhile or its session ended): `
       + rows.map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.msByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
+    ...(rows.every((m) => m.overheadMsByBlockPosition === null) ? [] : [
+      '  Their serial part by the same place (wall − slowest task, median ms; the later places are calls back to back): '
+        + rows.filter((m) => m.overheadMsByBlockPosition !== null).map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.overheadMsByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
+    ]),
   ];
 }
 

@@ -236,7 +236,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 5);
+  t.equal(written.schemaVersion, 6);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -321,12 +321,22 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.equal(written.settings.block, 1);
   for (const m of [...c.measurements, ...library]) {
     t.same(m.msByBlockPosition, m.where === 'main-thread' ? null : [m.msPerGradient.median], `${m.engine} ${m.where} ${m.threads}: by place in the block`);
+    t.same(m.overheadMsByBlockPosition, m.overheadMs === null ? null : [m.overheadMs], `${m.engine} ${m.where} ${m.threads}: serial part by place in the block`);
   }
   t.notMatch(formatReport(written), /by their place in a block/, 'no line for blocks of one');
   const blocks = structuredClone(written);
   blocks.settings.block = 3;
-  for (const m of blocks.configurations[0].measurements) if (m.engine === 'incremental' && m.where === 'pool') m.msByBlockPosition = m.threads === 1 ? [2.5, 2.25, 2.125] : [1.75, 1.5, 1.25];
+  for (const m of blocks.configurations[0].measurements) {
+    if (m.engine !== 'incremental' || m.where !== 'pool') continue;
+    m.msByBlockPosition = m.threads === 1 ? [2.5, 2.25, 2.125] : [1.75, 1.5, 1.25];
+    m.overheadMsByBlockPosition = m.threads === 1 ? [0.5, 0.25, 0.125] : [0.375, 0.25, 0.0625];
+  }
   t.match(formatReport(blocks), /Incremental calls by their place in a block of 3 \(median ms; the first follows [^)]*\): 1 thread 2\.500, 2\.250, 2\.125; 2 threads 1\.750, 1\.500, 1\.250\n/);
+  t.match(formatReport(blocks), /Their serial part by the same place \(wall − slowest task, median ms; [^)]*\): 1 thread 0\.500, 0\.250, 0\.125; 2 threads 0\.375, 0\.250, 0\.063\n/);
+  const blockGoals = goalChecks(blocks.configurations[0], null);
+  const backToBack = blockGoals.find((g) => g.id === 'serialMsBackToBack')!;
+  const serialThreads = blocks.configurations[0].serial[0].threads;
+  t.match(backToBack, { value: serialThreads === 1 ? 0.125 : 0.0625, status: 'info', note: /^median ms at each place: / }, 'the last place, at the serial part\'s thread count');
   // Where it goes: every served (incremental) pool row splits its serial part; main-thread rows have nothing to split.
   for (const m of [...c.measurements, ...library]) {
     const served = m.engine === 'incremental' && m.where === 'pool';
@@ -352,10 +362,11 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
 
   // The goals block: every figure, its goal, met or not, checked against the figures above.
   const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
-  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
   t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
   t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
+  t.match(goal('serialMsBackToBack'), { value: null, status: 'n/a', note: 'blocks of one call: no call back to back' });
   t.match(goal('amdahlAt16'), { value: c.serial[0].predictions[1].speedup, comparison: '>=', goal: 12, must: null });
   t.match(goal('ofCeilingTrainer'), { value: pooled.find((m) => m.engine === 'incremental' && m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
   t.match(goal('ofCeilingLibrary'), { value: library.find((m) => m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
@@ -481,7 +492,7 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   const row = (engine: EngineMeasurement['engine'], where: EngineMeasurement['where'], threads: number, median: number, overheadMs: number | null): EngineMeasurement => ({
     engine, where, threads, method: 'measured', sampledParameters: null, reps: 1, warmup: 0,
     msPerGradient: { median, min: median, max: median, mean: median, samples: [median] },
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, serialParts: null, msByBlockPosition: null, imbalance: 1, ofCeiling: null,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, serialParts: null, msByBlockPosition: null, overheadMsByBlockPosition: null, imbalance: 1, ofCeiling: null,
     load: new LoadMeter(1).sample(),
   });
   // 10 ms on one thread; 0.08 ms serial at 2 threads (within 2 cores), 0.5 ms at 3 (oversubscribed, not used).
