@@ -108,7 +108,8 @@ export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
   const byPlace = trainerRow?.overheadMsByBlockPosition ?? null;
   add('serialMsBackToBack', `serial part of a pool call, Trainer's pattern${trainer ? ` (${trainer.threads} thread${trainer.threads === 1 ? '' : 's'})` : ''}, the last place in the block (back to back)`,
     byPlace !== null && byPlace.length > 1 ? byPlace.at(-1)! : null, 'ms', null,
-    byPlace !== null && byPlace.length > 1 ? `median ms at each place: ${byPlace.map((ms) => ms.toFixed(3)).join(', ')}; the first follows the threads' sleep` : 'blocks of one call: no call back to back');
+    byPlace !== null && byPlace.length > 1 ? `median ms at each place: ${byPlace.map((ms) => ms.toFixed(3)).join(', ')}; the first follows the threads' sleep`
+      : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
   add('serialMsLibrary', `serial part of a pool call, library pattern${library ? ` (${library.threads} thread${library.threads === 1 ? '' : 's'})` : ''}, median ms per call`, library?.serialMs ?? null, 'ms', null,
     'includes net.prepare of the number[][] batch, the weight scan and the fresh result');
   for (const threads of AMDAHL_PREDICT_AT) {

@@ -179,7 +179,9 @@ function poolMeasurements(
       overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
       serialParts: medianSerialParts(samples.serialParts),
       msByBlockPosition: samples.msByPosition.map((calls) => summarize(calls).median),
-      overheadMsByBlockPosition: samples.overheadByPosition.length > 0 ? samples.overheadByPosition.map((calls) => summarize(calls).median) : null,
+      // Only when every place has calls that reported their tasks: a hole would misalign the places.
+      overheadMsByBlockPosition: samples.msByPosition.length > 0 && samples.msByPosition.every((_, c) => (samples.overheadByPosition[c]?.length ?? 0) > 0)
+        ? samples.msByPosition.map((_, c) => summarize(samples.overheadByPosition[c]).median) : null,
       imbalance: samples.imbalance.length > 0 ? summarize(samples.imbalance).median : null,
       ofCeiling: null,
       load: samples.meter.sample(),

@@ -336,7 +336,11 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   const blockGoals = goalChecks(blocks.configurations[0], null);
   const backToBack = blockGoals.find((g) => g.id === 'serialMsBackToBack')!;
   const serialThreads = blocks.configurations[0].serial[0].threads;
-  t.match(backToBack, { value: serialThreads === 1 ? 0.125 : 0.0625, status: 'info', note: /^median ms at each place: / }, 'the last place, at the serial part\'s thread count');
+  t.equal(serialThreads, Math.min(2, os.availableParallelism()), 'the serial part at the most threads within the cores');
+  t.match(backToBack, {
+    value: serialThreads === 1 ? 0.125 : 0.0625, status: 'info',
+    note: `median ms at each place: ${serialThreads === 1 ? '0.500, 0.250, 0.125' : '0.375, 0.250, 0.063'}; the first follows the threads' sleep`,
+  }, 'the last place, at the serial part\'s thread count');
   // Where it goes: every served (incremental) pool row splits its serial part; main-thread rows have nothing to split.
   for (const m of [...c.measurements, ...library]) {
     const served = m.engine === 'incremental' && m.where === 'pool';
@@ -521,6 +525,13 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
     }],
   }, 'absent');
   const byId = Object.fromEntries(checks.map((g) => [g.id, g]));
+  // By place in the block: the serial part's thread count (2, within the cores), not the oversubscribed 3.
+  const placed = rows.slice(0, 3).map((m, i) => ({ ...m, msByBlockPosition: [3, 2], overheadMsByBlockPosition: [[0.3, 0.05], [0.2, 0.07], [0.9, 0.6]][i] }));
+  const placedGoals = goalChecks({ measurements: placed, kernelRatio: kernel, serial: [part], libraryPattern: { description: '', gapMs: 3, measurements: [] }, epochs: [], peerEpoch: null, ceiling: [] }, 'absent');
+  t.match(placedGoals.find((g) => g.id === 'serialMsBackToBack'), { value: 0.07, note: 'median ms at each place: 0.200, 0.070; the first follows the threads\' sleep' });
+  const unplaced = placed.map((m) => ({ ...m, overheadMsByBlockPosition: null }));
+  const unplacedGoals = goalChecks({ measurements: unplaced, kernelRatio: kernel, serial: [part], libraryPattern: { description: '', gapMs: 3, measurements: [] }, epochs: [], peerEpoch: null, ceiling: [] }, 'absent');
+  t.match(unplacedGoals.find((g) => g.id === 'serialMsBackToBack'), { value: null, note: 'no serial part by place (calls that reported no tasks)' });
   t.match(byId.kernelRatio, { value: 2.5, status: 'met' });
   t.match(byId.serialMs, { value: 0.08, status: 'met' });
   t.match(byId.amdahlAt16, { status: 'met' });
