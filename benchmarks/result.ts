@@ -59,7 +59,7 @@ export interface EngineMeasurement {
   /**
    * The serial part (as `overheadMs`) of the calls at each place in their
    * block, medians: what waking threads that slept costs, against calls back
-   * to back. Pool only; null when no call reported its tasks.
+   * to back. Pool only; null unless every place has calls that reported their tasks.
    */
   overheadMsByBlockPosition: number[] | null;
   /** Median of (slowest / mean worker task time): 1 is a perfect split. Pool only. */

@@ -254,6 +254,9 @@ t.test('an old option name runs as the new one, with a warning naming the new sp
   const bad = await run(['train', ...small, '--grad', 'backprop', '--epochs', '1']);
   t.equal(bad.code, 2);
   t.equal(bad.stderr, 'gradpool train: Expected either `--iters` or `--epochs`, got both\n', 'only the usage error');
+  const resumed = await run(['train', '--resume', join(dir, 'plain'), '--grad', 'backprop']);
+  t.equal(resumed.code, 2);
+  t.match(resumed.stderr, /^gradpool train: Expected only --iters, .* with `--resume` \(the rest comes from the checkpoint\), got `--grad`\n$/, 'the option as typed');
   const current = await run(['train', ...small, '--engine', 'backprop', '--quiet', '--out', join(dir, 'current')]);
   t.equal(current.stderr, '', 'no warning for the current name');
 });
@@ -262,7 +265,7 @@ t.test('a run diverging before its first epoch says no checkpoint was written, a
   const out = join(t.testdir(), 'run');
   const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--quiet']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
-  t.match(result.stderr, /^gradpool train: Training diverged at iteration \d+: [^\n]*; try a smaller learning rate \(e\.g\. half of it\)\. No checkpoint was written \(no epoch had ended\)\.\n$/);
+  t.match(result.stderr, /^gradpool train: Training diverged at iteration \d+: [^\n]*; try a smaller learning rate \(e\.g\. half of it\)\. No checkpoint was written: the run diverged before its first one\.\n$/);
   t.notMatch(result.stderr, /kept/, 'the process ends: no weights are kept');
   t.notOk(existsSync(join(out, 'checkpoint.json')), 'indeed no checkpoint');
 });

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { join } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError } from '../src/errors.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js';
@@ -141,10 +142,21 @@ t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', asyn
   net.b2[(first + 1) % 3] = 60;
   const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 1e-300 }), engine: 'backprop', batchSize: 1, iterations: 5, seed: 7 });
   const before = net.params.slice();
+  const stateBefore = trainer.getState();
   const error = await trainer.step().then(() => undefined, (thrown: unknown) => thrown);
   t.match(error, { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12, near its ceiling of 16\.12 \(−log 1e-7: the right class gets almost no probability\); try a smaller learning rate \(e\.g\. half of it\)\. The weights of iteration 0 are kept\.$/ });
   t.equal((error as DivergenceError).diagnosis, (error as Error).message.replace(' The weights of iteration 0 are kept.', ''), 'the diagnosis: the message without what became of the weights');
   t.same([...net.params], [...before], 'the weights before the step are kept');
+  t.equal(trainer.iteration, 0, 'the iteration is the last good one, as the weights');
+  // The optimizer's state is the failed step's: going on or saving would mix two iterations.
+  const refusal = /^This Trainer diverged at iteration 1: its weights are those of iteration 0 but its optimizer's state is not; continue from a checkpoint/;
+  await t.rejects(trainer.step(), { message: refusal });
+  await t.rejects(trainer.run(), { message: refusal });
+  await t.rejects(trainer.saveCheckpoint(join(t.testdir(), 'checkpoint')), { message: refusal });
+  t.throws(() => trainer.getState(), { message: refusal });
+  // Restored to the state before the step (the weights already are), it goes on: the same step diverges the same way.
+  trainer.setState(stateBefore);
+  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12/ });
 });
 
 t.test('bad trainer options', async (t) => {

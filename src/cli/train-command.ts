@@ -65,7 +65,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   if (options.resume !== undefined) {
     const conflicting = [...options.explicit].filter((name) => !RESUMABLE_OVERRIDES.has(name));
     if (conflicting.length > 0) {
-      throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${conflicting[0]}\``);
+      // Named as the user typed it: an old name stands for the option it maps to.
+      const typed = [...options.oldNames].find(([, { option }]) => option === conflicting[0])?.[0] ?? conflicting[0];
+      throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${typed}\``);
     }
   }
   const given = <T>(flag: string, value: T): T | undefined => (options.explicit.has(flag) ? value : undefined);
@@ -198,7 +200,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   } catch (error) {
     progress.stop();
     if (error instanceof RunDivergedError) {
-      const saved = error.checkpoint !== undefined ? ` Last good checkpoint: ${error.checkpoint}` : ' No checkpoint was written (no epoch had ended).';
+      const saved = error.checkpoint !== undefined ? ` Last good checkpoint: ${error.checkpoint}` : ' No checkpoint was written: the run diverged before its first one.';
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
       progress.event({ event: 'diverged', message: error.message, iteration: error.iteration, checkpoint: error.checkpoint ?? null });
       return 1;

@@ -95,6 +95,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   #iteration = 0;
   #epochs: EpochEvent[] = [];
   #stopRequested = false;
+  /** Set when a step diverged: its optimizer state is the failed step's, so the trainer refuses to go on until {@link setState}. */
+  #divergedAt: number | undefined;
 
   /**
    * @param options - see {@link TrainerOptions}: `net`, `dataset` and `optimizer` are required, and only its keys are accepted.
@@ -184,7 +186,23 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * const again = await Trainer.fromCheckpoint('runs/mine/checkpoint.json', { dataset, pool });
    */
   saveCheckpoint(path: string, { config }: { config?: Partial<TrainConfig> } = {}): Promise<CheckpointFiles> {
+    try {
+      this.#assertNotDiverged();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return saveCheckpoint(path, trainerCheckpoint(this, config));
+  }
+
+  /**
+   * After a step diverged the weights are back at the last good iteration but
+   * the optimizer's state is not (it would take a copy of it on every step):
+   * going on, or saving, would mix the two.
+   */
+  #assertNotDiverged(): void {
+    if (this.#divergedAt !== undefined) {
+      throw new Error(`This Trainer diverged at iteration ${this.#divergedAt}: its weights are those of iteration ${this.#divergedAt - 1} but its optimizer's state is not; continue from a checkpoint (Trainer.fromCheckpoint, or setState) with a smaller learning rate`);
+    }
   }
 
   /**
@@ -206,6 +224,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   /** A copy of the run's position (iteration, sampler, optimizer, epochs) for {@link setState}; the weights are `net.params`. */
   getState(): TrainerState {
+    this.#assertNotDiverged();
     return {
       iteration: this.#iteration,
       sampler: this.#sampler.getState(),
@@ -218,6 +237,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   setState(state: TrainerState): void {
     assertInteger('state.iteration', state.iteration, 0);
     this.#iteration = state.iteration;
+    this.#divergedAt = undefined;
     this.#sampler.setState(state.sampler);
     this.optimizer.loadState(state.optimizer.state, state.optimizer.stepCount);
     this.#epochs = state.epochs.map((e) => ({ ...e }));
@@ -263,6 +283,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * again by the next step), so a checkpoint taken then continues exactly.
    */
   async step({ signal }: StepOptions = {}): Promise<IterationEvent> {
+    this.#assertNotDiverged();
     const samplerState = this.#sampler.getState();
     const batch = this.#sampler.next();
     const started = performance.now();
@@ -278,17 +299,21 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     previous.set(this.net.params);
     this.optimizer.step(this.net.params, grad);
     const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#lossScratch, this.#lossSparse);
-    this.#iteration++;
     // The 1e-7 in the log bounds the loss, so overflowing weights show up as NaN or as non-finite weights.
     const badWeight = firstNonFinite(this.net.params);
     if (!Number.isFinite(loss) || badWeight >= 0 || loss >= SATURATED_LOSS) {
+      // The weights, the iteration and the sampler go back to the last good step; the optimizer's state cannot.
       this.net.params.set(previous);
+      this.#sampler.setState(samplerState);
+      const failed = this.#iteration + 1;
+      this.#divergedAt = failed;
       const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
         : !Number.isFinite(loss) ? `the loss became ${loss}`
           : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
-      const diagnosis = `Training diverged at iteration ${this.#iteration}: ${what}; try a smaller learning rate (e.g. half of it).`;
-      throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration - 1} are kept.`, { diagnosis });
+      const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (e.g. half of it).`;
+      throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration} are kept.`, { diagnosis });
     }
+    this.#iteration++;
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
     this.emit('iteration', event);
     return event;
