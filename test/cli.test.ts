@@ -263,9 +263,12 @@ t.test('an old option name runs as the new one, with a warning naming the new sp
 
 t.test('a run diverging before its first epoch says no checkpoint was written, and nothing of weights kept in memory', async (t) => {
   const out = join(t.testdir(), 'run');
-  const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--quiet']);
+  const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--json']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
-  t.match(result.stderr, /^gradpool train: Training diverged at iteration \d+: [^\n]*; try a smaller learning rate \(e\.g\. half of it\)\. No checkpoint was written: the run diverged before its first one\.\n$/);
+  const message = /^gradpool train: Training diverged at iteration (\d+): [^\n]*; try a smaller learning rate \(e\.g\. half of it\)\. No checkpoint was written: the run diverged before its first one\.\n$/.exec(result.stderr);
+  t.ok(message, result.stderr);
+  const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { event: string; iteration: number; checkpoint: string | null };
+  t.same({ event: last.event, iteration: last.iteration, checkpoint: last.checkpoint }, { event: 'diverged', iteration: Number(message![1]) - 1, checkpoint: null }, 'the event gives the last good iteration');
   t.notMatch(result.stderr, /kept/, 'the process ends: no weights are kept');
   t.notOk(existsSync(join(out, 'checkpoint.json')), 'indeed no checkpoint');
 });

@@ -149,9 +149,11 @@ t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', asyn
   t.same([...net.params], [...before], 'the weights before the step are kept');
   t.equal(trainer.iteration, 0, 'the iteration is the last good one, as the weights');
   // The optimizer's state is the failed step's: going on or saving would mix two iterations.
-  const refusal = /^This Trainer diverged at iteration 1: its weights are those of iteration 0 but its optimizer's state is not; continue from a checkpoint/;
+  const refusal = /^This Trainer diverged at iteration 1: its weights are those of iteration 0 but its optimizer's state is not; give it a whole state with setState/;
   await t.rejects(trainer.step(), { message: refusal });
   await t.rejects(trainer.run(), { message: refusal });
+  t.equal(trainer.epochs.length, 0, 'run() refuses before evaluating');
+  await t.rejects(trainer.evaluate(), { message: refusal });
   await t.rejects(trainer.saveCheckpoint(join(t.testdir(), 'checkpoint')), { message: refusal });
   t.throws(() => trainer.getState(), { message: refusal });
   // Restored to the state before the step (the weights already are), it goes on: the same step diverges the same way.

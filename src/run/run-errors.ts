@@ -16,7 +16,7 @@ export class RunDivergedError extends DivergenceError {
   override name = 'RunDivergedError';
   /** Path of the last good checkpoint's .json (the run's `checkpoint.json`, or the one it resumed), for `resume`; `undefined` when there is none. */
   readonly checkpoint: string | undefined;
-  /** The iteration the run stopped at (its last good step). */
+  /** The iteration of the weights the run ended with: the last good step when a step diverged, the evaluated (diverged) one when an epoch's evaluation found it. */
   readonly iteration: number;
 
   constructor(message: string, { checkpoint, iteration, cause }: { checkpoint: string | undefined; iteration: number; cause?: unknown }) {

@@ -181,6 +181,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    *
    * @returns the two files.
    * @throws the file system's error (ENOSPC, EACCES, …) when a file cannot be written; the previous checkpoint at `path` is then intact.
+   * @throws {Error} (as a rejection) after a step diverged, until {@link setState}: the state would mix two iterations.
    * @example
    * await trainer.saveCheckpoint('runs/mine/checkpoint');
    * const again = await Trainer.fromCheckpoint('runs/mine/checkpoint.json', { dataset, pool });
@@ -201,7 +202,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    */
   #assertNotDiverged(): void {
     if (this.#divergedAt !== undefined) {
-      throw new Error(`This Trainer diverged at iteration ${this.#divergedAt}: its weights are those of iteration ${this.#divergedAt - 1} but its optimizer's state is not; continue from a checkpoint (Trainer.fromCheckpoint, or setState) with a smaller learning rate`);
+      throw new Error(`This Trainer diverged at iteration ${this.#divergedAt}: its weights are those of iteration ${this.#divergedAt - 1} but its optimizer's state is not; give it a whole state with setState (a getState() from before the step, say), or continue in a new Trainer from a checkpoint (Trainer.fromCheckpoint)`);
     }
   }
 
@@ -222,7 +223,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return trainer;
   }
 
-  /** A copy of the run's position (iteration, sampler, optimizer, epochs) for {@link setState}; the weights are `net.params`. */
+  /**
+   * A copy of the run's position (iteration, sampler, optimizer, epochs) for {@link setState}; the weights are `net.params`.
+   *
+   * @throws {Error} after a step diverged, until {@link setState}: the state would mix two iterations.
+   */
   getState(): TrainerState {
     this.#assertNotDiverged();
     return {
@@ -253,6 +258,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * @throws {GradientPoolError} when a pool's worker fails.
    */
   async evaluate(): Promise<EpochEvent> {
+    this.#assertNotDiverged();
     const [train, test] = this.#pool !== undefined && this.engine !== 'backprop'
       ? await this.#pool.evaluate(this.net, [this.dataset.train, this.dataset.test], { limit: this.#evaluationLimit })
       : [evaluateSplit(this.net, this.dataset.train, this.#evaluationLimit), evaluateSplit(this.net, this.dataset.test, this.#evaluationLimit)];
@@ -281,6 +287,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * One update on one mini-batch. A gradient that fails or is aborted through
    * `signal` leaves the trainer as it was before the step (the batch is drawn
    * again by the next step), so a checkpoint taken then continues exactly.
+   *
+   * @throws {DivergenceError} (as a rejection) when the update made the batch loss non-finite or saturated, or a
+   * weight non-finite: the weights, the iteration and the sampler go back to the last good step, but the optimizer's
+   * state cannot, so the trainer then refuses to step, run, evaluate or save until {@link setState}.
    */
   async step({ signal }: StepOptions = {}): Promise<IterationEvent> {
     this.#assertNotDiverged();
@@ -326,6 +336,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * are handled during a run (a backprop step never waits on anything).
    */
   async run({ signal }: StepOptions = {}): Promise<TrainingSummary> {
+    this.#assertNotDiverged();
     const started = performance.now();
     this.#stopRequested = false;
     let finalLoss = Number.NaN;
