@@ -5,6 +5,7 @@ import { InputError } from '../src/errors.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { train } from '../src/run/train.js';
+import type { RunControl } from '../src/run/train-options.js';
 import { trainInBackground } from '../src/run/train-in-background.js';
 import { refuses, refusesAsync } from './fixtures/argument-errors.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
@@ -86,6 +87,19 @@ t.test('saveModel and loadModel: the files a run writes, the same weights back; 
     message: `Expected \`out\` to be a directory without another run, got \`${join(dir, 'run')}\`, which holds one (checkpoint.json); choose another directory, or continue that run with \`resume: ${JSON.stringify(join(dir, 'run'))}\``,
   }, 'a second run into the same directory, in train()\'s words');
   await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory or its model\.json .*: no such file or directory$/ });
+});
+
+t.test('a run\'s checkpoint() asked for after the run diverged rejects with the divergence: the last good checkpoint stays', async (t) => {
+  const out = join(t.testdir(), 'run');
+  let control: RunControl | undefined;
+  const failed = await train({
+    dataset: 'spiral', hiddenSize: 5, weightInitStd: 1, learningRate: 10, engine: 'backprop', batchSize: 10, iterations: 2000, seed: 1, out,
+    onReady: (run) => { control = run; },
+  }).then(() => undefined, (error: unknown) => error as Error & { checkpoint?: string });
+  t.match(failed, { name: 'RunDivergedError' });
+  const good = await loadCheckpoint(join(out, 'checkpoint.json'));
+  await t.rejects(control!.checkpoint(), { name: 'DivergenceError', message: /^Training diverged by iteration \d+/ });
+  t.equal((await loadCheckpoint(join(out, 'checkpoint.json'))).meta.iteration, good.meta.iteration, 'the last good checkpoint is not replaced');
 });
 
 t.test('saveModel, train, a run\'s checkpoint() and trainInBackground refuse bad arguments as Argument errors (bad input, not a bug)', async (t) => {

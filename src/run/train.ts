@@ -209,11 +209,14 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
       saved.then(() => done(`${path.replace(/\.(json|safetensors)$/, '')}.json`), reject);
     }
   };
+  /** Why the run failed, once it has: a checkpoint asked for afterwards gets it, as the ones waiting then did (a diverged state must not replace the last good checkpoint). */
+  let failure: unknown;
   const control: RunControl = {
     net,
     directory,
     checkpoint(path = checkpointPath) {
       if (typeof path !== 'string' || path === '') return Promise.reject(new ArgumentTypeError(`Expected \`path\` to be a checkpoint path, got ${describe(path)}`));
+      if (failure !== undefined) return Promise.reject(failure);
       return new Promise((resolveRequest, reject) => {
         requests.push({ path: resolve(path), resolve: resolveRequest, reject });
         if (!stepping) serveRequests();
@@ -263,6 +266,7 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
     }, (error: unknown) => {
       stepping = false;
       // A failed or diverged step leaves no state worth saving.
+      failure = error;
       for (const request of requests.splice(0)) request.reject(error);
       throw error;
     });
