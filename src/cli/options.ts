@@ -71,10 +71,10 @@ function joinNegativeNumbers(table: OptionTable, argv: string[]): string[] {
 
 /**
  * Parsed values, plus `help`, the names of the options given explicitly, and
- * `oldNames`: each old option name given, with the option and value it stands
- * for (for a notice).
+ * `oldNames`: for each option given by its old name, that name and the value
+ * it stands for (messages name an option as the user spelled it).
  */
-export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string>; oldNames: ReadonlyMap<string, { option: string; value: string }> };
+export type ParseResult<T extends OptionTable> = ParsedOptions<T> & { help: boolean; explicit: ReadonlySet<string>; oldNames: ReadonlyMap<string, { oldName: string; value: string }> };
 
 /** Parses `argv` against `table`; unknown options and stray arguments are InputErrors. */
 export function parseOptions<T extends OptionTable>(command: string, table: T, argv: string[]): ParseResult<T> {
@@ -99,16 +99,13 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
     if (missing) fail(`Expected a value after \`${missing[1]}\`, got nothing`);
     fail(`${message.split('\n')[0]} (gradpool ${command})`);
   }
-  // Messages name the option as the user spelled it.
-  const spelled = new Map<string, string>();
-  const oldNames = new Map<string, { option: string; value: string }>();
+  const oldNames = new Map<string, { oldName: string; value: string }>();
   for (const [name, spec] of Object.entries(table)) {
     if (spec.type !== 'alias' || values[name] === undefined) continue;
-    spelled.set(spec.of, name);
     if (values[spec.of] !== undefined) fail(`Expected either \`--${spec.of}\` or its old name \`--${name}\`, got both`);
     const raw = values[name] as string;
     values[spec.of] = spec.values?.get(raw) ?? raw;
-    oldNames.set(name, { option: spec.of, value: values[spec.of] as string });
+    oldNames.set(spec.of, { oldName: name, value: values[spec.of] as string });
     delete values[name];
   }
   const explicit = new Set(Object.keys(values).filter((name) => values[name] !== undefined && name !== 'help'));
@@ -125,7 +122,7 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
       continue;
     }
     const text = raw as string;
-    const given = spelled.get(name) ?? name;
+    const given = oldNames.get(name)?.oldName ?? name;
     if (spec.type === 'integer') parsed[name] = parseInteger(given, text, spec.min, spec.max);
     else if (spec.type === 'number') parsed[name] = parseNumber(given, text, spec.min, spec.exclusiveMin);
     else if (spec.type === 'choice') parsed[name] = parseChoice(given, text, spec.choices);

@@ -65,8 +65,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   if (options.resume !== undefined) {
     const conflicting = [...options.explicit].filter((name) => !RESUMABLE_OVERRIDES.has(name));
     if (conflicting.length > 0) {
-      // Named as the user typed it: an old name stands for the option it maps to.
-      const typed = [...options.oldNames].find(([, { option }]) => option === conflicting[0])?.[0] ?? conflicting[0];
+      const typed = options.oldNames.get(conflicting[0])?.oldName ?? conflicting[0];
       throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${typed}\``);
     }
   }
@@ -102,8 +101,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (mode === 'json') progress.event({ event: 'warning', message });
     else io.stderr.write(`gradpool train: warning: ${message}\n`);
   };
-  for (const [old, { option, value }] of options.oldNames) {
-    warn(`\`--${old}\` is the old name of \`--${option}\` and will be removed in the next version: use \`--${option} ${value}\``);
+  for (const [option, { oldName, value }] of options.oldNames) {
+    warn(`\`--${oldName}\` is the old name of \`--${option}\` and will be removed in the next version: use \`--${option} ${value}\``);
   }
   let totalIterations = 0;
   run.onEvent = (event) => {

@@ -186,12 +186,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * await trainer.saveCheckpoint('runs/mine/checkpoint');
    * const again = await Trainer.fromCheckpoint('runs/mine/checkpoint.json', { dataset, pool });
    */
-  saveCheckpoint(path: string, { config }: { config?: Partial<TrainConfig> } = {}): Promise<CheckpointFiles> {
-    try {
-      this.#assertNotDiverged();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async saveCheckpoint(path: string, { config }: { config?: Partial<TrainConfig> } = {}): Promise<CheckpointFiles> {
+    this.#assertNotDiverged();
     return saveCheckpoint(path, trainerCheckpoint(this, config));
   }
 
@@ -289,8 +285,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * again by the next step), so a checkpoint taken then continues exactly.
    *
    * @throws {DivergenceError} (as a rejection) when the update made the batch loss non-finite or saturated, or a
-   * weight non-finite: the weights, the iteration and the sampler go back to the last good step, but the optimizer's
-   * state cannot, so the trainer then refuses to step, run, evaluate or save until {@link setState}.
+   * weight non-finite: the weights and the iteration stay at the last good step, but the optimizer's state cannot,
+   * so the trainer then refuses to step, run, evaluate or save until {@link setState}.
    */
   async step({ signal }: StepOptions = {}): Promise<IterationEvent> {
     this.#assertNotDiverged();
@@ -312,9 +308,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     // The 1e-7 in the log bounds the loss, so overflowing weights show up as NaN or as non-finite weights.
     const badWeight = firstNonFinite(this.net.params);
     if (!Number.isFinite(loss) || badWeight >= 0 || loss >= SATURATED_LOSS) {
-      // The weights, the iteration and the sampler go back to the last good step; the optimizer's state cannot.
+      // The weights and the iteration stay at the last good step; the optimizer's state cannot, so the trainer refuses to go on.
       this.net.params.set(previous);
-      this.#sampler.setState(samplerState);
       const failed = this.#iteration + 1;
       this.#divergedAt = failed;
       const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
