@@ -82,6 +82,18 @@ export function serialPartOf(pattern: SerialPart['pattern'], measurements: reado
   };
 }
 
+/**
+ * The share of the ceiling `c` that a pattern's calls could reach at most with
+ * their serial parts as measured, were their tasks split at the ceiling itself:
+ * T₁ / (s₂ + (T₁ − s₁)/c) / c, where T₁ is the median call on one thread, s₁
+ * its serial part and s₂ the serial part at the thread count of `c`. What the
+ * serial part alone costs of the ceiling, beside what the pattern got.
+ */
+export function ofCeilingAllowed(oneThreadMs: number, oneThreadSerialMs: number, serialMs: number, ceiling: number): number {
+  const tasksMs = Math.max(0, oneThreadMs - oneThreadSerialMs);
+  return oneThreadMs / (serialMs + tasksMs / ceiling) / ceiling;
+}
+
 type Figures = Pick<ConfigurationResult, 'measurements' | 'ceiling' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'>;
 
 /** The goals block of a configuration; `peerReason` says why there is no peer epoch (null: epochs not measured). */
@@ -126,6 +138,19 @@ export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
     trainerTwo?.ofCeiling != null ? `speedup ${trainerTwo.speedup?.toFixed(2)}×` : noTwo);
   add('ofCeilingLibrary', `of ceiling at ${OF_CEILING_THREADS} threads, library pattern (speedup ÷ the machine's ceiling)`, libraryTwo?.ofCeiling ?? null, 'fraction', GOALS.ofCeiling,
     libraryTwo?.ofCeiling != null ? `speedup ${libraryTwo.speedup?.toFixed(2)}×` : noTwo);
+  const ceilingTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.speedup ?? null;
+  const allowed = (rows: readonly EngineMeasurement[], two: EngineMeasurement | undefined): { value: number | null; note: string } => {
+    const one = rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === 1);
+    if (one?.overheadMs == null || two?.overheadMs == null || ceilingTwo === null) return { value: null, note: noTwo };
+    return {
+      value: ofCeilingAllowed(one.msPerGradient.median, one.overheadMs, two.overheadMs, ceilingTwo),
+      note: `serial ${two.overheadMs.toFixed(3)} ms of a ${one.msPerGradient.median.toFixed(3)} ms one-thread call (${one.overheadMs.toFixed(3)} of it serial), ceiling ${ceilingTwo.toFixed(2)}×`,
+    };
+  };
+  const allowedTrainer = allowed(c.measurements, trainerTwo);
+  add('ofCeilingAllowedTrainer', `of ceiling at ${OF_CEILING_THREADS} threads the serial part allows, Trainer's pattern (its tasks split at the ceiling)`, allowedTrainer.value, 'fraction', null, allowedTrainer.note);
+  const allowedLibrary = allowed(c.libraryPattern.measurements, libraryTwo);
+  add('ofCeilingAllowedLibrary', `of ceiling at ${OF_CEILING_THREADS} threads the serial part allows, library pattern (its tasks split at the ceiling)`, allowedLibrary.value, 'fraction', null, allowedLibrary.note);
   const splitTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.split ?? null;
   add('ofCeilingSplit', `of ceiling at ${OF_CEILING_THREADS} threads, the split alone (within one task, no pool's dispatch)`, splitTwo?.ofCeiling ?? null, 'fraction', null,
     splitTwo?.ofCeiling != null ? `speedup ${splitTwo.speedup?.toFixed(2)}×` : noTwo);

@@ -22,7 +22,7 @@ import { computeSplitGradients, computeWholeGradients, roundThroughput, splitRou
 import { Piscina } from 'piscina';
 import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
-import { GOALS, goalChecks, goalStatus, kernelRatioOf, serialPartOf } from '../benchmarks/goals.js';
+import { GOALS, goalChecks, goalStatus, kernelRatioOf, ofCeilingAllowed, serialPartOf } from '../benchmarks/goals.js';
 import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
 import { busyWork, libraryInputs } from '../benchmarks/library-pattern.js';
 import { loadTfjs } from '../benchmarks/tfjs-peer.js';
@@ -236,7 +236,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 6);
+  t.equal(written.schemaVersion, 7);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -366,7 +366,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
 
   // The goals block: every figure, its goal, met or not, checked against the figures above.
   const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
-  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
   t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
   t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
@@ -375,6 +375,12 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(goal('ofCeilingTrainer'), { value: pooled.find((m) => m.engine === 'incremental' && m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
   t.match(goal('ofCeilingLibrary'), { value: library.find((m) => m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
   t.match(goal('ofCeilingSplit'), { value: c.ceiling[1].split!.ofCeiling, comparison: null, status: 'info' });
+  for (const [id, rows] of [['ofCeilingAllowedTrainer', pooled], ['ofCeilingAllowedLibrary', library]] as const) {
+    const one = rows.find((m) => m.engine === 'incremental' && m.threads === 1)!;
+    const two = rows.find((m) => m.engine === 'incremental' && m.threads === 2)!;
+    const c2 = c.ceiling[1].speedup!;
+    t.match(goal(id), { value: one.msPerGradient.median / (two.overheadMs! + (one.msPerGradient.median - one.overheadMs!) / c2) / c2, comparison: null, status: 'info' }, id);
+  }
   t.equal(goal('speedupLibrary').value, library.find((m) => m.threads === 2)!.speedup);
   t.equal(goal('epochIncremental').value, Math.min(...c.epochs.filter((e) => e.engine === 'incremental').map((e) => e.epochMs)));
   t.equal(goal('epochBackprop').value, c.epochs.find((e) => e.engine === 'backprop')!.epochMs);
@@ -538,6 +544,12 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   t.match(byId.ofCeilingTrainer, { value: 0.95, status: 'met' });
   t.match(byId.ofCeilingLibrary, { value: null, status: 'n/a', note: /no 2-thread pool/ });
   t.match(byId.ofCeilingSplit, { value: 1.6 / 1.9, status: 'info', note: 'speedup 1.60×' });
+  // 10 ms on one thread, 0.05 of it serial, 0.08 serial at 2 threads, ceiling 1.9: 10 / (0.08 + 9.95 / 1.9) / 1.9 = 0.98990…
+  t.ok(Math.abs(byId.ofCeilingAllowedTrainer.value! - 0.9899029895) < 1e-9, `allowed ${byId.ofCeilingAllowedTrainer.value}`);
+  t.match(byId.ofCeilingAllowedTrainer, { status: 'info', note: 'serial 0.080 ms of a 10.000 ms one-thread call (0.050 of it serial), ceiling 1.90×' });
+  t.match(byId.ofCeilingAllowedLibrary, { value: null, status: 'n/a', note: /no 2-thread pool/ });
+  // A serial part as long as the tasks' share: 4 ms, 2 of them serial, 2 at 2 threads, ceiling 2: 4 / (2 + 2 / 2) / 2 = 2/3.
+  t.ok(Math.abs(ofCeilingAllowed(4, 2, 2, 2) - 2 / 3) < 1e-15);
   t.match(byId.epochPeer, { value: null, status: 'n/a', note: 'absent' });
   t.match(byId.epochBackprop, { value: null, note: 'epochs not measured' });
 });

@@ -175,6 +175,40 @@ t.test('one pool, calls of other shapes and sizes in turn, each bit for bit the 
   }
 });
 
+t.test('number[][] rows: converted into the pool\'s own shared batch when no call is in flight, into a new array while one is; each call its own gradient, in a new array', async (t) => {
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 43 });
+  const first = digits(1);
+  // The same digits in another order, so a call that read the other call's rows would be caught.
+  const order = [3, 7, 0, 9, 1, 8, 2, 6, 4, 5];
+  const second = { x: new Float64Array(first.x.length), labels: new Int32Array(first.rows), rows: first.rows };
+  order.forEach((from, to) => {
+    second.x.set(first.x.subarray(from * 784, (from + 1) * 784), to * 784);
+    second.labels[to] = first.labels[from];
+  });
+  const rowsOf = (batch: PreparedBatch) => Array.from({ length: batch.rows }, (_, n) => Array.from(batch.x.subarray(n * 784, (n + 1) * 784)));
+  const expectedFirst = serialIncremental(net, first);
+  const expectedSecond = serialIncremental(net, second);
+  t.notOk(bytesOf(expectedFirst).equals(bytesOf(expectedSecond)), 'the two batches have different gradients');
+  const pool = poolOf(2);
+  // Made together: the first is converted into the pool's buffer and runs; the second waits its turn with its own copy.
+  const [a, b, c] = await Promise.all([
+    pool.numericalGradient(net, rowsOf(first), Array.from(first.labels)),
+    pool.numericalGradient(net, rowsOf(second), Array.from(second.labels)),
+    pool.numericalGradient(net, rowsOf(first), Array.from(first.labels)),
+  ]);
+  t.ok(bytesOf(a.flat).equals(bytesOf(expectedFirst)), 'the first call: bit for bit the serial kernel on its rows');
+  t.ok(bytesOf(b.flat).equals(bytesOf(expectedSecond)), 'the second, made while the first ran: its own rows');
+  t.ok(bytesOf(c.flat).equals(bytesOf(expectedFirst)), 'the third: its own rows again');
+  t.not(a.flat, c.flat, 'each call returns a new array');
+  t.ok(a.flat.buffer instanceof ArrayBuffer, 'not shared memory the pool writes again');
+  const after = await pool.numericalGradient(net, rowsOf(second), Array.from(second.labels));
+  t.ok(bytesOf(after.flat).equals(bytesOf(expectedSecond)) && bytesOf(a.flat).equals(bytesOf(expectedFirst)), 'a later call leaves the earlier results as they were');
+  await t.rejects(pool.numericalGradient(net, [[...rowsOf(first)[0].slice(0, 783), Number.NaN]], [1]), {
+    name: 'RangeError', message: 'Expected `x` to contain only finite numbers, got `NaN` at index 783',
+  });
+  t.ok(bytesOf((await pool.numericalGradient(net, rowsOf(first), Array.from(first.labels))).flat).equals(bytesOf(expectedFirst)), 'a rejected batch leaves nothing behind');
+});
+
 t.test('`out`: shared (written by the workers) or not (copied in), for both engines; a shared batch is read in place', async (t) => {
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 5, outputSize: 10, seed: 41 });
   const plain = digits(1);

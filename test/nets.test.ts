@@ -363,6 +363,30 @@ t.test('TwoLayerNet accepts number[][], Matrix, {data, rows, columns} and a 1-D 
   t.end();
 });
 
+t.test('TwoLayerNet.prepare copies rows of arrays and ml-matrix input into what `allocate` gives, and a flat input not at all', (t) => {
+  const net = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 2, seed: 1 });
+  const rows = [[1, 2, 3], [4, 5, 6]];
+  const room = new Float64Array(new SharedArrayBuffer(8 * 8)).fill(-1);
+  const asked: number[] = [];
+  const allocate = (length: number) => {
+    asked.push(length);
+    return room.subarray(1, 1 + length);
+  };
+  for (const [name, x] of [['number[][]', rows], ['Matrix', new Matrix(rows)]] as const) {
+    room.fill(-1);
+    const batch = net.prepare(x, [1, 0], allocate);
+    t.equal(batch.x.buffer, room.buffer, `${name}: into the given memory`);
+    t.same(Array.from(room), [-1, 1, 2, 3, 4, 5, 6, -1], `${name}: row-major, nothing written outside it`);
+    t.same(Array.from(batch.labels), [1, 0]);
+  }
+  t.same(asked, [6, 6], 'asked for rows × columns values');
+  const flat = Float64Array.of(1, 2, 3);
+  t.equal(net.prepare(flat, [0], allocate).x, flat, 'a Float64Array is used as it is');
+  t.equal(asked.length, 2, 'without asking for memory');
+  t.throws(() => net.prepare([[1, 2, 'a' as never]], [0], allocate), { name: 'TypeError', message: 'Expected `x` to contain only numbers, got `"a"` (string) at row 0, column 2' });
+  t.end();
+});
+
 t.test('TwoLayerNet.numericalGradient is the book\'s loop over the parameters and restores them', (t) => {
   const net = new TwoLayerNet({ inputSize: 4, hiddenSize: 3, outputSize: 3, seed: 9, weightInitStd: 0.8 });
   const x = randomRows(new Random(10), 5, 4);

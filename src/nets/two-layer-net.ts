@@ -215,11 +215,12 @@ export class TwoLayerNet {
    *
    * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
    * @param t - One-hot rows or integer labels, one per row of `x`.
+   * @param allocate - Where rows of arrays and ml-matrix input are copied, as for {@link toFlatMatrix} (default a new Float64Array).
    * @returns A {@link Split}: `x` flat (a Float64Array input is used as it is, not copied), integer `labels`, `rows`.
    * @throws {TypeError} or RangeError for a bad `x` or `t`, naming it, as {@link toFlatMatrix} and {@link toLabels}; ``Expected `x` to have 784 columns (inputSize), got 3``.
    */
-  prepare(x: BatchInput, t: TargetInput): Split {
-    const flat = this.#inputs(x);
+  prepare(x: BatchInput, t: TargetInput, allocate?: (length: number) => Float64Array): Split {
+    const flat = this.#inputs(x, allocate);
     return { x: flat.data, labels: toLabels(t, flat.rows, this.shape.outputSize, 't'), rows: flat.rows };
   }
 
@@ -338,8 +339,8 @@ export class TwoLayerNet {
     return viewsOf(flat, this.layout);
   }
 
-  #inputs(x: BatchInput): FlatMatrix {
-    const flat = toFlatMatrix(x, 'x');
+  #inputs(x: BatchInput, allocate?: (length: number) => Float64Array): FlatMatrix {
+    const flat = toFlatMatrix(x, 'x', allocate);
     if (flat.columns !== this.shape.inputSize) {
       throw new ArgumentRangeError(`Expected \`x\` to have ${this.shape.inputSize} columns (inputSize), got ${flat.columns}`);
     }

@@ -71,6 +71,11 @@ export class PoolRunner {
    * stopped while waiting rejects at once; the calls after it still wait for
    * the earlier ones.
    */
+  /** No call is unsettled: a call made now runs at once, and the kept buffers are free until it does. */
+  get idle(): boolean {
+    return this.#calls.size === 0;
+  }
+
   serialized<T>(signal: AbortSignal | undefined, timeout: number | undefined, work: (call: PoolCall) => Promise<T>): Promise<T> {
     if (this.#destroyed) return Promise.reject(new Error('This GradientPool has been destroyed; create a new one'));
     if (signal?.aborted) {
@@ -235,7 +240,7 @@ export class PoolRunner {
    * With `start` (the call's start, a `sharedClock()` reading), the
    * statistics hold the call's timeline too.
    */
-  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number): Promise<PoolCallStatistics> {
+  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number, whileWaiting?: () => void): Promise<PoolCallStatistics> {
     this.#poolError = undefined;
     const { status, control } = this.scratch;
     let session = this.#session;
@@ -255,7 +260,7 @@ export class PoolRunner {
     const slotOf = (slot: number) => cells.subarray(slot * STATUS_CELLS, (slot + 1) * STATUS_CELLS);
     call.running = () => served.unfinished().map((slot) => describeStatus(served.slotted[slot], slotOf(slot)));
     call.terminate = (error) => served.terminate(served.unfinished(), error);
-    if ((await served.run()) === 'finished') {
+    if ((await served.run(whileWaiting)) === 'finished') {
       call.phase = 'finishing';
       call.running = undefined;
       call.terminate = undefined;

@@ -98,15 +98,22 @@ export class PoolScratch {
     return this.#lastBase.views;
   }
 
+  /** `length` inputs in the kept batch buffer, for a batch converted straight into it (valid until the next call). */
+  batchInputs(length: number): Float64Array {
+    const bytes = length * Float64Array.BYTES_PER_ELEMENT;
+    if (this.batchX.byteLength < bytes) this.batchX = new SharedArrayBuffer(bytes);
+    return new Float64Array(this.batchX, 0, length);
+  }
+
   /** The batch over shared memory: in place when it already is, else copied to the kept buffers. */
   sharedBatch(batch: Split, inputSize: number): { x: Float64Array; labels: Int32Array } {
     const length = batch.rows * inputSize;
     let x = batch.x.subarray(0, length);
     let labels = batch.labels.subarray(0, batch.rows);
     if (!(x.buffer instanceof SharedArrayBuffer)) {
-      if (this.batchX.byteLength < length * Float64Array.BYTES_PER_ELEMENT) this.batchX = new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT);
-      x = new Float64Array(this.batchX, 0, length);
-      x.set(batch.x.subarray(0, length));
+      const source = x;
+      x = this.batchInputs(length);
+      x.set(source);
     }
     if (!(labels.buffer instanceof SharedArrayBuffer)) {
       if (this.batchLabels.byteLength < batch.rows * Int32Array.BYTES_PER_ELEMENT) this.batchLabels = new SharedArrayBuffer(batch.rows * Int32Array.BYTES_PER_ELEMENT);

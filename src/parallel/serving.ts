@@ -133,8 +133,13 @@ export class ServingSession {
     return this.ended === undefined && !this.#stopped && this.status === status && this.control === control && sameServedTask(this.task, task);
   }
 
-  /** Posts a call to every slot and waits until they have all finished it, or the session breaks. */
-  async run(): Promise<ServedOutcome> {
+  /**
+   * Posts a call to every slot and waits until they have all finished it, or
+   * the session breaks. `whileWaiting` (which must not throw) runs on this
+   * thread once the workers are woken: work the call needs afterwards, done
+   * while they compute rather than after.
+   */
+  async run(whileWaiting?: () => void): Promise<ServedOutcome> {
     this.#idle.refresh();
     const generation = ++this.#generation;
     const cells = this.#cells;
@@ -143,6 +148,7 @@ export class ServingSession {
     Atomics.store(cells, GENERATION, generation);
     Atomics.notify(cells, GENERATION);
     this.#notified = sharedClock();
+    whileWaiting?.();
     // Asleep until the first worker has finished.
     const first = waitAsync(cells, DONE, 0);
     if (first.async) await first.value;

@@ -1,0 +1,15 @@
+import t from 'tap';
+import { touchedArray } from '../src/parallel/touched-array.js';
+
+t.test('touchedArray: a new array of zeros, or undefined when the memory cannot be had', (t) => {
+  for (const length of [0, 1, 511, 512, 513, 39_760]) {
+    const array = touchedArray(length);
+    t.ok(array instanceof Float64Array && array.buffer instanceof ArrayBuffer, `${length}: a Float64Array`);
+    t.equal(array?.length, length, `${length}: of that length`);
+    t.ok(array?.every((value) => Object.is(value, 0)), `${length}: all +0`);
+  }
+  t.not(touchedArray(4), touchedArray(4), 'a new one each time');
+  // Past V8's largest typed array (2^32 elements on 64-bit Node 20): its RangeError is caught.
+  t.equal(touchedArray(2 ** 40), undefined);
+  t.end();
+});
