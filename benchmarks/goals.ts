@@ -20,6 +20,15 @@ export const GOALS = {
   ofCeiling: { comparison: '>=', goal: 0.9, must: null },
 } as const satisfies Record<string, { comparison: '<=' | '>='; goal: number; must: number | null }>;
 
+/** The net and batch issue 12 sets its goals for: the book's TwoLayerNet(784-50-10) at batch 100. */
+export const GOAL_CONFIGURATION = { inputSize: 784, hiddenSize: 50, outputSize: 10, batch: 100 } as const;
+
+/** Whether the goals judge a configuration: only the book's net at batch 100 (not `--quick`'s 784-4-10, not other sizes). */
+export function judgedByGoals(shape: { inputSize: number; hiddenSize: number; outputSize: number }, batch: number): boolean {
+  return shape.inputSize === GOAL_CONFIGURATION.inputSize && shape.hiddenSize === GOAL_CONFIGURATION.hiddenSize
+    && shape.outputSize === GOAL_CONFIGURATION.outputSize && batch === GOAL_CONFIGURATION.batch;
+}
+
 /** The thread count the of-ceiling goals are read at. */
 export const OF_CEILING_THREADS = 2;
 
@@ -96,8 +105,13 @@ export function ofCeilingAllowed(oneThreadMs: number, oneThreadSerialMs: number,
 
 type Figures = Pick<ConfigurationResult, 'measurements' | 'ceiling' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'>;
 
-/** The goals block of a configuration; `peerReason` says why there is no peer epoch (null: epochs not measured). */
-export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
+/**
+ * The goals block of a configuration; `peerReason` says why there is no peer
+ * epoch (null: epochs not measured). Not `judged` (another net or batch than
+ * the goals are for), every figure with a value is `info`: its goal is shown
+ * beside it, not met or missed.
+ */
+export function goalChecks(c: Figures, peerReason: string | null, judged = true): GoalCheck[] {
   const checks: GoalCheck[] = [];
   const add = (
     id: GoalCheck['id'], figure: string, value: number | null, unit: GoalCheck['unit'],
@@ -106,7 +120,8 @@ export function goalChecks(c: Figures, peerReason: string | null): GoalCheck[] {
     const comparison = target?.comparison ?? null;
     const goal = target?.goal ?? null;
     const must = target?.must ?? null;
-    checks.push({ id, figure, value, unit, comparison, goal, must, status: goalStatus(value, comparison, goal, must), note });
+    const status = judged ? goalStatus(value, comparison, goal, must) : goalStatus(value, null, null, null);
+    checks.push({ id, figure, value, unit, comparison, goal, must, status, note });
   };
 
   add('kernelRatio', 'kernel ratio: incremental on 1 thread ÷ backprop (main thread, interleaved, same batch)', c.kernelRatio.ratio, 'ratio', GOALS.kernelRatio);

@@ -24,7 +24,7 @@ import { BatchSampler } from '../src/train/batch-sampler.js';
 import { AMDAHL_PREDICT_AT, fitAmdahl } from './amdahl.js';
 import { CeilingProbe } from './ceiling.js';
 import { computedEpoch, measureEpoch, type BenchDataset } from './epoch.js';
-import { goalChecks, kernelRatioOf, serialPartOf } from './goals.js';
+import { goalChecks, judgedByGoals, kernelRatioOf, serialPartOf } from './goals.js';
 import { measureKernelPair } from './kernel-ratio.js';
 import { LIBRARY_PATTERN_DESCRIPTION, busyWork, libraryInputs } from './library-pattern.js';
 import { TFJS_PACKAGE, loadTfjs, measureTfjsEpoch, type TfjsAvailability } from './tfjs-peer.js';
@@ -397,7 +397,7 @@ async function measureConfiguration(
   };
   const peerReason = settings.epochIterations === 0 ? null : peer.availability.reason;
   return {
-    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, amdahl, numpy: numpyResult, ...figures, goals: goalChecks({ ...figures, ceiling }, peerReason),
+    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, amdahl, numpy: numpyResult, ...figures, goals: goalChecks({ ...figures, ceiling }, peerReason, judgedByGoals(shape, batchSize)),
   };
 }
 

@@ -63,6 +63,11 @@ export class PoolRunner {
     return this.#pool.destroy().then(() => this.#queue).then(() => undefined);
   }
 
+  /** No call is unsettled: a call made now runs at once, and the kept buffers are free until it does. */
+  get idle(): boolean {
+    return this.#calls.size === 0;
+  }
+
   /**
    * Runs `work` after every earlier call has settled. Calls share the pool's
    * buffers (the batch copy, the base, the gradient, the work board, the task
@@ -71,18 +76,13 @@ export class PoolRunner {
    * stopped while waiting rejects at once; the calls after it still wait for
    * the earlier ones.
    */
-  /** No call is unsettled: a call made now runs at once, and the kept buffers are free until it does. */
-  get idle(): boolean {
-    return this.#calls.size === 0;
-  }
-
   serialized<T>(signal: AbortSignal | undefined, timeout: number | undefined, work: (call: PoolCall) => Promise<T>): Promise<T> {
     if (this.#destroyed) return Promise.reject(new Error('This GradientPool has been destroyed; create a new one'));
     if (signal?.aborted) {
       return Promise.reject(new GradientAbortError(`Gradient call aborted before it started (${reasonText(signal.reason)})`, 'none', { cause: signal.reason }));
     }
     // With no call unsettled, the queue has nothing left to wait for.
-    const idle = this.#calls.size === 0;
+    const idle = this.idle;
     const call = this.#newCall(signal, timeout);
     const earlier = this.#queue;
     const result = (async () => {
