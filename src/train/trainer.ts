@@ -196,6 +196,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * the optimizer's state is not (it would take a copy of it on every step):
    * going on, or saving, would mix the two.
    */
+  /** A smaller learning rate to try after a divergence, as advice: `fraction` of the optimizer's, called `share` ("e.g. 0.05, half of 0.1"). */
+  #smallerRate(fraction: number, share: string): string {
+    const rate = this.optimizer.hyperparameters.learningRate;
+    return rate === undefined ? `e.g. ${share} of it` : `e.g. ${Number((rate * fraction).toPrecision(6))}, ${share} of ${rate}`;
+  }
+
   #assertNotDiverged(): void {
     if (this.#divergedAt !== undefined) {
       throw new Error(`This Trainer diverged at iteration ${this.#divergedAt}: its weights are those of iteration ${this.#divergedAt - 1} but its optimizer's state is not; give it a whole state with setState (a getState() from before the step, say), or continue in a new Trainer from a checkpoint (Trainer.fromCheckpoint)`);
@@ -272,7 +278,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const uniformLoss = Math.log(this.dataset.classes);
     const firstLoss = this.#epochs[0]?.trainLoss ?? train.loss;
     if (this.#iteration > 0 && train.loss > DIVERGED_LOSS_FACTOR * Math.max(uniformLoss, firstLoss)) {
-      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${firstLoss.toFixed(3)}); try a smaller learning rate (e.g. a tenth of it).`);
+      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${firstLoss.toFixed(3)}); try a smaller learning rate (${this.#smallerRate(0.1, 'a tenth')}).`);
     }
     this.#epochs.push(event);
     this.emit('epoch', event);
@@ -315,7 +321,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
         : !Number.isFinite(loss) ? `the loss became ${loss}`
           : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
-      const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (e.g. half of it).`;
+      const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (${this.#smallerRate(0.5, 'half')}).`;
       throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration} are kept.`, { diagnosis });
     }
     this.#iteration++;
