@@ -138,7 +138,7 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     byPlace !== null && byPlace.length > 1 ? `median ms at each place: ${byPlace.map((ms) => ms.toFixed(3)).join(', ')}; the first follows the threads' sleep`
       : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
   add('serialMsLibrary', `serial part of a pool call, library pattern${library ? ` (${library.threads} thread${library.threads === 1 ? '' : 's'})` : ''}, median ms per call`, library?.serialMs ?? null, 'ms', null,
-    'includes net.prepare of the number[][] batch, the weight scan and the fresh result');
+    'includes net.prepare of the number[][] batch, the weight scan and the copy into the new result');
   for (const threads of AMDAHL_PREDICT_AT) {
     const id = `amdahlAt${threads}` as GoalCheck['id'];
     const speedup = trainer?.predictions.find((p) => p.threads === threads)?.speedup ?? null;
@@ -156,7 +156,8 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
   const ceilingTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.speedup ?? null;
   const allowed = (rows: readonly EngineMeasurement[], two: EngineMeasurement | undefined): { value: number | null; note: string } => {
     const one = rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === 1);
-    if (one?.overheadMs == null || two?.overheadMs == null || ceilingTwo === null) return { value: null, note: noTwo };
+    if (one?.overheadMs == null) return { value: null, note: 'no one-thread pool row that reported its tasks' };
+    if (two?.overheadMs == null || ceilingTwo === null) return { value: null, note: noTwo };
     return {
       value: ofCeilingAllowed(one.msPerGradient.median, one.overheadMs, two.overheadMs, ceilingTwo),
       note: `serial ${two.overheadMs.toFixed(3)} ms of a ${one.msPerGradient.median.toFixed(3)} ms one-thread call (${one.overheadMs.toFixed(3)} of it serial), ceiling ${ceilingTwo.toFixed(2)}×`,

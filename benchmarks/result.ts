@@ -12,7 +12,7 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. */
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). */
 export const BENCH_SCHEMA_VERSION = 7;
 
 export interface TimingSummary {
@@ -262,6 +262,8 @@ export interface ConfigurationResult {
   libraryPattern: LibraryPattern;
   /** @tensorflow/tfjs on its wasm backend, when importable and epochs are measured. */
   peerEpoch: PeerEpoch | null;
+  /** Whether the goals judge this configuration: only the book's 784-50-10 at batch 100 (goals.ts, `judgedByGoals`); otherwise every goal row with a value is `info`. */
+  goalsJudged: boolean;
   goals: GoalCheck[];
 }
 
@@ -463,6 +465,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
         }),
         type: ['object', 'null'],
       },
+      goalsJudged: { type: 'boolean', description: 'The goals judge only the book\'s TwoLayerNet 784-50-10 at batch 100; for any other configuration every goal row with a value is info' },
       goals: array(object({
         id: oneOf(...GOAL_IDS), figure: str, value: nullable(num), unit: oneOf('ratio', 'ms', 'fraction', 'speedup'),
         comparison: { type: ['string', 'null'], enum: ['<=', '>=', null] }, goal: nullable(num), must: nullable(num),

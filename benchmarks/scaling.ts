@@ -396,8 +396,9 @@ async function measureConfiguration(
     libraryPattern: { description: LIBRARY_PATTERN_DESCRIPTION, gapMs: settings.libraryGapMs, measurements: libraryMeasurements },
   };
   const peerReason = settings.epochIterations === 0 ? null : peer.availability.reason;
+  const goalsJudged = judgedByGoals(shape, batchSize);
   return {
-    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, amdahl, numpy: numpyResult, ...figures, goals: goalChecks({ ...figures, ceiling }, peerReason, judgedByGoals(shape, batchSize)),
+    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, amdahl, numpy: numpyResult, ...figures, goalsJudged, goals: goalChecks({ ...figures, ceiling }, peerReason, goalsJudged),
   };
 }
 

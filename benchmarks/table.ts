@@ -154,16 +154,14 @@ const STATUS_TEXT: Record<GoalCheck['status'], string> = {
   met: 'met', 'must-met': 'must met, goal missed', missed: 'MISSED', info: '', 'n/a': 'n/a',
 };
 
-/** The goals block: every figure of issue 12 with its goal, its must and whether they are met. */
-export function goalLines(goals: readonly GoalCheck[]): string[] {
+/** The goals block: every figure of issue 12 with its goal, its must and whether they are met (not `judged`: shown beside them only). */
+export function goalLines(goals: readonly GoalCheck[], judged = true): string[] {
   if (goals.length === 0) return [];
   const withGoal = goals.filter((g) => g.goal !== null);
   const met = withGoal.filter((g) => g.status === 'met');
   const mustOnly = withGoal.filter((g) => g.status === 'must-met');
   const summary = `${met.length} of ${withGoal.length} goals met${mustOnly.length > 0 ? `, ${mustOnly.length} more within the must` : ''}`
     + `${withGoal.some((g) => g.status === 'n/a') ? ` (${withGoal.filter((g) => g.status === 'n/a').length} not measured)` : ''}`;
-  // Every figure with a goal info: goalChecks was told the goals are for another net or batch.
-  const judged = !withGoal.some((g) => g.status === 'info');
   const limit = (check: GoalCheck, value: number | null) => (value === null || check.comparison === null ? '' : `${check.comparison === '<=' ? '≤' : '≥'} ${goalValue(check, value)}`);
   return [
     '',
@@ -240,7 +238,7 @@ function configurationLines(result: BenchResult, c: ConfigurationResult): string
       + `TypeScript naive takes ${r.overTypeScriptNaive === null ? '?' : (1 / r.overTypeScriptNaive).toFixed(2)}× numpy's time; `
       + `max |numpy − TS naive| over the sampled entries ${c.numpy.maxAbsDifferenceVsTypeScriptNaive?.toExponential(2) ?? '?'}`);
   }
-  lines.push(...goalLines(c.goals));
+  lines.push(...goalLines(c.goals, c.goalsJudged));
   return lines;
 }
 

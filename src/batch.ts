@@ -62,7 +62,7 @@ export function isFlatMatrix(value: unknown): value is FlatMatrix {
  *
  * @param input - The batch: `number[][]`, an ml-matrix, `{ data, rows, columns }`, or one row as a number[] or Float64Array.
  * @param name - The argument's name, for error messages (e.g. `'x'`).
- * @param allocate - Where rows of arrays and ml-matrix input are copied: an array of `length` values (default a new Float64Array; a GradientPool passes its kept shared buffer).
+ * @param allocate - Where `number[][]` and ml-matrix input is copied: a Float64Array of exactly `length` values (default a new one), e.g. a view of shared memory.
  * @returns The batch as flat row-major data with its shape.
  * @throws {TypeError} ``Expected `x` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got `"a"` (string)``; ``Expected `x` to contain only numbers, got `"a"` (string) at row 1, column 1``.
  * @throws {RangeError} ``Expected every row of `x` to have 2 columns like row 0, got an array of length 1 at row 1``; ``Expected `x` to be a non-empty batch, got 1 × 0``; ``Expected `x.data` to have rows × columns = 2 × 2 = 4 elements, got 3``; ``Expected `x` to contain only finite numbers, got `NaN` at index 1`` (with the row and column for a batch).
@@ -83,14 +83,14 @@ export function toFlatMatrix(input: BatchInput, name: string, allocate: (length:
     flat = { data: input, rows: 1, columns: input.length };
   } else if (AbstractMatrix.isMatrix(input)) {
     const m = input as AbstractMatrix;
-    const data = allocate(m.rows * m.columns);
+    const data = allocated(allocate, m.rows * m.columns, name);
     for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.columns; c++) data[r * m.columns + c] = m.get(r, c);
     flat = { data, rows: m.rows, columns: m.columns };
   } else if (Array.isArray(input)) {
     if (input.length > 0 && Array.isArray(input[0])) {
       const rows = input as number[][];
       const columns = rows[0].length;
-      const data = allocate(rows.length * columns);
+      const data = allocated(allocate, rows.length * columns, name);
       // One pass over the values, checked as they are copied (a second scan would take as long as the
       // copy); a non-finite number is reported after the shape and type of every row, as a scan would.
       let firstNonFinite = -1;
@@ -131,6 +131,15 @@ export function toFlatMatrix(input: BatchInput, name: string, allocate: (length:
 
 function newFloat64Array(length: number): Float64Array {
   return new Float64Array(length);
+}
+
+/** What `allocate` gave for `length` values of `name`, checked: a shorter array would drop writes silently. */
+function allocated(allocate: (length: number) => Float64Array, length: number, name: string): Float64Array {
+  const data = allocate(length);
+  if (!(data instanceof Float64Array) || data.length !== length) {
+    throw new ArgumentTypeError(`Expected \`allocate\` to give a Float64Array of ${length} values for \`${name}\`, got ${describe(data)}`);
+  }
+  return data;
 }
 
 /** Like {@link assertAllFinite}, and names the row and column of the bad value in a batch. */

@@ -384,6 +384,8 @@ t.test('TwoLayerNet.prepare copies rows of arrays and ml-matrix input into what 
   t.equal(net.prepare(flat, [0], allocate).x, flat, 'a Float64Array is used as it is');
   t.equal(asked.length, 2, 'without asking for memory');
   t.throws(() => net.prepare([[1, 2, 'a' as never]], [0], allocate), { name: 'TypeError', message: 'Expected `x` to contain only numbers, got `"a"` (string) at row 0, column 2' });
+  t.throws(() => net.prepare(rows, [1, 0], () => new Float64Array(5)), { name: 'TypeError', message: 'Expected `allocate` to give a Float64Array of 6 values for `x`, got a Float64Array of length 5' });
+  t.throws(() => net.prepare(new Matrix(rows), [1, 0], () => [] as never), { name: 'TypeError', message: 'Expected `allocate` to give a Float64Array of 6 values for `x`, got an array of length 0' });
   t.end();
 });
 

@@ -215,7 +215,7 @@ export class TwoLayerNet {
    *
    * @param x - One sample or a batch, as for {@link TwoLayerNet.predict}.
    * @param t - One-hot rows or integer labels, one per row of `x`.
-   * @param allocate - Where rows of arrays and ml-matrix input are copied, as for {@link toFlatMatrix} (default a new Float64Array).
+   * @param allocate - Where `number[][]` and ml-matrix input is copied, as for {@link toFlatMatrix} (default a new Float64Array).
    * @returns A {@link Split}: `x` flat (a Float64Array input is used as it is, not copied), integer `labels`, `rows`.
    * @throws {TypeError} or RangeError for a bad `x` or `t`, naming it, as {@link toFlatMatrix} and {@link toLabels}; ``Expected `x` to have 784 columns (inputSize), got 3``.
    */

@@ -16,11 +16,11 @@ import { ArgumentTypeError, GradientPoolError } from '../errors.js';
 import { partitionByCost } from './partition.js';
 import type { EvaluationTask, FunctionGradientTask, GradientTask, GradientTaskResult, NaiveGradientTask } from './protocol.js';
 import { PoolScratch } from './pool-scratch.js';
-import { touchedArray } from './touched-array.js';
 import { PoolRunner } from './pool-runner.js';
 import {
   SharedSplits, checkEvaluationArguments, combineChunks, evaluationChunkCount, type PoolEvaluationOptions, type SplitScore,
 } from './pool-evaluation.js';
+import { touchedArray } from './touched-array.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
 import { sharedClock, type ServeTask } from './serve-loop.js';
 import type { ServedTask } from './serving.js';
@@ -168,10 +168,18 @@ export class GradientPool {
     const start = sharedClock();
     // With no call in flight the kept batch buffer is free until this call runs, which is at once:
     // the rows go straight into shared memory (a fresh array per call costs page faults, then a copy).
-    const batch = this.#runner.idle ? net.prepare(x, t, (length) => this.#runner.scratch.batchInputs(length)) : net.prepare(x, t);
-    // Not in gradientOfBatch, the Trainer's path: it checks the weights after every update itself.
-    assertFiniteParameters(net);
-    return this.#gradientOfBatch(net, batch, options, start);
+    const scratch = this.#runner.scratch;
+    const lent = this.#runner.idle && scratch.lendBatch();
+    try {
+      const { inputSize } = net.shape;
+      // A batch of another width fails the column check: it must not grow the kept buffer first.
+      const batch = lent ? net.prepare(x, t, (length) => (length % inputSize === 0 ? scratch.lentBatchInputs(length) : new Float64Array(length))) : net.prepare(x, t);
+      // Not in gradientOfBatch, the Trainer's path: it checks the weights after every update itself.
+      assertFiniteParameters(net);
+      return await this.#gradientOfBatch(net, batch, options, start);
+    } finally {
+      if (lent) scratch.returnBatch();
+    }
   }
 
   /**
@@ -215,8 +223,9 @@ export class GradientPool {
       // only when every thread has collected it, which let a 10,000-iteration
       // run's memory grow by hundreds of megabytes), then copied out.
       const gradient = out !== undefined && out.buffer instanceof SharedArrayBuffer ? out : this.#runner.scratch.gradientOf(size);
-      // The new array a call without `out` returns, made while the workers compute: fresh memory
-      // costs a page fault per 4 KiB at first write (~0.2 ms per 39,760 values on average here, up to 1).
+      // The new array a call without `out` returns, made while the workers compute (on the served
+      // incremental path): fresh memory costs a page fault per 4 KiB at first write (~0.2 ms per
+      // 39,760 values on average on the development machine, up to 1).
       let fresh: Float64Array | undefined;
       const makeFresh = out === undefined ? () => {
         fresh = touchedArray(size);

@@ -238,7 +238,8 @@ export class PoolRunner {
    * (serving.ts), started first when there is none for this very call (new
    * buffers, shape, rows or step): every thread runs `task` once more.
    * With `start` (the call's start, a `sharedClock()` reading), the
-   * statistics hold the call's timeline too.
+   * statistics hold the call's timeline too. `whileWaiting` runs once the
+   * workers are woken, while they compute ({@link ServingSession.run}).
    */
   async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number, whileWaiting?: () => void): Promise<PoolCallStatistics> {
     this.#poolError = undefined;

@@ -30,6 +30,7 @@ export class PoolScratch {
   #statusCells: Int32Array | undefined;
   #workBoard: WorkBoard | undefined;
   #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
+  #batchLent = false;
 
   constructor(maxChunks: number, maxTasks: number) {
     this.board = new SharedArrayBuffer(WorkBoard.bytes(maxChunks));
@@ -98,8 +99,25 @@ export class PoolScratch {
     return this.#lastBase.views;
   }
 
-  /** `length` inputs in the kept batch buffer, for a batch converted straight into it (valid until the next call). */
-  batchInputs(length: number): Float64Array {
+  /**
+   * Lends the kept batch buffer to one call that converts its batch straight
+   * into it ({@link lentBatchInputs}) until {@link returnBatch}: false when it
+   * is lent already. Meanwhile other calls' batches go to buffers of their own,
+   * even one made by the caller's code while the lent one converts (a getter on
+   * its rows calling the pool).
+   */
+  lendBatch(): boolean {
+    if (this.#batchLent) return false;
+    this.#batchLent = true;
+    return true;
+  }
+
+  returnBatch(): void {
+    this.#batchLent = false;
+  }
+
+  /** `length` inputs in the kept batch buffer, for the call it is lent to (valid until that call settles; it grows when needed). */
+  lentBatchInputs(length: number): Float64Array {
     const bytes = length * Float64Array.BYTES_PER_ELEMENT;
     if (this.batchX.byteLength < bytes) this.batchX = new SharedArrayBuffer(bytes);
     return new Float64Array(this.batchX, 0, length);
@@ -112,7 +130,7 @@ export class PoolScratch {
     let labels = batch.labels.subarray(0, batch.rows);
     if (!(x.buffer instanceof SharedArrayBuffer)) {
       const source = x;
-      x = this.batchInputs(length);
+      x = this.#batchLent ? new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT)) : this.lentBatchInputs(length);
       x.set(source);
     }
     if (!(labels.buffer instanceof SharedArrayBuffer)) {

@@ -135,9 +135,9 @@ export class ServingSession {
 
   /**
    * Posts a call to every slot and waits until they have all finished it, or
-   * the session breaks. `whileWaiting` (which must not throw) runs on this
-   * thread once the workers are woken: work the call needs afterwards, done
-   * while they compute rather than after.
+   * the session breaks. `whileWaiting` runs on this thread once the workers
+   * are woken: work the call needs afterwards, done while they compute rather
+   * than after (what it throws is thrown once they have finished).
    */
   async run(whileWaiting?: () => void): Promise<ServedOutcome> {
     this.#idle.refresh();
@@ -148,7 +148,13 @@ export class ServingSession {
     Atomics.store(cells, GENERATION, generation);
     Atomics.notify(cells, GENERATION);
     this.#notified = sharedClock();
-    whileWaiting?.();
+    // Thrown now, it would end the call while the workers still read its batch: kept until they are done.
+    let failure: { error: unknown } | undefined;
+    try {
+      whileWaiting?.();
+    } catch (error) {
+      failure = { error };
+    }
     // Asleep until the first worker has finished.
     const first = waitAsync(cells, DONE, 0);
     if (first.async) await first.value;
@@ -162,6 +168,7 @@ export class ServingSession {
     }
     this.#collected = sharedClock();
     this.#idle.refresh();
+    if (failure !== undefined) throw failure.error;
     return 'finished';
   }
 
