@@ -369,8 +369,14 @@ const measurement = object({
   overheadMs: nullable(num),
   serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num },
     'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning')),
-  msByBlockPosition: nullable(array(nonNegative)),
-  overheadMsByBlockPosition: nullable(array(num)),
+  msByBlockPosition: {
+    ...nullable(array(nonNegative)),
+    description: 'Pool only: median ms of the calls at each place in their block of --block calls; the first follows the other pools\' blocks and a round of the ceiling, the later ones are back to back',
+  },
+  overheadMsByBlockPosition: {
+    ...nullable(array(num)),
+    description: 'Pool only: the serial part (wall − slowest task) of the calls at each place in their block, medians; null unless every place has calls that reported their tasks',
+  },
   imbalance: nullable(nonNegative), ofCeiling: nullable(nonNegative),
   load: loadSample,
 });
