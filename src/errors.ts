@@ -110,9 +110,12 @@ export class DivergenceError extends Error {
    * checkpoint instead. The message itself when there is no such sentence.
    */
   readonly diagnosis: string;
+  /** The smaller learning rate the message suggests (e.g. 0.05 for a run at 0.1); `undefined` when it names none. */
+  readonly suggestedLearningRate: number | undefined;
 
-  constructor(message: string, options?: ErrorOptions & { diagnosis?: string }) {
+  constructor(message: string, options?: ErrorOptions & { diagnosis?: string; suggestedLearningRate?: number }) {
     super(message, options);
     this.diagnosis = options?.diagnosis ?? message;
+    this.suggestedLearningRate = options?.suggestedLearningRate;
   }
 }

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { loadMnist } from '../datasets/index.js';
+import { loadMnist, spiral } from '../datasets/index.js';
 import { classifyError, main } from '../src/cli/main.js';
 import { ArgumentRangeError, ArgumentTypeError, DivergenceError, GradientPoolError, GradientTimeoutError, InputError } from '../src/errors.js';
 import { claimRunDirectory } from '../src/run/run-directory.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { loadModel } from '../src/train/model-file.js';
+import { Trainer } from '../src/train/trainer.js';
 import { childEnv } from './fixtures/child-env.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -122,9 +124,9 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   const resumed = await run(['train', '--resume', join(out, 'checkpoint.json'), '--epochs', '4', '--threads', '1', '--quiet']);
   t.equal(resumed.code, 0, resumed.stderr);
   t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.iteration, 48, 'continued to 4 epochs');
-  const conflict = await run(['train', '--resume', join(out, 'checkpoint.json'), '--lr', '0.5']);
+  const conflict = await run(['train', '--resume', join(out, 'checkpoint.json'), '--hidden', '7']);
   t.equal(conflict.code, 2);
-  t.match(conflict.stderr, /got `--lr`/);
+  t.equal(conflict.stderr, 'gradpool train: Expected only --iters, --epochs, --threads, --out, --eval-limit, --lr, --json or --quiet with `--resume` (the rest comes from the checkpoint), got `--hidden`\n');
   const done = await run(['train', '--resume', out, '--epochs', '4', '--threads', '1', '--quiet']);
   t.equal(done.code, 0, 'a run directory is its checkpoint; a run already at its last iteration just finishes');
   t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.iteration, 48, 'the model of that iteration');
@@ -227,7 +229,7 @@ t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged
   const out = join(t.testdir(), 'run');
   const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '10', '--engine', 'backprop', '--batch', '10', '--iters', '2000', '--seed', '1', '--out', out, '--json']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
-  const message = /^gradpool train: Training diverged by iteration (\d+): the train loss is ([\d.]+), more than 2× .*; try a smaller learning rate \(e\.g\. 1, a tenth of 10\)\. Last good checkpoint: (.*checkpoint\.json)\n$/.exec(result.stderr);
+  const message = /^gradpool train: Training diverged by iteration (\d+): the train loss is ([\d.]+), more than 2× .*; try a smaller learning rate \(e\.g\. 1, a tenth of 10\)\. Last good checkpoint: (.*checkpoint\.json) \(go on from it: gradpool train --resume \3 --lr 1\)\n$/.exec(result.stderr);
   t.ok(message, result.stderr);
   const [divergedAt, checkpointFile] = [Number(message![1]), message![3]];
   const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; iteration: number; trainLoss: number; checkpoint?: string });
@@ -239,6 +241,26 @@ t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged
   t.ok(checkpoint.meta.iteration < divergedAt, `checkpoint at ${checkpoint.meta.iteration}, before the divergence at ${divergedAt}`);
   const limit = 2 * Math.max(Math.log(3), epochs[0].trainLoss);
   t.ok(epochs.every((e) => e.trainLoss <= limit), 'every reported (and checkpointed) epoch is below the limit');
+
+  // The advice, followed: the run goes on from the last good checkpoint at the suggested rate.
+  const resumed = await run(['train', '--resume', checkpointFile, '--lr', '1', '--json']);
+  t.equal(resumed.code, 0, resumed.stderr);
+  const resumedEvents = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; message?: string; iterations?: number });
+  t.same(resumedEvents[0], {
+    event: 'warning',
+    message: `\`--lr 1\` replaces the run's learning rate 10 from iteration ${checkpoint.meta.iteration} on (config.json and the checkpoints from now on record 1)`,
+  });
+  t.match(resumedEvents.at(-1), { event: 'summary', iterations: 2000 });
+  t.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { learningRate: number }).learningRate, 1, 'config.json records the new rate');
+  t.equal((await loadCheckpoint(join(out, 'checkpoint.json'))).meta.config.learningRate, 1, 'and so does the checkpoint');
+  // Independently, through the library: a Trainer from the same checkpoint at rate 1 ends with the same weights, bit for bit.
+  const trainer = await Trainer.fromCheckpoint(checkpoint, { dataset: spiral(), learningRate: 1 });
+  await trainer.run();
+  const model = await loadModel(out);
+  t.same([...model.net.params], [...trainer.net.params], 'the CLI run and the library Trainer agree');
+  const again = await run(['train', '--resume', checkpointFile, '--lr', '0']);
+  t.equal(again.code, 2);
+  t.match(again.stderr, /^gradpool train: Expected `--lr` to be [^\n]*, got `0`\n$/, 'a bad rate is one line');
 });
 
 t.test('an old option name runs as the new one, with a warning naming the new spelling; a usage error stays one line', async (t) => {

@@ -50,7 +50,7 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "config" to hold only known fields, got the unknown field "lr"`],
     ['a config.json edited after the checkpoint (was: the edit silently ignored)',
       (r) => edit(join(r, 'config.json'), (j) => { j.learningRate = 0.5; }),
-      (r) => `Expected \`${join(r, 'config.json')}\` to match the checkpoint \`${join(r, 'checkpoint.json')}\`, got "learningRate" \`0.5\` there and \`0.1\` in the checkpoint: a run keeps its configuration when resumed; undo the edit, or start a new run with the new value`],
+      (r) => `Expected \`${join(r, 'config.json')}\` to match the checkpoint \`${join(r, 'checkpoint.json')}\`, got "learningRate" \`0.5\` there and \`0.1\` in the checkpoint: a run keeps its configuration when resumed; undo the edit, or go on at that rate with \`--lr 0.5\`, or start a new run with the new value`],
     ['a config.json with a misspelt field',
       (r) => edit(join(r, 'config.json'), (j) => { j.learningrate = 0.5; }),
       (r) => `Invalid run configuration \`${join(r, 'config.json')}\`: expected only known fields, got the unknown field "learningrate"`],
@@ -71,6 +71,17 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
       t.equal(resumed.stderr, `gradpool train: ${message(copy)}\n`);
     });
   }
+  await t.test('a config.json holding the rate given with --lr (a resume at that rate killed before its first save) resumes at it', async (t) => {
+    const copy = join(dir, 'rate-given');
+    cpSync(original, copy, { recursive: true });
+    edit(join(copy, 'config.json'), (j) => { j.learningRate = 0.05; });
+    const resumed = await run(['train', '--resume', copy, '--epochs', '3', '--lr', '0.05', '--quiet']);
+    t.equal(resumed.code, 0, resumed.stderr);
+    t.match(resumed.stderr, /^gradpool train: warning: `--lr 0\.05` replaces the run's learning rate 0\.1 from iteration \d+ on/);
+    const other = await run(['train', '--resume', copy, '--epochs', '4', '--lr', '0.025', '--quiet']);
+    t.equal(other.code, 0, 'a later resume at another rate: the checkpoint now records 0.05');
+  });
+
   await t.test('an unchanged run resumes (the checks pass on what gradpool wrote)', async (t) => {
     const resumed = await run(['train', '--resume', original, '--epochs', '3', '--quiet']);
     t.equal(resumed.code, 0, resumed.stderr);

@@ -1,7 +1,9 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { spiral, xor } from '../datasets/index.js';
-import { InputError } from '../src/errors.js';
+import { DivergenceError, InputError } from '../src/errors.js';
+import { reviveError, serializeError } from '../src/run/background-protocol.js';
+import { RunDivergedError } from '../src/run/run-errors.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { train } from '../src/run/train.js';
@@ -40,6 +42,22 @@ t.test('trainer.saveCheckpoint then Trainer.fromCheckpoint continues bit for bit
   t.ok(bits(resumed.net.params).equals(bits(whole.net.params)), 'the same weights, bit for bit, as a run never stopped');
   const saved = await loadCheckpoint(files.json);
   t.match(saved.meta.config, { dataset: dataset.name, hiddenSize: 8, batchSize: 16, iterations: 30, engine: 'backprop', optimizer: 'adam', learningRate: 0.05, sampling: 'shuffle', seed: 9, weightInitStd: 1 });
+
+  // At another rate (as a DivergenceError suggests): the other hyperparameters and the position are the checkpoint's.
+  const slower = await Trainer.fromCheckpoint(files.json, { dataset, learningRate: 0.01 });
+  t.same(slower.optimizer.hyperparameters, { ...part.optimizer.hyperparameters, learningRate: 0.01 });
+  t.equal(slower.iteration, 13);
+  await t.rejects(Trainer.fromCheckpoint(files.json, { dataset, learningRate: 0 }), { name: 'RangeError', message: 'Expected `learningRate` to be a finite number greater than 0, got `0` (number)' });
+});
+
+t.test('a divergence crosses the background thread with its fields', (t) => {
+  const run = reviveError(serializeError(new RunDivergedError('Training diverged.', { checkpoint: 'c.json', iteration: 4, suggestedLearningRate: 0.05 })));
+  t.ok(run instanceof RunDivergedError);
+  t.match(run, { message: 'Training diverged.', checkpoint: 'c.json', iteration: 4, suggestedLearningRate: 0.05 });
+  const step = reviveError(serializeError(new DivergenceError('Training diverged. The weights are kept.', { diagnosis: 'Training diverged.', suggestedLearningRate: 0.5 })));
+  t.ok(step instanceof DivergenceError && !(step instanceof RunDivergedError));
+  t.match(step, { diagnosis: 'Training diverged.', suggestedLearningRate: 0.5 });
+  t.end();
 });
 
 t.test('a numerical trainer resumes on a pool with another thread count, to a new iteration count', async (t) => {

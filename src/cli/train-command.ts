@@ -35,13 +35,13 @@ export const TRAIN_OPTIONS = {
   'weight-init-std': { type: 'number', min: 0, exclusiveMin: true, default: TRAINING_DEFAULTS.weightInitStd, placeholder: 'STD', description: 'Standard deviation of the initial weights' },
   'eval-limit': { type: 'integer', min: 1, description: 'Evaluate accuracy on N evenly spaced samples of each split (default: all)' },
   out: { type: 'string', placeholder: 'DIR', description: 'Run directory, new or without another run in it (default: runs/<timestamp>)' },
-  resume: { type: 'string', placeholder: 'RUN', description: 'Continue a run: its directory or its checkpoint.json' },
+  resume: { type: 'string', placeholder: 'RUN', description: 'Continue a run: its directory or its checkpoint.json (with --lr, at another learning rate)' },
   json: { type: 'boolean', description: 'JSON-lines events and a final summary on stdout' },
   quiet: { type: 'boolean', description: 'No progress output' },
 } as const satisfies OptionTable;
 
 /** Options that may differ when a run is resumed; the rest must stay as saved. */
-const RESUMABLE_OVERRIDES = new Set(['iters', 'epochs', 'threads', 'out', 'json', 'quiet', 'resume', 'eval-limit']);
+const RESUMABLE_OVERRIDES = new Set(['iters', 'epochs', 'threads', 'out', 'json', 'quiet', 'resume', 'eval-limit', 'lr']);
 
 /** The flag of each of `train()`'s options, for messages. */
 const FLAGS: Record<string, string> = {
@@ -66,7 +66,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     const conflicting = [...options.explicit].filter((name) => !RESUMABLE_OVERRIDES.has(name));
     if (conflicting.length > 0) {
       const typed = options.oldNames.get(conflicting[0])?.oldName ?? conflicting[0];
-      throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${typed}\``);
+      throw new InputError(`Expected only --iters, --epochs, --threads, --out, --eval-limit, --lr, --json or --quiet with \`--resume\` (the rest comes from the checkpoint), got \`--${typed}\``);
     }
   }
   const given = <T>(flag: string, value: T): T | undefined => (options.explicit.has(flag) ? value : undefined);
@@ -76,6 +76,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       iterations: given('iters', options.iters),
       epochs: options.epochs,
       evaluationLimit: options['eval-limit'],
+      learningRate: given('lr', options.lr),
     }
     : {
       dataset: options.dataset,
@@ -199,7 +200,9 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   } catch (error) {
     progress.stop();
     if (error instanceof RunDivergedError) {
-      const saved = error.checkpoint !== undefined ? ` Last good checkpoint: ${error.checkpoint}` : ' No checkpoint was written: the run diverged before its first one.';
+      const rate = error.suggestedLearningRate;
+      const saved = error.checkpoint === undefined ? ' No checkpoint was written: the run diverged before its first one.'
+        : ` Last good checkpoint: ${error.checkpoint}${rate === undefined ? '' : ` (go on from it: gradpool train --resume ${error.checkpoint} --lr ${rate})`}`;
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
       progress.event({ event: 'diverged', message: error.message, iteration: error.iteration, checkpoint: error.checkpoint ?? null });
       return 1;

@@ -46,6 +46,8 @@ export interface SerializedError {
   piece?: string;
   checkpoint?: string;
   iteration?: number;
+  diagnosis?: string;
+  suggestedLearningRate?: number;
 }
 
 /** The classes an error keeps across the thread; any other arrives as an `Error` of the same message. */
@@ -63,6 +65,7 @@ export function serializeError(error: unknown): SerializedError {
     stack: error.stack,
     ...(error instanceof GradientPoolError ? { piece: error.piece } : {}),
     ...(error instanceof RunDivergedError ? { checkpoint: error.checkpoint, iteration: error.iteration } : {}),
+    ...(error instanceof DivergenceError ? { diagnosis: error.diagnosis, suggestedLearningRate: error.suggestedLearningRate } : {}),
   };
 }
 
@@ -70,7 +73,9 @@ export function serializeError(error: unknown): SerializedError {
 export function reviveError(serialized: SerializedError): Error {
   const { className, message } = serialized;
   let error: Error;
-  if (className === RunDivergedError.name) error = new RunDivergedError(message, { checkpoint: serialized.checkpoint, iteration: serialized.iteration ?? Number.NaN });
+  const { suggestedLearningRate } = serialized;
+  if (className === RunDivergedError.name) error = new RunDivergedError(message, { checkpoint: serialized.checkpoint, iteration: serialized.iteration ?? Number.NaN, suggestedLearningRate });
+  else if (className === DivergenceError.name) error = new DivergenceError(message, { diagnosis: serialized.diagnosis, suggestedLearningRate });
   else if (className === GradientTimeoutError.name) error = new GradientTimeoutError(message, serialized.piece ?? 'none');
   else if (className === GradientAbortError.name) error = new GradientAbortError(message, serialized.piece ?? 'none');
   else if (className === GradientPoolError.name) error = new GradientPoolError(message, serialized.piece ?? 'none');

@@ -58,18 +58,22 @@ async function readRunConfig(file: string): Promise<TrainConfig> {
 /**
  * Refuses a config.json edited since the checkpoint was saved: the checkpoint's
  * configuration is what the run continues with, and an edit taking no effect
- * unseen would be worse than either.
+ * unseen would be worse than either. A learning rate given with the resume
+ * (`learningRate`) may be the one config.json holds: a resume at that rate
+ * killed before its first save wrote it there.
  */
-async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string): Promise<void> {
+async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string, name: OptionNames, learningRate: number | undefined): Promise<void> {
   const file = join(directory, 'config.json');
   if (!existsSync(file)) return;
   const recorded = await readRunConfig(file);
   const keys = new Set([...Object.keys(config), ...Object.keys(recorded)] as Array<keyof TrainConfig>);
   for (const key of keys) {
     if (RESUMABLE_CONFIG_FIELDS.has(key) || recorded[key] === config[key]) continue;
+    if (key === 'learningRate' && learningRate !== undefined && recorded.learningRate === learningRate) continue;
     const shown = (value: unknown) => (value === undefined ? 'nothing' : `\`${JSON.stringify(value)}\``);
+    const rate = key === 'learningRate' && typeof recorded.learningRate === 'number' ? `, or go on at that rate with \`${name('learningRate')} ${recorded.learningRate}\`` : '';
     throw new InputError(`Expected \`${file}\` to match the checkpoint \`${source}\`, got "${key}" ${shown(recorded[key])} there and ${shown(config[key])} in the checkpoint: `
-      + 'a run keeps its configuration when resumed; undo the edit, or start a new run with the new value');
+      + `a run keeps its configuration when resumed; undo the edit${rate}, or start a new run with the new value`);
   }
 }
 
@@ -78,7 +82,7 @@ export type Resumption =
   | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint }
   | { kind: 'restart'; directory: string; config: TrainConfig };
 
-export async function resolveResume(path: string, name: OptionNames): Promise<Resumption> {
+export async function resolveResume(path: string, name: OptionNames, learningRate?: number): Promise<Resumption> {
   if (existsSync(path) && statSync(path).isDirectory()
     && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
     return { kind: 'restart', directory: resolve(path), config: await readRunConfig(join(path, 'config.json')) };
@@ -87,7 +91,7 @@ export async function resolveResume(path: string, name: OptionNames): Promise<Re
   const checkpoint = await loadCheckpoint(file);
   const read = readTrainerCheckpoint(checkpoint);
   const directory = dirname(resolve(file));
-  await checkConfigUnchanged(directory, read.config, checkpoint.source);
+  await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate);
   return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read };
 }
 

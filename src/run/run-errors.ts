@@ -19,8 +19,8 @@ export class RunDivergedError extends DivergenceError {
   /** The iteration of the weights the run ended with: the last good step when a step diverged, the evaluated (diverged) one when an epoch's evaluation found it. */
   readonly iteration: number;
 
-  constructor(message: string, { checkpoint, iteration, cause }: { checkpoint: string | undefined; iteration: number; cause?: unknown }) {
-    super(message, { cause });
+  constructor(message: string, { checkpoint, iteration, cause, suggestedLearningRate }: { checkpoint: string | undefined; iteration: number; cause?: unknown; suggestedLearningRate?: number }) {
+    super(message, { cause, suggestedLearningRate });
     this.checkpoint = checkpoint;
     this.iteration = iteration;
   }

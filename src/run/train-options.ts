@@ -23,7 +23,7 @@ export interface TrainOptions {
   activation?: TrainConfig['activation'];
   /** Samples per mini-batch; more than the training rows uses them all (with a warning). @default 100 */
   batchSize?: number;
-  /** @default 0.1 */
+  /** With `resume`: the rate to go on at, instead of the checkpoint's (a `warning` event says so). @default 0.1 */
   learningRate?: number;
   /** Total updates. @default 10000 */
   iterations?: number;
@@ -47,8 +47,8 @@ export interface TrainOptions {
   out?: string;
   /**
    * Continue a run: its directory or its checkpoint.json. The configuration
-   * comes from the checkpoint; only `iterations`, `epochs`, `threads`, `out`
-   * and `evaluationLimit` may be given with it.
+   * comes from the checkpoint; only `iterations`, `epochs`, `threads`, `out`,
+   * `evaluationLimit` and `learningRate` may be given with it.
    */
   resume?: string;
   /** Stops the run after the step in progress: a checkpoint is saved and the result has `stopped: true`. */
@@ -150,7 +150,7 @@ export interface OptionNames {
 
 export const FIELD_NAMES: OptionNames = (field) => field;
 
-export const RESUMABLE_OPTIONS = ['iterations', 'epochs', 'threads', 'out', 'evaluationLimit', 'resume', 'signal', 'abortStep', 'onEvent', 'onReady'] as const;
+export const RESUMABLE_OPTIONS = ['iterations', 'epochs', 'threads', 'out', 'evaluationLimit', 'learningRate', 'resume', 'signal', 'abortStep', 'onEvent', 'onReady'] as const;
 export const OPTION_KEYS = new Set<string>([
   'dataset', 'hiddenSize', 'activation', 'batchSize', 'learningRate', 'optimizer', 'engine', 'sampling', 'seed', 'weightInitStd', ...RESUMABLE_OPTIONS,
 ]);

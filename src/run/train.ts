@@ -21,7 +21,7 @@ import { createOptimizer } from '../train/optimizers.js';
 import { RunRecorder } from '../train/run-recorder.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
 import { Trainer } from '../train/trainer.js';
-import { assertInteger, assertOptionsObject, describe } from '../validate.js';
+import { assertInteger, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { loadDatasetSpec } from './load-dataset-spec.js';
 import { checkOut, claimRunDirectory, resolveResume, timestamp } from './run-directory.js';
 import { RunDivergedError, RunSaveError } from './run-errors.js';
@@ -32,7 +32,9 @@ import { configOf, FIELD_NAMES, OPTION_KEYS, RESUMABLE_OPTIONS, type OptionNames
  * Trains TwoLayerNet as `gradpool train` does and saves the run in a
  * directory: config.json, metrics.jsonl/.csv, a checkpoint at every epoch
  * (kill-safe: see checkpoint.ts), and at the end model.safetensors/.json and
- * the training charts. Resumes a run (`resume`) exactly, bit for bit.
+ * the training charts. Resumes a run (`resume`) exactly, bit for bit; with
+ * a `learningRate` of its own (as after a divergence, from the last good
+ * checkpoint) it goes on at that rate, and says so in a `warning` event.
  *
  * @param options - see {@link TrainOptions}; every field is optional (the book's recipe on the bundled MNIST digits).
  * @param names - how messages name an option (the CLI passes its flags); by default the field names.
@@ -60,15 +62,25 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
   if (options.abortStep !== undefined && !(options.abortStep instanceof AbortSignal)) throw new ArgumentTypeError(`Expected \`abortStep\` to be an AbortSignal, got ${describe(options.abortStep)}`);
   const emit = options.onEvent ?? (() => undefined);
 
-  const resumption = options.resume === undefined ? undefined : await resolveResume(options.resume, names);
+  const resumption = options.resume === undefined ? undefined : await resolveResume(options.resume, names, options.learningRate);
   const checkpoint = resumption?.kind === 'checkpoint' ? resumption.checkpoint : undefined;
   let config: TrainConfig;
+  let rateChange: string | undefined;
   if (resumption) {
     const given = Object.keys(options).find((key) => !(RESUMABLE_OPTIONS as readonly string[]).includes(key) && options[key as keyof TrainOptions] !== undefined);
     if (given !== undefined) {
-      throw new InputError(`Expected only ${names('iterations')}, ${names('epochs')}, ${names('threads')}, ${names('out')} or ${names('evaluationLimit')} with \`${names('resume')}\` (the rest comes from the checkpoint), got \`${names(given)}\``);
+      throw new InputError(`Expected only ${names('iterations')}, ${names('epochs')}, ${names('threads')}, ${names('out')}, ${names('evaluationLimit')} or ${names('learningRate')} with \`${names('resume')}\` (the rest comes from the checkpoint), got \`${names(given)}\``);
     }
     config = { ...resumption.config, iterations: options.iterations ?? resumption.config.iterations };
+    if (options.learningRate !== undefined) {
+      assertPositiveFinite(names('learningRate'), options.learningRate);
+      if (options.learningRate !== config.learningRate) {
+        const from = resumption.kind === 'checkpoint' ? resumption.checkpoint.meta.iteration : 0;
+        rateChange = `\`${names('learningRate')} ${options.learningRate}\` replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
+          + `(config.json and the checkpoints from now on record ${options.learningRate})`;
+        config.learningRate = options.learningRate;
+      }
+    }
     if (options.evaluationLimit !== undefined) {
       assertInteger(names('evaluationLimit'), options.evaluationLimit, 1);
       config.evaluationLimit = options.evaluationLimit;
@@ -89,6 +101,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     warnings.push(message);
     emit({ event: 'warning', message });
   };
+  if (rateChange !== undefined) warn(rateChange);
   if (config.batchSize > dataset.train.rows) {
     warn(`\`${names('batchSize')} ${config.batchSize}\` is more than the ${dataset.train.rows} training rows of ${config.dataset}: using batches of ${dataset.train.rows}`);
     config.requestedBatchSize = config.batchSize;
@@ -293,7 +306,7 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
       // Resumed into a new directory and diverged before its first epoch: the resumed checkpoint is the last good one.
       const good = existsSync(`${checkpointPath}.safetensors`) ? `${checkpointPath}.json` : context.resumeFile;
       // The Trainer's message says its net keeps the last good weights, but train()'s caller never gets that net: it gets the checkpoint instead.
-      throw new RunDivergedError(error.diagnosis, { checkpoint: good, iteration: trainer.iteration, cause: error });
+      throw new RunDivergedError(error.diagnosis, { checkpoint: good, iteration: trainer.iteration, cause: error, suggestedLearningRate: error.suggestedLearningRate });
     }
     throw error;
   } finally {

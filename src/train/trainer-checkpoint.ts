@@ -101,6 +101,8 @@ export interface RestoreTrainerOptions {
   iterations?: number;
   /** Evaluate on at most this many rows of each split instead of the checkpoint's choice. */
   evaluationLimit?: number;
+  /** Go on at this learning rate instead of the checkpoint's (e.g. a DivergenceError's `suggestedLearningRate`); its other hyperparameters and state are kept. */
+  learningRate?: number;
 }
 
 /**
@@ -111,7 +113,7 @@ export interface RestoreTrainerOptions {
 export async function restoredTrainer(path: string | Checkpoint, options: RestoreTrainerOptions): Promise<{ options: TrainerOptions; state: TrainerState; config: TrainConfig }> {
   const given: unknown = options;
   assertOptionsObject('options', given, '{ dataset, pool }');
-  const { dataset, pool, iterations, evaluationLimit } = options;
+  const { dataset, pool, iterations, evaluationLimit, learningRate } = options;
   const checkpoint = typeof path === 'string' ? await loadCheckpoint(path) : path;
   const read = readTrainerCheckpoint(checkpoint);
   const { config } = read;
@@ -119,7 +121,8 @@ export async function restoredTrainer(path: string | Checkpoint, options: Restor
     throw new InputError(`Expected \`dataset\` to have the checkpoint's ${checkpoint.shape.inputSize} inputs and ${checkpoint.shape.outputSize} classes, got ${dataset?.inputSize} and ${dataset?.classes} (${dataset?.name})`);
   }
   const net = TwoLayerNet.fromParameters(checkpoint.shape, checkpoint.params);
-  const optimizer = createOptimizer(checkpoint.meta.optimizer.name, checkpoint.meta.optimizer.hyperparameters as Record<string, number>);
+  const hyperparameters = checkpoint.meta.optimizer.hyperparameters as Record<string, number>;
+  const optimizer = createOptimizer(checkpoint.meta.optimizer.name, learningRate === undefined ? hyperparameters : { ...hyperparameters, learningRate });
   const limit = evaluationLimit ?? config.evaluationLimit;
   return {
     options: {

@@ -196,10 +196,16 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * the optimizer's state is not (it would take a copy of it on every step):
    * going on, or saving, would mix the two.
    */
-  /** A smaller learning rate to try after a divergence, as advice: `fraction` of the optimizer's, called `share` ("e.g. 0.05, half of 0.1"). */
-  #smallerRate(fraction: number, share: string): string {
+  /** A smaller learning rate to try after a divergence: `fraction` of the optimizer's (six significant digits), undefined if it has none. */
+  #smallerRate(fraction: number): number | undefined {
     const rate = this.optimizer.hyperparameters.learningRate;
-    return rate === undefined ? `e.g. ${share} of it` : `e.g. ${Number((rate * fraction).toPrecision(6))}, ${share} of ${rate}`;
+    return rate === undefined ? undefined : Number((rate * fraction).toPrecision(6));
+  }
+
+  /** The advice for {@link #smallerRate}, `share` naming the fraction: "e.g. 0.05, half of 0.1". */
+  #smallerRateAdvice(fraction: number, share: string): string {
+    const smaller = this.#smallerRate(fraction);
+    return smaller === undefined ? `e.g. ${share} of it` : `e.g. ${smaller}, ${share} of ${this.optimizer.hyperparameters.learningRate}`;
   }
 
   #assertNotDiverged(): void {
@@ -278,7 +284,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const uniformLoss = Math.log(this.dataset.classes);
     const firstLoss = this.#epochs[0]?.trainLoss ?? train.loss;
     if (this.#iteration > 0 && train.loss > DIVERGED_LOSS_FACTOR * Math.max(uniformLoss, firstLoss)) {
-      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${firstLoss.toFixed(3)}); try a smaller learning rate (${this.#smallerRate(0.1, 'a tenth')}).`);
+      throw new DivergenceError(`Training diverged by iteration ${this.#iteration}: the train loss is ${train.loss.toFixed(3)}, more than ${DIVERGED_LOSS_FACTOR}× both a uniform guess's (log ${this.dataset.classes} = ${uniformLoss.toFixed(3)}) and the first evaluation's (${firstLoss.toFixed(3)}); try a smaller learning rate (${this.#smallerRateAdvice(0.1, 'a tenth')}).`, { suggestedLearningRate: this.#smallerRate(0.1) });
     }
     this.#epochs.push(event);
     this.emit('epoch', event);
@@ -321,8 +327,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
         : !Number.isFinite(loss) ? `the loss became ${loss}`
           : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
-      const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (${this.#smallerRate(0.5, 'half')}).`;
-      throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration} are kept.`, { diagnosis });
+      const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (${this.#smallerRateAdvice(0.5, 'half')}).`;
+      throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration} are kept.`, { diagnosis, suggestedLearningRate: this.#smallerRate(0.5) });
     }
     this.#iteration++;
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
