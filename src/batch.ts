@@ -65,7 +65,7 @@ export function isFlatMatrix(value: unknown): value is FlatMatrix {
  * @param allocate - Where `number[][]` and ml-matrix input is copied: a Float64Array of exactly `length` values (default a new one), e.g. a view of shared memory.
  * @returns The batch as flat row-major data with its shape.
  * @throws {TypeError} ``Expected `x` to be number[][], an ml-matrix Matrix, a Float64Array or { data: Float64Array, rows, columns }, got `"a"` (string)``; ``Expected `x` to contain only numbers, got `"a"` (string) at row 1, column 1``.
- * @throws {RangeError} ``Expected every row of `x` to have 2 columns like row 0, got an array of length 1 at row 1``; ``Expected `x` to be a non-empty batch, got 1 × 0``; ``Expected `x.data` to have rows × columns = 2 × 2 = 4 elements, got 3``; ``Expected `x` to contain only finite numbers, got `NaN` at index 1`` (with the row and column for a batch).
+ * @throws {RangeError} ``Expected every row of `x` to have 2 columns like row 0, got an array of length 1 at row 1``; ``Expected `x` to be a non-empty batch, got an empty array`` (`[]`; `1 × 0` for `[[]]`); ``Expected `x.data` to have rows × columns = 2 × 2 = 4 elements, got 3``; ``Expected `x` to contain only finite numbers, got `NaN` at index 1`` (with the row and column for a batch).
  * @example
  * toFlatMatrix([[1, 2], [3, 4]], 'x'); // { data: Float64Array [1, 2, 3, 4], rows: 2, columns: 2 }
  */
@@ -113,6 +113,7 @@ export function toFlatMatrix(input: BatchInput, name: string, allocate: (length:
       flat = { data, rows: rows.length, columns };
       finiteChecked = true;
     } else {
+      if (input.length === 0) throw new ArgumentRangeError(`Expected \`${name}\` to be a non-empty batch, got an empty array`);
       const values = input as unknown[];
       for (let i = 0; i < values.length; i++) {
         if (typeof values[i] !== 'number') throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(values[i])} at index ${i}`);

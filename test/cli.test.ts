@@ -229,7 +229,7 @@ t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged
   const out = join(t.testdir(), 'run');
   const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '10', '--engine', 'backprop', '--batch', '10', '--iters', '2000', '--seed', '1', '--out', out, '--json']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
-  const message = /^gradpool train: Training diverged by iteration (\d+): the train loss is ([\d.]+), more than 2× .*; try a smaller learning rate \(e\.g\. 1, a tenth of 10\)\. Last good checkpoint: (.*checkpoint\.json) \(go on from it: gradpool train --resume \3 --lr 1\)\n$/.exec(result.stderr);
+  const message = /^gradpool train: Training diverged by iteration (\d+): the train loss is ([\d.]+), more than 2× .*; try a smaller learning rate \(e\.g\. 1, a tenth of 10\)\. Last good checkpoint: (.*checkpoint\.json) \(go on from it: gradpool train --resume \3 --iters 2000 --lr 1\)\n$/.exec(result.stderr);
   t.ok(message, result.stderr);
   const [divergedAt, checkpointFile] = [Number(message![1]), message![3]];
   const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; iteration: number; trainLoss: number; checkpoint?: string });
@@ -287,12 +287,40 @@ t.test('a run diverging before its first epoch says no checkpoint was written, a
   const out = join(t.testdir(), 'run');
   const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--json']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
-  const message = /^gradpool train: Training diverged at iteration (\d+): [^\n]*; try a smaller learning rate \(e\.g\. 5e\+307, half of 1e\+308\)\. No checkpoint was written: the run diverged before its first one\.\n$/.exec(result.stderr);
+  const command = `gradpool train --resume ${out} --iters 50 --lr 5e+307`;
+  const message = new RegExp(`^gradpool train: Training diverged at iteration (\\d+): [^\\n]*; try a smaller learning rate \\(e\\.g\\. 5e\\+307, half of 1e\\+308\\)\\. No checkpoint was written: the run diverged before its first one \\(start it again: ${command.replace(/[.+]/g, '\\$&')}\\)\\.\\n$`).exec(result.stderr);
   t.ok(message, result.stderr);
   const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { event: string; iteration: number; checkpoint: string | null };
-  t.same({ event: last.event, iteration: last.iteration, checkpoint: last.checkpoint }, { event: 'diverged', iteration: Number(message![1]) - 1, checkpoint: null }, 'the event gives the last good iteration');
-  t.notMatch(result.stderr, /kept/, 'the process ends: no weights are kept');
+  t.same(last, { event: 'diverged', message: last.event === 'diverged' ? (last as unknown as { message: string }).message : '', iteration: Number(message![1]) - 1, checkpoint: null, suggestedLearningRate: 5e307, command }, 'the event gives the last good iteration, the rate and the command');
+  t.notMatch(result.stderr, /are kept/, 'the process ends: no weights are kept');
   t.notOk(existsSync(join(out, 'checkpoint.json')), 'indeed no checkpoint');
+  // The command's form, at a rate that converges: the run starts again from its config.json.
+  const again = await run(['train', '--resume', out, '--iters', '50', '--lr', '0.5', '--quiet']);
+  t.equal(again.code, 0, again.stderr);
+  t.equal(again.stderr, 'gradpool train: warning: `--lr 0.5` replaces the run\'s learning rate 1e+308 from iteration 0 on (config.json and the checkpoints from now on record 0.5)\n');
+  t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.config.learningRate, 0.5);
+});
+
+t.test('a run resumed at another rate that diverges before its first save: the printed command goes on (not refused, all its iterations); a run with nothing left keeps its rate', async (t) => {
+  const out = join(t.testdir(), 'run');
+  const common = ['--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--engine', 'backprop', '--batch', '10', '--seed', '1', '--quiet'];
+  const first = await run(['train', ...common, '--epochs', '2', '--lr', '0.1', '--out', out]);
+  t.equal(first.code, 0, first.stderr);
+  const resumed = await run(['train', '--resume', out, '--epochs', '4', '--lr', '1e308', '--quiet']);
+  t.equal(resumed.code, 1);
+  const checkpointFile = join(out, 'checkpoint.json');
+  t.match(resumed.stderr, `Last good checkpoint: ${checkpointFile} (go on from it: gradpool train --resume ${checkpointFile} --iters 96 --lr 5e+307)\n`);
+  t.equal((await loadCheckpoint(checkpointFile)).meta.iteration, 48, 'the checkpoint of the first two epochs (24 iterations each)');
+  // config.json now holds 1e308, the checkpoint 0.1: a rate given with --resume is not refused for it.
+  const followed = await run(['train', '--resume', checkpointFile, '--iters', '96', '--lr', '0.05', '--quiet']);
+  t.equal(followed.code, 0, followed.stderr);
+  const model = await loadCheckpoint(join(out, 'model.json'));
+  t.equal(model.meta.iteration, 96, 'every iteration of the resumed run, not the checkpoint\'s 48');
+  t.equal(model.meta.config.learningRate, 0.05);
+  const noop = await run(['train', '--resume', out, '--lr', '0.2', '--quiet']);
+  t.equal(noop.code, 0, noop.stderr);
+  t.equal(noop.stderr, 'gradpool train: warning: `--lr 0.2` changes nothing: the run has no iterations left after 96 (raise `--iters` or `--epochs`)\n');
+  t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.config.learningRate, 0.05, 'the rate it was trained at stays recorded');
 });
 
 t.test('a run interrupted and resumed through its files ends with the same bytes as an uninterrupted one', async (t) => {

@@ -3,6 +3,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/cli/main.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
 
 /** Runs the CLI in this process: exit code and output. */
 async function run(argv: string[]) {
@@ -50,7 +51,7 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "config" to hold only known fields, got the unknown field "lr"`],
     ['a config.json edited after the checkpoint (was: the edit silently ignored)',
       (r) => edit(join(r, 'config.json'), (j) => { j.learningRate = 0.5; }),
-      (r) => `Expected \`${join(r, 'config.json')}\` to match the checkpoint \`${join(r, 'checkpoint.json')}\`, got "learningRate" \`0.5\` there and \`0.1\` in the checkpoint: a run keeps its configuration when resumed; undo the edit, or go on at that rate with \`--lr 0.5\`, or start a new run with the new value`],
+      (r) => `Expected \`${join(r, 'config.json')}\` to match the checkpoint \`${join(r, 'checkpoint.json')}\`, got "learningRate" \`0.5\` there and \`0.1\` in the checkpoint: a run keeps its configuration when resumed; undo the edit, or give the rate to go on at (\`--lr RATE\`), or start a new run with the new value`],
     ['a config.json with a misspelt field',
       (r) => edit(join(r, 'config.json'), (j) => { j.learningrate = 0.5; }),
       (r) => `Invalid run configuration \`${join(r, 'config.json')}\`: expected only known fields, got the unknown field "learningrate"`],
@@ -78,8 +79,13 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
     const resumed = await run(['train', '--resume', copy, '--epochs', '3', '--lr', '0.05', '--quiet']);
     t.equal(resumed.code, 0, resumed.stderr);
     t.match(resumed.stderr, /^gradpool train: warning: `--lr 0\.05` replaces the run's learning rate 0\.1 from iteration \d+ on/);
+    t.equal((await loadCheckpoint(join(copy, 'checkpoint.json'))).meta.config.learningRate, 0.05, 'the checkpoint records the rate it went on at');
+    // config.json edited to a third rate, as a resume at it killed before its first save leaves it: a rate given is not refused for it.
+    edit(join(copy, 'config.json'), (j) => { j.learningRate = 0.3; });
     const other = await run(['train', '--resume', copy, '--epochs', '4', '--lr', '0.025', '--quiet']);
-    t.equal(other.code, 0, 'a later resume at another rate: the checkpoint now records 0.05');
+    t.equal(other.code, 0, other.stderr);
+    t.equal((await loadCheckpoint(join(copy, 'checkpoint.json'))).meta.config.learningRate, 0.025);
+    t.equal((JSON.parse(readFileSync(join(copy, 'config.json'), 'utf8')) as { learningRate: number }).learningRate, 0.025);
   });
 
   await t.test('an unchanged run resumes (the checks pass on what gradpool wrote)', async (t) => {

@@ -47,6 +47,7 @@ t.test('trainer.saveCheckpoint then Trainer.fromCheckpoint continues bit for bit
   const slower = await Trainer.fromCheckpoint(files.json, { dataset, learningRate: 0.01 });
   t.same(slower.optimizer.hyperparameters, { ...part.optimizer.hyperparameters, learningRate: 0.01 });
   t.equal(slower.iteration, 13);
+  t.same(slower.getState(), part.getState(), 'the optimizer\'s state (Adam\'s moments and step), the sampler and the epochs are the checkpoint\'s');
   await t.rejects(Trainer.fromCheckpoint(files.json, { dataset, learningRate: 0 }), { name: 'RangeError', message: 'Expected `learningRate` to be a finite number greater than 0, got `0` (number)' });
 });
 

@@ -157,7 +157,7 @@ t.test('ragged rows', (t) => {
 t.test('empty batch', (t) => {
   rejects(t, () => smallNet().predict({ data: new Float64Array(0), rows: 0, columns: 4 }), 'RangeError', 'Expected `x` to be a non-empty batch, got 0 × 4');
   rejects(t, () => smallNet().predict(new Matrix(0, 4)), 'RangeError', 'Expected `x` to be a non-empty batch, got 0 × 4');
-  rejects(t, () => smallNet().predict([]), 'RangeError', 'Expected `x` to be a non-empty batch, got 1 × 0');
+  rejects(t, () => smallNet().predict([]), 'RangeError', 'Expected `x` to be a non-empty batch, got an empty array');
   rejects(t, () => softmax([[]]), 'RangeError', 'Expected `a` to be a non-empty batch, got 1 × 0');
   t.end();
 });

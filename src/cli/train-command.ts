@@ -1,6 +1,6 @@
 /** `gradpool train`: a training run from the command line, with progress, checkpoints and resumption (the library's `train()`). */
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ACTIVATIONS } from '../kernels/two-layer.js';
 import { MAX_THREADS } from '../parallel/gradient-pool.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
@@ -15,6 +15,7 @@ import { helpText, parseOptions, type OptionTable } from './options.js';
 import { createProgress } from './progress.js';
 import { formatDuration } from '../report/format-duration.js';
 import { ignoreLaterErrors, type CommandIo } from './io.js';
+import { shellWord } from './shell-word.js';
 
 export { describeWriteError } from '../run/run-files.js';
 
@@ -106,6 +107,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     warn(`\`--${oldName}\` is the old name of \`--${option}\` and will be removed in the next version: use \`--${option} ${value}\``);
   }
   let totalIterations = 0;
+  let runDirectory: string | undefined;
   run.onEvent = (event) => {
     if (event.event === 'iteration') {
       const { event: _kind, ...iteration } = event;
@@ -118,6 +120,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     } else {
       const { directory, config, threads, iterationsPerEpoch, shape, trainRows, testRows, startIteration } = event;
       totalIterations = config.iterations;
+      runDirectory = directory;
       progress.event({ event: 'start', directory, config, threads, iterationsPerEpoch });
       progress.message(`gradpool: ${config.dataset} ${trainRows}/${testRows}, ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation}, `
         + `${describeEngine(config.engine)} on ${config.engine === 'backprop' ? 'the main thread' : `${threads} thread${threads === 1 ? '' : 's'}`}, batch ${config.batchSize}, lr ${config.learningRate}, `
@@ -181,7 +184,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (result.stopped && (signal !== undefined || outputLost !== undefined)) {
       const checkpoint = join(result.directory, 'checkpoint.json');
       const stopped = signal !== undefined ? `Interrupted (${signal}) at iteration ${result.iterations}` : `Stopped at iteration ${result.iterations}, its ${describeOutputError(outputLost!)}`;
-      io.stderr.write(`${stopped}; checkpoint saved. Resume with: gradpool train --resume ${checkpoint}\n`);
+      io.stderr.write(`${stopped}; checkpoint saved. Resume with: gradpool train --resume ${shellWord(checkpoint)}\n`);
       progress.event({ event: 'interrupted', signal: signal ?? (outputLost!.code === 'EPIPE' ? 'SIGPIPE' : null), iteration: result.iterations, checkpoint });
       // 128 + the signal's number, as a shell reports a process it ended; 141 is SIGPIPE's, a reader gone.
       if (signal !== undefined) return 130;
@@ -201,10 +204,20 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     progress.stop();
     if (error instanceof RunDivergedError) {
       const rate = error.suggestedLearningRate;
-      const saved = error.checkpoint === undefined ? ' No checkpoint was written: the run diverged before its first one.'
-        : ` Last good checkpoint: ${error.checkpoint}${rate === undefined ? '' : ` (go on from it: gradpool train --resume ${error.checkpoint} --lr ${rate})`}`;
+      // Only for a checkpoint of this run's own directory: one resumed into a new --out that diverged
+      // before its first save names the old run's, which going on from would extend in place.
+      const own = error.checkpoint !== undefined && runDirectory !== undefined && dirname(error.checkpoint) === runDirectory;
+      // With no checkpoint the run's directory restarts from its config.json. --iters: the checkpoint
+      // may record fewer iterations than this run was to train.
+      const from = own ? error.checkpoint : error.checkpoint === undefined ? runDirectory : undefined;
+      const command = rate === undefined || from === undefined ? undefined : `gradpool train --resume ${shellWord(from)} --iters ${totalIterations} --lr ${rate}`;
+      const saved = error.checkpoint === undefined ? ` No checkpoint was written: the run diverged before its first one${command === undefined ? '.' : ` (start it again: ${command}).`}`
+        : ` Last good checkpoint: ${error.checkpoint}${command === undefined ? '' : ` (go on from it: ${command})`}`;
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
-      progress.event({ event: 'diverged', message: error.message, iteration: error.iteration, checkpoint: error.checkpoint ?? null });
+      progress.event({
+        event: 'diverged', message: error.message, iteration: error.iteration, checkpoint: error.checkpoint ?? null,
+        suggestedLearningRate: rate ?? null, command: command ?? null,
+      });
       return 1;
     }
     throw error;

@@ -58,9 +58,9 @@ async function readRunConfig(file: string): Promise<TrainConfig> {
 /**
  * Refuses a config.json edited since the checkpoint was saved: the checkpoint's
  * configuration is what the run continues with, and an edit taking no effect
- * unseen would be worse than either. A learning rate given with the resume
- * (`learningRate`) may be the one config.json holds: a resume at that rate
- * killed before its first save wrote it there.
+ * unseen would be worse than either. With a learning rate given for the
+ * resume (`learningRate`), config.json's may differ (a resume at another rate
+ * that ended before its first save wrote it there): the given one is used.
  */
 async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string, name: OptionNames, learningRate: number | undefined): Promise<void> {
   const file = join(directory, 'config.json');
@@ -69,9 +69,10 @@ async function checkConfigUnchanged(directory: string, config: TrainConfig, sour
   const keys = new Set([...Object.keys(config), ...Object.keys(recorded)] as Array<keyof TrainConfig>);
   for (const key of keys) {
     if (RESUMABLE_CONFIG_FIELDS.has(key) || recorded[key] === config[key]) continue;
-    if (key === 'learningRate' && learningRate !== undefined && recorded.learningRate === learningRate) continue;
+    if (key === 'learningRate' && learningRate !== undefined) continue;
     const shown = (value: unknown) => (value === undefined ? 'nothing' : `\`${JSON.stringify(value)}\``);
-    const rate = key === 'learningRate' && typeof recorded.learningRate === 'number' ? `, or go on at that rate with \`${name('learningRate')} ${recorded.learningRate}\`` : '';
+    // Also what a resume at another rate leaves when it ends before its first save.
+    const rate = key === 'learningRate' ? `, or give the rate to go on at (\`${name('learningRate')} RATE\`)` : '';
     throw new InputError(`Expected \`${file}\` to match the checkpoint \`${source}\`, got "${key}" ${shown(recorded[key])} there and ${shown(config[key])} in the checkpoint: `
       + `a run keeps its configuration when resumed; undo the edit${rate}, or start a new run with the new value`);
   }

@@ -23,7 +23,7 @@ export interface TrainOptions {
   activation?: TrainConfig['activation'];
   /** Samples per mini-batch; more than the training rows uses them all (with a warning). @default 100 */
   batchSize?: number;
-  /** With `resume`: the rate to go on at, instead of the checkpoint's (a `warning` event says so). @default 0.1 */
+  /** With `resume`: the rate to go on at instead of the checkpoint's (a `warning` event says so; the default then is the checkpoint's). @default 0.1 */
   learningRate?: number;
   /** Total updates. @default 10000 */
   iterations?: number;

@@ -76,9 +76,15 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
       assertPositiveFinite(names('learningRate'), options.learningRate);
       if (options.learningRate !== config.learningRate) {
         const from = resumption.kind === 'checkpoint' ? resumption.checkpoint.meta.iteration : 0;
-        rateChange = `\`${names('learningRate')} ${options.learningRate}\` replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
-          + `(config.json and the checkpoints from now on record ${options.learningRate})`;
-        config.learningRate = options.learningRate;
+        const total = options.epochs === undefined ? config.iterations : undefined;
+        // A run with nothing left to train keeps the rate it was trained at, in its files too.
+        if (total !== undefined && total <= from) {
+          rateChange = `\`${names('learningRate')} ${options.learningRate}\` changes nothing: the run has no iterations left after ${from} (raise \`${names('iterations')}\` or \`${names('epochs')}\`)`;
+        } else {
+          rateChange = `\`${names('learningRate')} ${options.learningRate}\` replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
+            + `(config.json and the checkpoints from now on record ${options.learningRate})`;
+          config.learningRate = options.learningRate;
+        }
       }
     }
     if (options.evaluationLimit !== undefined) {

@@ -191,15 +191,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return saveCheckpoint(path, trainerCheckpoint(this, config));
   }
 
-  /**
-   * After a step diverged the weights are back at the last good iteration but
-   * the optimizer's state is not (it would take a copy of it on every step):
-   * going on, or saving, would mix the two.
-   */
-  /** A smaller learning rate to try after a divergence: `fraction` of the optimizer's (six significant digits), undefined if it has none. */
+  /** A smaller learning rate to try after a divergence: `fraction` of the optimizer's (six significant digits); undefined without one, or below the smallest number. */
   #smallerRate(fraction: number): number | undefined {
     const rate = this.optimizer.hyperparameters.learningRate;
-    return rate === undefined ? undefined : Number((rate * fraction).toPrecision(6));
+    const smaller = rate === undefined ? 0 : Number((rate * fraction).toPrecision(6));
+    return smaller > 0 ? smaller : undefined;
   }
 
   /** The advice for {@link #smallerRate}, `share` naming the fraction: "e.g. 0.05, half of 0.1". */
@@ -208,6 +204,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return smaller === undefined ? `e.g. ${share} of it` : `e.g. ${smaller}, ${share} of ${this.optimizer.hyperparameters.learningRate}`;
   }
 
+  /**
+   * After a step diverged the weights are back at the last good iteration but
+   * the optimizer's state is not (it would take a copy of it on every step):
+   * going on, or saving, would mix the two.
+   */
   #assertNotDiverged(): void {
     if (this.#divergedAt !== undefined) {
       throw new Error(`This Trainer diverged at iteration ${this.#divergedAt}: its weights are those of iteration ${this.#divergedAt - 1} but its optimizer's state is not; give it a whole state with setState (a getState() from before the step, say), or continue in a new Trainer from a checkpoint (Trainer.fromCheckpoint)`);
@@ -216,13 +217,15 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   /**
    * A trainer that continues a checkpoint exactly (bit for bit, as if never
-   * stopped): the net's weights, the optimizer and its state, the sampler's
-   * position and the epochs so far, from a checkpoint saved by
-   * {@link saveCheckpoint}, by `train()` or by `gradpool train`.
+   * stopped; unless given another `learningRate`): the net's weights, the
+   * optimizer and its state, the sampler's position and the epochs so far,
+   * from a checkpoint saved by {@link saveCheckpoint}, by `train()` or by
+   * `gradpool train`.
    *
    * @param path - the checkpoint's .json or .safetensors, or its stem; or a {@link Checkpoint} already loaded.
-   * @param options - the dataset (same inputs and classes), the pool for a numerical engine, and optionally new `iterations` or `evaluationLimit`.
+   * @param options - the dataset (same inputs and classes), the pool for a numerical engine, and optionally new `iterations`, `evaluationLimit` or `learningRate` (e.g. a DivergenceError's `suggestedLearningRate`).
    * @throws {InputError} naming the file and the field, for a missing or damaged checkpoint, or a dataset of another shape.
+   * @throws {ArgumentRangeError} ``Expected `learningRate` to be a finite number greater than 0, got `0` (number)``.
    */
   static async fromCheckpoint(path: string | Checkpoint, options: RestoreTrainerOptions): Promise<Trainer> {
     const restored = await restoredTrainer(path, options);
