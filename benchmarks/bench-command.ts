@@ -25,6 +25,11 @@ export function defaultThreadCounts(cores = os.availableParallelism()): number[]
   return Array.from({ length: top }, (_, i) => i + 1);
 }
 
+/** The settings `--quick` implies for the options not given explicitly. */
+export const QUICK_DEFAULTS: Record<string, string | number> = {
+  threads: '1,2', hidden: '4', batch: '5', reps: 1, block: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1, 'library-gap': 1,
+};
+
 export const BENCH_OPTIONS = {
   threads: { type: 'string', placeholder: 'LIST', description: `Thread counts, e.g. 1,2,4 or 1-4 (default: 1-${Math.min(os.availableParallelism() + 1, MAX_THREADS)}, up to the cores plus one to show oversubscription; 1 is always added as the baseline)` },
   hidden: { type: 'string', default: '50', placeholder: 'LIST', description: 'Hidden sizes of TwoLayerNet 784-H-10, e.g. 50,100,300' },
@@ -43,18 +48,16 @@ export const BENCH_OPTIONS = {
   'with-numpy': { type: 'boolean', description: 'Also time the book\'s numpy code (benchmarks/numpy_naive.py) on the same batch, if numpy is installed' },
   python: { type: 'string', default: 'python3', placeholder: 'CMD', description: 'Python interpreter for --with-numpy' },
   seed: { type: 'integer', min: 0, max: 0xffffffff, default: 0, description: 'Seed of the initial weights (std 0.01, the book\'s) and the Trainer\'s batches' },
-  quick: { type: 'boolean', description: 'A seconds-long smoke run: 784-4-10, batch 5, threads 1,2, 1 rep (explicit options still win)' },
+  quick: {
+    type: 'boolean',
+    description: `A seconds-long smoke run, its figures not judged against the goals: ${Object.entries(QUICK_DEFAULTS).map(([name, value]) => `--${name} ${value}`).join(' ')} (explicit options still win)`,
+  },
   json: { type: 'boolean', description: 'Print the result as JSON on stdout instead of the table' },
   out: { type: 'string', placeholder: 'FILE.json', description: 'Also write the JSON result here (atomically)' },
   chart: { type: 'string', placeholder: 'PATH', description: 'Write the chart to PATH.svg and PATH.png (default: next to --out)' },
   schema: { type: 'boolean', description: 'Print the JSON Schema of the result and exit' },
   quiet: { type: 'boolean', description: 'No progress lines on stderr' },
 } as const satisfies OptionTable;
-
-/** The settings `--quick` implies for the options not given explicitly. */
-export const QUICK_DEFAULTS: Record<string, string | number> = {
-  threads: '1,2', hidden: '4', batch: '5', reps: 1, block: 1, 'naive-reps': 1, warmup: 1, 'naive-sample': 2, 'epoch-iters': 2, 'ceiling-gradients': 1, 'library-gap': 1,
-};
 
 /**
  * A comma-separated list of integers from `min` to `max`; `a-b` is a range.

@@ -91,6 +91,6 @@ try {
     if (i % (5 * iterationsPerEpoch) === 0) console.log(`epoch ${i / iterationsPerEpoch}: loss ${loss}, ${accuracies()}`);
   }
 } finally {
-  // The workers keep the process alive until the pool is destroyed.
+  // Stops the workers and frees their shared memory now, not when the process ends.
   await pool.destroy();
 }

@@ -52,6 +52,6 @@ try {
     console.log(`gradient check ${key}: mean |numerical - backprop| = ${(sum / grad[key].length).toExponential(1)}`);
   }
 } finally {
-  // The workers keep the process alive until the pool is destroyed.
+  // Stops the workers and frees their shared memory now, not when the process ends.
   await pool.destroy();
 }

@@ -167,6 +167,8 @@ t.test('options: lists, defaults, --quick, and one-line InputErrors', async (t) 
   const help = capture();
   t.equal(await benchCommand(['--help'], { stdout: help.stream, stderr: capture().stream }), 0);
   t.match(help.text(), /--with-numpy/);
+  // --quick says everything it sets, as the settings above show it does.
+  t.match(help.text(), /--quick +A seconds-long smoke run, its figures not judged against the goals: --threads 1,2 --hidden 4 --batch 5 --reps 1 --block 1 --naive-reps 1 --warmup 1 --naive-sample 2 --epoch-iters 2 --ceiling-gradients 1 --library-gap 1 \(explicit options still win\)/);
   const schema = capture();
   t.equal(await benchCommand(['--schema'], { stdout: schema.stream, stderr: capture().stream }), 0);
   t.same(JSON.parse(schema.text()), JSON.parse(JSON.stringify(BENCH_RESULT_SCHEMA)));

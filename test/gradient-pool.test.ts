@@ -258,6 +258,8 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
   await t.rejects(pool.gradientOfBatch(net, plain, { out: new Float64Array(3) }), {
     name: 'RangeError', message: `Expected \`out\` to be a Float64Array of ${size} values (one per parameter), got a Float64Array of length 3`,
   });
+  await t.rejects(pool.numericalGradient({ shape: net.shape } as never, [[1]], [0]), { name: 'TypeError', message: 'Expected `net` to be a TwoLayerNet, got an object (Object)' });
+  await t.rejects(pool.gradientOfBatch(undefined as never, plain), { name: 'TypeError', message: 'Expected `net` to be a TwoLayerNet, got `undefined`' });
   await t.rejects(pool.gradientOfBatch(net, plain, { out: [] as never }), { name: 'TypeError', message: /Expected `out` to be a Float64Array of \d+ values \(one per parameter\), got/ });
   await t.rejects(pool.gradientOfBatch(net, plain, { out: net.params }), { name: 'RangeError', message: 'Expected `out` not to share memory with `net.params` or the batch' });
   const sharedX = new Float64Array(new SharedArrayBuffer((size + plain.x.length) * 8));

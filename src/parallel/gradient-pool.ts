@@ -8,7 +8,7 @@ import type { BatchInput, TargetInput } from '../batch.js';
 import type { Split } from '../data/dataset.js';
 import { startIncrementalBase } from '../kernels/incremental/index.js';
 import { describeParameterRange } from '../kernels/two-layer.js';
-import { assertFiniteParameters, type NetGradient, type PreparedBatch, type TwoLayerNet } from '../nets/two-layer-net.js';
+import { assertFiniteParameters, type NetGradient, type PreparedBatch, TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { DEFAULT_ENGINE, NUMERICAL_ENGINES } from '../engine.js';
@@ -61,6 +61,11 @@ const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['thre
  */
 export const BASE_PARTS_PER_THREAD = 4;
 export const CHUNKS_PER_THREAD = 16;
+
+/** A pool computes TwoLayerNet's gradient only: anything else would fail deep inside with a message about its fields. */
+function assertNet(net: unknown): void {
+  if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
+}
 
 /** The work board's base parts and chunks for a call on `threads` threads over `size` parameters: one of each on one thread. */
 export function boardCuts(threads: number, size: number): { parts: number; chunks: number } {
@@ -157,7 +162,7 @@ export class GradientPool {
    * @param t - One-hot rows or integer labels, one per row of `x`.
    * @param options - `engine` (default `'incremental'`), `h` (default 1e-4), `out`, `onStatistics`, `signal`, `timeout`: see {@link PoolGradientOptions}.
    * @returns A {@link NetGradient}: `flat` (a new array, or `out`) and the views `W1`, `b1`, `W2`, `b2`.
-   * @throws {TypeError} or {@link ArgumentRangeError} for a bad `x`, `t` or option, as a rejection: ``Expected `x` to have 2 columns (inputSize), got 3``, ``Expected `engine` to be one of `naive`, `incremental`, got `"backprop"` (string)``.
+   * @throws {TypeError} or {@link ArgumentRangeError} for a bad `net`, `x`, `t` or option, as a rejection: ``Expected `net` to be a TwoLayerNet, got `undefined` ``, ``Expected `x` to have 2 columns (inputSize), got 3``, ``Expected `engine` to be one of `naive`, `incremental`, got `"backprop"` (string)``.
    * @throws {RangeError} ``Expected the net's parameters to be finite, got `NaN` at W1[0][0] (did training diverge? try a smaller learning rate)``.
    * @throws {GradientPoolError} when a worker fails: ``Gradient worker failed …: <the worker's error>``, its `piece` naming what it was computing.
    * @throws {GradientTimeoutError} ``Gradient call timed out after 500 ms: a worker was still …`` past `timeout`.
@@ -166,6 +171,7 @@ export class GradientPool {
    */
   async numericalGradient(net: TwoLayerNet, x: BatchInput, t: TargetInput, options: PoolGradientOptions = {}): Promise<NetGradient> {
     const start = sharedClock();
+    assertNet(net);
     // With no call in flight the kept batch buffer is free until this call runs, which is at once:
     // the rows go straight into shared memory (a fresh array per call costs page faults, then a copy).
     const scratch = this.#runner.scratch;
@@ -199,6 +205,7 @@ export class GradientPool {
    * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
    */
   async gradientOfBatch(net: TwoLayerNet, batch: PreparedBatch, options: PoolGradientOptions = {}): Promise<NetGradient> {
+    assertNet(net);
     return this.#gradientOfBatch(net, batch, options, sharedClock());
   }
 
