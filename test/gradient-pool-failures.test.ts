@@ -91,7 +91,11 @@ t.test('bad arguments', async (t) => {
   await refusesAsync(t, () => pool.numericalGradient(net, [[1, 2]], [0], { signal: 'stop' as never }), 'TypeError', 'Expected `signal` to be an AbortSignal, got `"stop"` (string)');
   await refusesAsync(t, () => pool.numericalGradient(net, [[1, 2]], [0], { out: new Float64Array(3) }), 'RangeError', 'Expected `out` to be a Float64Array of 12 values (one per parameter), got a Float64Array of length 3');
   const batch = net.prepare([[1, 2]], [0]);
-  await refusesAsync(t, () => pool.gradientOfBatch({ ...net, params: new Float64Array(12) } as never, batch), 'TypeError', 'Expected `net.params` to live in a SharedArrayBuffer, got an object (ArrayBuffer)');
+  // A TwoLayerNet whose params were swapped for plain memory (its own are always shared).
+  const unshared = new TwoLayerNet({ inputSize: 2, hiddenSize: 2, outputSize: 2 });
+  Object.defineProperty(unshared, 'params', { value: new Float64Array(12) });
+  await refusesAsync(t, () => pool.gradientOfBatch(unshared, batch), 'TypeError', 'Expected `net.params` to live in a SharedArrayBuffer, got an object (ArrayBuffer)');
+  await refusesAsync(t, () => pool.gradientOfBatch({ ...net } as never, batch), 'TypeError', 'Expected `net` to be a TwoLayerNet, got an object (Object)');
   await refusesAsync(t, () => pool.functionGradient({ module: './relative.js', x: [1] }), 'TypeError', 'Expected `module` to be a URL (e.g. new URL(\'./f.js\', import.meta.url)), got `"./relative.js"` (string)');
   await refusesAsync(t, () => pool.functionGradient({ module: functions, exportName: '', x: [1] }), 'TypeError', 'Expected `exportName` to be a non-empty string, got `""` (string)');
   await refusesAsync(t, () => pool.functionGradient({ module: functions, x: [] }), 'RangeError', 'Expected `x.length` to be an integer from 1 and up, got `0` (number)');
