@@ -103,9 +103,9 @@ function pngChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([uint32s(data.length), typed, uint32s(crc32(typed))]);
 }
 
-/** An 8-bit gray PNG whose IHDR (with a valid CRC) declares `width`×`height`, whatever `idat` holds. */
-function png(width: number, height: number, idat: Buffer, interlace = 0): Buffer {
-  const ihdr = Buffer.concat([uint32s(width, height), Buffer.from([8, 0, 0, 0, interlace])]);
+/** A gray PNG whose IHDR (with a valid CRC) declares `width`×`height`, whatever `idat` holds. */
+function png(width: number, height: number, idat: Buffer, interlace = 0, bitDepth = 8): Buffer {
+  const ihdr = Buffer.concat([uint32s(width, height), Buffer.from([bitDepth, 0, 0, 0, interlace])]);
   return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
@@ -133,6 +133,63 @@ t.test('png: a 28×28 interlaced PNG whose image data inflates to 64 MiB is refu
   const bomb = png(28, 28, await compressZeros(createDeflate(), Buffer.alloc(0), 64 * MiB), 1);
   const file = join(t.testdir({ 'bomb.png': bomb }), 'bomb.png');
   await refusedCheaply(t, () => readDigitPng(file), `${file}: expected a 28×28 PNG image, found image data that decompresses to more than the 6496 bytes such an image can hold`);
+});
+
+/** A 28×28 digit-like gray image, black border: value (0..255) at column x, row y. */
+const gray = (x: number, y: number) => (x === 0 || y === 0 || x === 27 || y === 27 ? 0 : (9 * x + 5 * y) % 256);
+
+/** Rows of 8-bit gray pixels, each after a filter byte of 0 (none), for the pixels at columns `xs` and rows `ys`. */
+function rawRows(xs: number[], ys: number[]): number[] {
+  return ys.flatMap((y) => [0, ...xs.map((x) => gray(x, y))]);
+}
+
+const range = (from: number, to: number, step: number) => Array.from({ length: Math.max(0, Math.ceil((to - from) / step)) }, (_, k) => from + k * step);
+const ALL = range(0, 28, 1);
+/** The same image's data as Adam7 lays it out: 7 passes, each a sub-image of its own rows. */
+const INTERLACED = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]
+  .flatMap(([x, y, xStep, yStep]) => rawRows(range(x, 28, xStep), range(y, 28, yStep)));
+/** A 1-bit image (pixels black or white, 8 to a byte, first pixel in the high bit): a white 10×10 square. */
+const ONE_BIT = ALL.flatMap((y) => [0, ...range(0, 28, 8).map((x0) => {
+  let byte = 0;
+  for (let bit = 0; bit < 8; bit++) byte |= (x0 + bit >= 9 && x0 + bit < 19 && y >= 9 && y < 19 ? 1 : 0) << (7 - bit);
+  return byte;
+})]);
+
+t.test('png: whole images read pixel for pixel; image data cut short (a truncated or damaged file) is refused, not filled with zeros', async (t) => {
+  const plain = rawRows(ALL, ALL);
+  // 28 rows of a filter byte and 28 pixels; Adam7's passes (4×4, 3×4, 7×3, 7×7, 14×7, 14×14, 28×14 pixels) add a filter byte a row: 837; 1 bit a pixel: 28 rows of 1 + 4 bytes.
+  t.same([plain.length, INTERLACED.length, ONE_BIT.length], [812, 837, 140]);
+  const cases = [
+    { name: 'plain', file: png(28, 28, deflateSync(Buffer.from(plain))), expect: (x: number, y: number) => gray(x, y) / 255 },
+    { name: 'interlaced', file: png(28, 28, deflateSync(Buffer.from(INTERLACED)), 1), expect: (x: number, y: number) => gray(x, y) / 255 },
+    { name: '1-bit', file: png(28, 28, deflateSync(Buffer.from(ONE_BIT)), 0, 1), expect: (x: number, y: number) => (x >= 9 && x < 19 && y >= 9 && y < 19 ? 1 : 0) },
+  ];
+  for (const { name, file, expect } of cases) {
+    const dir = t.testdir({ 'whole.png': file });
+    const image = await readDigitPng(join(dir, 'whole.png'));
+    const worst = Math.max(...ALL.flatMap((y) => ALL.map((x) => Math.abs(image.pixels[28 * y + x] - expect(x, y)))));
+    t.ok(worst < 1e-12, `${name}: every pixel as written (worst difference ${worst})`);
+    t.equal(image.inverted, false, `${name}: dark background, not inverted`);
+  }
+  const halves = [
+    { name: 'plain', file: png(28, 28, deflateSync(Buffer.from(plain.slice(0, 406)))), found: 406, declared: 812 },
+    { name: 'interlaced', file: png(28, 28, deflateSync(Buffer.from(INTERLACED.slice(0, 400))), 1), found: 400, declared: 837 },
+    { name: '1-bit', file: png(28, 28, deflateSync(Buffer.from(ONE_BIT.slice(0, 70))), 0, 1), found: 70, declared: 140 },
+  ];
+  for (const { name, file, found, declared } of halves) {
+    const path = join(t.testdir({ 'half.png': file }), 'half.png');
+    t.equal(await inputErrorOf(t, () => readDigitPng(path)),
+      `${path}: expected a 28×28 PNG image, found image data that decompresses to ${found} bytes, not the ${declared} its header declares (a truncated file?)`, `${name}: half the rows`);
+  }
+  const longer = join(t.testdir({ 'long.png': png(28, 28, deflateSync(Buffer.from([...plain, 0, 1, 2]))) }), 'long.png');
+  t.equal(await inputErrorOf(t, () => readDigitPng(longer)),
+    `${longer}: expected a 28×28 PNG image, found image data that decompresses to 815 bytes, not the 812 its header declares`);
+  // The file cut 100 bytes into its image data: the deflate stream stops part way.
+  const whole = png(28, 28, deflateSync(Buffer.from(plain)));
+  const cut = join(t.testdir({ 'cut.png': whole.subarray(0, 33 + 8 + 100) }), 'cut.png');
+  t.match(await inputErrorOf(t, () => readDigitPng(cut)), new RegExp(`^${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a 28×28 PNG image, found image data that decompresses to \\d+ bytes, not the 812 its header declares \\(a truncated file\\?\\)$`));
+  const garbled = join(t.testdir({ 'garbled.png': png(28, 28, Buffer.from('not deflate data at all')) }), 'garbled.png');
+  t.match(await inputErrorOf(t, () => readDigitPng(garbled)), new RegExp(`: expected a PNG image, found image data that does not decompress \\(.+\\)$`));
 });
 
 t.test('png: a file larger than 16 MiB is refused before it is read', async (t) => {

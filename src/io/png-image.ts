@@ -42,7 +42,7 @@ export async function readDigitPng(file: string, width = 28, height = 28): Promi
   if (foundWidth !== width || foundHeight !== height) {
     throw new InputError(`${file}: expected ${width}×${height} pixels, found ${foundWidth}×${foundHeight}`);
   }
-  checkImageDataSize(file, bytes, width, height);
+  checkImageData(file, bytes, width, height);
   let png: PNG;
   try {
     png = PNG.sync.read(bytes);
@@ -70,13 +70,39 @@ export async function readDigitPng(file: string, width = 28, height = 28): Promi
   return { pixels, inverted };
 }
 
+/** Channels per pixel of each PNG color type: gray, RGB, palette, gray + alpha, RGBA. */
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** The 7 passes of Adam7 interlacing: first column, first row, column step, row step. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+
 /**
- * Refuses image data (the IDAT chunks) that inflates to more than any
- * width × height PNG holds: pngjs inflates an interlaced image's data without a
- * bound, so a few KB could inflate to gigabytes. Corrupt data is left for pngjs
- * to report.
+ * The bytes a PNG's image data inflates to, from its IHDR: each row (of each
+ * interlace pass) is a filter byte and its pixels packed at the bit depth.
+ * Undefined for a color type PNG does not define, left for pngjs to report.
  */
-function checkImageDataSize(file: string, bytes: Buffer, width: number, height: number): void {
+function imageDataBytes(bytes: Buffer, width: number, height: number): number | undefined {
+  const [bitDepth, colorType, interlace] = [bytes[24], bytes[25], bytes[28]];
+  const channels = CHANNELS[colorType];
+  if (channels === undefined) return undefined;
+  const rowBytes = (pixels: number) => (pixels === 0 ? 0 : 1 + Math.ceil((pixels * channels * bitDepth) / 8));
+  if (interlace !== 1) return height * rowBytes(width);
+  let total = 0;
+  for (const [column, row, columnStep, rowStep] of ADAM7) {
+    const passWidth = Math.max(0, Math.ceil((width - column) / columnStep));
+    const passHeight = Math.max(0, Math.ceil((height - row) / rowStep));
+    if (passWidth > 0) total += passHeight * rowBytes(passWidth);
+  }
+  return total;
+}
+
+/**
+ * Refuses image data (the IDAT chunks) that does not inflate to exactly what the
+ * header's width × height needs. pngjs inflates an interlaced image's data
+ * without a bound, so a few KB could inflate to gigabytes; and it fills what a
+ * short stream lacks with zeros, so a truncated image would be classified as if
+ * it were whole.
+ */
+function checkImageData(file: string, bytes: Buffer, width: number, height: number): void {
   const data: Buffer[] = [];
   for (let at = 8; at + 8 <= bytes.length;) {
     const length = bytes.readUInt32BE(at);
@@ -88,11 +114,19 @@ function checkImageDataSize(file: string, bytes: Buffer, width: number, height: 
   // 8 bytes a pixel (16-bit RGBA), and a filter byte for each row of each of the
   // 7 interlace passes, which come to fewer than 8 × height rows.
   const most = 8 * height * (width + 1);
+  let inflated: Buffer;
   try {
-    inflateSync(Buffer.concat(data), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: most });
+    // A sync flush returns what a truncated stream holds instead of throwing.
+    inflated = inflateSync(Buffer.concat(data), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: most });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new InputError(`${file}: expected a ${width}×${height} PNG image, found image data that decompresses to more than the ${most} bytes such an image can hold`);
     }
+    throw new InputError(`${file}: expected a PNG image, found image data that does not decompress (${(error as Error).message})`);
+  }
+  const expected = imageDataBytes(bytes, width, height);
+  if (expected !== undefined && inflated.length !== expected) {
+    const truncated = inflated.length < expected ? ' (a truncated file?)' : '';
+    throw new InputError(`${file}: expected a ${width}×${height} PNG image, found image data that decompresses to ${inflated.length} bytes, not the ${expected} its header declares${truncated}`);
   }
 }
