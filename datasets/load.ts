@@ -21,26 +21,27 @@ export const DATASET_SPECS = 'mnist, idx:DIR, csv:FILE[,TEST], spiral or xor';
  * a user, and the CLI prints its message alone and exits with 2.
  *
  * @param spec - One of {@link DATASET_SPECS}.
+ * @param name - How messages name the spec: `--dataset` by default, `dataset` for `train()`'s option.
  * @returns Resolves to the dataset; its `name` records the spec.
  * @throws {InputError} as a rejection: ``Expected `--dataset` to be mnist, idx:DIR, csv:FILE[,TEST], spiral or xor, got `foo` ``, and whatever {@link loadIdx} or {@link loadCsv} reports for a bad file.
  * @example
  * const dataset = await loadDataset('csv:train.csv,test.csv');
  */
-export async function loadDataset(spec: string): Promise<Dataset> {
+export async function loadDataset(spec: string, name = '--dataset'): Promise<Dataset> {
   if (spec === 'mnist') return loadMnist();
   if (spec === 'spiral') return spiral();
   if (spec === 'xor') return xor();
   if (typeof spec === 'string' && spec.startsWith('idx:')) {
     const dir = spec.slice('idx:'.length);
-    if (dir === '') throw new InputError(`Expected \`--dataset\` idx:DIR to name a directory, got \`${spec}\``);
+    if (dir === '') throw new InputError(`Expected \`${name}\` idx:DIR to name a directory, got \`${spec}\``);
     return loadIdx(dir);
   }
   if (typeof spec === 'string' && spec.startsWith('csv:')) {
     const files = spec.slice('csv:'.length).split(',');
     if (files.length > 2 || files.some((file) => file === '')) {
-      throw new InputError(`Expected \`--dataset\` csv:FILE or csv:TRAIN,TEST (paths without commas), got \`${spec}\``);
+      throw new InputError(`Expected \`${name}\` csv:FILE or csv:TRAIN,TEST (paths without commas), got \`${spec}\``);
     }
     return files.length === 2 ? loadCsv(files[0], { testFile: files[1] }) : loadCsv(files[0]);
   }
-  throw new InputError(`Expected \`--dataset\` to be ${DATASET_SPECS}, got \`${String(spec)}\``);
+  throw new InputError(`Expected \`${name}\` to be ${DATASET_SPECS}, got \`${String(spec)}\``);
 }

@@ -140,7 +140,7 @@ t.test('saving again replaces the pair; a TwoLayerNet restored from it predicts 
 t.test('loading rejects defective checkpoints with an InputError naming the file', async (t) => {
   const cases: Array<[string, (f: { json: string; safetensors: string; stem: string }) => Promise<void>, (f: { json: string; safetensors: string }) => RegExp]> = [
     ['a missing tensor file', async (f) => unlink(f.safetensors),
-      (f) => new RegExp(`^Cannot read checkpoint tensors \`${escape(f.safetensors)}\`: no such file$`)],
+      (f) => new RegExp(`^Invalid checkpoint \`${escape(f.json)}\`: expected its tensors in \`${escape(f.safetensors)}\` beside it, found no such file$`)],
     ['a JSON file that is not JSON', async (f) => writeFile(f.json, '{"format": '),
       (f) => new RegExp(`^Invalid checkpoint \`${escape(f.json)}\`: expected JSON, got invalid JSON \\(.+\\)$`)],
     ['not a gradpool checkpoint', async (f) => writeFile(f.json, '{"model": "resnet"}'),

@@ -48,7 +48,7 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     [['train', '--out', 'package.json', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got `package.json`, which is a file\n'],
     [['train', '--out', '', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got an empty path\n'],
     [['train', '--out', 'package.json/run', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory gradpool can create, got `package.json/run`: a file is in the way\n'],
-    [['evaluate'], 'gradpool evaluate: Expected `--model FILE` (a run\'s model.json), got nothing\n'],
+    [['evaluate'], 'gradpool evaluate: Expected `--model PATH` (a run directory or its model.json), got nothing\n'],
     [['frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
   ];
   for (const [argv, message] of cases) {
@@ -222,6 +222,13 @@ for (const [signal, args, iterationsPerEpoch] of signalRuns) {
     t.notMatch(stderr, /\n\s+at /, 'no stack trace');
     const checkpoint = await loadCheckpoint(join(dir, 'run', 'checkpoint.json'));
     t.ok(checkpoint.meta.iteration >= iterationsPerEpoch, `checkpoint at iteration ${checkpoint.meta.iteration}`);
+    // The run has no model.json: evaluate names the checkpoint to give instead, and takes it.
+    const runDirectory = join(dir, 'run');
+    const refused = await run(['evaluate', '--model', runDirectory]);
+    t.equal(refused.code, 2);
+    t.equal(refused.stderr, `gradpool evaluate: Expected \`--model\` to be a run directory or its model.json (with the .safetensors beside it), got the directory \`${runDirectory}\`, which has no model.json (the run did not finish: its last checkpoint is \`${join(runDirectory, 'checkpoint.json')}\`)\n`);
+    const evaluated = await run(['evaluate', '--model', join(runDirectory, 'checkpoint.json'), '--json']);
+    t.equal(evaluated.code, 0, evaluated.stderr);
   });
 }
 

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spiral, xor } from '../datasets/index.js';
 import { DivergenceError, InputError } from '../src/errors.js';
@@ -81,7 +82,25 @@ t.test('Trainer.fromCheckpoint refuses a dataset of another shape and a damaged 
   const trainer = trainerOf();
   await trainer.saveCheckpoint(join(dir, 'c'));
   await t.rejects(Trainer.fromCheckpoint(join(dir, 'c.json'), { dataset: xor() }), new InputError('Expected `dataset` to have the checkpoint\'s 2 inputs and 3 classes, got 2 and 2 (xor)'));
-  await t.rejects(Trainer.fromCheckpoint(join(dir, 'none.json'), { dataset }), { name: 'InputError', message: `Cannot read checkpoint tensors \`${join(dir, 'none.safetensors')}\`: no such file` });
+  const expected = 'Expected `path` to be a run directory or its checkpoint.json (with the .safetensors beside it)';
+  await t.rejects(Trainer.fromCheckpoint(join(dir, 'none.json'), { dataset }), new InputError(`${expected}, got \`${join(dir, 'none.json')}\`: no such file`));
+  await t.rejects(Trainer.fromCheckpoint(join(dir, 'none'), { dataset }), new InputError(`${expected}, got \`${join(dir, 'none')}\`: no such file or directory`));
+  await t.rejects(Trainer.fromCheckpoint(dir, { dataset }), new InputError(`${expected}, got the directory \`${dir}\`, which has no checkpoint.json`));
+  // A .json whose tensors are missing: the file given, and the one it lacks.
+  await writeFile(join(dir, 'lone.json'), '{}');
+  await t.rejects(Trainer.fromCheckpoint(join(dir, 'lone.json'), { dataset }), new InputError(`Invalid checkpoint \`${join(dir, 'lone.json')}\`: expected its tensors in \`${join(dir, 'lone.safetensors')}\` beside it, found no such file`));
+});
+
+t.test('a run directory whose run did not finish: Trainer.fromCheckpoint takes its checkpoint.json; loadModel, which wants model.json, says where the checkpoint is', async (t) => {
+  const run = join(t.testdir(), 'unfinished');
+  const trainer = trainerOf({ iterations: 7 });
+  await trainer.run();
+  await trainer.saveCheckpoint(join(run, 'checkpoint'));
+  const again = await Trainer.fromCheckpoint(run, { dataset });
+  t.equal(again.iteration, 7);
+  t.ok(bits(again.net.params).equals(bits(trainer.net.params)), 'the checkpoint\'s weights');
+  await t.rejects(loadModel(run), new InputError(`Expected \`path\` to be a run directory or its model.json (with the .safetensors beside it), got the directory \`${run}\`, which has no model.json (the run did not finish: its last checkpoint is \`${join(run, 'checkpoint.json')}\`)`));
+  t.ok(bits((await loadModel(join(run, 'checkpoint.json'))).net.params).equals(bits(trainer.net.params)), 'the checkpoint named loads as a model');
 });
 
 t.test('saveModel and loadModel: the files a run writes, the same weights back; a run directory loads as its model', async (t) => {
@@ -126,6 +145,14 @@ t.test('saveModel, train, a run\'s checkpoint() and trainInBackground refuse bad
   await refusesAsync(t, () => saveModel(join(dir, 'model'), { params: new Float64Array(3) } as never), 'TypeError', 'Expected `net` to be a TwoLayerNet, got an object (Object)');
   await refusesAsync(t, () => train({ dataset: 'xor', signal: 'stop' as never }), 'TypeError', 'Expected `signal` to be an AbortSignal, got `"stop"` (string)');
   await refusesAsync(t, () => train({ dataset: 'xor', abortStep: {} as never }), 'TypeError', 'Expected `abortStep` to be an AbortSignal, got an object (Object)');
+  // The dataset option, named as train() calls it, with the value given.
+  await refusesAsync(t, () => train({ dataset: 5 as never }), 'TypeError', "Expected `dataset` to be a dataset spec (e.g. 'mnist', 'csv:FILE') or a loaded Dataset, got `5` (number)");
+  await refusesAsync(t, () => train({ dataset: null as never }), 'TypeError', "Expected `dataset` to be a dataset spec (e.g. 'mnist', 'csv:FILE') or a loaded Dataset, got `null`");
+  await t.rejects(train({ dataset: 'digits' }), new InputError('Expected `dataset` to be mnist, idx:DIR, csv:FILE[,TEST], spiral or xor, got `digits`'));
+  const good = xor();
+  await refusesAsync(t, () => train({ dataset: { ...good, inputSize: undefined } as never }), 'TypeError', 'Expected `dataset.inputSize` to be an integer from 1 and up, got `undefined`');
+  const mislabeled = { ...good, test: { ...good.test, labels: good.test.labels.map((label, i) => (i === 3 ? 2 : label)) } };
+  await refusesAsync(t, () => train({ dataset: mislabeled, threads: 1 }), 'RangeError', 'Expected `dataset.test.labels` to be integers from 0 to 1 (classes − 1), got `2` at index 3');
   let refused: Promise<void> | undefined;
   await train({
     dataset: 'xor', hiddenSize: 4, engine: 'backprop', iterations: 2, out: join(dir, 'run'),

@@ -8,7 +8,7 @@ import { helpText, parseOptions, type OptionTable } from './options.js';
 
 /** The options of `gradpool evaluate`, for parsing and `--help`. */
 export const EVALUATE_OPTIONS = {
-  model: { type: 'string', placeholder: 'FILE', description: 'A saved model: a run\'s model.json or checkpoint.json (required)' },
+  model: { type: 'string', placeholder: 'PATH', description: 'A saved model: a run directory (its model.json), or a run\'s model.json or checkpoint.json (required)' },
   dataset: { type: 'string', placeholder: 'SPEC', description: 'Dataset (default: the one the model was trained on)' },
   json: { type: 'boolean', description: 'Print the result as one JSON object' },
 } as const satisfies OptionTable;

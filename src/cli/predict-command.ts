@@ -10,7 +10,7 @@ import { helpText, parseInteger, parseOptions, type OptionTable } from './option
 
 /** The options of `gradpool predict`, for parsing and `--help`. */
 export const PREDICT_OPTIONS = {
-  model: { type: 'string', placeholder: 'FILE', description: 'A saved model: a run\'s model.json or checkpoint.json (required)' },
+  model: { type: 'string', placeholder: 'PATH', description: 'A saved model: a run directory (its model.json), or a run\'s model.json or checkpoint.json (required)' },
   image: { type: 'string', placeholder: 'PNG', description: 'Classify this 28×28 PNG (a digit; light backgrounds are inverted)' },
   dataset: { type: 'string', placeholder: 'SPEC', description: 'Dataset to take test samples from (default: the model\'s)' },
   index: { type: 'string', placeholder: 'I[,J…]', description: 'Test-split sample indices to classify (default: 10 evenly spaced, the splits being stored class by class)' },

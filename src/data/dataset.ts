@@ -130,6 +130,38 @@ export function evenlySpacedRows(count: number, rows: number): number[] {
 }
 
 /**
+ * Checks the labels of a split: integers from 0 to `classes` − 1 (out of range,
+ * the loss and accuracy would read past a row of probabilities).
+ */
+function assertLabels(name: string, labels: Int32Array, classes: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (label < 0 || label >= classes) {
+      throw new ArgumentRangeError(`Expected \`${name}\` to be integers from 0 to ${classes - 1} (classes − 1), got \`${label}\` at index ${i}`);
+    }
+  }
+}
+
+/**
+ * Checks a loaded {@link Dataset} given by a caller: its sizes, both splits
+ * (typed arrays of whole rows) and every label, so a malformed one is named
+ * here rather than failing deep inside training.
+ *
+ * @param name - how messages name it (`dataset`, or the CLI's `--dataset`).
+ * @throws {ArgumentTypeError} / {ArgumentRangeError} ``Expected `dataset.train.labels` to be integers from 0 to 9 (classes − 1), got `10` at index 3``.
+ */
+export function assertDataset(name: string, dataset: Dataset): void {
+  assertOptionsObject(name, dataset, '{ name, inputSize, classes, train, test }');
+  if (typeof dataset.name !== 'string') throw new ArgumentTypeError(`Expected \`${name}.name\` to be a string, got ${describe(dataset.name)}`);
+  assertInteger(`${name}.inputSize`, dataset.inputSize, 1);
+  assertInteger(`${name}.classes`, dataset.classes, 1);
+  for (const part of ['train', 'test'] as const) {
+    assertSplit(dataset[part], dataset.inputSize, `${name}.${part}`);
+    assertLabels(`${name}.${part}.labels`, dataset[part].labels, dataset.classes);
+  }
+}
+
+/**
  * Checks that `split` holds `rows` (at least 1) whole rows of `inputSize`
  * numbers and one label per row. Messages name the split as `name`
  * (`split`, `dataset.train`).

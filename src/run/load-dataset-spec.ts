@@ -25,7 +25,7 @@ async function datasetsModule(): Promise<DatasetsModule> {
   }
 }
 
-/** The dataset a spec names, loaded (see `datasets/index.ts` for the specs). */
-export async function loadDatasetSpec(spec: string): Promise<Dataset> {
-  return (await datasetsModule()).loadDataset(spec);
+/** The dataset a spec names, loaded (see `datasets/index.ts` for the specs); `name` is how messages name the spec. */
+export async function loadDatasetSpec(spec: string, name = '--dataset'): Promise<Dataset> {
+  return (await datasetsModule()).loadDataset(spec, name);
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import { assertDataset, type Dataset } from '../data/dataset.js';
 import { ArgumentTypeError, DivergenceError, GradientAbortError, InputError } from '../errors.js';
 import { removeTemporaryFiles } from '../io/atomic-write.js';
 import { makeDirectory } from '../io/make-directory.js';
@@ -92,15 +92,21 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
       config.evaluationLimit = options.evaluationLimit;
     }
   } else {
-    const spec = options.dataset ?? TRAINING_DEFAULTS.dataset;
-    config = configOf(options, typeof spec === 'string' ? spec : spec.name);
+    const spec: unknown = options.dataset === undefined ? TRAINING_DEFAULTS.dataset : options.dataset;
+    if (typeof spec !== 'string') {
+      if (typeof spec !== 'object' || spec === null) {
+        throw new ArgumentTypeError(`Expected \`${names('dataset')}\` to be a dataset spec (e.g. 'mnist', 'csv:FILE') or a loaded Dataset, got ${describe(spec)}`);
+      }
+      assertDataset(names('dataset'), spec as Dataset);
+    }
+    config = configOf(options, typeof spec === 'string' ? spec : (spec as Dataset).name);
   }
 
   // Checked before the dataset loads: a taken directory should not cost a large dataset's load.
   const resumedDirectory = resumption?.directory;
   if (options.out !== undefined) checkOut(options.out, resumedDirectory, names);
 
-  const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset : await loadDatasetSpec(config.dataset);
+  const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset : await loadDatasetSpec(config.dataset, names('dataset'));
   const warnings: string[] = [];
   /** A value the run uses other than the one asked for, or a choice likely to hurt: said at once, never silently. */
   const warn = (message: string) => {

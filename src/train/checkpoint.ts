@@ -22,6 +22,7 @@
  * readers).
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { makeDirectory } from '../io/make-directory.js';
 import { basename, dirname } from 'node:path';
@@ -303,6 +304,9 @@ async function matchingJson(files: CheckpointFiles, bytes: Uint8Array): Promise<
  */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const files = checkpointFiles(path);
+  if (!existsSync(files.safetensors) && existsSync(files.json)) {
+    throw new InputError(`Invalid checkpoint \`${files.json}\`: expected its tensors in \`${files.safetensors}\` beside it, found no such file`);
+  }
   const bytes = await readInput(files.safetensors, 'checkpoint tensors');
   const { tensors, metadata } = decodeSafetensors(bytes, files.safetensors);
   let json: CheckpointJson;

@@ -92,7 +92,12 @@ export function savedFilePath(option: string, path: string, defaultName: 'model.
   const saved = (file: string) => existsSync(file) || existsSync(file.replace(/\.json$/i, '.safetensors'));
   if (existsSync(path) && statSync(path).isDirectory()) {
     const inside = join(path, defaultName);
-    if (!saved(inside)) throw new InputError(`${expected}, got the directory \`${path}\`, which has no ${defaultName}`);
+    if (!saved(inside)) {
+      // An unfinished run has checkpoints but no model yet: say where its weights are.
+      const checkpoint = join(path, 'checkpoint.json');
+      const instead = defaultName === 'model.json' && saved(checkpoint) ? ` (the run did not finish: its last checkpoint is \`${checkpoint}\`)` : '';
+      throw new InputError(`${expected}, got the directory \`${path}\`, which has no ${defaultName}${instead}`);
+    }
     return inside;
   }
   if (/\.(json|safetensors)$/i.test(path)) {

@@ -11,6 +11,7 @@ import { TwoLayerNet } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
 import { assertOptionsObject } from '../validate.js';
 import { type Checkpoint, loadCheckpoint, type SaveCheckpointInput } from './checkpoint.js';
+import { savedFilePath } from './model-file.js';
 import { parseTrainerSection, type TrainerSection } from './checkpoint-json.js';
 import { createOptimizer } from './optimizers.js';
 import { parseTrainConfig, type TrainConfig } from './train-config.js';
@@ -114,7 +115,7 @@ export async function restoredTrainer(path: string | Checkpoint, options: Restor
   const given: unknown = options;
   assertOptionsObject('options', given, '{ dataset, pool }');
   const { dataset, pool, iterations, evaluationLimit, learningRate } = options;
-  const checkpoint = typeof path === 'string' ? await loadCheckpoint(path) : path;
+  const checkpoint = typeof path === 'string' ? await loadCheckpoint(savedFilePath('path', path, 'checkpoint.json')) : path;
   const read = readTrainerCheckpoint(checkpoint);
   const { config } = read;
   if (dataset?.inputSize !== checkpoint.shape.inputSize || dataset?.classes !== checkpoint.shape.outputSize) {

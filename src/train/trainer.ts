@@ -18,7 +18,7 @@ import {
   argumentRangeError, argumentTypeError, assertEvaluationLimit, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, describe, firstNonFinite,
 } from '../validate.js';
 import { evaluateSplit } from './evaluate-split.js';
-import { assertSplit } from '../data/dataset.js';
+import { assertDataset } from '../data/dataset.js';
 import { BatchSampler, SAMPLINGS, type Sampling, type SamplerState } from './batch-sampler.js';
 import { Optimizer } from './optimizers.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from './train-config.js';
@@ -31,19 +31,6 @@ import {
 export { DivergenceError };
 export type { EpochEvent, IterationEvent, StepOptions, TrainerEvents, TrainerOptions, TrainerState, TrainingSummary } from './trainer-types.js';
 
-
-/**
- * Checks the labels of a split: integers from 0 to `classes` − 1 (out of range,
- * the loss and accuracy would read past a row of probabilities).
- */
-function assertLabels(name: string, labels: Int32Array, classes: number): void {
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i];
-    if (label < 0 || label >= classes) {
-      throw new ArgumentRangeError(`Expected \`${name}\` to be integers from 0 to ${classes - 1} (classes − 1), got \`${label}\` at index ${i}`);
-    }
-  }
-}
 
 /** How long a run may keep the event loop busy before it lets other work in. */
 const YIELD_MILLISECONDS = 4;
@@ -117,7 +104,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     } = options;
     if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
     if (!(optimizer instanceof Optimizer)) throw new ArgumentTypeError(`Expected \`optimizer\` to be an Optimizer (e.g. createOptimizer('sgd')), got ${describe(optimizer)}`);
-    assertOptionsObject('dataset', dataset, '{ name, inputSize, classes, train, test }');
+    assertDataset('dataset', dataset);
     assertInteger('batchSize', batchSize, 1);
     assertInteger('iterations', iterations, 0);
     assertOneOf('engine', engine, ENGINES);
@@ -132,10 +119,6 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
     if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {
       throw new ArgumentRangeError(`Expected the net (${net.shape.inputSize} inputs, ${net.shape.outputSize} classes) to match dataset \`${dataset.name}\` (${dataset.inputSize} inputs, ${dataset.classes} classes)`);
-    }
-    for (const part of ['train', 'test'] as const) {
-      assertSplit(dataset[part], net.shape.inputSize, `dataset.${part}`);
-      assertLabels(`dataset.${part}.labels`, dataset[part].labels, dataset.classes);
     }
     this.net = net;
     this.dataset = dataset;
@@ -222,7 +205,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * from a checkpoint saved by {@link saveCheckpoint}, by `train()` or by
    * `gradpool train`.
    *
-   * @param path - the checkpoint's .json or .safetensors, or its stem; or a {@link Checkpoint} already loaded.
+   * @param path - a run directory (its checkpoint.json), a checkpoint's .json or .safetensors, or its stem; or a {@link Checkpoint} already loaded.
    * @param options - the dataset (same inputs and classes), the pool for a numerical engine, and optionally new `iterations`, `evaluationLimit` or `learningRate` (e.g. a DivergenceError's `suggestedLearningRate`).
    * @throws {InputError} naming the file and the field, for a missing or damaged checkpoint, or a dataset of another shape.
    * @throws {ArgumentRangeError} ``Expected `learningRate` to be a finite number greater than 0, got `0` (number)``.
