@@ -121,14 +121,21 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   t.equal(prediction.code, 0, prediction.stderr);
   t.equal(prediction.stdout.trim().split('\n').length, 2);
 
-  const resumed = await run(['train', '--resume', join(out, 'checkpoint.json'), '--epochs', '4', '--threads', '1', '--quiet']);
+  const resumed = await run(['train', '--resume', join(out, 'checkpoint.json'), '--epochs', '4', '--threads', '1']);
   t.equal(resumed.code, 0, resumed.stderr);
   t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.iteration, 48, 'continued to 4 epochs');
+  t.match(resumed.stderr, `gradpool: resuming ${join(out, 'checkpoint.json')} at iteration 36 of 48\n`, 'a resume says where it starts');
+  t.match(resumed.stdout, /^Done: iterations 37 to 48 in [\d.]+m?s; train acc /, 'the time is that of the iterations this session trained');
+  const sessionsOf = (directory: string) => (JSON.parse(readFileSync(join(directory, 'config.json'), 'utf8')) as { sessions: Array<Record<string, unknown>> })
+    .sessions.map(({ startedAt, ...rest }) => rest);
+  const bothSessions = [{ fromIteration: 0, learningRate: 1, threads: 2 }, { fromIteration: 36, learningRate: 1, threads: 1, resumedFrom: join(out, 'checkpoint.json') }];
+  t.same(sessionsOf(out), bothSessions, 'config.json records both sessions');
   const conflict = await run(['train', '--resume', join(out, 'checkpoint.json'), '--hidden', '7']);
   t.equal(conflict.code, 2);
   t.equal(conflict.stderr, 'gradpool train: Expected only --iters, --epochs, --threads, --out, --eval-limit, --lr, --json or --quiet with `--resume` (the rest comes from the checkpoint), got `--hidden`\n');
-  const done = await run(['train', '--resume', out, '--epochs', '4', '--threads', '1', '--quiet']);
+  const done = await run(['train', '--resume', out, '--epochs', '4', '--threads', '1']);
   t.equal(done.code, 0, 'a run directory is its checkpoint; a run already at its last iteration just finishes');
+  t.match(done.stdout, /^Done: nothing left to train \(the run was already at its last iteration, 48\); train acc /);
   t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.iteration, 48, 'the model of that iteration');
   const fewer = await run(['train', '--resume', out, '--iters', '40', '--threads', '1', '--quiet']);
   t.equal(fewer.code, 2, 'fewer iterations than the checkpoint holds is an error');
@@ -150,6 +157,8 @@ t.test('train, evaluate, predict and resume on the synthetic set', async (t) => 
   const branchLosses = losses(readFileSync(join(branch, 'metrics.jsonl'), 'utf8'));
   t.same(branchLosses.slice(0, 48), losses(before), 'the first 48 losses are the original run\'s');
   t.equal(branchLosses.length, 60, '5 epochs of 12 iterations');
+  // The session that found nothing left (from 48) trained nothing the checkpoint holds: the branch's history leaves it out.
+  t.same(sessionsOf(branch), [...bothSessions, { fromIteration: 48, learningRate: 1, threads: 1, resumedFrom: join(out, 'checkpoint.json') }], 'the branch carries the sessions before it');
   t.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), before, 'the resumed run is untouched');
 });
 
@@ -204,21 +213,28 @@ t.test('gradcheck prints per-tensor differences within the book\'s range', async
 
 const signalRuns: Array<[NodeJS.Signals, string[], number]> = [
   ['SIGINT', ['--hidden', '10', '--eval-limit', '100'], 80],
-  ['SIGTERM', ['--dataset', 'spiral', '--batch', '10', '--iters', '1000000'], 24],
+  ['SIGTERM', ['--dataset', 'spiral', '--batch', '10', '--iters', '1000000', '--json'], 24],
 ];
 for (const [signal, args, iterationsPerEpoch] of signalRuns) {
   t.test(`${signal} stops at a step boundary, saves a checkpoint, exits 130 with resume advice`, async (t) => {
     const dir = t.testdir();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args, '--threads', '1', '--out', join(dir, 'run')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += String(chunk);
-      // After the first epoch line, so the checkpoint holds trained steps however slow the machine.
-      if (/epoch 1\//.test(stderr) && !child.killed) child.kill(signal);
-    });
+    let [stdout, stderr] = ['', ''];
+    // After the first epoch (its line, or its JSON event), so the checkpoint holds trained steps however slow the machine.
+    const killAfterFirstEpoch = () => {
+      if ((/epoch 1\//.test(stderr) || /"event":"epoch","epoch":[1-9]/.test(stdout)) && !child.killed) child.kill(signal);
+    };
+    child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); killAfterFirstEpoch(); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); killAfterFirstEpoch(); });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     t.equal(code, 130, stderr);
     t.match(stderr, new RegExp(`Interrupted \\(${signal}\\) at iteration \\d+; checkpoint saved\\. Resume with: gradpool train --resume .*checkpoint\\.json`));
+    t.match(stderr, `gradpool train: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`} to abort the step)`);
+    if (args.includes('--json')) {
+      const last = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      const checkpointFile = join(dir, 'run', 'checkpoint.json');
+      t.same(last, { event: 'interrupted', signal, iteration: last.iteration, checkpoint: checkpointFile, command: `gradpool train --resume ${checkpointFile}` }, 'the JSON event holds the command to go on');
+    }
     t.notMatch(stderr, /\n\s+at /, 'no stack trace');
     const checkpoint = await loadCheckpoint(join(dir, 'run', 'checkpoint.json'));
     t.ok(checkpoint.meta.iteration >= iterationsPerEpoch, `checkpoint at iteration ${checkpoint.meta.iteration}`);
@@ -255,10 +271,16 @@ t.test('a diverging run exits 1 and keeps the last good checkpoint (the diverged
   const resumedEvents = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; message?: string; iterations?: number });
   t.same(resumedEvents[0], {
     event: 'warning',
-    message: `\`--lr 1\` replaces the run's learning rate 10 from iteration ${checkpoint.meta.iteration} on (config.json and the checkpoints from now on record 1)`,
+    message: `\`--lr 1\` replaces the run's learning rate 10 from iteration ${checkpoint.meta.iteration} on (config.json and the checkpoints from now on record 1; config.json's sessions keep each session's rate)`,
   });
   t.match(resumedEvents.at(-1), { event: 'summary', iterations: 2000 });
-  t.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { learningRate: number }).learningRate, 1, 'config.json records the new rate');
+  const recorded = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { learningRate: number; sessions: Array<Record<string, unknown>> };
+  t.equal(recorded.learningRate, 1, 'config.json records the new rate');
+  t.same(recorded.sessions.map(({ startedAt, threads, ...rest }) => rest), [
+    { fromIteration: 0, learningRate: 10 },
+    { fromIteration: checkpoint.meta.iteration, learningRate: 1, resumedFrom: checkpointFile },
+  ], 'and its sessions, the rate before');
+  t.ok(recorded.sessions.every(({ startedAt }) => !Number.isNaN(Date.parse(startedAt as string))), 'each with its start time');
   t.equal((await loadCheckpoint(join(out, 'checkpoint.json'))).meta.config.learningRate, 1, 'and so does the checkpoint');
   // Independently, through the library: a Trainer from the same checkpoint at rate 1 ends with the same weights, bit for bit.
   const trainer = await Trainer.fromCheckpoint(checkpoint, { dataset: spiral(), learningRate: 1 });
@@ -304,7 +326,7 @@ t.test('a run diverging before its first epoch says no checkpoint was written, a
   // The command's form, at a rate that converges: the run starts again from its config.json.
   const again = await run(['train', '--resume', out, '--iters', '50', '--lr', '0.5', '--quiet']);
   t.equal(again.code, 0, again.stderr);
-  t.equal(again.stderr, 'gradpool train: warning: `--lr 0.5` replaces the run\'s learning rate 1e+308 from iteration 0 on (config.json and the checkpoints from now on record 0.5)\n');
+  t.equal(again.stderr, 'gradpool train: warning: `--lr 0.5` replaces the run\'s learning rate 1e+308 from iteration 0 on (config.json and the checkpoints from now on record 0.5; config.json\'s sessions keep each session\'s rate)\n');
   t.equal((await loadCheckpoint(join(out, 'model.json'))).meta.config.learningRate, 0.5);
 });
 

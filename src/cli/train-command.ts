@@ -118,10 +118,11 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     } else if (event.event === 'warning') {
       warn(event.message);
     } else {
-      const { directory, config, threads, iterationsPerEpoch, shape, trainRows, testRows, startIteration } = event;
+      const { directory, config, threads, iterationsPerEpoch, shape, trainRows, testRows, startIteration, resumedFrom } = event;
       totalIterations = config.iterations;
       runDirectory = directory;
-      progress.event({ event: 'start', directory, config, threads, iterationsPerEpoch });
+      progress.event({ event: 'start', directory, config, threads, iterationsPerEpoch, startIteration, resumedFrom: resumedFrom ?? null });
+      if (resumedFrom !== undefined) progress.message(`gradpool: resuming ${resumedFrom} at iteration ${startIteration} of ${config.iterations}`);
       progress.message(`gradpool: ${config.dataset} ${trainRows}/${testRows}, ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation}, `
         + `${describeEngine(config.engine)} on ${config.engine === 'backprop' ? 'the main thread' : `${threads} thread${threads === 1 ? '' : 's'}`}, batch ${config.batchSize}, lr ${config.learningRate}, `
         + `${config.iterations} iterations (${iterationsPerEpoch} per epoch) → ${directory}`);
@@ -158,7 +159,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     signal = name;
     interrupts += 1;
     if (interrupts === 1) {
-      beginStop(`gradpool train: ${name}: stopping after the current step and saving a checkpoint (press Ctrl-C again to abort the step)`);
+      const again = name === 'SIGINT' ? 'press Ctrl-C again' : `send ${name} again`;
+      beginStop(`gradpool train: ${name}: stopping after the current step and saving a checkpoint (${again} to abort the step)`);
     } else if (interrupts === 2) {
       abortStep(`${name} again`);
     } else {
@@ -184,20 +186,25 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (result.stopped && (signal !== undefined || outputLost !== undefined)) {
       const checkpoint = join(result.directory, 'checkpoint.json');
       const stopped = signal !== undefined ? `Interrupted (${signal}) at iteration ${result.iterations}` : `Stopped at iteration ${result.iterations}, its ${describeOutputError(outputLost!)}`;
-      io.stderr.write(`${stopped}; checkpoint saved. Resume with: gradpool train --resume ${shellWord(checkpoint)}\n`);
-      progress.event({ event: 'interrupted', signal: signal ?? (outputLost!.code === 'EPIPE' ? 'SIGPIPE' : null), iteration: result.iterations, checkpoint });
+      const command = `gradpool train --resume ${shellWord(checkpoint)}`;
+      io.stderr.write(`${stopped}; checkpoint saved. Resume with: ${command}\n`);
+      progress.event({ event: 'interrupted', signal: signal ?? (outputLost!.code === 'EPIPE' ? 'SIGPIPE' : null), iteration: result.iterations, checkpoint, command });
       // 128 + the signal's number, as a shell reports a process it ended; 141 is SIGPIPE's, a reader gone.
       if (signal !== undefined) return 130;
       return outputLost!.code === 'EPIPE' ? 141 : 1;
     }
     const summary = {
-      event: 'summary', directory: result.directory, iterations: result.iterations, seconds: result.milliseconds / 1000,
+      event: 'summary', directory: result.directory, startIteration: result.startIteration, iterations: result.iterations, seconds: result.milliseconds / 1000,
       trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy, finalLoss: result.finalLoss, threads: result.threads,
     };
     if (mode === 'json') io.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
-      io.stdout.write(`Done: ${result.iterations} iterations in ${formatDuration(result.milliseconds)}; `
-        + `train acc ${result.trainAccuracy?.toFixed(4)}, test acc ${result.testAccuracy?.toFixed(4)}. Run saved in ${result.directory}\n`);
+      // The time is this session's alone: a resumed run says which iterations it covers.
+      const { startIteration, iterations } = result;
+      const done = startIteration === 0 ? `${iterations} iterations in ${formatDuration(result.milliseconds)}`
+        : iterations === startIteration ? `nothing left to train (the run was already at its last iteration, ${iterations})`
+          : `iterations ${startIteration + 1} to ${iterations} in ${formatDuration(result.milliseconds)}`;
+      io.stdout.write(`Done: ${done}; train acc ${result.trainAccuracy?.toFixed(4)}, test acc ${result.testAccuracy?.toFixed(4)}. Run saved in ${result.directory}\n`);
     }
     return 0;
   } catch (error) {

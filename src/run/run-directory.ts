@@ -19,8 +19,31 @@ import type { OptionNames } from './train-options.js';
 
 /** The configuration fields a resumed run may change (and that config.json may hold from a resume killed before its first save). */
 const RESUMABLE_CONFIG_FIELDS = new Set<keyof TrainConfig>(['iterations', 'evaluationLimit']);
+/**
+ * One invocation of a run, as config.json's `sessions` records it: a resumed
+ * run keeps its history (where each session began, at what learning rate, on
+ * how many threads), which its configuration alone, holding only the rate it
+ * goes on at, would lose.
+ */
+export interface RunSession {
+  /** When the session began (ISO 8601). */
+  startedAt: string;
+  /** The iteration it began from: 0, or the checkpoint's it resumed. */
+  fromIteration: number;
+  /** The learning rate of its steps. */
+  learningRate: number;
+  /** Worker threads of its gradient pool. */
+  threads: number;
+  /** The checkpoint it resumed, when it did. */
+  resumedFrom?: string;
+}
+
+const runSessionSchema = z.strictObject({
+  startedAt: z.string(), fromIteration: z.int().min(0), learningRate: z.number().positive(), threads: z.int().min(1), resumedFrom: z.string().optional(),
+}) satisfies z.ZodType<RunSession>;
+
 /** What config.json records beside the run's configuration (what it ran with). */
-const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional() };
+const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional(), sessions: z.array(runSessionSchema).optional() };
 
 export function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
@@ -44,15 +67,17 @@ export async function claimRunDirectory(base: string): Promise<string> {
   }
 }
 
-/** The run configuration in `file` (a run's config.json), checked field by field. */
-async function readRunConfig(file: string): Promise<TrainConfig> {
+/** The run configuration in `file` (a run's config.json), checked field by field, and the sessions it records. */
+async function readRunConfig(file: string): Promise<{ config: TrainConfig; sessions: RunSession[] }> {
   let saved: unknown;
   try {
     saved = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new InputError(`Invalid run configuration \`${file}\`: expected JSON, got ${(error as Error).message}`);
   }
-  return parseTrainConfig(saved, 'run configuration', file, { extra: RECORDED_FIELDS });
+  const config = parseTrainConfig(saved, 'run configuration', file, { extra: RECORDED_FIELDS });
+  // Checked with the configuration above; runs from before sessions were recorded have none.
+  return { config, sessions: (saved as { sessions?: RunSession[] }).sessions ?? [] };
 }
 
 /**
@@ -62,10 +87,10 @@ async function readRunConfig(file: string): Promise<TrainConfig> {
  * resume (`learningRate`), config.json's may differ (a resume at another rate
  * that ended before its first save wrote it there): the given one is used.
  */
-async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string, name: OptionNames, learningRate: number | undefined): Promise<void> {
+async function checkConfigUnchanged(directory: string, config: TrainConfig, source: string, name: OptionNames, learningRate: number | undefined): Promise<RunSession[]> {
   const file = join(directory, 'config.json');
-  if (!existsSync(file)) return;
-  const recorded = await readRunConfig(file);
+  if (!existsSync(file)) return [];
+  const { config: recorded, sessions } = await readRunConfig(file);
   const keys = new Set([...Object.keys(config), ...Object.keys(recorded)] as Array<keyof TrainConfig>);
   for (const key of keys) {
     if (RESUMABLE_CONFIG_FIELDS.has(key) || recorded[key] === config[key]) continue;
@@ -76,24 +101,31 @@ async function checkConfigUnchanged(directory: string, config: TrainConfig, sour
     throw new InputError(`Expected \`${file}\` to match the checkpoint \`${source}\`, got "${key}" ${shown(recorded[key])} there and ${shown(config[key])} in the checkpoint: `
       + `a run keeps its configuration when resumed; undo the edit${rate}, or start a new run with the new value`);
   }
+  return sessions;
 }
 
-/** What `resume` continues: a checkpoint, or a run killed before its first one, restarted from its config.json. */
+/**
+ * What `resume` continues: a checkpoint, or a run killed before its first one,
+ * restarted from its config.json. `sessions` are the recorded sessions whose
+ * steps the checkpoint holds (a session that began at or after its iteration
+ * left nothing in it).
+ */
 export type Resumption =
-  | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint }
-  | { kind: 'restart'; directory: string; config: TrainConfig };
+  | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint; sessions: RunSession[] }
+  | { kind: 'restart'; directory: string; config: TrainConfig; sessions: RunSession[] };
 
 export async function resolveResume(path: string, name: OptionNames, learningRate?: number): Promise<Resumption> {
   if (existsSync(path) && statSync(path).isDirectory()
     && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
-    return { kind: 'restart', directory: resolve(path), config: await readRunConfig(join(path, 'config.json')) };
+    return { kind: 'restart', directory: resolve(path), config: (await readRunConfig(join(path, 'config.json'))).config, sessions: [] };
   }
   const file = savedFilePath(name('resume'), path, 'checkpoint.json');
   const checkpoint = await loadCheckpoint(file);
   const read = readTrainerCheckpoint(checkpoint);
   const directory = dirname(resolve(file));
-  await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate);
-  return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read };
+  const sessions = await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate);
+  const held = sessions.filter((session) => session.fromIteration < checkpoint.meta.iteration);
+  return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read, sessions: held };
 }
 
 /** Checks that `out` can hold a new run (not a file, not another run, nothing else in it), before any dataset loads. */

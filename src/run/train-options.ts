@@ -91,6 +91,8 @@ export type RunEvent =
     iterationsPerEpoch: number;
     /** Updates already done: 0, or the resumed checkpoint's. */
     startIteration: number;
+    /** The checkpoint a resumed run continues; undefined for a new run (or one restarted from its config.json, having no checkpoint). */
+    resumedFrom: string | undefined;
     /** Rows of the train split. */
     trainRows: number;
     /** Rows of the test split. */
@@ -121,11 +123,13 @@ export interface TrainResult {
   directory: string;
   /** The configuration it trained with, as config.json records it: `iterations` the total (from `epochs` when given), `batchSize` at most the train rows. */
   config: TrainConfig;
+  /** Updates already done when this call began: 0, or the resumed checkpoint's. */
+  startIteration: number;
   /** Updates done in all (a resumed run counts the checkpoint's). */
   iterations: number;
   /** Whether it stopped early through `signal` (a checkpoint is saved; no model or charts). */
   stopped: boolean;
-  /** Wall time of the training loop. */
+  /** Wall time of this call's training loop (the steps from `startIteration` on; a resumed run's earlier sessions are not included). */
   milliseconds: number;
   /** The last evaluation's train accuracy, from 0 to 1; `undefined` when none was made. */
   trainAccuracy: number | undefined;

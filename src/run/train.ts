@@ -23,7 +23,7 @@ import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
 import { Trainer } from '../train/trainer.js';
 import { assertInteger, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { loadDatasetSpec } from './load-dataset-spec.js';
-import { checkOut, claimRunDirectory, resolveResume, timestamp } from './run-directory.js';
+import { checkOut, claimRunDirectory, resolveResume, timestamp, type RunSession } from './run-directory.js';
 import { RunDivergedError, RunSaveError } from './run-errors.js';
 import { describeWriteError } from './run-files.js';
 import { configOf, FIELD_NAMES, OPTION_KEYS, RESUMABLE_OPTIONS, type OptionNames, type RunControl, type RunEvent, type TrainOptions, type TrainResult } from './train-options.js';
@@ -82,7 +82,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
           rateChange = `\`${names('learningRate')} ${options.learningRate}\` changes nothing: the run has no iterations left after ${from} (raise \`${names('iterations')}\` or \`${names('epochs')}\`)`;
         } else {
           rateChange = `\`${names('learningRate')} ${options.learningRate}\` replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
-            + `(config.json and the checkpoints from now on record ${options.learningRate})`;
+            + `(config.json and the checkpoints from now on record ${options.learningRate}; config.json's sessions keep each session's rate)`;
           config.learningRate = options.learningRate;
         }
       }
@@ -161,7 +161,11 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     // Kills midway through earlier saves leave temporary files; nothing refers to them.
     await removeTemporaryFiles(directory);
     // First, so that a directory with anything else in it can be restarted by `resume`.
-    await recorder.writeConfig({ ...config, threads, dataset: config.dataset, shape });
+    const session: RunSession = {
+      startedAt: new Date().toISOString(), fromIteration: checkpoint?.meta.iteration ?? 0, learningRate: config.learningRate, threads,
+      ...(resumption?.kind === 'checkpoint' ? { resumedFrom: resumption.file } : {}),
+    };
+    await recorder.writeConfig({ ...config, threads, dataset: config.dataset, shape, sessions: [...(resumption?.sessions ?? []), session] });
     if (resumption?.kind === 'checkpoint') {
       trainer.setState(trainerStateOf(resumption.read));
       await recorder.loadUntil(resumedDirectory ?? directory, trainer.iteration, trainer.epochs);
@@ -272,7 +276,8 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
   });
   const onStop = () => trainer.stop();
   options.signal?.addEventListener('abort', onStop);
-  emit({ event: 'start', directory, config, threads, iterationsPerEpoch, startIteration: trainer.iteration, trainRows: dataset.train.rows, testRows: dataset.test.rows, shape });
+  const startIteration = trainer.iteration;
+  emit({ event: 'start', directory, config, threads, iterationsPerEpoch, startIteration, resumedFrom: context.resumeFile, trainRows: dataset.train.rows, testRows: dataset.test.rows, shape });
   options.onReady?.(control);
   try {
     const runStarted = performance.now();
@@ -308,7 +313,7 @@ async function runTrainer(context: RunContext): Promise<TrainResult> {
       await recorder.writeCharts(`TwoLayerNet ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} on ${config.dataset} (${config.engine} gradient)`);
     }
     return {
-      directory, config, iterations: summary.iterations, stopped, milliseconds: summary.milliseconds,
+      directory, config, startIteration, iterations: summary.iterations, stopped, milliseconds: summary.milliseconds,
       trainAccuracy: last?.trainAccuracy, testAccuracy: last?.testAccuracy, finalLoss: summary.finalLoss, threads, epochs: summary.epochs, warnings, net,
     };
   } catch (error) {
