@@ -50,6 +50,10 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     [['train', '--out', 'package.json/run', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory gradpool can create, got `package.json/run`: a file is in the way\n'],
     [['evaluate'], 'gradpool evaluate: Expected `--model PATH` (a run directory or its model.json), got nothing\n'],
     [['frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
+    [['help', 'frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
+    // A repeated option is refused rather than the last one silently winning.
+    [['predict', '--model', 'm.json', '--image', 'a.png', '--image', 'b.png'], 'gradpool predict: Expected `--image` once, got it 2 times (`a.png`, `b.png`)\n'],
+    [['train', '--lr', '0.1', '--threads', '1', '--lr=-1'], 'gradpool train: Expected `--lr` once, got it 2 times (`0.1`, `-1`)\n'],
   ];
   for (const [argv, message] of cases) {
     const result = await run(argv);
@@ -77,6 +81,10 @@ t.test('-h shows a command\'s help, like --help', async (t) => {
   t.equal(short.code, 0);
   t.equal(short.stdout, (await run(['train', '--help'])).stdout);
   t.match(short.stdout, /^Usage: gradpool train/);
+  const asGit = await run(['help', 'train']);
+  t.equal(asGit.code, 0);
+  t.equal(asGit.stdout, short.stdout, '`gradpool help train` is `gradpool train --help`');
+  t.match((await run(['help'])).stdout, /`gradpool --version` prints the version/, 'the top-level help names --version');
 });
 
 t.test('--version prints the package version', async (t) => {

@@ -30,7 +30,8 @@ export function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}${summary}`),
     '',
-    'Run `gradpool <command> --help` for its options.',
+    'Run `gradpool <command> --help` (or `gradpool help <command>`) for its options;',
+    '`gradpool --version` prints the version.',
   ].join('\n');
 }
 
@@ -83,6 +84,7 @@ function describeThrown(value: unknown): string {
 
 /** Runs a command line; returns the exit code. Errors become one line on stderr (a bug's with its stack trace): see {@link classifyError}. */
 export async function main(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (argv[0] === 'help' && argv.length === 2) argv = [argv[1], '--help']; // `gradpool help train`, as git and npm take it
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${usage()}\n`);

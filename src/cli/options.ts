@@ -88,8 +88,18 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: joinNegativeNumbers(table, argv), options: config, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+    const parsedArgs = parseArgs({ args: joinNegativeNumbers(table, argv), options: config, strict: true, allowPositionals: false, tokens: true });
+    values = parsedArgs.values as Record<string, string | boolean | undefined>;
+    // parseArgs keeps the last of a repeated option: `--image a.png --image b.png` would classify b.png alone, unsaid.
+    const given = new Map<string, string[]>();
+    for (const token of parsedArgs.tokens) {
+      if (token.kind === 'option' && token.value !== undefined) given.set(token.name, [...(given.get(token.name) ?? []), token.value]);
+    }
+    for (const [name, all] of given) {
+      if (all.length > 1) fail(`Expected \`--${name}\` once, got it ${all.length} times (${all.map((value) => `\`${value}\``).join(', ')})`);
+    }
   } catch (error) {
+    if (error instanceof InputError) throw error;
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);
     if (unknown) fail(`Unknown option \`${unknown[1]}\` for \`gradpool ${command}\`; see \`gradpool ${command} --help\``);
