@@ -237,7 +237,7 @@ export function toMatrix(flat: FlatMatrix): Matrix {
  * @param name - The argument's name, for error messages. Default `'t'`.
  * @returns One integer label per row.
  * @throws {TypeError} ``Expected `t` to be labels or one-hot rows, got `"a"` (string)``; ``Expected `t` labels to be integers from 0 to 2, got … at index 0`` for a label that is not a number.
- * @throws {RangeError} ``Expected `t` to have 2 labels (one per row of the batch), got 3``; ``Expected `t` labels to be integers from 0 to 2, got `3` at index 0``; ``Expected one-hot `t`: row 0 has exactly one 1 and zeros elsewhere, got `0.5` at column 1``; ``Expected one-hot `t` to be 2 × 3, got …``.
+ * @throws {RangeError} ``Expected `t` to have 2 labels (one per row of the batch) or 2 × 3 one-hot values, got 3 values``; ``Expected `t` labels to be integers from 0 to 2, got `3` at index 0``; ``Expected one-hot `t`: row 0 has exactly one 1 and zeros elsewhere, got `0.5` at column 1``; ``Expected one-hot `t` to be 2 × 3, got …``.
  * @example
  * toLabels([[0, 0, 1], [1, 0, 0]], 2, 3); // Int32Array [2, 0]
  */
@@ -274,7 +274,8 @@ export function toLabels(t: TargetInput, rows: number, classes: number, name = '
     return labels;
   }
   if (values.length !== rows) {
-    throw new ArgumentRangeError(`Expected \`${name}\` to have ${rows} labels (one per row of the batch), got ${values.length}`);
+    // A flat t is either labels or one-hot rows: its length tells them apart, so name both.
+    throw new ArgumentRangeError(`Expected \`${name}\` to have ${rows} label${rows === 1 ? '' : 's'} (one per row of the batch) or ${rows} × ${classes} one-hot values, got ${values.length} value${values.length === 1 ? '' : 's'}`);
   }
   for (let r = 0; r < rows; r++) {
     const label = values[r];

@@ -185,7 +185,7 @@ export function sumLogLikelihood(y: ArrayLike<number>, labels: ArrayLike<number>
  * @param t - One-hot rows in any of those shapes, integer labels (any array or typed array), or one label for a 1-D `y`.
  * @returns The mean loss, a number ≥ 0.
  * @throws {TypeError} for another kind of `y` or `t`, or a non-number element: ``Expected `t` to be labels or one-hot rows (or one label), got …``.
- * @throws {RangeError} ``Expected `y` to be probabilities (from 0 to 1), got `2` at row 0, column 1 (the target class)``; ``Expected `t` labels to be integers from 0 to 9, got `10` at index 0``; ``Expected one-hot `t`: row 0 has exactly one 1 and zeros elsewhere, got `0.5` at column 1``; ``Expected `t` to have 2 labels (one per row of the batch), got 3``; and for NaN or ±Infinity.
+ * @throws {RangeError} ``Expected `y` to be probabilities (from 0 to 1), got `2` at row 0, column 1 (the target class)``; ``Expected `t` labels to be integers from 0 to 9, got `10` at index 0``; ``Expected one-hot `t`: row 0 has exactly one 1 and zeros elsewhere, got `0.5` at column 1``; ``Expected `t` to have 2 labels (one per row of the batch) or 2 × 10 one-hot values, got 3 values``; and for NaN or ±Infinity.
  * @example
  * crossEntropyError([0.1, 0.05, 0.6, 0, 0.05, 0.1, 0, 0.1, 0, 0], 2); // 0.510825457099338 = −log(0.6 + 1e-7)
  */

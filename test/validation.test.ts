@@ -197,8 +197,10 @@ t.test('{ data, rows, columns } with a non-integer shape', (t) => {
 // --- targets (t) --------------------------------------------------------------
 
 t.test('t rows ≠ x rows (labels)', (t) => {
-  rejects(t, () => smallNet().loss(x2, [0, 1, 2]), 'RangeError', 'Expected `t` to have 2 labels (one per row of the batch), got 3');
-  rejects(t, () => crossEntropyError([[0.5, 0.5], [0.1, 0.9]], [1]), 'RangeError', 'Expected `t` to have 2 labels (one per row of the batch), got 1');
+  rejects(t, () => smallNet().loss(x2, [0, 1, 2]), 'RangeError', 'Expected `t` to have 2 labels (one per row of the batch) or 2 × 3 one-hot values, got 3 values');
+  rejects(t, () => crossEntropyError([[0.5, 0.5], [0.1, 0.9]], [1]), 'RangeError', 'Expected `t` to have 2 labels (one per row of the batch) or 2 × 2 one-hot values, got 1 value');
+  // One row of 2 classes with 3 targets: neither 1 label nor 1 × 2 one-hot values.
+  rejects(t, () => crossEntropyError([0.5, 0.5], [1, 0, 0]), 'RangeError', 'Expected `t` to have 1 label (one per row of the batch) or 1 × 2 one-hot values, got 3 values');
   t.end();
 });
 
