@@ -34,8 +34,11 @@ try {
   console.log(`stopped: ${first.stopped}, at iteration ${first.iterations}; checkpoint saved in the run directory`);
 
   // 2. Resume: the directory is enough, the configuration comes from the
-  //    checkpoint. Only `iterations`/`epochs`, `threads`, `out` and
-  //    `evaluationLimit` may be given with it.
+  //    checkpoint. Only `iterations`/`epochs`, `threads`, `out`,
+  //    `evaluationLimit` and `learningRate` may be given with it (another
+  //    rate goes on from the checkpoint at that rate, so the weights are no
+  //    longer those of a run never stopped; config.json's `sessions` keep
+  //    each rate).
   const resumed = await train({ resume: first.directory, threads: 2 });
   console.log(`resumed to iteration ${resumed.iterations}: train acc ${resumed.trainAccuracy}, test acc ${resumed.testAccuracy}`);
 

@@ -44,7 +44,7 @@ import { configOf, FIELD_NAMES, OPTION_KEYS, RESUMABLE_OPTIONS, type OptionNames
  * @throws {RunDivergedError} when training diverges (the last good checkpoint is named).
  * @throws {RunSaveError} when a file of the run cannot be written (disk full, …).
  * @example
- * const result = await train({ dataset: 'spiral', hiddenSize: 20, learningRate: 1, epochs: 5, threads: 2, out: 'runs/spiral' });
+ * const result = await train({ dataset: 'spiral', hiddenSize: 20, weightInitStd: 1, learningRate: 2, batchSize: 20, epochs: 60, threads: 2, out: 'runs/spiral' });
  * console.log(result.testAccuracy);
  */
 export async function train(options: TrainOptions = {}, names: OptionNames = FIELD_NAMES): Promise<TrainResult> {
