@@ -150,6 +150,8 @@ t.test('rejects defective files with an InputError naming the file, the expectat
     ['fewer than 8 bytes', new Uint8Array(5), /^Invalid safetensors file `f\.safetensors`: expected at least 8 bytes \(the header length\), got 5 bytes$/],
     ['a header length beyond the file', build({ x }, sixteen, { declaredLength: 1000n }), /expected a header length of at most 80 bytes \(the bytes after the length\), got 1000$/],
     ['a header length beyond 2^53', build({ x }, sixteen, { declaredLength: 2n ** 63n }), /expected a header length of at most 80 bytes .*, got 9223372036854775808$/],
+    // 17 bytes whose first 8, '{\n  "for', read as a length far beyond the 9 after them.
+    ['a JSON text file', new TextEncoder().encode('{\n  "format": 1}\n'), /expected a header length of at most 9 bytes \(the bytes after the length\), got \d+ \(the file starts with the text "\{\\n {2}\\"for": not a safetensors file\)$/],
     ['a header that is not UTF-8', new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0xff, 0x7d, 0x20, 0x20, 0x20, 0x20, 0x20]), /expected a UTF-8 header, got bytes that are not UTF-8$/],
     ['a header that is not JSON', build('{"x": {', sixteen), /expected a JSON header, got invalid JSON \(.+\)$/],
     ['a header that is not an object', build('[1, 2]'), /expected the header to be a JSON object, got `\[1,2\]`$/],

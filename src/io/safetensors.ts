@@ -254,7 +254,11 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Decoded
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   const available = bytes.byteLength - 8;
   if (headerLength > BigInt(available)) {
-    throw invalid(file, `a header length of at most ${available} bytes (the bytes after the length)`, `${headerLength}`);
+    // A text file (a checkpoint's .json given as its .safetensors, say) reads as an absurd length: say what it starts with.
+    const start = bytes.subarray(0, Math.min(bytes.byteLength, 8));
+    const isText = start.every((byte) => (byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d);
+    const text = isText ? ` (the file starts with the text ${JSON.stringify(new TextDecoder().decode(start))}: not a safetensors file)` : '';
+    throw invalid(file, `a header length of at most ${available} bytes (the bytes after the length)`, `${headerLength}${text}`);
   }
   const headerEnd = 8 + Number(headerLength);
   let text: string;
