@@ -98,6 +98,9 @@ t.test('bad arguments', async (t) => {
   await refusesAsync(t, () => pool.gradientOfBatch({ ...net } as never, batch), 'TypeError', 'Expected `net` to be a TwoLayerNet, got an object (Object)');
   await refusesAsync(t, () => pool.functionGradient({ module: './relative.js', x: [1] }), 'TypeError', 'Expected `module` to be a URL (e.g. new URL(\'./f.js\', import.meta.url)), got `"./relative.js"` (string)');
   await refusesAsync(t, () => pool.functionGradient({ module: functions, exportName: '', x: [1] }), 'TypeError', 'Expected `exportName` to be a non-empty string, got `""` (string)');
+  await refusesAsync(t, () => pool.functionGradient(undefined as never), 'TypeError', 'Expected `options` to be an object such as { module, exportName, x }, got `undefined`');
+  const missing = new URL('./no-such-module.mjs', functions);
+  await refusesAsync(t, () => pool.functionGradient({ module: missing, x: [1] }), 'RangeError', `Expected \`module\` to be a module file, got \`${missing.href}\`: no such file`);
   await refusesAsync(t, () => pool.functionGradient({ module: functions, x: [] }), 'RangeError', 'Expected `x.length` to be an integer from 1 and up, got `0` (number)');
   await refusesAsync(t, () => pool.functionGradient({ module: functions, x: [Number.NaN] }), 'RangeError', 'Expected `x` to contain only finite numbers, got `NaN` at index 0');
   await pool.destroy();

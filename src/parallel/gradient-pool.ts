@@ -329,7 +329,9 @@ export class GradientPool {
    * await pool.functionGradient({ module: new URL('./function2.ts', import.meta.url), exportName: 'function2', x: [3, 4] });
    * // Float64Array [6.00000000000378, 7.999999999999119], as numericalGradient(function2, Float64Array.of(3, 4))
    */
-  async functionGradient({ module, exportName = 'default', x, context, h = DEFAULT_H, signal, timeout }: FunctionGradientOptions): Promise<Float64Array> {
+  async functionGradient(options: FunctionGradientOptions): Promise<Float64Array> {
+    assertOptionsObject('options', options, '{ module, exportName, x }');
+    const { module, exportName = 'default', x, context, h = DEFAULT_H, signal, timeout } = options;
     const { moduleUrl, point } = checkFunctionGradientArguments({ module, exportName, x, h, signal, timeout });
     const { length } = point;
     return this.#runner.serialized(signal, timeout, async (call) => {

@@ -3,6 +3,8 @@
  * call takes (`signal`, `timeout`, `out`, …), the call's state while it is
  * queued or running, and the words for what a stopped call's workers were doing.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { NumericalEngine } from '../engine.js';
 import { ArgumentRangeError, ArgumentTypeError, GradientPoolError } from '../errors.js';
@@ -262,6 +264,10 @@ export function checkFunctionGradientArguments(
   const moduleUrl: unknown = module instanceof URL ? module.href : module;
   if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl)) {
     throw new ArgumentTypeError(`Expected \`module\` to be a URL (e.g. new URL('./f.js', import.meta.url)), got ${describe(module)}`);
+  }
+  // Said here, in the caller's terms, rather than by each worker's import.
+  if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) {
+    throw new ArgumentRangeError(`Expected \`module\` to be a module file, got \`${moduleUrl}\`: no such file`);
   }
   if (typeof exportName !== 'string' || exportName === '') throw new ArgumentTypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
   assertPositiveFinite('h', h);
