@@ -1,6 +1,6 @@
 import t from 'tap';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/cli/main.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
@@ -55,6 +55,12 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
     ['a config.json with a misspelt field',
       (r) => edit(join(r, 'config.json'), (j) => { j.learningrate = 0.5; }),
       (r) => `Invalid run configuration \`${join(r, 'config.json')}\`: expected only known fields, got the unknown field "learningrate"`],
+    ['a config.json whose sessions are damaged',
+      (r) => edit(join(r, 'config.json'), (j) => { j.sessions[0].learningRate = 0; }),
+      (r) => `Invalid run configuration \`${join(r, 'config.json')}\`: expected "sessions[0].learningRate" to be a number above 0, got \`0\``],
+    ['a config.json whose sessions are not a list',
+      (r) => edit(join(r, 'config.json'), (j) => { j.sessions = 5; }),
+      (r) => `Invalid run configuration \`${join(r, 'config.json')}\`: expected "sessions" to be a list of sessions, got \`5\``],
     ['a run without a checkpoint whose config.json lacks its learning rate (was: the default used)',
       (r) => {
         for (const file of ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors']) rmSync(join(r, file));
@@ -86,6 +92,57 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
     t.equal(other.code, 0, other.stderr);
     t.equal((await loadCheckpoint(join(copy, 'checkpoint.json'))).meta.config.learningRate, 0.025);
     t.equal((JSON.parse(readFileSync(join(copy, 'config.json'), 'utf8')) as { learningRate: number }).learningRate, 0.025);
+  });
+
+  await t.test('a resume into another directory stopped before its first save is resumed again from its checkpoint, not restarted from iteration 0', async (t) => {
+    const source = join(dir, 'branch-source');
+    cpSync(original, source, { recursive: true });
+    const whole = join(dir, 'branch-whole');
+    // A relative path, as typed: config.json records the checkpoint's absolute path.
+    const typed = relative(process.cwd(), source);
+    const first = await run(['train', '--resume', typed, '--epochs', '4', '--out', whole, '--quiet']);
+    t.equal(first.code, 0, first.stderr);
+    const sessions = (directory: string) => (JSON.parse(readFileSync(join(directory, 'config.json'), 'utf8')) as { sessions: Json[] }).sessions
+      .map(({ startedAt, threads, ...rest }) => rest);
+    const iteration = (await loadCheckpoint(join(source, 'checkpoint.json'))).meta.iteration;
+    const expected = [{ fromIteration: 0, learningRate: 0.1 }, { fromIteration: iteration, learningRate: 0.1, resumedFrom: join(source, 'checkpoint.json') }];
+    t.same(sessions(whole), expected, 'the source\'s session and the resume, its checkpoint by its absolute path');
+
+    // What a kill before the branch's first save leaves: its config.json (written first), no checkpoint.
+    const killed = join(dir, 'branch-killed');
+    cpSync(whole, killed, { recursive: true });
+    for (const file of ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors', 'metrics.jsonl']) rmSync(join(killed, file));
+    const again = await run(['train', '--resume', killed, '--epochs', '4']);
+    t.equal(again.code, 0, again.stderr);
+    t.match(again.stderr, `gradpool train: warning: \`--resume\` \`${killed}\` holds no checkpoint: it is a resume of \`${join(source, 'checkpoint.json')}\` stopped before its first save; resuming that checkpoint again\n`);
+    t.match(again.stderr, `gradpool: resuming ${join(source, 'checkpoint.json')} at iteration ${iteration} of `);
+    const [wholeModel, againModel] = await Promise.all([loadCheckpoint(join(whole, 'model.json')), loadCheckpoint(join(killed, 'model.json'))]);
+    t.equal(againModel.meta.iteration, wholeModel.meta.iteration);
+    t.same(Buffer.from(againModel.params.buffer), Buffer.from(wholeModel.params.buffer), 'the weights of the uninterrupted branch, bit for bit');
+    t.same(sessions(killed), expected, 'the stopped session trained nothing kept: it is left out');
+    t.equal(readFileSync(join(killed, 'metrics.jsonl'), 'utf8'), readFileSync(join(whole, 'metrics.jsonl'), 'utf8'), 'and the curves are the uninterrupted branch\'s');
+
+    const orphan = join(dir, 'branch-orphan');
+    cpSync(killed, orphan, { recursive: true });
+    for (const file of ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors']) rmSync(join(orphan, file));
+    edit(join(orphan, 'config.json'), (j) => { j.sessions.at(-1).resumedFrom = join(dir, 'gone', 'checkpoint.json'); });
+    const gone = await run(['train', '--resume', orphan, '--epochs', '4', '--quiet']);
+    t.equal(gone.code, 2);
+    t.equal(gone.stderr, `gradpool train: Expected \`--resume\` to be a run with a checkpoint or one to restart, got \`${orphan}\`, which holds no checkpoint: it is a resume of \`${join(dir, 'gone', 'checkpoint.json')}\`, stopped before its first save, and that checkpoint is gone\n`);
+  });
+
+  await t.test('another checkpoint in a run\'s directory (a copy from an earlier iteration) does not take config.json\'s sessions, which may not be its history', async (t) => {
+    const source = join(dir, 'snapshot-source');
+    cpSync(original, source, { recursive: true });
+    for (const extension of ['json', 'safetensors']) cpSync(join(source, `checkpoint.${extension}`), join(source, `snapshot.${extension}`));
+    const on = await run(['train', '--resume', source, '--epochs', '3', '--lr', '0.05', '--quiet']);
+    t.equal(on.code, 0, on.stderr);
+    const out = join(dir, 'snapshot-branch');
+    const branched = await run(['train', '--resume', join(source, 'snapshot.json'), '--epochs', '3', '--out', out, '--quiet']);
+    t.equal(branched.code, 0, branched.stderr);
+    const recorded = (JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { sessions: Json[] }).sessions;
+    t.same(recorded.map(({ resumedFrom, learningRate }) => ({ resumedFrom, learningRate })), [{ resumedFrom: join(source, 'snapshot.json'), learningRate: 0.1 }],
+      'only its own session: the source\'s, at 0.05 from the snapshot\'s iteration on, is not this branch\'s past');
   });
 
   await t.test('an unchanged run resumes (the checks pass on what gradpool wrote)', async (t) => {

@@ -89,6 +89,12 @@ t.test('Trainer.fromCheckpoint refuses a dataset of another shape and a damaged 
   // A .json whose tensors are missing: the file given, and the one it lacks.
   await writeFile(join(dir, 'lone.json'), '{}');
   await t.rejects(Trainer.fromCheckpoint(join(dir, 'lone.json'), { dataset }), new InputError(`Invalid checkpoint \`${join(dir, 'lone.json')}\`: expected its tensors in \`${join(dir, 'lone.safetensors')}\` beside it, found no such file`));
+
+  // Not a path at all: the caller's bug, named as an argument.
+  const notAPath = (shown: string) => `Expected \`path\` to be a run directory, a checkpoint file or a Checkpoint from loadCheckpoint, got ${shown}`;
+  await refusesAsync(t, () => Trainer.fromCheckpoint('', { dataset }), 'TypeError', notAPath('`""` (string)'));
+  await refusesAsync(t, () => Trainer.fromCheckpoint(5 as never, { dataset }), 'TypeError', notAPath('`5` (number)'));
+  await refusesAsync(t, () => Trainer.fromCheckpoint({ params: [1, 2] } as never, { dataset }), 'TypeError', notAPath('an object (Object)'));
 });
 
 t.test('a run directory whose run did not finish: Trainer.fromCheckpoint takes its checkpoint.json; loadModel, which wants model.json, says where the checkpoint is', async (t) => {

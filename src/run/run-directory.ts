@@ -23,7 +23,9 @@ const RESUMABLE_CONFIG_FIELDS = new Set<keyof TrainConfig>(['iterations', 'evalu
  * One invocation of a run, as config.json's `sessions` records it: a resumed
  * run keeps its history (where each session began, at what learning rate, on
  * how many threads), which its configuration alone, holding only the rate it
- * goes on at, would lose.
+ * goes on at, would lose. They are the history of the directory's own
+ * checkpoint.json: a resume of another checkpoint (a copy, a snapshot) starts
+ * a history of its own.
  */
 export interface RunSession {
   /** When the session began (ISO 8601). */
@@ -32,18 +34,22 @@ export interface RunSession {
   fromIteration: number;
   /** The learning rate of its steps. */
   learningRate: number;
-  /** Worker threads of its gradient pool. */
+  /** Worker threads asked for its gradient pool (a backprop run computes on the main thread and uses none). */
   threads: number;
-  /** The checkpoint it resumed, when it did. */
+  /** The checkpoint it resumed (its absolute path), when it did. */
   resumedFrom?: string;
 }
 
 const runSessionSchema = z.strictObject({
-  startedAt: z.string(), fromIteration: z.int().min(0), learningRate: z.number().positive(), threads: z.int().min(1), resumedFrom: z.string().optional(),
+  startedAt: z.string({ error: 'a time (ISO 8601)' }),
+  fromIteration: z.int({ error: 'an integer from 0 and up' }).min(0, { error: 'an integer from 0 and up' }),
+  learningRate: z.number({ error: 'a number above 0' }).positive({ error: 'a number above 0' }),
+  threads: z.int({ error: 'an integer from 1 and up' }).min(1, { error: 'an integer from 1 and up' }),
+  resumedFrom: z.string({ error: 'a checkpoint\'s path' }).optional(),
 }) satisfies z.ZodType<RunSession>;
 
 /** What config.json records beside the run's configuration (what it ran with). */
-const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional(), sessions: z.array(runSessionSchema).optional() };
+const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional(), sessions: z.array(runSessionSchema, { error: 'a list of sessions' }).optional() };
 
 export function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
@@ -108,22 +114,42 @@ async function checkConfigUnchanged(directory: string, config: TrainConfig, sour
  * What `resume` continues: a checkpoint, or a run killed before its first one,
  * restarted from its config.json. `sessions` are the recorded sessions whose
  * steps the checkpoint holds (a session that began at or after its iteration
- * left nothing in it).
+ * left nothing in it). A directory holding a resume of another run's
+ * checkpoint that stopped before its first save resumes that checkpoint again,
+ * into it.
  */
 export type Resumption =
-  | { kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint; sessions: RunSession[] }
+  | {
+    kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint; sessions: RunSession[];
+    /** The directory given, when it held a resume of `file` into it stopped before its first save: the run goes on there. */
+    into?: string;
+  }
   | { kind: 'restart'; directory: string; config: TrainConfig; sessions: RunSession[] };
 
 export async function resolveResume(path: string, name: OptionNames, learningRate?: number): Promise<Resumption> {
   if (existsSync(path) && statSync(path).isDirectory()
     && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
-    return { kind: 'restart', directory: resolve(path), config: (await readRunConfig(join(path, 'config.json'))).config, sessions: [] };
+    const file = join(path, 'config.json');
+    const { config, sessions } = await readRunConfig(file);
+    // A resume into a new directory stopped before its first save: a restart from iteration 0 would silently drop what it resumed.
+    const branched = sessions.at(-1)?.resumedFrom;
+    if (branched !== undefined) {
+      if (!existsSync(branched) && !existsSync(branched.replace(/\.json$/i, '.safetensors'))) {
+        throw new InputError(`Expected \`${name('resume')}\` to be a run with a checkpoint or one to restart, got \`${path}\`, which holds no checkpoint: it is a resume of \`${branched}\`, `
+          + 'stopped before its first save, and that checkpoint is gone');
+      }
+      const resumed = await resolveResume(branched, name, learningRate);
+      return { ...resumed, kind: 'checkpoint', into: resolve(path) } as Resumption;
+    }
+    return { kind: 'restart', directory: resolve(path), config, sessions: [] };
   }
   const file = savedFilePath(name('resume'), path, 'checkpoint.json');
   const checkpoint = await loadCheckpoint(file);
   const read = readTrainerCheckpoint(checkpoint);
   const directory = dirname(resolve(file));
-  const sessions = await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate);
+  // config.json is the directory's own checkpoint's: another checkpoint there (a copy, an earlier snapshot) may have another configuration and history.
+  const own = resolve(file).replace(/\.(json|safetensors)$/i, '') === join(directory, 'checkpoint');
+  const sessions = own ? await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate) : [];
   const held = sessions.filter((session) => session.fromIteration < checkpoint.meta.iteration);
   return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read, sessions: held };
 }

@@ -104,7 +104,8 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
 
   // Checked before the dataset loads: a taken directory should not cost a large dataset's load.
   const resumedDirectory = resumption?.directory;
-  if (options.out !== undefined) checkOut(options.out, resumedDirectory, names);
+  const into = resumption?.kind === 'checkpoint' ? resumption.into : undefined;
+  if (options.out !== undefined && resolve(options.out) !== into) checkOut(options.out, resumedDirectory, names);
 
   const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset : await loadDatasetSpec(config.dataset, names('dataset'));
   const warnings: string[] = [];
@@ -113,6 +114,9 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     warnings.push(message);
     emit({ event: 'warning', message });
   };
+  if (into !== undefined && resumption?.kind === 'checkpoint') {
+    warn(`\`${names('resume')}\` \`${options.resume}\` holds no checkpoint: it is a resume of \`${resolve(resumption.file)}\` stopped before its first save; resuming that checkpoint again`);
+  }
   if (rateChange !== undefined) warn(rateChange);
   if (config.batchSize > dataset.train.rows) {
     warn(`\`${names('batchSize')} ${config.batchSize}\` is more than the ${dataset.train.rows} training rows of ${config.dataset}: using batches of ${dataset.train.rows}`);
@@ -147,7 +151,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
       throw new InputError(`Expected \`${names('out')}\` to be a directory gradpool can create, got \`${options.out}\`: ${reason}`);
     }
   } else {
-    directory = resumedDirectory ?? await claimRunDirectory(join('runs', timestamp()));
+    directory = into ?? resumedDirectory ?? await claimRunDirectory(join('runs', timestamp()));
   }
   const recorder = new RunRecorder(directory);
 
@@ -163,7 +167,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     // First, so that a directory with anything else in it can be restarted by `resume`.
     const session: RunSession = {
       startedAt: new Date().toISOString(), fromIteration: checkpoint?.meta.iteration ?? 0, learningRate: config.learningRate, threads,
-      ...(resumption?.kind === 'checkpoint' ? { resumedFrom: resumption.file } : {}),
+      ...(resumption?.kind === 'checkpoint' ? { resumedFrom: resolve(resumption.file) } : {}),
     };
     await recorder.writeConfig({ ...config, threads, dataset: config.dataset, shape, sessions: [...(resumption?.sessions ?? []), session] });
     if (resumption?.kind === 'checkpoint') {

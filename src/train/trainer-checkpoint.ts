@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
-import { assertOptionsObject } from '../validate.js';
+import { argumentTypeError, assertOptionsObject } from '../validate.js';
 import { type Checkpoint, loadCheckpoint, type SaveCheckpointInput } from './checkpoint.js';
 import { savedFilePath } from './model-file.js';
 import { parseTrainerSection, type TrainerSection } from './checkpoint-json.js';
@@ -115,6 +115,12 @@ export async function restoredTrainer(path: string | Checkpoint, options: Restor
   const given: unknown = options;
   assertOptionsObject('options', given, '{ dataset, pool }');
   const { dataset, pool, iterations, evaluationLimit, learningRate } = options;
+  const pathGiven: unknown = path;
+  const loaded = (value: unknown) => typeof value === 'object' && value !== null
+    && (value as Checkpoint).params instanceof Float64Array && typeof (value as Checkpoint).shape === 'object' && typeof (value as Checkpoint).meta === 'object';
+  if ((typeof pathGiven !== 'string' || pathGiven === '') && !loaded(pathGiven)) {
+    throw argumentTypeError('path', 'a run directory, a checkpoint file or a Checkpoint from loadCheckpoint', pathGiven);
+  }
   const checkpoint = typeof path === 'string' ? await loadCheckpoint(savedFilePath('path', path, 'checkpoint.json')) : path;
   const read = readTrainerCheckpoint(checkpoint);
   const { config } = read;
