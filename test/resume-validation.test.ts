@@ -100,21 +100,23 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
     const whole = join(dir, 'branch-whole');
     // A relative path, as typed: config.json records the checkpoint's absolute path.
     const typed = relative(process.cwd(), source);
-    const first = await run(['train', '--resume', typed, '--epochs', '4', '--out', whole, '--quiet']);
+    const first = await run(['train', '--resume', typed, '--epochs', '4', '--lr', '0.05', '--out', whole, '--quiet']);
     t.equal(first.code, 0, first.stderr);
     const sessions = (directory: string) => (JSON.parse(readFileSync(join(directory, 'config.json'), 'utf8')) as { sessions: Json[] }).sessions
       .map(({ startedAt, threads, ...rest }) => rest);
     const iteration = (await loadCheckpoint(join(source, 'checkpoint.json'))).meta.iteration;
-    const expected = [{ fromIteration: 0, learningRate: 0.1 }, { fromIteration: iteration, learningRate: 0.1, resumedFrom: join(source, 'checkpoint.json') }];
+    const expected = [{ fromIteration: 0, learningRate: 0.1 }, { fromIteration: iteration, learningRate: 0.05, resumedFrom: join(source, 'checkpoint.json') }];
     t.same(sessions(whole), expected, 'the source\'s session and the resume, its checkpoint by its absolute path');
 
     // What a kill before the branch's first save leaves: its config.json (written first), no checkpoint.
     const killed = join(dir, 'branch-killed');
     cpSync(whole, killed, { recursive: true });
     for (const file of ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors', 'metrics.jsonl']) rmSync(join(killed, file));
-    const again = await run(['train', '--resume', killed, '--epochs', '4']);
+    // Neither --epochs nor --lr: it goes on to the iterations and at the rate the stopped resume was given.
+    const again = await run(['train', '--resume', killed]);
     t.equal(again.code, 0, again.stderr);
     t.match(again.stderr, `gradpool train: warning: \`--resume\` \`${killed}\` holds no checkpoint: it is a resume of \`${join(source, 'checkpoint.json')}\` stopped before its first save; resuming that checkpoint again\n`);
+    t.match(again.stderr, `gradpool train: warning: the stopped resume's learning rate 0.05 replaces the run's learning rate 0.1 from iteration ${iteration} on `);
     t.match(again.stderr, `gradpool: resuming ${join(source, 'checkpoint.json')} at iteration ${iteration} of `);
     const [wholeModel, againModel] = await Promise.all([loadCheckpoint(join(whole, 'model.json')), loadCheckpoint(join(killed, 'model.json'))]);
     t.equal(againModel.meta.iteration, wholeModel.meta.iteration);

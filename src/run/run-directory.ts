@@ -123,6 +123,8 @@ export type Resumption =
     kind: 'checkpoint'; file: string; directory: string; checkpoint: Checkpoint; config: TrainConfig; read: TrainerCheckpoint; sessions: RunSession[];
     /** The directory given, when it held a resume of `file` into it stopped before its first save: the run goes on there. */
     into?: string;
+    /** What that stopped resume asked for beyond the checkpoint (from its config.json): it goes on with them unless others are given. */
+    intoConfig?: Pick<TrainConfig, 'iterations' | 'evaluationLimit' | 'learningRate'>;
   }
   | { kind: 'restart'; directory: string; config: TrainConfig; sessions: RunSession[] };
 
@@ -139,7 +141,8 @@ export async function resolveResume(path: string, name: OptionNames, learningRat
           + 'stopped before its first save, and that checkpoint is gone');
       }
       const resumed = await resolveResume(branched, name, learningRate);
-      return { ...resumed, kind: 'checkpoint', into: resolve(path) } as Resumption;
+      const { iterations, evaluationLimit, learningRate: rate } = config;
+      return { ...resumed, kind: 'checkpoint', into: resolve(path), intoConfig: { iterations, evaluationLimit, learningRate: rate } } as Resumption;
     }
     return { kind: 'restart', directory: resolve(path), config, sessions: [] };
   }

@@ -71,19 +71,25 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     if (given !== undefined) {
       throw new InputError(`Expected only ${names('iterations')}, ${names('epochs')}, ${names('threads')}, ${names('out')}, ${names('evaluationLimit')} or ${names('learningRate')} with \`${names('resume')}\` (the rest comes from the checkpoint), got \`${names(given)}\``);
     }
-    config = { ...resumption.config, iterations: options.iterations ?? resumption.config.iterations };
-    if (options.learningRate !== undefined) {
-      assertPositiveFinite(names('learningRate'), options.learningRate);
-      if (options.learningRate !== config.learningRate) {
+    // A stopped resume into another directory goes on as it was asked to unless told otherwise.
+    const branch = resumption.kind === 'checkpoint' ? resumption.intoConfig : undefined;
+    config = { ...resumption.config, iterations: options.iterations ?? branch?.iterations ?? resumption.config.iterations };
+    if (branch?.evaluationLimit !== undefined) config.evaluationLimit = branch.evaluationLimit;
+    const inherited = options.learningRate === undefined ? branch?.learningRate : undefined;
+    const rate = options.learningRate ?? inherited;
+    if (rate !== undefined) {
+      assertPositiveFinite(names('learningRate'), rate);
+      const subject = inherited === undefined ? `\`${names('learningRate')} ${rate}\`` : `the stopped resume's learning rate ${rate}`;
+      if (rate !== config.learningRate) {
         const from = resumption.kind === 'checkpoint' ? resumption.checkpoint.meta.iteration : 0;
         const total = options.epochs === undefined ? config.iterations : undefined;
         // A run with nothing left to train keeps the rate it was trained at, in its files too.
         if (total !== undefined && total <= from) {
-          rateChange = `\`${names('learningRate')} ${options.learningRate}\` changes nothing: the run has no iterations left after ${from} (raise \`${names('iterations')}\` or \`${names('epochs')}\`)`;
+          rateChange = `${subject} changes nothing: the run has no iterations left after ${from} (raise \`${names('iterations')}\` or \`${names('epochs')}\`)`;
         } else {
-          rateChange = `\`${names('learningRate')} ${options.learningRate}\` replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
-            + `(config.json and the checkpoints from now on record ${options.learningRate}; config.json's sessions keep each session's rate)`;
-          config.learningRate = options.learningRate;
+          rateChange = `${subject} replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
+            + `(config.json and the checkpoints from now on record ${rate}; config.json's sessions keep each session's rate)`;
+          config.learningRate = rate;
         }
       }
     }
