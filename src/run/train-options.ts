@@ -48,7 +48,10 @@ export interface TrainOptions {
   /**
    * Continue a run: its directory or its checkpoint.json. The configuration
    * comes from the checkpoint; only `iterations`, `epochs`, `threads`, `out`,
-   * `evaluationLimit` and `learningRate` may be given with it.
+   * `evaluationLimit` and `learningRate` may be given with it. A directory
+   * with no checkpoint restarts its run from its config.json, or, when it
+   * holds a resume of another run's checkpoint stopped before its first save,
+   * resumes that checkpoint again into it (with a warning).
    */
   resume?: string;
   /** Stops the run after the step in progress: a checkpoint is saved and the result has `stopped: true`. */
