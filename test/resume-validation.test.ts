@@ -98,8 +98,8 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
     const source = join(dir, 'branch-source');
     cpSync(original, source, { recursive: true });
     const whole = join(dir, 'branch-whole');
-    // A relative path, as typed: config.json records the checkpoint's absolute path.
-    const typed = relative(process.cwd(), source);
+    // A relative path to the checkpoint's stem, as typed: config.json records the absolute path of its .json.
+    const typed = relative(process.cwd(), join(source, 'checkpoint'));
     const first = await run(['train', '--resume', typed, '--epochs', '4', '--lr', '0.05', '--out', whole, '--quiet']);
     t.equal(first.code, 0, first.stderr);
     const sessions = (directory: string) => (JSON.parse(readFileSync(join(directory, 'config.json'), 'utf8')) as { sessions: Json[] }).sessions
@@ -130,7 +130,29 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
     edit(join(orphan, 'config.json'), (j) => { j.sessions.at(-1).resumedFrom = join(dir, 'gone', 'checkpoint.json'); });
     const gone = await run(['train', '--resume', orphan, '--epochs', '4', '--quiet']);
     t.equal(gone.code, 2);
-    t.equal(gone.stderr, `gradpool train: Expected \`--resume\` to be a run with a checkpoint or one to restart, got \`${orphan}\`, which holds no checkpoint: it is a resume of \`${join(dir, 'gone', 'checkpoint.json')}\`, stopped before its first save, and that checkpoint is gone\n`);
+    const stopped = (directory: string, from: string) => `gradpool train: Expected \`--resume\` to be a run with a checkpoint or one to restart, got \`${directory}\`, which holds no checkpoint: it is a resume of \`${from}\` from iteration ${iteration}, stopped before its first save`;
+    t.equal(gone.stderr, `${stopped(orphan, join(dir, 'gone', 'checkpoint.json'))}, and that checkpoint is gone\n`);
+    // A damaged config.json naming a directory (its own, here) is not followed: once resumed, it would be resumed again without end.
+    edit(join(orphan, 'config.json'), (j) => { j.sessions.at(-1).resumedFrom = orphan; });
+    const self = await run(['train', '--resume', orphan, '--quiet']);
+    t.equal(self.stderr, `${stopped(orphan, orphan)}, and that checkpoint is gone\n`);
+
+    // The same stopped resume once its source has trained on: the checkpoint is no longer where the branch began.
+    const movedOn = join(dir, 'branch-moved-on');
+    cpSync(killed, movedOn, { recursive: true });
+    for (const file of ['checkpoint.json', 'checkpoint.safetensors', 'model.json', 'model.safetensors']) rmSync(join(movedOn, file));
+    const sourceOn = await run(['train', '--resume', source, '--epochs', '3', '--quiet']);
+    t.equal(sourceOn.code, 0, sourceOn.stderr);
+    const later = (await loadCheckpoint(join(source, 'checkpoint.json'))).meta.iteration;
+    t.ok(later > iteration);
+    const moved = await run(['train', '--resume', movedOn, '--quiet']);
+    t.equal(moved.code, 2);
+    t.equal(moved.stderr, `${stopped(movedOn, join(source, 'checkpoint.json'))}, and that checkpoint has moved on to iteration ${later}; resume it into a new directory, or start \`${movedOn}\` anew\n`);
+    // A stopped resume recording its checkpoint as a stem (what a run before the .json was recorded could leave) is found.
+    edit(join(movedOn, 'config.json'), (j) => { j.sessions.at(-1).resumedFrom = join(source, 'checkpoint'); j.sessions.at(-1).fromIteration = later; });
+    const stem = await run(['train', '--resume', movedOn, '--iters', String(later + 8), '--quiet']);
+    t.equal(stem.code, 0, stem.stderr);
+    t.equal((await loadCheckpoint(join(movedOn, 'checkpoint.json'))).meta.iteration, later + 8);
   });
 
   await t.test('another checkpoint in a run\'s directory (a copy from an earlier iteration) does not take config.json\'s sessions, which may not be its history', async (t) => {

@@ -131,27 +131,47 @@ export type Resumption =
 export async function resolveResume(path: string, name: OptionNames, learningRate?: number): Promise<Resumption> {
   if (existsSync(path) && statSync(path).isDirectory()
     && !existsSync(join(path, 'checkpoint.json')) && !existsSync(join(path, 'checkpoint.safetensors')) && existsSync(join(path, 'config.json'))) {
-    const file = join(path, 'config.json');
-    const { config, sessions } = await readRunConfig(file);
-    // A resume into a new directory stopped before its first save: a restart from iteration 0 would silently drop what it resumed.
-    const branched = sessions.at(-1)?.resumedFrom;
-    if (branched !== undefined) {
-      if (!existsSync(branched) && !existsSync(branched.replace(/\.json$/i, '.safetensors'))) {
-        throw new InputError(`Expected \`${name('resume')}\` to be a run with a checkpoint or one to restart, got \`${path}\`, which holds no checkpoint: it is a resume of \`${branched}\`, `
-          + 'stopped before its first save, and that checkpoint is gone');
-      }
-      const resumed = await resolveResume(branched, name, learningRate);
-      const { iterations, evaluationLimit, learningRate: rate } = config;
-      return { ...resumed, kind: 'checkpoint', into: resolve(path), intoConfig: { iterations, evaluationLimit, learningRate: rate } } as Resumption;
+    const { config, sessions } = await readRunConfig(join(path, 'config.json'));
+    const last = sessions.at(-1);
+    // A resume into another directory stopped before its first save: a restart from iteration 0 would silently drop what it resumed.
+    if (last?.resumedFrom !== undefined && dirname(resolve(last.resumedFrom)) !== resolve(path)) {
+      return { ...await resumeBranchPoint(path, last.resumedFrom, last.fromIteration, name, learningRate), into: resolve(path), intoConfig: pickResumable(config) };
     }
     return { kind: 'restart', directory: resolve(path), config, sessions: [] };
   }
-  const file = savedFilePath(name('resume'), path, 'checkpoint.json');
+  return resumeCheckpoint(savedFilePath(name('resume'), path, 'checkpoint.json'), name, learningRate);
+}
+
+function pickResumable({ iterations, evaluationLimit, learningRate }: TrainConfig): Pick<TrainConfig, 'iterations' | 'evaluationLimit' | 'learningRate'> {
+  return { iterations, evaluationLimit, learningRate };
+}
+
+/**
+ * The checkpoint a stopped resume into `path` branched from (`branched`, at
+ * `fromIteration`), if it is still there and still at that iteration: a
+ * checkpoint that has moved on is no longer where the branch began.
+ */
+async function resumeBranchPoint(path: string, branched: string, fromIteration: number, name: OptionNames, learningRate: number | undefined): Promise<Extract<Resumption, { kind: 'checkpoint' }>> {
+  const stopped = `got \`${path}\`, which holds no checkpoint: it is a resume of \`${branched}\` from iteration ${fromIteration}, stopped before its first save`;
+  const expected = `Expected \`${name('resume')}\` to be a run with a checkpoint or one to restart`;
+  const stem = branched.replace(/\.(json|safetensors)$/i, '');
+  if (!existsSync(`${stem}.json`) && !existsSync(`${stem}.safetensors`)) throw new InputError(`${expected}, ${stopped}, and that checkpoint is gone`);
+  const resumed = await resumeCheckpoint(`${stem}.json`, name, learningRate);
+  const now = resumed.checkpoint.meta.iteration;
+  if (now !== fromIteration) {
+    throw new InputError(`${expected}, ${stopped}, and that checkpoint has moved on to iteration ${now}; resume it into a new directory, or start \`${path}\` anew`);
+  }
+  return resumed;
+}
+
+/** A checkpoint file to resume, with the sessions of its run when config.json beside it is its own. */
+async function resumeCheckpoint(file: string, name: OptionNames, learningRate: number | undefined): Promise<Extract<Resumption, { kind: 'checkpoint' }>> {
   const checkpoint = await loadCheckpoint(file);
   const read = readTrainerCheckpoint(checkpoint);
   const directory = dirname(resolve(file));
-  // config.json is the directory's own checkpoint's: another checkpoint there (a copy, an earlier snapshot) may have another configuration and history.
-  const own = resolve(file).replace(/\.(json|safetensors)$/i, '') === join(directory, 'checkpoint');
+  // config.json is that of the directory's own checkpoint (and final model): another checkpoint there (a copy, an earlier snapshot) may have another configuration and history.
+  const stem = resolve(file).replace(/\.(json|safetensors)$/i, '');
+  const own = stem === join(directory, 'checkpoint') || stem === join(directory, 'model');
   const sessions = own ? await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate) : [];
   const held = sessions.filter((session) => session.fromIteration < checkpoint.meta.iteration);
   return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read, sessions: held };

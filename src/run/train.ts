@@ -121,7 +121,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     emit({ event: 'warning', message });
   };
   if (into !== undefined && resumption?.kind === 'checkpoint') {
-    warn(`\`${names('resume')}\` \`${options.resume}\` holds no checkpoint: it is a resume of \`${resolve(resumption.file)}\` stopped before its first save; resuming that checkpoint again`);
+    warn(`\`${names('resume')}\` \`${options.resume}\` holds no checkpoint: it is a resume of \`${resolve(resumption.checkpoint.files.json)}\` stopped before its first save; resuming that checkpoint again`);
   }
   if (rateChange !== undefined) warn(rateChange);
   if (config.batchSize > dataset.train.rows) {
@@ -173,7 +173,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     // First, so that a directory with anything else in it can be restarted by `resume`.
     const session: RunSession = {
       startedAt: new Date().toISOString(), fromIteration: checkpoint?.meta.iteration ?? 0, learningRate: config.learningRate, threads,
-      ...(resumption?.kind === 'checkpoint' ? { resumedFrom: resolve(resumption.file) } : {}),
+      ...(resumption?.kind === 'checkpoint' ? { resumedFrom: resolve(resumption.checkpoint.files.json) } : {}),
     };
     await recorder.writeConfig({ ...config, threads, dataset: config.dataset, shape, sessions: [...(resumption?.sessions ?? []), session] });
     if (resumption?.kind === 'checkpoint') {

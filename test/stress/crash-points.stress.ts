@@ -63,3 +63,21 @@ t.test('a kill while resuming: resuming again completes with the same bytes', as
   t.equal(last.code, 0, last.stderr);
   for (const file of FINAL_FILES) t.ok(readFileSync(join(out, file)).equals(readFileSync(join(reference, file))), `${file} identical`);
 });
+
+t.test('a resume into a new directory killed before its first save: --resume of that directory, with nothing else, ends with the uninterrupted branch\'s bytes', async (t) => {
+  const dir = t.testdir({});
+  const source = join(dir, 'source');
+  const to30 = recipe.map((arg, i) => (recipe[i - 1] === '--iters' ? '30' : arg));
+  t.equal((await train([...to30, '--out', source])).code, 0);
+  const branch = ['--resume', source, '--iters', '50', '--lr', '0.25', '--quiet'];
+  const whole = join(dir, 'whole');
+  const uninterrupted = await train([...branch, '--out', whole]);
+  t.equal(uninterrupted.code, 0, uninterrupted.stderr);
+  const killed = join(dir, 'killed');
+  t.equal((await train([...branch, '--out', killed], 'crash@checkpoint-rename#1')).signal, 'SIGKILL', 'killed at its first save');
+  t.notOk(existsSync(join(killed, 'checkpoint.safetensors')), 'no checkpoint of its own');
+  const resumed = await train(['--resume', killed, '--quiet']);
+  t.equal(resumed.code, 0, resumed.stderr);
+  t.match(resumed.stderr, 'stopped before its first save; resuming that checkpoint again', 'it says what it resumes');
+  for (const file of FINAL_FILES) t.ok(readFileSync(join(killed, file)).equals(readFileSync(join(whole, file))), `${file} identical`);
+});
