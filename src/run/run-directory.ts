@@ -10,10 +10,10 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { TEMPORARY_FILE } from '../io/atomic-write.js';
 import { makeDirectory } from '../io/make-directory.js';
-import { type Checkpoint, loadCheckpoint } from '../train/checkpoint.js';
+import { type Checkpoint, checkpointFiles, loadCheckpoint } from '../train/checkpoint.js';
 import { readTrainerCheckpoint, type TrainerCheckpoint } from '../train/trainer-checkpoint.js';
 import { savedFilePath } from '../train/model-file.js';
-import { parseTrainConfig, type TrainConfig } from '../train/train-config.js';
+import { integer, parseTrainConfig, positive, type TrainConfig } from '../train/train-config.js';
 import { RUN_FILES } from './run-files.js';
 import type { OptionNames } from './train-options.js';
 
@@ -42,14 +42,14 @@ export interface RunSession {
 
 const runSessionSchema = z.strictObject({
   startedAt: z.string({ error: 'a time (ISO 8601)' }),
-  fromIteration: z.int({ error: 'an integer from 0 and up' }).min(0, { error: 'an integer from 0 and up' }),
-  learningRate: z.number({ error: 'a number above 0' }).positive({ error: 'a number above 0' }),
-  threads: z.int({ error: 'an integer from 1 and up' }).min(1, { error: 'an integer from 1 and up' }),
+  fromIteration: integer(0),
+  learningRate: positive,
+  threads: integer(1),
   resumedFrom: z.string({ error: 'a checkpoint\'s path' }).optional(),
 }) satisfies z.ZodType<RunSession>;
 
 /** What config.json records beside the run's configuration (what it ran with). */
-const RECORDED_FIELDS = { threads: z.int().min(1).optional(), shape: z.unknown().optional(), sessions: z.array(runSessionSchema, { error: 'a list of sessions' }).optional() };
+const RECORDED_FIELDS = { threads: integer(1).optional(), shape: z.unknown().optional(), sessions: z.array(runSessionSchema, { error: 'a list of sessions' }).optional() };
 
 export function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
@@ -154,9 +154,9 @@ function pickResumable({ iterations, evaluationLimit, learningRate }: TrainConfi
 async function resumeBranchPoint(path: string, branched: string, fromIteration: number, name: OptionNames, learningRate: number | undefined): Promise<Extract<Resumption, { kind: 'checkpoint' }>> {
   const stopped = `got \`${path}\`, which holds no checkpoint: it is a resume of \`${branched}\` from iteration ${fromIteration}, stopped before its first save`;
   const expected = `Expected \`${name('resume')}\` to be a run with a checkpoint or one to restart`;
-  const stem = branched.replace(/\.(json|safetensors)$/i, '');
-  if (!existsSync(`${stem}.json`) && !existsSync(`${stem}.safetensors`)) throw new InputError(`${expected}, ${stopped}, and that checkpoint is gone`);
-  const resumed = await resumeCheckpoint(`${stem}.json`, name, learningRate);
+  const files = checkpointFiles(branched);
+  if (!existsSync(files.json) && !existsSync(files.safetensors)) throw new InputError(`${expected}, ${stopped}, and that checkpoint is gone`);
+  const resumed = await resumeCheckpoint(files.json, name, learningRate);
   const now = resumed.checkpoint.meta.iteration;
   if (now !== fromIteration) {
     throw new InputError(`${expected}, ${stopped}, and that checkpoint has moved on to iteration ${now}; resume it into a new directory, or start \`${path}\` anew`);
@@ -170,8 +170,8 @@ async function resumeCheckpoint(file: string, name: OptionNames, learningRate: n
   const read = readTrainerCheckpoint(checkpoint);
   const directory = dirname(resolve(file));
   // config.json is that of the directory's own checkpoint (and final model): another checkpoint there (a copy, an earlier snapshot) may have another configuration and history.
-  const stem = resolve(file).replace(/\.(json|safetensors)$/i, '');
-  const own = stem === join(directory, 'checkpoint') || stem === join(directory, 'model');
+  const { json } = checkpointFiles(resolve(file));
+  const own = json === join(directory, 'checkpoint.json') || json === join(directory, 'model.json');
   const sessions = own ? await checkConfigUnchanged(directory, read.config, checkpoint.source, name, learningRate) : [];
   const held = sessions.filter((session) => session.fromIteration < checkpoint.meta.iteration);
   return { kind: 'checkpoint', file, directory, checkpoint, config: read.config, read, sessions: held };

@@ -59,8 +59,9 @@ export const TRAINING_DEFAULTS: Readonly<Required<Omit<TrainConfig, 'evaluationL
   weightInitStd: 0.01,
 });
 
-const positive = z.number({ error: 'a number above 0' }).positive({ error: 'a number above 0' });
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+/** Schemas whose messages say what was expected in gradpool's words (a file's field in a one-line error), for the files that record a run. */
+export const positive = z.number({ error: 'a number above 0' }).positive({ error: 'a number above 0' });
+export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
   const text = max === Number.MAX_SAFE_INTEGER ? `an integer from ${min} and up` : `an integer from ${min} to ${max}`;
   return z.int({ error: text }).min(min, { error: text }).max(max, { error: text });
 };
