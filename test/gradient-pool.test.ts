@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { parameterCosts } from '../src/kernels/cost.js';
 import {
   finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, startIncrementalBase,
@@ -12,6 +13,8 @@ import { WorkBoard } from '../src/parallel/work-board.js';
 import { type NetGradient, TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 import { bytesOf, digits, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
 import { sharedPools } from './fixtures/shared-pools.js';
+import { childEnv } from './fixtures/child-env.js';
+import { SERVE_IDLE_MILLISECONDS } from '../src/parallel/serving.js';
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
 
@@ -277,3 +280,24 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
   );
 });
 
+
+t.test('a pool its program never destroys lets the process exit once its serving session has been idle', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/idle-pool-child.ts'], {
+    cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
+  // A session that never ended would keep the workers, and so the process, alive: killed, it fails below.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  t.equal(code, 0, `exits on its own (${stderr.trim()})`);
+  const { differences, idleMilliseconds } = JSON.parse(stdout) as { differences: number[]; idleMilliseconds: number };
+  t.equal(differences.length, 3);
+  // The incremental engine against the book's two-forward-pass difference: the same central differences.
+  for (const difference of differences) t.ok(difference < 1e-9, `each call's gradient is the book's (largest difference ${difference})`);
+  // Not before: calls 120 ms apart are all served by one session, and its end is what lets the process go.
+  t.ok(idleMilliseconds >= SERVE_IDLE_MILLISECONDS - 5, `exits ${idleMilliseconds.toFixed(0)} ms after the last call, once ${SERVE_IDLE_MILLISECONDS} ms idle`);
+});

@@ -6,7 +6,6 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BatchInput, TargetInput } from '../batch.js';
 import type { Split } from '../data/dataset.js';
-import { startIncrementalBase } from '../kernels/incremental/index.js';
 import { describeParameterRange } from '../kernels/two-layer.js';
 import { assertFiniteParameters, type NetGradient, type PreparedBatch, TwoLayerNet } from '../nets/two-layer-net.js';
 import { DEFAULT_H } from '../numerical.js';
@@ -251,19 +250,19 @@ export class GradientPool {
         onStatistics?.({ taskMilliseconds });
         return result();
       }
-      startIncrementalBase(this.#runner.scratch.baseViews(shape, rows), shape, rows);
+      this.#runner.scratch.startedBase(shape, rows);
       const board = this.#runner.scratch.workBoard();
       const { parts, chunks } = boardCuts(this.threads, size);
       board.reset(parts, chunks);
       const task: ServedTask = { kind: 'incremental', ...common, base: this.#runner.scratch.base, board: this.#runner.scratch.board };
       // The tasks' own errors name the piece that failed; a worker that died
       // names nothing, and the others must stop waiting for its part.
-      const statistics: PoolCallStatistics = SERVING ? await this.#runner.runServed(call, task, () => board.abort(), onStatistics === undefined ? undefined : start, makeFresh)
+      const statistics: PoolCallStatistics | undefined = SERVING ? await this.#runner.runServed(call, task, () => board.abort(), onStatistics === undefined ? undefined : start, makeFresh)
         : { taskMilliseconds: await this.#runner.runAll(call, new Array<GradientTask>(this.threads).fill(task), () => '', () => board.abort()) };
       if (!board.complete) {
         throw new GradientPoolError(`Gradient workers stopped early: board state ${board.state}, ${board.chunks} chunks (please report this)`, 'the work board');
       }
-      onStatistics?.(statistics);
+      if (statistics !== undefined) onStatistics?.(statistics);
       return result();
     });
   }

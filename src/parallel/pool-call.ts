@@ -195,6 +195,67 @@ export interface PoolCall {
   terminate?: ((error: GradientPoolError) => void) | undefined;
 }
 
+const SETTLED: Promise<unknown> = Promise.resolve();
+
+/**
+ * A call's state as the pool runs it: a class rather than an object literal
+ * with getters, for one is made on the path of every gradient. Its timeout
+ * and its signal call `stop` (the runner's) with the reason.
+ */
+export class PoolCallState implements PoolCall {
+  readonly timeout: number | undefined;
+  phase: PoolCall['phase'] = 'queued';
+  running: (() => string[]) | undefined = undefined;
+  error: GradientPoolError | undefined = undefined;
+  exits: Promise<unknown> = SETTLED;
+  terminate: ((error: GradientPoolError) => void) | undefined = undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  #controller: AbortController | undefined;
+  #stopped: Promise<never> | undefined;
+  #reject: ((error: GradientPoolError) => void) | undefined;
+
+  constructor(signal: AbortSignal | undefined, timeout: number | undefined, stop: (call: PoolCall, kind: StopKind, reason: unknown) => void) {
+    this.timeout = timeout;
+    this.#signal = signal;
+    if (timeout !== undefined) this.#timer = setTimeout(() => stop(this, 'timeout', undefined), timeout);
+    if (signal !== undefined) {
+      const onAbort = () => stop(this, 'abort', signal.reason);
+      this.#onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  }
+
+  /** Made when first needed: a served call never needs one. */
+  get controller(): AbortController {
+    return this.#controller ??= new AbortController();
+  }
+
+  /** Made when first needed: only a call that waits its turn awaits it. */
+  get stopped(): Promise<never> {
+    if (this.#stopped === undefined) {
+      this.#stopped = new Promise<never>((_, reject) => {
+        this.#reject = reject;
+      });
+      // Never an unhandled rejection: a call stopped after its turn came does not await it.
+      this.#stopped.catch(() => undefined);
+      if (this.error !== undefined) this.#reject!(this.error);
+    }
+    return this.#stopped;
+  }
+
+  stop(error: GradientPoolError): void {
+    this.error = error;
+    this.#reject?.(error);
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
+
 /** A signal's reason in words, for a one-line message. */
 export function reasonText(reason: unknown): string {
   if (reason instanceof Error) return reason.message;

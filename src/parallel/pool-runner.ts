@@ -8,12 +8,14 @@ import type { Piscina } from 'piscina';
 import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../errors.js';
 import { BufferRegistry } from './buffer-registry.js';
 import {
-  EXIT_WAIT_MILLISECONDS, describeRunning, exitOf, reasonText, taskFailure, type PoolCall, type PoolCallStatistics, type StopKind,
+  EXIT_WAIT_MILLISECONDS, PoolCallState, describeRunning, exitOf, reasonText, taskFailure, type PoolCall, type PoolCallStatistics, type StopKind,
 } from './pool-call.js';
 import { PoolScratch } from './pool-scratch.js';
 import { STATUS_CELLS, describeStatus, type GradientTask, type GradientTaskResult } from './protocol.js';
 import type { ServeTask } from './serve-loop.js';
 import { ServingSession, type ServedTask } from './serving.js';
+
+function ignore(): void {}
 
 export class PoolRunner {
   readonly threads: number;
@@ -99,45 +101,20 @@ export class PoolRunner {
     })();
     // Settled to nothing: settled to the outcomes, each call's queue would hold
     // the one before it and every result, a chain as long as the pool's life.
-    this.#queue = Promise.allSettled([earlier, result]).then(() => undefined);
+    // With none unsettled, the earlier calls' work is done: only this one is left to wait for.
+    this.#queue = idle ? result.then(ignore, ignore) : Promise.allSettled([earlier, result]).then(ignore);
     return result;
   }
 
-  /** A call's controller, its timer and its signal's listener. */
+  /** A call's state, its timer and its signal's listener. */
   #newCall(signal: AbortSignal | undefined, timeout: number | undefined): PoolCall {
-    let reject: (error: GradientPoolError) => void = () => undefined;
-    const stopped = new Promise<never>((_, rejectStopped) => {
-      reject = rejectStopped;
-    });
-    // Observed only by a call that is still waiting its turn.
-    stopped.catch(() => undefined);
-    const onAbort = () => this.#stop(call, 'abort', signal!.reason);
-    const timer = timeout === undefined ? undefined : setTimeout(() => this.#stop(call, 'timeout', undefined), timeout);
-    let controller: AbortController | undefined;
-    const call: PoolCall = {
-      // Made when first needed: a served call never needs one.
-      get controller() {
-        return controller ??= new AbortController();
-      },
-      timeout,
-      phase: 'queued',
-      running: undefined,
-      error: undefined,
-      exits: Promise.resolve(),
-      stopped,
-      stop: (error) => {
-        call.error = error;
-        reject(error);
-      },
-      dispose: () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      },
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const call = new PoolCallState(signal, timeout, this.#stopCall);
     this.#calls.add(call);
     return call;
   }
+
+  /** {@link #stop}, as a call's timer and signal listener call it (made once: a call is made on the path of every gradient). */
+  readonly #stopCall = (call: PoolCall, kind: StopKind, reason: unknown): void => this.#stop(call, kind, reason);
 
   /**
    * Stops `call` unless it already is or its tasks have all settled: builds
@@ -237,11 +214,11 @@ export class PoolRunner {
    * As {@link runAll} for an incremental call, through the serving session
    * (serving.ts), started first when there is none for this very call (new
    * buffers, shape, rows or step): every thread runs `task` once more.
-   * With `start` (the call's start, a `sharedClock()` reading), the
-   * statistics hold the call's timeline too. `whileWaiting` runs once the
+   * With `start` (the call's start, a `sharedClock()` reading), resolves to
+   * the call's statistics, its timeline included; without, to nothing. `whileWaiting` runs once the
    * workers are woken, while they compute ({@link ServingSession.run}).
    */
-  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number, whileWaiting?: () => void): Promise<PoolCallStatistics> {
+  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number, whileWaiting?: () => void): Promise<PoolCallStatistics | undefined> {
     this.#poolError = undefined;
     const { status, control } = this.scratch;
     let session = this.#session;
@@ -265,8 +242,7 @@ export class PoolRunner {
       call.phase = 'finishing';
       call.running = undefined;
       call.terminate = undefined;
-      const taskMilliseconds = served.milliseconds();
-      return start === undefined ? { taskMilliseconds } : { taskMilliseconds, timeline: served.timeline(start) };
+      return start === undefined ? undefined : { taskMilliseconds: served.milliseconds(), timeline: served.timeline(start) };
     }
     // A worker failed, died or was terminated: stop the others and wait for all.
     onFailure();

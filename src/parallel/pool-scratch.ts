@@ -5,7 +5,7 @@
  * Buffers made fresh every call are freed only once every thread has let go of
  * them, which let a long run's memory grow by hundreds of megabytes.
  */
-import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews } from '../kernels/incremental/index.js';
+import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
 import type { NetShape } from '../kernels/two-layer.js';
 import type { Split } from '../data/dataset.js';
 import { STATUS_CELLS } from './protocol.js';
@@ -29,7 +29,7 @@ export class PoolScratch {
   control: SharedArrayBuffer;
   #statusCells: Int32Array | undefined;
   #workBoard: WorkBoard | undefined;
-  #lastBase: { buffer: SharedArrayBuffer; key: string; views: IncrementalBase } | undefined;
+  #lastBase: ({ buffer: SharedArrayBuffer; rows: number; views: IncrementalBase } & NetShape) | undefined;
   #batchLent = false;
 
   constructor(maxChunks: number, maxTasks: number) {
@@ -85,18 +85,26 @@ export class PoolScratch {
   }
 
   /**
-   * Views of the base for `shape` and `rows`, growing its buffer when needed
-   * and kept while they stay the same (views made every call were garbage that
-   * outlived the young generation).
+   * Views of the base for `shape` and `rows`, started (its dims written for the
+   * workers, `startIncrementalBase`), growing its buffer when needed. Kept, and
+   * not started again, while the buffer, shape and rows stay the same: only
+   * the main thread writes the dims, and views made every call were garbage
+   * that outlived the young generation. Checked field by field, not by a key
+   * string: this is on the path of every call.
    */
-  baseViews(shape: NetShape, rows: number): IncrementalBase {
+  startedBase(shape: NetShape, rows: number): IncrementalBase {
+    const last = this.#lastBase;
+    if (last !== undefined && last.buffer === this.base && last.rows === rows && last.inputSize === shape.inputSize
+      && last.hiddenSize === shape.hiddenSize && last.outputSize === shape.outputSize && last.activation === shape.activation) {
+      return last.views;
+    }
     const bytes = incrementalBaseBytes(shape, rows);
     if (this.base.byteLength < bytes) this.base = new SharedArrayBuffer(bytes);
-    const key = `${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`;
-    if (this.#lastBase?.buffer !== this.base || this.#lastBase.key !== key) {
-      this.#lastBase = { buffer: this.base, key, views: incrementalBaseViews(this.base, shape, rows) };
-    }
-    return this.#lastBase.views;
+    const views = incrementalBaseViews(this.base, shape, rows);
+    startIncrementalBase(views, shape, rows);
+    const { inputSize, hiddenSize, outputSize, activation } = shape;
+    this.#lastBase = { buffer: this.base, rows, inputSize, hiddenSize, outputSize, activation, views };
+    return views;
   }
 
   /**

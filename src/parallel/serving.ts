@@ -79,7 +79,12 @@ export class ServingSession {
   #posted = 0;
   #notified = 0;
   #collected = 0;
-  readonly #idle: NodeJS.Timeout;
+  #idle: NodeJS.Timeout;
+  readonly #onIdle: () => void;
+  /** A call is running (the session is not idle, however long it takes). */
+  #running = false;
+  /** When the last call finished (or the session started), by `performance.now()`. */
+  #lastActive = performance.now();
 
   /**
    * Starts a serve task per slot (`threads` of them) for `task`, its buffers
@@ -124,8 +129,25 @@ export class ServingSession {
     }
     // Observed by `settled()`; never an unhandled rejection meanwhile.
     for (const promise of this.#tasks) promise.catch(() => undefined);
-    this.#idle = setTimeout(onIdle, SERVE_IDLE_MILLISECONDS);
-    this.#idle.unref();
+    this.#onIdle = onIdle;
+    this.#idle = this.#armIdle(SERVE_IDLE_MILLISECONDS);
+  }
+
+  /**
+   * The idle timer is not refreshed by every call (two timer-list updates on the
+   * path of every call): when it fires it looks at when the last call finished
+   * and waits out the rest, so the session still ends once it has had no call
+   * for {@link SERVE_IDLE_MILLISECONDS}.
+   */
+  #armIdle(milliseconds: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      if (this.#stopped) return;
+      const left = this.#running ? SERVE_IDLE_MILLISECONDS : this.#lastActive + SERVE_IDLE_MILLISECONDS - performance.now();
+      if (left > 0) this.#idle = this.#armIdle(left);
+      else this.#onIdle();
+    }, milliseconds);
+    timer.unref();
+    return timer;
   }
 
   /** Whether this session can run `task` (it has not ended, and serves the same call). */
@@ -140,7 +162,7 @@ export class ServingSession {
    * than after (what it throws is thrown once they have finished).
    */
   async run(whileWaiting?: () => void): Promise<ServedOutcome> {
-    this.#idle.refresh();
+    this.#running = true;
     const generation = ++this.#generation;
     const cells = this.#cells;
     Atomics.store(cells, DONE, 0);
@@ -167,7 +189,8 @@ export class ServingSession {
       if (waiting.async) await waiting.value;
     }
     this.#collected = sharedClock();
-    this.#idle.refresh();
+    this.#running = false;
+    this.#lastActive = performance.now();
     if (failure !== undefined) throw failure.error;
     return 'finished';
   }
@@ -183,19 +206,21 @@ export class ServingSession {
 
   /** Each slot's time on the call just finished, in milliseconds. */
   milliseconds(): number[] {
-    return Array.from(this.#times.milliseconds.subarray(0, this.slotted.length));
+    // A loop, not Array.from of a subarray (a view made and iterated on every call's path).
+    const milliseconds = new Array<number>(this.slotted.length);
+    for (let slot = 0; slot < milliseconds.length; slot++) milliseconds[slot] = this.#times.milliseconds[slot];
+    return milliseconds;
   }
 
   /** The moments of the call just finished, in milliseconds from `start` (a {@link sharedClock} reading). */
   timeline(start: number): PoolCallTimeline {
-    const woke = Array.from(this.#times.woke.subarray(0, this.slotted.length), (at) => at - start);
-    return {
-      posted: this.#posted - start,
-      notified: this.#notified - start,
-      woke,
-      reported: woke.map((at, slot) => at + this.#times.milliseconds[slot]),
-      collected: this.#collected - start,
-    };
+    const woke = new Array<number>(this.slotted.length);
+    const reported = new Array<number>(this.slotted.length);
+    for (let slot = 0; slot < woke.length; slot++) {
+      woke[slot] = this.#times.woke[slot] - start;
+      reported[slot] = woke[slot] + this.#times.milliseconds[slot];
+    }
+    return { posted: this.#posted - start, notified: this.#notified - start, woke, reported, collected: this.#collected - start };
   }
 
   /** Ends the session: every worker returns from its serve task once done with the call it is on (if any). */

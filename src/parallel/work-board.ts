@@ -79,7 +79,8 @@ export class WorkBoard {
     if (!(Number.isInteger(parts) && parts >= 1 && Number.isInteger(chunks) && chunks >= 1 && RANGES + 2 * chunks <= this.cells.length)) {
       throw new RangeError(`Expected 1 ≤ parts and 1 ≤ chunks ≤ ${(this.cells.length - RANGES) / 2}, got ${parts} parts and ${chunks} chunks`);
     }
-    this.cells.fill(0);
+    // The counters only: a chunk's range is written by `publish` before any claim reads it.
+    this.cells.fill(0, 0, RANGES);
     this.cells[PARTS] = parts;
     this.cells[CHUNKS] = chunks;
   }
