@@ -143,8 +143,13 @@ export class ServingSession {
     const timer = setTimeout(() => {
       if (this.#stopped) return;
       const left = this.#running ? SERVE_IDLE_MILLISECONDS : this.#lastActive + SERVE_IDLE_MILLISECONDS - performance.now();
-      if (left > 0) this.#idle = this.#armIdle(left);
-      else this.#onIdle();
+      if (left > 0) {
+        this.#idle = this.#armIdle(left);
+        return;
+      }
+      this.#onIdle();
+      // Not ended (the pool had a call that does not run in this session): looked at again later, as a refresh would.
+      if (!this.#stopped) this.#idle = this.#armIdle(SERVE_IDLE_MILLISECONDS);
     }, milliseconds);
     timer.unref();
     return timer;
