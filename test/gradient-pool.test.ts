@@ -301,3 +301,26 @@ t.test('a pool its program never destroys lets the process exit once its serving
   // Not before: calls 120 ms apart are all served by one session, and its end is what lets the process go.
   t.ok(idleMilliseconds >= SERVE_IDLE_MILLISECONDS - 5, `exits ${idleMilliseconds.toFixed(0)} ms after the last call, once ${SERVE_IDLE_MILLISECONDS} ms idle`);
 });
+
+t.test('calls into the same `out` return new views of it laid out for each call\'s net', async (t) => {
+  const pool = poolOf(2);
+  // Two shapes with 17 parameters each, cut differently: 3-2-3 (W1 6, b1 2, W2 6, b2 3) and 2-3-2 (W1 6, b1 3, W2 6, b2 2).
+  const a = new TwoLayerNet({ inputSize: 3, hiddenSize: 2, outputSize: 3, seed: 1 });
+  const b = new TwoLayerNet({ inputSize: 2, hiddenSize: 3, outputSize: 2, seed: 2 });
+  const out = new Float64Array(new SharedArrayBuffer(17 * Float64Array.BYTES_PER_ELEMENT));
+  const batchA = a.prepare([[1, 0, 2], [0.5, -1, 0]], [2, 0]);
+  const batchB = b.prepare([[1, 0], [0.5, -1]], [1, 0]);
+  const first = await pool.gradientOfBatch(a, batchA, { out });
+  const offsets = (g: NetGradient) => [g.W1, g.b1, g.W2, g.b2].map((view) => [(view.byteOffset - out.byteOffset) / 8, view.length]);
+  t.same(offsets(first), [[0, 6], [6, 2], [8, 6], [14, 3]], '3-2-3');
+  const other = await pool.gradientOfBatch(b, batchB, { out });
+  t.same(offsets(other), [[0, 6], [6, 3], [9, 6], [15, 2]], '2-3-2, into the same array');
+  const again = await pool.gradientOfBatch(a, batchA, { out });
+  t.not(again, first, 'a new object each call');
+  t.same(offsets(again), [[0, 6], [6, 2], [8, 6], [14, 3]], '3-2-3 again');
+  t.equal(again.flat, out);
+  t.ok([again.W1, again.b1, again.W2, again.b2].every((view) => view.buffer === out.buffer), 'views of `out` itself');
+  // What the views hold: a's gradient, as the book's numerical gradient gives it.
+  const book = a.numericalGradient([[1, 0, 2], [0.5, -1, 0]], [2, 0]);
+  t.ok(Math.max(...again.b2.map((value, i) => Math.abs(value - book.b2[i]))) < 1e-9, 'b2 is a\'s b2');
+});

@@ -134,8 +134,9 @@ export class PoolScratch {
   /** The batch over shared memory: in place when it already is, else copied to the kept buffers. */
   sharedBatch(batch: Split, inputSize: number): { x: Float64Array; labels: Int32Array } {
     const length = batch.rows * inputSize;
-    let x = batch.x.subarray(0, length);
-    let labels = batch.labels.subarray(0, batch.rows);
+    // The arrays themselves when they hold just the batch (the Trainer's): no new views on every call's path.
+    let x = batch.x.length === length ? batch.x : batch.x.subarray(0, length);
+    let labels = batch.labels.length === batch.rows ? batch.labels : batch.labels.subarray(0, batch.rows);
     if (!(x.buffer instanceof SharedArrayBuffer)) {
       const source = x;
       x = this.#batchLent ? new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT)) : this.lentBatchInputs(length);
