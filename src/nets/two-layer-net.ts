@@ -336,8 +336,14 @@ export class TwoLayerNet {
     if (flat.length !== this.layout.size) {
       throw new ArgumentRangeError(`Expected \`flat\` to have ${this.layout.size} values (the parameter layout of this net), got ${flat.length}`);
     }
-    return viewsOf(flat, this.layout);
+    // The four views of the last array viewed are kept: the Trainer's pool calls view the same shared
+    // gradient every step, and four new views per call were work on its path. A new object each call.
+    if (this.#lastViews?.flat !== flat) this.#lastViews = viewsOf(flat, this.layout);
+    return { ...this.#lastViews };
   }
+
+  /** What {@link views} returned last, kept for the next call on the same array. */
+  #lastViews: NetGradient | undefined;
 
   #inputs(x: BatchInput, allocate?: (length: number) => Float64Array): FlatMatrix {
     const flat = toFlatMatrix(x, 'x', allocate);

@@ -114,8 +114,6 @@ export class GradientPool {
   /** Shared copies of the splits evaluated that were not in shared memory, made once. */
   #splits = new SharedSplits();
   #destroying: Promise<void> | undefined;
-  /** The views of the last shared `out` the workers wrote into, and its net's layout (the Trainer passes the same `out` every step). */
-  #outViews: { out: Float64Array; layout: TwoLayerNet['layout']; views: NetGradient } | undefined;
 
   /**
    * Starts the worker threads at once (they are kept until {@link destroy}), so
@@ -239,7 +237,7 @@ export class GradientPool {
         fresh = touchedArray(size);
       } : undefined;
       const result = (): NetGradient => {
-        if (gradient === out) return this.#viewsOfOut(net, out);
+        if (gradient === out) return net.views(out);
         const into = out ?? fresh ?? new Float64Array(size);
         into.set(gradient);
         return net.views(into);
@@ -267,18 +265,6 @@ export class GradientPool {
       if (statistics !== undefined) onStatistics?.(statistics);
       return result();
     });
-  }
-
-  /**
-   * `net.views(out)`, its four views made once for the same `out` and layout
-   * rather than on the path of every call; a new object each call, as before.
-   */
-  #viewsOfOut(net: TwoLayerNet, out: Float64Array): NetGradient {
-    const cached = this.#outViews;
-    if (cached !== undefined && cached.out === out && cached.layout === net.layout) return { ...cached.views };
-    const views = net.views(out);
-    this.#outViews = { out, layout: net.layout, views };
-    return { ...views };
   }
 
   /**
