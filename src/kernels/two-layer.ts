@@ -216,11 +216,22 @@ export function forward(
   params: Float64Array, shape: NetShape, x: Float64Array, rows: number, scratch: ForwardScratch,
   sparse: SparseRowScratch = createSparseRowScratch(Math.max(shape.inputSize, shape.hiddenSize)),
 ): void {
+  forwardRows(params, shape, x, 0, rows, scratch, sparse);
+}
+
+/**
+ * {@link forward} of the samples [start, end) of `x` only, each into its own
+ * row of `scratch` (which holds at least `end` rows): a sample's pass does
+ * not depend on the others, so any split of the rows gives the same bits.
+ */
+function forwardRows(
+  params: Float64Array, shape: NetShape, x: Float64Array, start: number, end: number, scratch: ForwardScratch, sparse: SparseRowScratch,
+): void {
   const { inputSize, hiddenSize, outputSize } = shape;
   const sigmoid = shape.activation === 'sigmoid';
   const layout = parameterLayout(shape);
   const { hiddenInput, hidden, scores, probs } = scratch;
-  for (let n = 0; n < rows; n++) {
+  for (let n = start; n < end; n++) {
     const h = n * hiddenSize;
     layerRow(params, layout.W1, layout.b1, inputSize, hiddenSize, x, n * inputSize, hiddenInput, h, sparse);
     if (sigmoid) for (let j = 0; j < hiddenSize; j++) hidden[h + j] = sigmoidScalar(hiddenInput[h + j]);
@@ -228,6 +239,21 @@ export function forward(
     layerRow(params, layout.W2, layout.b2, hiddenSize, outputSize, hidden, h, scores, n * outputSize, sparse);
     softmaxRow(scores, n * outputSize, probs, n * outputSize, outputSize);
   }
+}
+
+/**
+ * Each sample's term of the book's loss for the samples [start, end):
+ * out[n] = log(y[n][t_n] + 1e-7), as {@link sumLogLikelihood} adds them, so
+ * that adding out[0 … rows) in order and dividing by −rows is
+ * {@link batchLoss} bit for bit, whoever computed which samples.
+ */
+export function sampleLogLikelihoods(
+  params: Float64Array, shape: NetShape, x: Float64Array, labels: ArrayLike<number>, start: number, end: number,
+  scratch: ForwardScratch, sparse: SparseRowScratch, out: Float64Array,
+): void {
+  forwardRows(params, shape, x, start, end, scratch, sparse);
+  const { outputSize } = shape;
+  for (let n = start; n < end; n++) out[n] = Math.log(scratch.probs[n * outputSize + labels[n]] + CROSS_ENTROPY_DELTA);
 }
 
 /** The book's loss: mean cross-entropy of the forward pass. */

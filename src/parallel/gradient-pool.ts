@@ -21,7 +21,7 @@ import {
 } from './pool-evaluation.js';
 import { touchedArray } from './touched-array.js';
 import { siblingModule, workerExecArgv } from './worker-loader.js';
-import { sharedClock, type ServeTask } from './serve-loop.js';
+import { CALL_LOSS, sharedClock, type ServeTask } from './serve-loop.js';
 import type { ServedTask } from './serving.js';
 import {
   checkCallOptions, checkFunctionGradientArguments, checkGradientOut, type FunctionGradientOptions, type GradientPoolOptions, type PoolCallStatistics,
@@ -60,6 +60,8 @@ const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['thre
  */
 export const BASE_PARTS_PER_THREAD = 4;
 export const CHUNKS_PER_THREAD = 16;
+/** Ranges of samples per thread for a batch loss ({@link GradientPool.lossOfBatch}): every sample costs the same, so a few suffice for a late thread to take fewer. */
+const LOSS_RANGES_PER_THREAD = 4;
 
 /** A pool computes TwoLayerNet's gradient only: anything else would fail deep inside with a message about its fields. */
 function assertNet(net: unknown): void {
@@ -114,6 +116,8 @@ export class GradientPool {
   /** Shared copies of the splits evaluated that were not in shared memory, made once. */
   #splits = new SharedSplits();
   #destroying: Promise<void> | undefined;
+  /** The sample ranges of the last batch loss, for its number of rows (made once: the Trainer's loss is on the path of every step). */
+  #lossRanges: { rows: number; ranges: [number, number][] } | undefined;
 
   /**
    * Starts the worker threads at once (they are kept until {@link destroy}), so
@@ -265,6 +269,68 @@ export class GradientPool {
       if (statistics !== undefined) onStatistics?.(statistics);
       return result();
     });
+  }
+
+  /**
+   * The book's loss of `net` on `batch` (`net.loss` of its rows and labels),
+   * computed by the pool's threads, each scoring ranges of samples, added in
+   * sample order on this thread: equal bit for bit to `net.loss(x, t)`,
+   * whatever the thread count. Posted to the threads that serve the last
+   * incremental gradient when it read these very weights and batch arrays (the
+   * Trainer's loss after each update, on the batch of its gradient), with no
+   * message; else it starts their session as an incremental call would.
+   *
+   * @param net - The net; its `params` (over a SharedArrayBuffer) are read in place and must not change until the call settles.
+   * @param batch - What `net.prepare(x, t)` returned for this net; read in place when its arrays are shared, else copied.
+   * @param options - `signal`, `timeout`: see {@link PoolCallOptions}.
+   * @returns The mean cross-entropy of the batch.
+   * @throws {GradientPoolError} when a worker fails (its `piece` naming the samples it was scoring), {@link GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
+   * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
+   * @example
+   * await pool.gradientOfBatch(net, batch, { out });
+   * // … update net.params …
+   * const loss = await pool.lossOfBatch(net, batch); // === net.loss(x, t)
+   */
+  async lossOfBatch(net: TwoLayerNet, batch: PreparedBatch, { signal, timeout }: Pick<PoolGradientOptions, 'signal' | 'timeout'> = {}): Promise<number> {
+    assertNet(net);
+    checkCallOptions(signal, timeout);
+    if (!(net.params.buffer instanceof SharedArrayBuffer)) {
+      throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
+    }
+    return this.#runner.serialized(signal, timeout, async (call) => {
+      const { shape } = net;
+      const { rows } = batch;
+      const scratch = this.#runner.scratch;
+      const { x, labels } = scratch.sharedBatch(batch, shape.inputSize);
+      const { lossCells } = scratch.startedBase(shape, rows);
+      const inputs = { shape, params: net.params, x, labels, rows };
+      const task: ServedTask = this.#runner.servedTaskFor(inputs) ?? {
+        kind: 'incremental', ...inputs, gradient: scratch.gradientOf(net.layout.size), h: DEFAULT_H, base: scratch.base, board: scratch.board,
+      };
+      const board = scratch.workBoard();
+      const ranges = this.#lossRangesOf(rows);
+      board.reset(1, ranges.length);
+      board.publish(ranges);
+      if (SERVING) await this.#runner.runServed(call, task, () => board.abort(), undefined, undefined, CALL_LOSS);
+      else await this.#runner.runAll(call, new Array<GradientTask>(this.threads).fill({ ...task, kind: 'batch-loss' }), () => '', () => board.abort());
+      if (!board.complete) {
+        throw new GradientPoolError(`Loss workers stopped early: board state ${board.state}, ${board.chunks} ranges (please report this)`, 'the work board');
+      }
+      // As sumLogLikelihood adds them, in sample order.
+      let sum = 0;
+      for (let n = 0; n < rows; n++) sum += lossCells[n];
+      return -sum / rows;
+    });
+  }
+
+  /** [start, end) ranges of equal length covering `rows` samples, {@link LOSS_RANGES_PER_THREAD} per thread at most. */
+  #lossRangesOf(rows: number): [number, number][] {
+    if (this.#lossRanges?.rows !== rows) {
+      const count = Math.min(rows, this.threads * LOSS_RANGES_PER_THREAD);
+      const ranges = Array.from({ length: count }, (_, r): [number, number] => [Math.floor((r * rows) / count), Math.floor(((r + 1) * rows) / count)]);
+      this.#lossRanges = { rows, ranges };
+    }
+    return this.#lossRanges.ranges;
   }
 
   /**

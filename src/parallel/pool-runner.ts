@@ -12,8 +12,8 @@ import {
 } from './pool-call.js';
 import { PoolScratch } from './pool-scratch.js';
 import { STATUS_CELLS, describeStatus, type GradientTask, type GradientTaskResult } from './protocol.js';
-import type { ServeTask } from './serve-loop.js';
-import { ServingSession, type ServedTask } from './serving.js';
+import { CALL_GRADIENT, type CallKind, type ServeTask } from './serve-loop.js';
+import { ServingSession, type ServedTask, sameServedInputs } from './serving.js';
 
 function ignore(): void {}
 
@@ -216,9 +216,11 @@ export class PoolRunner {
    * buffers, shape, rows or step): every thread runs `task` once more.
    * With `start` (the call's start, a `sharedClock()` reading), resolves to
    * the call's statistics, its timeline included; without, to nothing. `whileWaiting` runs once the
-   * workers are woken, while they compute ({@link ServingSession.run}).
+   * workers are woken, while they compute ({@link ServingSession.run}). `kind`: the task's gradient, or its batch's loss.
    */
-  async runServed(call: PoolCall, task: ServedTask, onFailure: () => void, start?: number, whileWaiting?: () => void): Promise<PoolCallStatistics | undefined> {
+  async runServed(
+    call: PoolCall, task: ServedTask, onFailure: () => void, start?: number, whileWaiting?: () => void, kind: CallKind = CALL_GRADIENT,
+  ): Promise<PoolCallStatistics | undefined> {
     this.#poolError = undefined;
     const { status, control } = this.scratch;
     let session = this.#session;
@@ -238,7 +240,7 @@ export class PoolRunner {
     const slotOf = (slot: number) => cells.subarray(slot * STATUS_CELLS, (slot + 1) * STATUS_CELLS);
     call.running = () => served.unfinished().map((slot) => describeStatus(served.slotted[slot], slotOf(slot)));
     call.terminate = (error) => served.terminate(served.unfinished(), error);
-    if ((await served.run(whileWaiting)) === 'finished') {
+    if ((await served.run(whileWaiting, kind)) === 'finished') {
       call.phase = 'finishing';
       call.running = undefined;
       call.terminate = undefined;
@@ -262,6 +264,18 @@ export class PoolRunner {
     if (first < 0) throw new GradientPoolError('Gradient workers stopped serving before the call was done (please report this)', 'the serving session');
     const reason = served.ended?.failed === true ? served.ended.reason : (outcomes[first] as PromiseRejectedResult).reason as unknown;
     throw taskFailure(reason, this.#poolError, '', describeStatus(served.slotted[first], slotOf(first)));
+  }
+
+  /**
+   * The task of the serving session, when it serves these very inputs (its
+   * gradient buffer and step aside): a batch loss posted to it reads what its
+   * gradient calls read, so it need not start another session.
+   */
+  servedTaskFor(inputs: Pick<ServedTask, 'shape' | 'params' | 'x' | 'labels' | 'rows'>): ServedTask | undefined {
+    const session = this.#session;
+    return session !== undefined && session.serves(session.task, this.scratch.status, this.scratch.control) && session.task.base === this.scratch.base
+      && sameServedInputs(session.task, inputs)
+      ? session.task : undefined;
   }
 
   /** Ends the serving session, if any; settles once its workers have returned from their serve tasks. */

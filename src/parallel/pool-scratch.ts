@@ -8,14 +8,18 @@
 import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
 import type { NetShape } from '../kernels/two-layer.js';
 import type { Split } from '../data/dataset.js';
-import { STATUS_CELLS } from './protocol.js';
+import { STATUS_CELLS, lossCellsOffset } from './protocol.js';
 import { WorkBoard } from './work-board.js';
 import { controlBytes } from './serve-loop.js';
 
 export class PoolScratch {
   batchX = new SharedArrayBuffer(0);
   batchLabels = new SharedArrayBuffer(0);
-  /** The incremental engine's base (its layout depends only on shape and rows), reused while large enough. */
+  /**
+   * The incremental engine's base (its layout depends only on shape and rows),
+   * then the cells of a served batch loss, one per sample (protocol.ts,
+   * `BatchLossTask`); reused while large enough.
+   */
   base = new SharedArrayBuffer(0);
   gradient = new SharedArrayBuffer(0);
   board: SharedArrayBuffer;
@@ -29,7 +33,7 @@ export class PoolScratch {
   control: SharedArrayBuffer;
   #statusCells: Int32Array | undefined;
   #workBoard: WorkBoard | undefined;
-  #lastBase: ({ buffer: SharedArrayBuffer; rows: number; views: IncrementalBase } & NetShape) | undefined;
+  #lastBase: ({ buffer: SharedArrayBuffer; rows: number; views: IncrementalBase; lossCells: Float64Array } & NetShape) | undefined;
   #batchLent = false;
 
   constructor(maxChunks: number, maxTasks: number) {
@@ -86,25 +90,28 @@ export class PoolScratch {
 
   /**
    * Views of the base for `shape` and `rows`, started (its dims written for the
-   * workers, `startIncrementalBase`), growing its buffer when needed. Kept, and
+   * workers, `startIncrementalBase`), and of the batch loss's cells after it,
+   * growing the buffer when needed. Kept, and
    * not started again, while the buffer, shape and rows stay the same: only
    * the main thread writes the dims, and views made every call were garbage
    * that outlived the young generation. Checked field by field, not by a key
    * string: this is on the path of every call.
    */
-  startedBase(shape: NetShape, rows: number): IncrementalBase {
+  startedBase(shape: NetShape, rows: number): { views: IncrementalBase; lossCells: Float64Array } {
     const last = this.#lastBase;
     if (last !== undefined && last.buffer === this.base && last.rows === rows && last.inputSize === shape.inputSize
       && last.hiddenSize === shape.hiddenSize && last.outputSize === shape.outputSize && last.activation === shape.activation) {
-      return last.views;
+      return last;
     }
-    const bytes = incrementalBaseBytes(shape, rows);
+    const offset = lossCellsOffset(incrementalBaseBytes(shape, rows));
+    const bytes = offset + rows * Float64Array.BYTES_PER_ELEMENT;
     if (this.base.byteLength < bytes) this.base = new SharedArrayBuffer(bytes);
     const views = incrementalBaseViews(this.base, shape, rows);
     startIncrementalBase(views, shape, rows);
     const { inputSize, hiddenSize, outputSize, activation } = shape;
-    this.#lastBase = { buffer: this.base, rows, inputSize, hiddenSize, outputSize, activation, views };
-    return views;
+    const lossCells = new Float64Array(this.base, offset, rows);
+    this.#lastBase = { buffer: this.base, rows, inputSize, hiddenSize, outputSize, activation, views, lossCells };
+    return this.#lastBase;
   }
 
   /**

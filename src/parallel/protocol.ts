@@ -93,6 +93,8 @@ export const PIECE_CHUNK = 7;
 export const PIECE_DONE = 8;
 /** Scoring an evaluation chunk: cell 1 the chunk (numbered across the task's splits). */
 export const PIECE_EVALUATE = 9;
+/** Scoring samples of a batch loss: cells 1 and 2 their [start, end). */
+export const PIECE_LOSS = 10;
 
 /** What every TwoLayerNet task reads. */
 interface NetTaskInputs extends TaskStatus {
@@ -127,6 +129,23 @@ export interface IncrementalGradientTask extends NetTaskInputs {
   kind: 'incremental';
   base: SharedArrayBuffer | SharedRef;
   board: SharedArrayBuffer | SharedRef;
+}
+
+/**
+ * The book's loss of the incremental task's batch at the current weights, as
+ * a served call runs it (serve-loop.ts) on the same arrays: every thread
+ * claims ranges of samples from `board` (published by the main thread) and
+ * writes each sample's log-likelihood (`sampleLogLikelihoods`) into the
+ * `rows` Float64 cells that follow the base in its buffer (`lossCellsOffset`),
+ * which the main thread adds in sample order.
+ */
+export interface BatchLossTask extends Omit<IncrementalGradientTask, 'kind'> {
+  kind: 'batch-loss';
+}
+
+/** Byte offset of a batch loss's per-sample cells in a base buffer laid out for `baseBytes` (after the base, 8-byte aligned). */
+export function lossCellsOffset(baseBytes: number): number {
+  return Math.ceil(baseBytes / Float64Array.BYTES_PER_ELEMENT) * Float64Array.BYTES_PER_ELEMENT;
 }
 
 /**
@@ -179,7 +198,7 @@ export interface EvaluationTask extends TaskStatus {
   counter: Int32Array | SharedView;
 }
 
-export type GradientTask = NaiveGradientTask | IncrementalGradientTask | FunctionGradientTask | EvaluationTask;
+export type GradientTask = NaiveGradientTask | IncrementalGradientTask | BatchLossTask | FunctionGradientTask | EvaluationTask;
 
 export interface GradientTaskResult {
   /** Time the worker spent on the task, in milliseconds. */
@@ -197,6 +216,11 @@ export function describeBasePart(shape: NetShape, rows: number, part: number, pa
   const span = ([start, end]: [number, number]) => (start < end ? `${start}–${end - 1}` : 'none');
   const { samples, columns, units } = basePartRanges(shape, rows, part, parts);
   return `building the base, part ${part + 1} of ${parts} (samples ${span(samples)}, input columns ${span(columns)}, hidden units ${span(units)})`;
+}
+
+/** Samples [start, end) of a batch loss in words: ``scoring samples 0–11 of the batch for its loss``. */
+export function describeLossSamples(start: number, end: number): string {
+  return `scoring samples ${start}–${end - 1} of the batch for its loss`;
 }
 
 /** Evaluation chunk `chunk` (numbered across `splits`) in words: ``scoring rows 1000–1999 of split 1 of 2``. */
@@ -224,6 +248,9 @@ export function describeStatus(task: GradientTask, cells: ArrayLike<number>): st
     if (piece === PIECE_NAIVE) return `computing ${describeParameterRange(task.shape, task.start, task.end)}`;
   } else if (task.kind === 'evaluate') {
     if (piece === PIECE_EVALUATE) return describeEvaluationChunk(task.splits, a);
+  } else if (piece === PIECE_LOSS) {
+    // A served session describes its slots by its gradient task, whichever kind of call it is on.
+    return describeLossSamples(a, b);
   } else if (piece === PIECE_PART) {
     return describeBasePart(task.shape, task.rows, a, b);
   } else if (piece === PIECE_FINISHING) {

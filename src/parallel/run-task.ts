@@ -9,16 +9,19 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { partitionParametersByCost } from '../kernels/cost.js';
-import { type IncrementalBase, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
+import { type IncrementalBase, finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
 import { naiveGradientRange } from '../kernels/naive.js';
 import { type ChunkScratch, createChunkScratch, evaluationChunks, scoreSplitChunk } from '../kernels/score.js';
-import { type NetShape, describeParameterRange } from '../kernels/two-layer.js';
+import {
+  type ForwardScratch, type NetShape, type SparseRowScratch, createForwardScratch, createSparseRowScratch, describeParameterRange, sampleLogLikelihoods,
+} from '../kernels/two-layer.js';
 import { centralDifferences } from '../numerical.js';
 import { describe } from '../validate.js';
 import { prepareBasePart } from './base-parts.js';
 import {
-  PIECE_CHUNK, PIECE_DONE, PIECE_ELEMENT, PIECE_EVALUATE, PIECE_FINISHING, PIECE_LOADING, PIECE_NAIVE, PIECE_PART, PIECE_WAITING, STATUS_CELLS,
-  describeBasePart, describeEvaluationChunk, resolveShared, type EvaluationTask, type FunctionGradientTask, type GradientTask, type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
+  PIECE_CHUNK, PIECE_DONE, PIECE_ELEMENT, PIECE_EVALUATE, PIECE_FINISHING, PIECE_LOADING, PIECE_LOSS, PIECE_NAIVE, PIECE_PART, PIECE_WAITING, STATUS_CELLS,
+  describeBasePart, describeEvaluationChunk, describeLossSamples, lossCellsOffset, resolveShared, type BatchLossTask, type EvaluationTask, type FunctionGradientTask, type GradientTask,
+  type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
   type SharedRef, type SharedView,
 } from './protocol.js';
 import { WorkBoard } from './work-board.js';
@@ -66,7 +69,7 @@ interface NetArrays {
   gradient: Float64Array;
 }
 
-function netArrays(task: NaiveGradientTask | IncrementalGradientTask): NetArrays | undefined {
+function netArrays(task: NaiveGradientTask | IncrementalGradientTask | BatchLossTask): NetArrays | undefined {
   const params = float64(task.params);
   const x = float64(task.x);
   const labels = int32(task.labels);
@@ -149,6 +152,47 @@ function runIncrementalTask(task: IncrementalGradientTask, { params, x, labels, 
         : stage === 'finishing' ? 'finishing the base' : stage === 'waiting' ? 'waiting for the base' : 'starting';
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`${piece}: ${message}`, { cause: error });
+  }
+}
+
+/** The per-sample cells of a batch loss, after the base in its buffer (protocol.ts, `BatchLossTask`). */
+function lossCellsOf(ref: SharedArrayBuffer | SharedRef, shape: NetShape, rows: number): Float64Array | undefined {
+  const buffer = resolveShared(ref);
+  const offset = lossCellsOffset(incrementalBaseBytes(shape, rows));
+  return buffer && buffer.byteLength >= offset + rows * Float64Array.BYTES_PER_ELEMENT
+    ? derive(buffer, `loss ${offset} ${rows}`, () => new Float64Array(buffer, offset, rows)) : undefined;
+}
+
+/** This thread's forward-pass scratch for batch losses, for the last shape and rows (a pool serves one batch size at a time). */
+let lossScratch: { key: string; forward: ForwardScratch; sparse: SparseRowScratch } | undefined;
+
+/**
+ * Ranges of samples while any is left (claimed on the board the main thread
+ * published), each sample's log-likelihood into its own cell. A failure
+ * aborts the board, so the other workers stop claiming.
+ */
+function runBatchLossTask(task: BatchLossTask, { params, x, labels }: NetArrays, cells: Float64Array, board: WorkBoard, status: Int32Array): number {
+  const { shape, rows } = task;
+  const key = `${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${rows}`;
+  if (lossScratch?.key !== key) {
+    lossScratch = { key, forward: createForwardScratch(shape, rows), sparse: createSparseRowScratch(Math.max(shape.inputSize, shape.hiddenSize)) };
+  }
+  const { forward, sparse } = lossScratch;
+  let pieces = 0;
+  let range: [number, number] | null = null;
+  try {
+    for (range = board.claimChunk(); range !== null; range = board.claimChunk()) {
+      status[1] = range[0];
+      status[2] = range[1];
+      status[0] = PIECE_LOSS;
+      sampleLogLikelihoods(params, shape, x, labels, range[0], range[1], forward, sparse, cells);
+      pieces++;
+    }
+    return pieces;
+  } catch (error) {
+    board.abort();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${range === null ? 'starting' : describeLossSamples(range[0], range[1])}: ${message}`, { cause: error });
   }
 }
 
@@ -285,6 +329,11 @@ export async function runGradientTask(task: GradientTask | ServeTask): Promise<G
     if (arrays === undefined) return missing;
     if (task.kind === 'naive') {
       runNaiveTask(task, arrays, status);
+    } else if (task.kind === 'batch-loss') {
+      const board = boardOf(task.board);
+      const cells = board && lossCellsOf(task.base, task.shape, task.rows);
+      if (board === undefined || cells === undefined) return missing;
+      pieces = runBatchLossTask(task, arrays, cells, board, status);
     } else {
       // Checked before the base: the base's views are cut for its shape and rows.
       const board = boardOf(task.board);

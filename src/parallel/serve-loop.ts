@@ -16,11 +16,13 @@
  * `Atomics.waitAsync` on `DONE`), which then polls for `FINISHED` on the core
  * that worker left, and the last one stores `FINISHED` and notifies it.
  * `STOP` (with a bump of `GENERATION`) ends the task; a failure rejects it,
- * which ends the session.
+ * which ends the session. `KIND`, written before the bump, says what the call
+ * is: the task's gradient, or the loss of its batch at the current weights
+ * (the Trainer's loss after each update, on the same arrays).
  */
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
+import type { BatchLossTask, GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
 
 /** Int32 cells of the control block. */
 export const GENERATION = 0;
@@ -28,8 +30,15 @@ export const STOP = 1;
 export const DONE = 2;
 export const FINISHED = 3;
 export const PARTICIPANTS = 4;
+/** What the posted call computes: {@link CALL_GRADIENT} or {@link CALL_LOSS}. */
+export const KIND = 5;
 /** Cell SLOT_DONE + s: the last generation slot s finished. */
 export const SLOT_DONE = 8;
+
+/** The values of `KIND`. */
+export const CALL_GRADIENT = 0;
+export const CALL_LOSS = 1;
+export type CallKind = typeof CALL_GRADIENT | typeof CALL_LOSS;
 
 /** Bytes of a control block for up to `maxSlots` tasks: the cells, then two Float64 per slot ({@link slotTimes}). */
 export function controlBytes(maxSlots: number): number {
@@ -103,6 +112,8 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     if (typeof exported === 'function') handler = exported as Handler;
   }
   const slot = task.call.slot ?? 0;
+  // The same arrays, buffers and slot: a loss call reads the batch and the weights the gradient calls do.
+  const lossCall: BatchLossTask = { ...task.call, kind: 'batch-loss' };
   let seen = 0;
   let pieces = 0;
   // Only the last worker to finish a call polls for the next, and only while
@@ -122,7 +133,7 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     seen = generation;
     const woke = sharedClock();
     if (wasLast) lastGap = woke - finished;
-    const result = await handler(task.call);
+    const result = await handler(Atomics.load(cells, KIND) === CALL_LOSS ? lossCall : task.call);
     if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
     pieces += result.pieces;
     // The worker's time on the call, from its wake-up to its report.

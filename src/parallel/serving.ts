@@ -11,7 +11,9 @@ import type { Piscina } from 'piscina';
 import type { BufferRegistry } from './buffer-registry.js';
 import type { PoolCallTimeline } from './pool-call.js';
 import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
-import { DONE, FINISHED, GENERATION, PARTICIPANTS, SLOT_DONE, STOP, type ServeTask, sharedClock, slotTimes } from './serve-loop.js';
+import {
+  CALL_GRADIENT, type CallKind, DONE, FINISHED, GENERATION, KIND, PARTICIPANTS, SLOT_DONE, STOP, type ServeTask, sharedClock, slotTimes,
+} from './serve-loop.js';
 
 /** The incremental task a session serves, its arrays over shared memory (as `gradientOfBatch` builds it). */
 export interface ServedTask extends IncrementalGradientTask {
@@ -46,11 +48,16 @@ function sameView(a: ArrayBufferView, b: ArrayBufferView): boolean {
 
 /** Whether `a` and `b` are the same call: the same arrays, buffers, shape, rows and step. */
 export function sameServedTask(a: ServedTask, b: ServedTask): boolean {
+  return a.h === b.h && a.base === b.base && a.board === b.board && sameView(a.gradient, b.gradient) && sameServedInputs(a, b);
+}
+
+/** Whether `a` and `b` read the same inputs: the same weights and batch arrays, shape and rows. */
+export function sameServedInputs(a: Pick<ServedTask, 'shape' | 'params' | 'x' | 'labels' | 'rows'>, b: Pick<ServedTask, 'shape' | 'params' | 'x' | 'labels' | 'rows'>): boolean {
   const s = a.shape;
   const t = b.shape;
-  return a.rows === b.rows && a.h === b.h && a.base === b.base && a.board === b.board
+  return a.rows === b.rows
     && (s === t || (s.inputSize === t.inputSize && s.hiddenSize === t.hiddenSize && s.outputSize === t.outputSize && s.activation === t.activation))
-    && sameView(a.params, b.params) && sameView(a.x, b.x) && sameView(a.labels, b.labels) && sameView(a.gradient, b.gradient);
+    && sameView(a.params, b.params) && sameView(a.x, b.x) && sameView(a.labels, b.labels);
 }
 
 /** `Atomics.waitAsync` (Node 16 and up; not in the ES2023 lib the sources compile against). */
@@ -161,16 +168,18 @@ export class ServingSession {
   }
 
   /**
-   * Posts a call to every slot and waits until they have all finished it, or
-   * the session breaks. `whileWaiting` runs on this thread once the workers
-   * are woken: work the call needs afterwards, done while they compute rather
-   * than after (what it throws is thrown once they have finished).
+   * Posts a call of `kind` (the task's gradient, or its batch's loss) to
+   * every slot and waits until they have all finished it, or the session
+   * breaks. `whileWaiting` runs on this thread once the workers are woken:
+   * work the call needs afterwards, done while they compute rather than after
+   * (what it throws is thrown once they have finished).
    */
-  async run(whileWaiting?: () => void): Promise<ServedOutcome> {
+  async run(whileWaiting?: () => void, kind: CallKind = CALL_GRADIENT): Promise<ServedOutcome> {
     this.#running = true;
     const generation = ++this.#generation;
     const cells = this.#cells;
     Atomics.store(cells, DONE, 0);
+    Atomics.store(cells, KIND, kind);
     this.#posted = sharedClock();
     Atomics.store(cells, GENERATION, generation);
     Atomics.notify(cells, GENERATION);

@@ -45,7 +45,8 @@ export const DIVERGED_LOSS_FACTOR = 2;
 /**
  * Mini-batch training, the book's chapter 4 loop: draw a batch, compute the
  * gradient (in the worker pool for numerical gradients), apply the update on this
- * thread, record the batch loss; every epoch (⌈trainSize / batchSize⌉ iterations,
+ * thread, record the batch loss at the new weights (in the pool too for the
+ * incremental engine, bit for bit the same); every epoch (⌈trainSize / batchSize⌉ iterations,
  * and once before the first update) evaluate train and test accuracy.
  */
 export class Trainer extends EventEmitter<TrainerEvents> {
@@ -302,7 +303,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const previous = this.#previousParams;
     previous.set(this.net.params);
     this.optimizer.step(this.net.params, grad);
-    const loss = batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#lossScratch, this.#lossSparse);
+    const loss = await this.#lossOf(batch, signal);
     // The 1e-7 in the log bounds the loss, so overflowing weights show up as NaN or as non-finite weights.
     const badWeight = firstNonFinite(this.net.params);
     if (!Number.isFinite(loss) || badWeight >= 0 || loss >= SATURATED_LOSS) {
@@ -351,6 +352,24 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       stopped: this.#iteration < this.iterations,
       milliseconds: performance.now() - started,
     };
+  }
+
+  /**
+   * The batch's loss at the updated weights: on the pool's threads for the
+   * incremental engine (they still serve this batch; equal bit for bit), else
+   * here. The update is made by then, so the step must end: a pool call that
+   * fails or is aborted falls back to this thread, and the pool's trouble, if
+   * any, shows at the next gradient.
+   */
+  async #lossOf(batch: PreparedBatch, signal: AbortSignal | undefined): Promise<number> {
+    if (this.engine === 'incremental' && typeof this.#pool?.lossOfBatch === 'function') {
+      try {
+        return await this.#pool.lossOfBatch(this.net, batch, { signal });
+      } catch {
+        // Computed below instead.
+      }
+    }
+    return batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#lossScratch, this.#lossSparse);
   }
 
   async #gradientOf(batch: PreparedBatch, signal: AbortSignal | undefined): Promise<Float64Array> {

@@ -1,0 +1,113 @@
+import t from 'tap';
+import { loadMnist } from '../datasets/index.js';
+import { GradientPoolError, GradientTimeoutError } from '../src/errors.js';
+import { batchLoss, createForwardScratch } from '../src/kernels/two-layer.js';
+import { TwoLayerNet } from '../src/nets/two-layer-net.js';
+import { GradientPool } from '../src/parallel/gradient-pool.js';
+import { BatchSampler } from '../src/train/batch-sampler.js';
+import { createOptimizer } from '../src/train/optimizers.js';
+import { Trainer, type IterationEvent } from '../src/train/trainer.js';
+import { STUCK_ROWS, THROW_ROWS } from './fixtures/loss-fault.worker.js';
+import { sharedPools } from './fixtures/shared-pools.js';
+
+const poolOf = sharedPools(t);
+
+/** Rows `from … from + rows` of a split as the number[][] and labels a caller would pass to net.loss. */
+function rowsOf(split: { x: Float64Array; labels: Int32Array }, inputSize: number, from: number, rows: number): { x: number[][]; t: number[] } {
+  return {
+    x: Array.from({ length: rows }, (_, r) => Array.from(split.x.subarray((from + r) * inputSize, (from + r + 1) * inputSize))),
+    t: Array.from(split.labels.subarray(from, from + rows)),
+  };
+}
+
+t.test('GradientPool#lossOfBatch equals net.loss bit for bit on 1–3 threads, after a gradient of the batch and without one', async (t) => {
+  const mnist = loadMnist();
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 3 });
+  const out = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
+  for (const threads of [1, 2, 3]) {
+    const pool = poolOf(threads);
+    // 7 rows: fewer than the ranges 3 threads would cut; 100: the book's batch; 1: a single sample.
+    for (const rows of [100, 7, 1]) {
+      const { x, t: labels } = rowsOf(mnist.train, 784, 40 * threads + rows, rows);
+      const batch = net.prepare(x, labels);
+      await pool.gradientOfBatch(net, batch, { out });
+      t.ok(Object.is(await pool.lossOfBatch(net, batch), net.loss(x, labels)), `${threads} thread(s), ${rows} rows, after its gradient`);
+      // After an update, the loss reads the new weights.
+      for (let k = 0; k < net.params.length; k++) net.params[k] -= 0.5 * out[k];
+      t.ok(Object.is(await pool.lossOfBatch(net, batch), net.loss(x, labels)), `${threads} thread(s), ${rows} rows, after an update`);
+    }
+    // A batch no gradient call has seen, and one in shared memory (the Trainer's, read in place).
+    const sampler = new BatchSampler(mnist.test, 784, 50, 'replacement', threads);
+    const shared = sampler.next();
+    t.ok(shared.x.buffer instanceof SharedArrayBuffer, 'the sampler\'s batch is shared');
+    const reference = batchLoss(net.params, net.shape, shared.x, shared.rows, shared.labels, createForwardScratch(net.shape, shared.rows));
+    t.ok(Object.is(await pool.lossOfBatch(net, shared), reference), `${threads} thread(s), a shared batch with no gradient call`);
+  }
+});
+
+t.test('a worker that fails or is stuck on a batch loss rejects the call naming the samples, and the pool goes on', async (t) => {
+  const mnist = loadMnist();
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 4 });
+  const pool = new GradientPool({ threads: 2, workerModule: new URL('./fixtures/loss-fault.worker.ts', import.meta.url).href });
+  try {
+    const thrown = rowsOf(mnist.train, 784, 0, THROW_ROWS);
+    const failing = net.prepare(thrown.x, thrown.t);
+    await pool.gradientOfBatch(net, failing);
+    const failed = pool.lossOfBatch(net, failing, { timeout: 60_000 });
+    await t.rejects(failed, { message: /^Gradient worker failed.*the loss fixture failed on purpose/ });
+    await failed.catch((error: unknown) => t.ok(error instanceof GradientPoolError, 'a GradientPoolError'));
+
+    const stuckRows = rowsOf(mnist.train, 784, 100, STUCK_ROWS);
+    const stuck = net.prepare(stuckRows.x, stuckRows.t);
+    const started = performance.now();
+    const timedOut = pool.lossOfBatch(net, stuck, { timeout: 500 });
+    // Each of the two workers claimed a range and stuck on it.
+    await t.rejects(timedOut, { message: /^Gradient call timed out after 500 ms: 2 workers were still scoring samples \d+–\d+ of the batch for its loss; scoring samples \d+–\d+ of the batch for its loss$/ });
+    await timedOut.catch((error: unknown) => t.ok(error instanceof GradientTimeoutError, 'a GradientTimeoutError'));
+    t.ok(performance.now() - started < 20_000, 'the stuck worker did not hold the call past its timeout for long');
+
+    const fine = rowsOf(mnist.train, 784, 200, 30);
+    const batch = net.prepare(fine.x, fine.t);
+    const gradient = await pool.gradientOfBatch(net, batch);
+    t.ok(Object.is(await pool.lossOfBatch(net, batch), net.loss(fine.x, fine.t)), 'the next loss is right');
+    const book = net.numericalGradient(fine.x, fine.t).b2;
+    t.ok(Array.from(gradient.b2).every((value, k) => Math.abs(value - book[k]) <= 1e-9), 'the next gradient is the book\'s numerical gradient');
+  } finally {
+    await pool.destroy();
+  }
+});
+
+t.test('the Trainer\'s loss after each update, from the pool, equals the one computed on the main thread', async (t) => {
+  const mnist = loadMnist();
+  const run = async (pool: Pick<GradientPool, 'gradientOfBatch' | 'evaluate'> & Partial<Pick<GradientPool, 'lossOfBatch'>>) => {
+    const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 9 });
+    const trainer = new Trainer({
+      net, dataset: mnist, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), pool: pool as GradientPool, engine: 'incremental', iterations: 12, evaluationLimit: 100,
+    });
+    const losses: number[] = [];
+    trainer.on('iteration', (event: IterationEvent) => losses.push(event.loss));
+    await trainer.run();
+    return { losses, params: Array.from(net.params) };
+  };
+  const pool = poolOf(2);
+  // Without lossOfBatch, the Trainer computes the loss on its own thread (batchLoss).
+  const mainThread = await run({ gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool) });
+  let losses = 0;
+  const inPool = await run({
+    gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
+    lossOfBatch: (...args: Parameters<GradientPool['lossOfBatch']>) => {
+      losses++;
+      return pool.lossOfBatch(...args);
+    },
+  });
+  t.equal(losses, 12, 'one pool loss per step');
+  t.equal(inPool.losses.length, 12);
+  t.ok(inPool.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'every iteration\'s loss, bit for bit');
+  t.ok(inPool.params.every((value, k) => Object.is(value, mainThread.params[k])), 'the same weights');
+  // The update is made when the loss is asked for: a pool loss that fails is computed on the main thread instead.
+  const failing = await run({
+    gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
+    lossOfBatch: () => Promise.reject(new Error('no loss today')),
+  });
+  t.ok(failing.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'the same losses when the pool\'s loss fails');
+});
