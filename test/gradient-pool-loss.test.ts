@@ -1,13 +1,16 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { loadMnist } from '../datasets/index.js';
-import { GradientPoolError, GradientTimeoutError } from '../src/errors.js';
+import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../src/errors.js';
 import { batchLoss, createForwardScratch } from '../src/kernels/two-layer.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { Trainer, type IterationEvent } from '../src/train/trainer.js';
-import { STUCK_ROWS, THROW_ROWS } from './fixtures/loss-fault.worker.js';
+import { SERVE_LOG_ENV, STUCK_ROWS, THROW_ROWS } from './fixtures/loss-fault.worker.js';
 import { sharedPools } from './fixtures/shared-pools.js';
 
 const poolOf = sharedPools(t);
@@ -79,13 +82,14 @@ t.test('a worker that fails or is stuck on a batch loss rejects the call naming 
 
 t.test('the Trainer\'s loss after each update, from the pool, equals the one computed on the main thread', async (t) => {
   const mnist = loadMnist();
-  const run = async (pool: Pick<GradientPool, 'gradientOfBatch' | 'evaluate'> & Partial<Pick<GradientPool, 'lossOfBatch'>>) => {
+  const run = async (pool: Pick<GradientPool, 'gradientOfBatch' | 'evaluate'> & Partial<Pick<GradientPool, 'lossOfBatch'>>, warnings: string[] = []) => {
     const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 9 });
     const trainer = new Trainer({
       net, dataset: mnist, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), pool: pool as GradientPool, engine: 'incremental', iterations: 12, evaluationLimit: 100,
     });
     const losses: number[] = [];
     trainer.on('iteration', (event: IterationEvent) => losses.push(event.loss));
+    trainer.on('warning', (message) => warnings.push(message));
     await trainer.run();
     return { losses, params: Array.from(net.params) };
   };
@@ -95,19 +99,75 @@ t.test('the Trainer\'s loss after each update, from the pool, equals the one com
   let losses = 0;
   const inPool = await run({
     gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
-    lossOfBatch: (...args: Parameters<GradientPool['lossOfBatch']>) => {
+    lossOfBatch: async (...args: Parameters<GradientPool['lossOfBatch']>) => {
+      const loss = await pool.lossOfBatch(...args);
       losses++;
-      return pool.lossOfBatch(...args);
+      return loss;
     },
   });
-  t.equal(losses, 12, 'one pool loss per step');
+  t.equal(losses, 12, 'one pool loss per step, each of them given');
   t.equal(inPool.losses.length, 12);
   t.ok(inPool.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'every iteration\'s loss, bit for bit');
   t.ok(inPool.params.every((value, k) => Object.is(value, mainThread.params[k])), 'the same weights');
-  // The update is made when the loss is asked for: a pool loss that fails is computed on the main thread instead.
+  // The update is made when the loss is asked for: a pool loss that fails is computed on the main thread
+  // instead, said once in a warning, and not asked of the pool again.
+  let failures = 0;
+  const warnings: string[] = [];
   const failing = await run({
     gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
-    lossOfBatch: () => Promise.reject(new Error('no loss today')),
-  });
+    lossOfBatch: () => {
+      failures++;
+      return Promise.reject(new GradientPoolError('Gradient worker failed: no loss today', 'none'));
+    },
+  }, warnings);
   t.ok(failing.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'the same losses when the pool\'s loss fails');
+  t.equal(failures, 1, 'the pool is asked once');
+  t.same(warnings, ['The pool could not compute the batch loss at iteration 1 (Gradient worker failed: no loss today); computing it on the main thread from now on, the same value']);
+  // An abort (the caller's signal) is no failure of the pool: the loss moves to the main thread for that step only.
+  let aborted = 0;
+  const abortWarnings: string[] = [];
+  const abortedRun = await run({
+    gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
+    lossOfBatch: () => {
+      aborted++;
+      return Promise.reject(new GradientAbortError('Gradient call aborted (enough)', 'none'));
+    },
+  }, abortWarnings);
+  t.ok(abortedRun.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'the same losses when the pool\'s loss is aborted');
+  t.equal(aborted, 12, 'asked again at every step');
+  t.same(abortWarnings, [], 'no warning');
+});
+
+t.test('a loss after a gradient of the same batch goes to the threads serving it, with no new task', async (t) => {
+  const mnist = loadMnist();
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 6 });
+  const directory = mkdtempSync(join(tmpdir(), 'gradpool-serve-log-'));
+  const log = join(directory, 'serve.log');
+  const before = process.env[SERVE_LOG_ENV];
+  // Read by the workers, which copy the environment as they start.
+  process.env[SERVE_LOG_ENV] = log;
+  const pool = new GradientPool({ threads: 2, workerModule: new URL('./fixtures/loss-fault.worker.ts', import.meta.url).href });
+  const serveTasks = () => readFileSync(log, 'utf8').split('\n').filter((line) => line === 'serve').length;
+  try {
+    const sampler = new BatchSampler(mnist.train, 784, 40, 'replacement', 1);
+    const batch = sampler.next();
+    // Its own `out` and step: a loss that started a session of its own would not match this one.
+    const out = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
+    await pool.gradientOfBatch(net, batch, { out, h: 1e-3 });
+    t.equal(serveTasks(), 2, 'the gradient started one serve task per thread');
+    for (let k = 0; k < net.params.length; k++) net.params[k] *= 0.5;
+    const reference = batchLoss(net.params, net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(net.shape, batch.rows));
+    t.ok(Object.is(await pool.lossOfBatch(net, batch), reference), 'the loss');
+    t.ok(Object.is(await pool.lossOfBatch(net, batch), reference), 'the loss again');
+    t.equal(serveTasks(), 2, 'the losses went to the same serve tasks');
+    const other = new BatchSampler(mnist.test, 784, 40, 'replacement', 2).next();
+    const otherReference = batchLoss(net.params, net.shape, other.x, other.rows, other.labels, createForwardScratch(net.shape, other.rows));
+    t.ok(Object.is(await pool.lossOfBatch(net, other), otherReference), 'the loss of another batch');
+    t.equal(serveTasks(), 4, 'another batch: a new session, one serve task per thread');
+  } finally {
+    await pool.destroy();
+    if (before === undefined) delete process.env[SERVE_LOG_ENV];
+    else process.env[SERVE_LOG_ENV] = before;
+    rmSync(directory, { recursive: true, force: true });
+  }
 });

@@ -105,6 +105,33 @@ t.test('same seed, same weights, whatever the thread count; resume is bit-identi
   }
 });
 
+t.test('getState and step refuse to run during a step; an iteration listener may take the state, and it continues exactly', async (t) => {
+  const dataset = digitSubset(40);
+  const options = { dataset, pool: poolOf(2), batchSize: 15, iterations: 6, seed: 4 };
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 9 });
+  const trainer = new Trainer({ ...options, net, optimizer: createOptimizer('momentum', { learningRate: 0.05 }) });
+  let inListener: ReturnType<Trainer['getState']> | undefined;
+  trainer.on('iteration', (event) => {
+    if (event.iteration === 3) inListener = structuredClone(trainer.getState());
+  });
+  await trainer.step();
+  const stepping = trainer.step();
+  t.throws(() => trainer.getState(), { message: 'Expected getState() between steps, got a call during step 2: await the step, or call it in an `iteration` or `epoch` listener' });
+  await t.rejects(trainer.step(), { message: /^Expected step\(\) between steps, got a call during step 2/ });
+  await stepping;
+  t.equal(trainer.getState().iteration, 2, 'between steps it is whole');
+  await trainer.step();
+  t.equal(inListener?.iteration, 3, 'taken in the listener of step 3');
+  const atThree = net.params.slice();
+  await trainer.run();
+  // The state taken in the listener, with the weights of that moment, continues to the same weights.
+  const resumedNet = TwoLayerNet.fromParameters(net.shape, atThree);
+  const resumed = new Trainer({ ...options, net: resumedNet, optimizer: createOptimizer('momentum', { learningRate: 0.05 }) });
+  resumed.setState(inListener!);
+  await resumed.run();
+  t.ok(bytes(resumedNet.params.slice()).equals(bytes(net.params.slice())), 'resumed from the listener\'s state = uninterrupted, bit for bit');
+});
+
 t.test('a diverging run stops with advice and keeps the last finite weights', async (t) => {
   const dataset = spiral({ seed: 2 });
   const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, weightInitStd: 1, seed: 1 });

@@ -168,6 +168,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
       net, dataset, optimizer, pool, batchSize: config.batchSize, iterations: config.iterations, engine: config.engine,
       sampling: config.sampling, seed: config.seed, ...(config.evaluationLimit === undefined ? {} : { evaluationLimit: config.evaluationLimit }),
     });
+    trainer.on('warning', warn);
     // Kills midway through earlier saves leave temporary files; nothing refers to them.
     await removeTemporaryFiles(directory);
     // First, so that a directory with anything else in it can be restarted by `resume`.

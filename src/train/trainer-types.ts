@@ -124,4 +124,6 @@ export interface TrainingSummary {
 export interface TrainerEvents {
   iteration: [IterationEvent];
   epoch: [EpochEvent];
+  /** Something the run does otherwise than it would, said once: e.g. the pool could not compute a batch loss, so the Trainer computes them on its own thread from then on. */
+  warning: [string];
 }

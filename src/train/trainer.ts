@@ -13,7 +13,7 @@ import {
 import { TwoLayerNet, type PreparedBatch } from '../nets/two-layer-net.js';
 import type { GradientPool } from '../parallel/gradient-pool.js';
 import { CROSS_ENTROPY_DELTA } from '../functions.js';
-import { ArgumentRangeError, ArgumentTypeError, DivergenceError } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, DivergenceError, GradientAbortError } from '../errors.js';
 import {
   argumentRangeError, argumentTypeError, assertEvaluationLimit, assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, describe, firstNonFinite,
 } from '../validate.js';
@@ -85,6 +85,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   #stopRequested = false;
   /** Set when a step diverged: its optimizer state is the failed step's, so the trainer refuses to go on until {@link setState}. */
   #divergedAt: number | undefined;
+  /** A step is between its first and its last line: the state mixes two iterations meanwhile. */
+  #stepping = false;
+  /** Whether the batch loss is asked of the pool (until a call of it fails for another reason than an abort). */
+  #poolLoss = true;
 
   /**
    * @param options - see {@link TrainerOptions}: `net`, `dataset` and `optimizer` are required, and only its keys are accepted.
@@ -200,6 +204,17 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 
   /**
+   * While a step awaits the pool the sampler has drawn its batch, and while it
+   * awaits the loss the weights and the optimizer are updated but the
+   * iteration is not counted: a state taken then would continue wrongly.
+   */
+  #assertNotStepping(what: string): void {
+    if (this.#stepping) {
+      throw new Error(`Expected ${what} between steps, got a call during step ${this.#iteration + 1}: await the step, or call it in an \`iteration\` or \`epoch\` listener`);
+    }
+  }
+
+  /**
    * A trainer that continues a checkpoint exactly (bit for bit, as if never
    * stopped; unless given another `learningRate`): the net's weights, the
    * optimizer and its state, the sampler's position and the epochs so far,
@@ -221,10 +236,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   /**
    * A copy of the run's position (iteration, sampler, optimizer, epochs) for {@link setState}; the weights are `net.params`.
    *
-   * @throws {Error} after a step diverged, until {@link setState}: the state would mix two iterations.
+   * @throws {Error} after a step diverged, until {@link setState}, or while a step is in progress (``Expected getState() between steps, got a call during step 4: …``): the state would mix two iterations.
    */
   getState(): TrainerState {
     this.#assertNotDiverged();
+    this.#assertNotStepping('getState()');
     return {
       iteration: this.#iteration,
       sampler: this.#sampler.getState(),
@@ -283,12 +299,27 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * `signal` leaves the trainer as it was before the step (the batch is drawn
    * again by the next step), so a checkpoint taken then continues exactly.
    *
+   * Once the update is made the step ends: `signal` aborting while the batch loss is computed (in the pool, for
+   * the incremental engine) only moves that loss to this thread. {@link getState} and another `step()` refuse
+   * to run until the step is done (the state mixes two iterations meanwhile); `iteration` listeners may.
+   *
    * @throws {DivergenceError} (as a rejection) when the update made the batch loss non-finite or saturated, or a
    * weight non-finite: the weights and the iteration stay at the last good step, but the optimizer's state cannot,
    * so the trainer then refuses to step, run, evaluate or save until {@link setState}.
    */
-  async step({ signal }: StepOptions = {}): Promise<IterationEvent> {
+  async step(options: StepOptions = {}): Promise<IterationEvent> {
     this.#assertNotDiverged();
+    this.#assertNotStepping('step()');
+    this.#stepping = true;
+    try {
+      return await this.#step(options);
+    } finally {
+      this.#stepping = false;
+    }
+  }
+
+  /** {@link step}'s work, while `#stepping` says so; the `iteration` event goes out once the step is whole. */
+  async #step({ signal }: StepOptions): Promise<IterationEvent> {
     const samplerState = this.#sampler.getState();
     const batch = this.#sampler.next();
     const started = performance.now();
@@ -319,6 +350,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
     this.#iteration++;
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
+    // Listeners may checkpoint: the step is whole now.
+    this.#stepping = false;
     this.emit('iteration', event);
     return event;
   }
@@ -358,15 +391,20 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * The batch's loss at the updated weights: on the pool's threads for the
    * incremental engine (they still serve this batch; equal bit for bit), else
    * here. The update is made by then, so the step must end: a pool call that
-   * fails or is aborted falls back to this thread, and the pool's trouble, if
-   * any, shows at the next gradient.
+   * fails or is aborted is computed here instead (the same value); a failure
+   * other than an abort is said in a `warning` event, and the later losses
+   * are computed here (a failing call would cost a call and a session on every step).
    */
   async #lossOf(batch: PreparedBatch, signal: AbortSignal | undefined): Promise<number> {
-    if (this.engine === 'incremental' && typeof this.#pool?.lossOfBatch === 'function') {
+    if (this.#poolLoss && this.engine === 'incremental' && typeof this.#pool?.lossOfBatch === 'function') {
       try {
         return await this.#pool.lossOfBatch(this.net, batch, { signal });
-      } catch {
-        // Computed below instead.
+      } catch (error) {
+        // An abort stops the run at the next step; anything else is said once, and the pool is not asked again.
+        if (!(error instanceof GradientAbortError)) {
+          this.#poolLoss = false;
+          this.emit('warning', `The pool could not compute the batch loss at iteration ${this.#iteration + 1} (${error instanceof Error ? error.message : String(error)}); computing it on the main thread from now on, the same value`);
+        }
       }
     }
     return batchLoss(this.net.params, this.net.shape, batch.x, batch.rows, batch.labels, this.#lossScratch, this.#lossSparse);
