@@ -115,9 +115,12 @@ t.test('getState and step refuse to run during a step; an iteration listener may
     if (event.iteration === 3) inListener = structuredClone(trainer.getState());
   });
   await trainer.step();
+  const afterOne = trainer.getState();
   const stepping = trainer.step();
   t.throws(() => trainer.getState(), { message: 'Expected getState() between steps, got a call during step 2: await the step, or call it in an `iteration` or `epoch` listener' });
   await t.rejects(trainer.step(), { message: /^Expected step\(\) between steps, got a call during step 2/ });
+  await t.rejects(trainer.evaluate(), { message: /^Expected evaluate\(\) between steps, got a call during step 2/ });
+  t.throws(() => trainer.setState(afterOne), { message: /^Expected setState\(\) between steps, got a call during step 2/ });
   await stepping;
   t.equal(trainer.getState().iteration, 2, 'between steps it is whole');
   await trainer.step();

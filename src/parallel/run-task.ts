@@ -158,9 +158,9 @@ function runIncrementalTask(task: IncrementalGradientTask, { params, x, labels, 
 /** The per-sample cells of a batch loss, after the base in its buffer (protocol.ts, `BatchLossTask`). */
 function lossCellsOf(ref: SharedArrayBuffer | SharedRef, shape: NetShape, rows: number): Float64Array | undefined {
   const buffer = resolveShared(ref);
-  const offset = lossCellsOffset(incrementalBaseBytes(shape, rows));
-  return buffer && buffer.byteLength >= offset + rows * Float64Array.BYTES_PER_ELEMENT
-    ? derive(buffer, `loss ${offset} ${rows}`, () => new Float64Array(buffer, offset, rows)) : undefined;
+  // The pool makes the buffer this long (pool-scratch.ts); the layout is carved once per shape and rows.
+  return buffer && derive(buffer, `loss ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`,
+    () => new Float64Array(buffer, lossCellsOffset(incrementalBaseBytes(shape, rows)), rows));
 }
 
 /** This thread's forward-pass scratch for batch losses, for the last shape and rows (a pool serves one batch size at a time). */

@@ -249,8 +249,13 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     };
   }
 
-  /** Continues from a saved state (the net's weights must already be restored). */
+  /**
+   * Continues from a saved state (the net's weights must already be restored).
+   *
+   * @throws {Error} while a step is in progress (it would finish on top of the new state).
+   */
   setState(state: TrainerState): void {
+    this.#assertNotStepping('setState()');
     assertInteger('state.iteration', state.iteration, 0);
     this.#iteration = state.iteration;
     this.#divergedAt = undefined;
@@ -267,9 +272,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    *
    * @throws {DivergenceError} when the train loss shows the run diverged (as a rejection).
    * @throws {GradientPoolError} when a pool's worker fails.
+   * @throws {Error} (as a rejection) while a step is in progress: the weights may be halfway through it.
    */
   async evaluate(): Promise<EpochEvent> {
     this.#assertNotDiverged();
+    this.#assertNotStepping('evaluate()');
     const [train, test] = this.#pool !== undefined && this.engine !== 'backprop'
       ? await this.#pool.evaluate(this.net, [this.dataset.train, this.dataset.test], { limit: this.#evaluationLimit })
       : [evaluateSplit(this.net, this.dataset.train, this.#evaluationLimit), evaluateSplit(this.net, this.dataset.test, this.#evaluationLimit)];
@@ -300,8 +307,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * again by the next step), so a checkpoint taken then continues exactly.
    *
    * Once the update is made the step ends: `signal` aborting while the batch loss is computed (in the pool, for
-   * the incremental engine) only moves that loss to this thread. {@link getState} and another `step()` refuse
-   * to run until the step is done (the state mixes two iterations meanwhile); `iteration` listeners may.
+   * the incremental engine) only moves that loss to this thread. {@link getState}, {@link setState},
+   * {@link evaluate} and another `step()` refuse to run until the step is done (the state mixes two iterations meanwhile); `iteration` listeners may.
    *
    * @throws {DivergenceError} (as a rejection) when the update made the batch loss non-finite or saturated, or a
    * weight non-finite: the weights and the iteration stay at the last good step, but the optimizer's state cannot,
