@@ -136,9 +136,25 @@ t.test('the Trainer\'s loss after each update, from the pool, equals the one com
   t.ok(abortedRun.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'the same losses when the pool\'s loss is aborted');
   t.equal(aborted, 12, 'asked again at every step');
   t.same(abortWarnings, [], 'no warning');
+  // The warning goes out once the step is whole: a listener that throws rejects that step, counted, and the next goes on.
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 9 });
+  const trainer = new Trainer({
+    net, dataset: mnist, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), engine: 'incremental', iterations: 12, evaluationLimit: 100,
+    pool: { gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool), lossOfBatch: () => Promise.reject(new Error('no loss')) } as unknown as GradientPool,
+  });
+  trainer.on('warning', () => {
+    throw new Error('the listener failed');
+  });
+  await t.rejects(trainer.step(), { message: 'the listener failed' });
+  t.equal(trainer.getState().iteration, 1, 'the step is counted: it was whole when the warning went out');
+  const second = await trainer.step();
+  t.ok(Object.is(second.loss, mainThread.losses[1]), 'the next step goes on, its loss as the main thread\'s');
 });
 
-t.test('a loss after a gradient of the same batch goes to the threads serving it, with no new task', async (t) => {
+t.test('a loss after a gradient of the same batch goes to the threads serving it, with no new task', {
+  // With serving turned off every call is its own task: there is no session to reuse.
+  skip: process.env.GRADPOOL_SERVING === '0' ? 'GRADPOOL_SERVING=0' : false,
+}, async (t) => {
   const mnist = loadMnist();
   const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 10, outputSize: 10, seed: 6 });
   const directory = mkdtempSync(join(tmpdir(), 'gradpool-serve-log-'));

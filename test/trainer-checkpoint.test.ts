@@ -133,6 +133,32 @@ t.test('saveModel and loadModel: the files a run writes, the same weights back; 
   await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory or its model\.json .*: no such file or directory$/ });
 });
 
+t.test('train() reports a pool that cannot compute the batch loss in a warning, once, mid-run, and trains on to the same weights', async (t) => {
+  const dir = t.testdir();
+  const options = { dataset: 'xor', hiddenSize: 4, weightInitStd: 1, learningRate: 1, batchSize: 4, iterations: 6, seed: 2, threads: 2 } as const;
+  const reference = await train({ ...options, out: join(dir, 'reference') });
+  t.same(reference.warnings, [], 'no warning when the pool computes the loss');
+  const original = GradientPool.prototype.lossOfBatch;
+  let asked = 0;
+  GradientPool.prototype.lossOfBatch = function lossOfBatch() {
+    asked++;
+    return Promise.reject(new Error('the loss is broken here'));
+  };
+  try {
+    const events: string[] = [];
+    const result = await train({ ...options, out: join(dir, 'failing'), onEvent: (event) => events.push(event.event === 'warning' ? `warning: ${event.message}` : event.event) });
+    const message = 'The pool could not compute the batch loss at iteration 1 (the loss is broken here); computing it on the main thread from now on, the same value';
+    t.same(result.warnings, [message]);
+    t.equal(asked, 1, 'the pool is asked once');
+    // Said once the first step is whole: after its iteration's work, before its iteration event.
+    t.same(events.slice(events.indexOf(`warning: ${message}`) - 1, events.indexOf(`warning: ${message}`) + 2), ['epoch', `warning: ${message}`, 'iteration']);
+    t.ok(bits(result.net.params).equals(bits(reference.net.params)), 'the same weights, bit for bit');
+    t.equal(result.finalLoss, reference.finalLoss, 'the same final loss');
+  } finally {
+    GradientPool.prototype.lossOfBatch = original;
+  }
+});
+
 t.test('a run\'s checkpoint() asked for after the run diverged rejects with the divergence: the last good checkpoint stays', async (t) => {
   const out = join(t.testdir(), 'run');
   let control: RunControl | undefined;

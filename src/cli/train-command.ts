@@ -101,6 +101,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
   const progress = createProgress(mode, io.stderr, io.stdout);
   const warn = (message: string): void => {
     if (mode === 'json') progress.event({ event: 'warning', message });
+    // Mid-run (the pool's loss) the line goes above the live bar, which would draw over it.
+    else if (mode === 'bar') progress.message(`gradpool train: warning: ${message}`);
     else io.stderr.write(`gradpool train: warning: ${message}\n`);
   };
   for (const [option, { oldName, value }] of options.oldNames) {

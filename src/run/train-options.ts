@@ -104,7 +104,7 @@ export type RunEvent =
     shape: NetShape;
   }
   | {
-    /** Something the run adjusted or advises (a batch larger than the data, more threads than cores); also in {@link TrainResult.warnings}. */
+    /** Something the run adjusted or advises (a batch larger than the data, more threads than cores), or, mid-run, that the pool could not compute a batch loss (the Trainer's `warning`); also in {@link TrainResult.warnings}. */
     event: 'warning';
     /** One line saying what and why. */
     message: string;

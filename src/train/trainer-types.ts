@@ -56,7 +56,7 @@ export const TRAINER_OPTION_KEYS = Object.keys({
 
 /** Options of {@link Trainer.step} and {@link Trainer.run}. */
 export interface StepOptions {
-  /** Aborts the gradient in progress (the pool's workers are terminated and replaced); the step then rejects. */
+  /** Aborts the gradient in progress (the pool's workers are terminated and replaced); the step then rejects. Once the update is made, an abort only moves the step's batch loss to the main thread and the step completes. */
   signal?: AbortSignal;
 }
 
@@ -124,6 +124,6 @@ export interface TrainingSummary {
 export interface TrainerEvents {
   iteration: [IterationEvent];
   epoch: [EpochEvent];
-  /** Something the run does otherwise than it would, said once: e.g. the pool could not compute a batch loss, so the Trainer computes them on its own thread from then on. */
+  /** Something the run does otherwise than it would, said once, when the step that found it is whole: e.g. the pool could not compute a batch loss, so the Trainer computes them on its own thread from then on. */
   warning: [string];
 }

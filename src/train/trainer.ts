@@ -85,8 +85,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   #stopRequested = false;
   /** Set when a step diverged: its optimizer state is the failed step's, so the trainer refuses to go on until {@link setState}. */
   #divergedAt: number | undefined;
-  /** A step is between its first and its last line: the state mixes two iterations meanwhile. */
-  #stepping = false;
+  /** The step in progress, between its first and its last line (the state mixes two iterations meanwhile); a token of its own, so that a step's end clears only its own. */
+  #stepping: object | undefined;
+  /** What the step in progress has to say in a `warning` event once it is whole. */
+  #stepWarning: string | undefined;
   /** Whether the batch loss is asked of the pool (until a call of it fails for another reason than an abort). */
   #poolLoss = true;
 
@@ -169,7 +171,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    *
    * @returns the two files.
    * @throws the file system's error (ENOSPC, EACCES, …) when a file cannot be written; the previous checkpoint at `path` is then intact.
-   * @throws {Error} (as a rejection) after a step diverged, until {@link setState}: the state would mix two iterations.
+   * @throws {Error} (as a rejection) after a step diverged, until {@link setState}, or while a step is in progress: the state would mix two iterations.
    * @example
    * await trainer.saveCheckpoint('runs/mine/checkpoint');
    * const again = await Trainer.fromCheckpoint('runs/mine/checkpoint.json', { dataset, pool });
@@ -209,7 +211,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    * iteration is not counted: a state taken then would continue wrongly.
    */
   #assertNotStepping(what: string): void {
-    if (this.#stepping) {
+    if (this.#stepping !== undefined) {
       throw new Error(`Expected ${what} between steps, got a call during step ${this.#iteration + 1}: await the step, or call it in an \`iteration\` or \`epoch\` listener`);
     }
   }
@@ -317,16 +319,22 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   async step(options: StepOptions = {}): Promise<IterationEvent> {
     this.#assertNotDiverged();
     this.#assertNotStepping('step()');
-    this.#stepping = true;
+    const token = {};
+    this.#stepping = token;
     try {
-      return await this.#step(options);
+      return await this.#step(options, token);
     } finally {
-      this.#stepping = false;
+      if (this.#stepping === token) this.#stepping = undefined;
+      this.#stepWarning = undefined;
     }
   }
 
-  /** {@link step}'s work, while `#stepping` says so; the `iteration` event goes out once the step is whole. */
-  async #step({ signal }: StepOptions): Promise<IterationEvent> {
+  /**
+   * {@link step}'s work, while `#stepping` holds `token`; its events (a
+   * `warning`, `iteration`) go out once the step is whole, when a listener
+   * may take the state, or throw without leaving the step half done.
+   */
+  async #step({ signal }: StepOptions, token: object): Promise<IterationEvent> {
     const samplerState = this.#sampler.getState();
     const batch = this.#sampler.next();
     const started = performance.now();
@@ -353,14 +361,23 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         : !Number.isFinite(loss) ? `the loss became ${loss}`
           : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
       const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (${this.#smallerRateAdvice(0.5, 'half')}).`;
+      this.#endStep(token);
       throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration} are kept.`, { diagnosis, suggestedLearningRate: this.#smallerRate(0.5) });
     }
     this.#iteration++;
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
     // Listeners may checkpoint: the step is whole now.
-    this.#stepping = false;
+    this.#endStep(token);
     this.emit('iteration', event);
     return event;
+  }
+
+  /** The step of `token` is whole (or has diverged): the state may be taken again, and its warning goes out. */
+  #endStep(token: object): void {
+    if (this.#stepping === token) this.#stepping = undefined;
+    const warning = this.#stepWarning;
+    this.#stepWarning = undefined;
+    if (warning !== undefined) this.emit('warning', warning);
   }
 
   /**
@@ -371,6 +388,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    */
   async run({ signal }: StepOptions = {}): Promise<TrainingSummary> {
     this.#assertNotDiverged();
+    this.#assertNotStepping('run()');
     const started = performance.now();
     this.#stopRequested = false;
     let finalLoss = Number.NaN;
@@ -410,7 +428,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         // An abort stops the run at the next step; anything else is said once, and the pool is not asked again.
         if (!(error instanceof GradientAbortError)) {
           this.#poolLoss = false;
-          this.emit('warning', `The pool could not compute the batch loss at iteration ${this.#iteration + 1} (${error instanceof Error ? error.message : String(error)}); computing it on the main thread from now on, the same value`);
+          this.#stepWarning = `The pool could not compute the batch loss at iteration ${this.#iteration + 1} (${error instanceof Error ? error.message : String(error)}); computing it on the main thread from now on, the same value`;
         }
       }
     }
