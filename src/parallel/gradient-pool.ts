@@ -282,7 +282,7 @@ export class GradientPool {
    *
    * @param net - The net; its `params` (over a SharedArrayBuffer) are read in place and must not change until the call settles.
    * @param batch - What `net.prepare(x, t)` returned for this net; read in place when its arrays are shared, else copied.
-   * @param options - `signal`, `timeout`: see {@link PoolCallOptions}.
+   * @param options - `signal`, `timeout`: see {@link PoolGradientOptions}.
    * @returns The mean cross-entropy of the batch.
    * @throws {GradientPoolError} when a worker fails (its `piece` naming the samples it was scoring), {@link GradientTimeoutError} past `timeout`, {@link GradientAbortError} when stopped, as {@link numericalGradient}.
    * @throws {Error} ``This GradientPool has been destroyed; create a new one`` for a call after {@link destroy}.
