@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadMnist } from '../datasets/index.js';
+import { loadMnist, takeRows } from '../datasets/index.js';
 import { GradientAbortError, GradientPoolError, GradientTimeoutError } from '../src/errors.js';
 import { batchLoss, createForwardScratch } from '../src/kernels/two-layer.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
@@ -10,6 +11,7 @@ import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { Trainer, type IterationEvent } from '../src/train/trainer.js';
+import { childEnv } from './fixtures/child-env.js';
 import { SERVE_LOG_ENV, STUCK_ROWS, THROW_ROWS } from './fixtures/loss-fault.worker.js';
 import { sharedPools } from './fixtures/shared-pools.js';
 
@@ -186,4 +188,29 @@ t.test('a loss after a gradient of the same batch goes to the threads serving it
     else process.env[SERVE_LOG_ENV] = before;
     rmSync(directory, { recursive: true, force: true });
   }
+});
+
+t.test('with GRADPOOL_SERVING=0 (a task per thread per call) the gradient and the loss are the served ones, bit for bit', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/unserved-pool-child.ts'], {
+    cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnv(), GRADPOOL_SERVING: '0' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  t.equal(code, 0, `the child exits 0 (${stderr.trim()})`);
+  const unserved = JSON.parse(stdout) as { gradient: number[]; loss: number };
+  // The same computation here, on a served pool, and the loss on the main thread.
+  const { train } = loadMnist();
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 6, outputSize: 10, seed: 3 });
+  const batch = takeRows(train, Array.from({ length: 30 }, (_, k) => 37 * k));
+  const gradient = await poolOf(2).gradientOfBatch(net, batch);
+  t.equal(unserved.gradient.length, net.params.length);
+  t.ok(unserved.gradient.every((value, k) => Object.is(value, gradient.flat[k])), 'the gradient, bit for bit (JSON keeps every double)');
+  for (let k = 0; k < net.params.length; k++) net.params[k] -= 0.5 * gradient.flat[k];
+  const reference = batchLoss(net.params, net.shape, batch.x, batch.rows, batch.labels, createForwardScratch(net.shape, batch.rows));
+  t.ok(Object.is(unserved.loss, reference), `the loss after the update, bit for bit (${unserved.loss} against ${reference})`);
 });
