@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { BatchSampler } from '../src/train/batch-sampler.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { Trainer, type IterationEvent } from '../src/train/trainer.js';
-import { childEnv } from './fixtures/child-env.js';
+import { runTsxChild } from './fixtures/child-env.js';
 import { SERVE_LOG_ENV, STUCK_ROWS, THROW_ROWS } from './fixtures/loss-fault.worker.js';
 import { sharedPools } from './fixtures/shared-pools.js';
 
@@ -84,66 +83,54 @@ t.test('a worker that fails or is stuck on a batch loss rejects the call naming 
 
 t.test('the Trainer\'s loss after each update, from the pool, equals the one computed on the main thread', async (t) => {
   const mnist = loadMnist();
-  const run = async (pool: Pick<GradientPool, 'gradientOfBatch' | 'evaluate'> & Partial<Pick<GradientPool, 'lossOfBatch'>>, warnings: string[] = []) => {
-    const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 9 });
-    const trainer = new Trainer({
-      net, dataset: mnist, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), pool: pool as GradientPool, engine: 'incremental', iterations: 12, evaluationLimit: 100,
-    });
+  const pool = poolOf(2);
+  type LossOfBatch = GradientPool['lossOfBatch'];
+  /** The pool's gradient and evaluation, with `lossOfBatch` as given (none: the Trainer computes the loss on its own thread, batchLoss). */
+  const poolWith = (lossOfBatch?: LossOfBatch) => ({ gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool), lossOfBatch }) as unknown as GradientPool;
+  const trainerOn = (withPool: GradientPool) => new Trainer({
+    net: new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 9 }), dataset: mnist, optimizer: createOptimizer('sgd', { learningRate: 0.1 }),
+    pool: withPool, engine: 'incremental', iterations: 12, evaluationLimit: 100,
+  });
+  const run = async (withPool: GradientPool) => {
+    const trainer = trainerOn(withPool);
     const losses: number[] = [];
+    const warnings: string[] = [];
     trainer.on('iteration', (event: IterationEvent) => losses.push(event.loss));
     trainer.on('warning', (message) => warnings.push(message));
     await trainer.run();
-    return { losses, params: Array.from(net.params) };
+    return { losses, warnings, params: Array.from(trainer.net.params) };
   };
-  const pool = poolOf(2);
-  // Without lossOfBatch, the Trainer computes the loss on its own thread (batchLoss).
-  const mainThread = await run({ gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool) });
+  /** A `lossOfBatch` that rejects with `error`, counting the calls. */
+  const rejecting = (error: Error) => {
+    const counted = { calls: 0, lossOfBatch: (() => { counted.calls++; return Promise.reject(error); }) as LossOfBatch };
+    return counted;
+  };
+  const mainThread = await run(poolWith());
   let losses = 0;
-  const inPool = await run({
-    gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
-    lossOfBatch: async (...args: Parameters<GradientPool['lossOfBatch']>) => {
-      const loss = await pool.lossOfBatch(...args);
-      losses++;
-      return loss;
-    },
-  });
+  const inPool = await run(poolWith(async (...args) => {
+    const loss = await pool.lossOfBatch(...args);
+    losses++;
+    return loss;
+  }));
   t.equal(losses, 12, 'one pool loss per step, each of them given');
   t.equal(inPool.losses.length, 12);
   t.ok(inPool.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'every iteration\'s loss, bit for bit');
   t.ok(inPool.params.every((value, k) => Object.is(value, mainThread.params[k])), 'the same weights');
   // The update is made when the loss is asked for: a pool loss that fails is computed on the main thread
   // instead, said once in a warning, and not asked of the pool again.
-  let failures = 0;
-  const warnings: string[] = [];
-  const failing = await run({
-    gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
-    lossOfBatch: () => {
-      failures++;
-      return Promise.reject(new GradientPoolError('Gradient worker failed: no loss today', 'none'));
-    },
-  }, warnings);
+  const failure = rejecting(new GradientPoolError('Gradient worker failed: no loss today', 'none'));
+  const failing = await run(poolWith(failure.lossOfBatch));
   t.ok(failing.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'the same losses when the pool\'s loss fails');
-  t.equal(failures, 1, 'the pool is asked once');
-  t.same(warnings, ['The pool could not compute the batch loss at iteration 1 (Gradient worker failed: no loss today); computing it on the main thread from now on, the same value']);
+  t.equal(failure.calls, 1, 'the pool is asked once');
+  t.same(failing.warnings, ['The pool could not compute the batch loss at iteration 1 (Gradient worker failed: no loss today); computing it on the main thread from now on, the same value']);
   // An abort (the caller's signal) is no failure of the pool: the loss moves to the main thread for that step only.
-  let aborted = 0;
-  const abortWarnings: string[] = [];
-  const abortedRun = await run({
-    gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool),
-    lossOfBatch: () => {
-      aborted++;
-      return Promise.reject(new GradientAbortError('Gradient call aborted (enough)', 'none'));
-    },
-  }, abortWarnings);
+  const abort = rejecting(new GradientAbortError('Gradient call aborted (enough)', 'none'));
+  const abortedRun = await run(poolWith(abort.lossOfBatch));
   t.ok(abortedRun.losses.every((loss, i) => Object.is(loss, mainThread.losses[i])), 'the same losses when the pool\'s loss is aborted');
-  t.equal(aborted, 12, 'asked again at every step');
-  t.same(abortWarnings, [], 'no warning');
+  t.equal(abort.calls, 12, 'asked again at every step');
+  t.same(abortedRun.warnings, [], 'no warning');
   // The warning goes out once the step is whole: a listener that throws rejects that step, counted, and the next goes on.
-  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 9 });
-  const trainer = new Trainer({
-    net, dataset: mnist, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), engine: 'incremental', iterations: 12, evaluationLimit: 100,
-    pool: { gradientOfBatch: pool.gradientOfBatch.bind(pool), evaluate: pool.evaluate.bind(pool), lossOfBatch: () => Promise.reject(new Error('no loss')) } as unknown as GradientPool,
-  });
+  const trainer = trainerOn(poolWith(rejecting(new Error('no loss')).lossOfBatch));
   trainer.on('warning', () => {
     throw new Error('the listener failed');
   });
@@ -191,16 +178,9 @@ t.test('a loss after a gradient of the same batch goes to the threads serving it
 });
 
 t.test('with GRADPOOL_SERVING=0 (a task per thread per call) the gradient and the loss are the served ones, bit for bit', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/unserved-pool-child.ts'], {
-    cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnv(), GRADPOOL_SERVING: '0' },
+  const { code, stdout, stderr } = await runTsxChild('test/fixtures/unserved-pool-child.ts', {
+    cwd: new URL('..', import.meta.url), env: { GRADPOOL_SERVING: '0' }, timeoutMs: 60_000,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
   t.equal(code, 0, `the child exits 0 (${stderr.trim()})`);
   const unserved = JSON.parse(stdout) as { gradient: number[]; loss: number };
   // The same computation here, on a served pool, and the loss on the main thread.

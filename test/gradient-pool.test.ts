@@ -1,5 +1,4 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { parameterCosts } from '../src/kernels/cost.js';
 import {
   finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange, startIncrementalBase,
@@ -13,7 +12,7 @@ import { WorkBoard } from '../src/parallel/work-board.js';
 import { type NetGradient, TwoLayerNet, type PreparedBatch } from '../src/nets/two-layer-net.js';
 import { bytesOf, digits, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
 import { sharedPools } from './fixtures/shared-pools.js';
-import { childEnv } from './fixtures/child-env.js';
+import { runTsxChild } from './fixtures/child-env.js';
 import { SERVE_IDLE_MILLISECONDS } from '../src/parallel/serving.js';
 
 const functions = new URL('./fixtures/functions.ts', import.meta.url);
@@ -282,17 +281,8 @@ t.test('`out`: shared (written by the workers) or not (copied in), for both engi
 
 
 t.test('a pool its program never destroys lets the process exit once its serving session has been idle', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/idle-pool-child.ts'], {
-    cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
   // A session that never ended would keep the workers, and so the process, alive: killed, it fails below.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runTsxChild('test/fixtures/idle-pool-child.ts', { cwd: new URL('..', import.meta.url), timeoutMs: 20_000 });
   t.equal(code, 0, `exits on its own (${stderr.trim()})`);
   const { differences, idleMilliseconds } = JSON.parse(stdout) as { differences: number[]; idleMilliseconds: number };
   t.equal(differences.length, 3);

@@ -68,6 +68,13 @@ function assertNet(net: unknown): void {
   if (!(net instanceof TwoLayerNet)) throw new ArgumentTypeError(`Expected \`net\` to be a TwoLayerNet, got ${describe(net)}`);
 }
 
+/** The workers read the weights in place: they must be in shared memory (every TwoLayerNet's are; a net built by hand may not be). */
+function assertSharedParams(net: TwoLayerNet): void {
+  if (!(net?.params?.buffer instanceof SharedArrayBuffer)) {
+    throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net?.params?.buffer)}`);
+  }
+}
+
 /** The work board's base parts and chunks for a call on `threads` threads over `size` parameters: one of each on one thread. */
 export function boardCuts(threads: number, size: number): { parts: number; chunks: number } {
   return threads === 1 ? { parts: 1, chunks: 1 } : { parts: threads * BASE_PARTS_PER_THREAD, chunks: Math.min(threads * CHUNKS_PER_THREAD, size) };
@@ -219,9 +226,7 @@ export class GradientPool {
     assertOneOf('engine', engine, NUMERICAL_ENGINES);
     assertPositiveFinite('h', h);
     checkCallOptions(signal, timeout);
-    if (!(net.params.buffer instanceof SharedArrayBuffer)) {
-      throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
-    }
+    assertSharedParams(net);
     const size = net.layout.size;
     checkGradientOut(out, size, [net.params, batch.x, batch.labels]);
     return this.#runner.serialized(signal, timeout, async (call) => {
@@ -294,9 +299,7 @@ export class GradientPool {
   async lossOfBatch(net: TwoLayerNet, batch: PreparedBatch, { signal, timeout }: Pick<PoolGradientOptions, 'signal' | 'timeout'> = {}): Promise<number> {
     assertNet(net);
     checkCallOptions(signal, timeout);
-    if (!(net.params.buffer instanceof SharedArrayBuffer)) {
-      throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net.params.buffer)}`);
-    }
+    assertSharedParams(net);
     return this.#runner.serialized(signal, timeout, async (call) => {
       const { shape } = net;
       const { rows } = batch;
@@ -358,9 +361,7 @@ export class GradientPool {
    */
   async evaluate(net: TwoLayerNet, splits: readonly Split[], { limit = Number.POSITIVE_INFINITY, signal, timeout }: PoolEvaluationOptions = {}): Promise<SplitScore[]> {
     checkCallOptions(signal, timeout);
-    if (!(net?.params?.buffer instanceof SharedArrayBuffer)) {
-      throw new ArgumentTypeError(`Expected \`net.params\` to live in a SharedArrayBuffer, got ${describe(net?.params?.buffer)}`);
-    }
+    assertSharedParams(net);
     checkEvaluationArguments(splits, net.shape.inputSize, limit);
     const used = splits.map((split) => this.#splits.evaluationSplit(split, limit));
     return this.#runner.serialized(signal, timeout, async (call) => {

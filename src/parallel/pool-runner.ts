@@ -273,7 +273,7 @@ export class PoolRunner {
    */
   servedTaskFor(inputs: Pick<ServedTask, 'shape' | 'params' | 'x' | 'labels' | 'rows'>): ServedTask | undefined {
     const session = this.#session;
-    return session !== undefined && session.serves(session.task, this.scratch.status, this.scratch.control) && session.task.base === this.scratch.base
+    return session !== undefined && session.live(this.scratch.status, this.scratch.control) && session.task.base === this.scratch.base
       && session.task.board === this.scratch.board && sameServedInputs(session.task, inputs)
       ? session.task : undefined;
   }

@@ -5,10 +5,10 @@
  * Buffers made fresh every call are freed only once every thread has let go of
  * them, which let a long run's memory grow by hundreds of megabytes.
  */
-import { type IncrementalBase, incrementalBaseBytes, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
+import { type IncrementalBase, incrementalBaseViews, startIncrementalBase } from '../kernels/incremental/index.js';
 import type { NetShape } from '../kernels/two-layer.js';
 import type { Split } from '../data/dataset.js';
-import { STATUS_CELLS, lossCellsOffset } from './protocol.js';
+import { STATUS_CELLS, baseWithLossBytes, lossCellsView } from './protocol.js';
 import { WorkBoard } from './work-board.js';
 import { controlBytes } from './serve-loop.js';
 
@@ -103,13 +103,12 @@ export class PoolScratch {
       && last.hiddenSize === shape.hiddenSize && last.outputSize === shape.outputSize && last.activation === shape.activation) {
       return last;
     }
-    const offset = lossCellsOffset(incrementalBaseBytes(shape, rows));
-    const bytes = offset + rows * Float64Array.BYTES_PER_ELEMENT;
+    const bytes = baseWithLossBytes(shape, rows);
     if (this.base.byteLength < bytes) this.base = new SharedArrayBuffer(bytes);
     const views = incrementalBaseViews(this.base, shape, rows);
     startIncrementalBase(views, shape, rows);
     const { inputSize, hiddenSize, outputSize, activation } = shape;
-    const lossCells = new Float64Array(this.base, offset, rows);
+    const lossCells = lossCellsView(this.base, shape, rows);
     this.#lastBase = { buffer: this.base, rows, inputSize, hiddenSize, outputSize, activation, views, lossCells };
     return this.#lastBase;
   }

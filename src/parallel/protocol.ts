@@ -14,6 +14,7 @@
  * thread on the same incremental task from call to call, with no message.
  */
 import { EVALUATION_CHUNK_ROWS } from '../kernels/score.js';
+import { incrementalBaseBytes } from '../kernels/incremental/index.js';
 import { describeParameterRange, type NetShape } from '../kernels/two-layer.js';
 import { basePartRanges } from './base-parts.js';
 
@@ -143,9 +144,19 @@ export interface BatchLossTask extends Omit<IncrementalGradientTask, 'kind'> {
   kind: 'batch-loss';
 }
 
-/** Byte offset of a batch loss's per-sample cells in a base buffer laid out for `baseBytes` (after the base, 8-byte aligned). */
-export function lossCellsOffset(baseBytes: number): number {
-  return Math.ceil(baseBytes / Float64Array.BYTES_PER_ELEMENT) * Float64Array.BYTES_PER_ELEMENT;
+/** Byte offset of a batch loss's per-sample cells in a base buffer for `shape` and `rows`: after the base, 8-byte aligned. */
+function lossCellsOffset(shape: NetShape, rows: number): number {
+  return Math.ceil(incrementalBaseBytes(shape, rows) / Float64Array.BYTES_PER_ELEMENT) * Float64Array.BYTES_PER_ELEMENT;
+}
+
+/** Bytes of a base buffer for `shape` and `rows` with the batch loss's cells after the base. */
+export function baseWithLossBytes(shape: NetShape, rows: number): number {
+  return lossCellsOffset(shape, rows) + rows * Float64Array.BYTES_PER_ELEMENT;
+}
+
+/** The batch loss's `rows` per-sample cells in a base buffer of {@link baseWithLossBytes}. */
+export function lossCellsView(buffer: ArrayBufferLike, shape: NetShape, rows: number): Float64Array {
+  return new Float64Array(buffer, lossCellsOffset(shape, rows), rows);
 }
 
 /**

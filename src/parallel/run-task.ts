@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { partitionParametersByCost } from '../kernels/cost.js';
-import { type IncrementalBase, finishIncrementalBase, incrementalBaseBytes, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
+import { type IncrementalBase, finishIncrementalBase, incrementalBaseViews, incrementalGradientRange } from '../kernels/incremental/index.js';
 import { naiveGradientRange } from '../kernels/naive.js';
 import { type ChunkScratch, createChunkScratch, evaluationChunks, scoreSplitChunk } from '../kernels/score.js';
 import {
@@ -20,7 +20,7 @@ import { describe } from '../validate.js';
 import { prepareBasePart } from './base-parts.js';
 import {
   PIECE_CHUNK, PIECE_DONE, PIECE_ELEMENT, PIECE_EVALUATE, PIECE_FINISHING, PIECE_LOADING, PIECE_LOSS, PIECE_NAIVE, PIECE_PART, PIECE_WAITING, STATUS_CELLS,
-  describeBasePart, describeEvaluationChunk, describeLossSamples, lossCellsOffset, resolveShared, type BatchLossTask, type EvaluationTask, type FunctionGradientTask, type GradientTask,
+  describeBasePart, describeEvaluationChunk, describeLossSamples, lossCellsView, resolveShared, type BatchLossTask, type EvaluationTask, type FunctionGradientTask, type GradientTask,
   type GradientTaskResult, type IncrementalGradientTask, type NaiveGradientTask,
   type SharedRef, type SharedView,
 } from './protocol.js';
@@ -160,7 +160,7 @@ function lossCellsOf(ref: SharedArrayBuffer | SharedRef, shape: NetShape, rows: 
   const buffer = resolveShared(ref);
   // The pool makes the buffer this long (pool-scratch.ts); the layout is carved once per shape and rows.
   return buffer && derive(buffer, `loss ${shape.inputSize}-${shape.hiddenSize}-${shape.outputSize} ${shape.activation} ${rows}`,
-    () => new Float64Array(buffer, lossCellsOffset(incrementalBaseBytes(shape, rows)), rows));
+    () => lossCellsView(buffer, shape, rows));
 }
 
 /** This thread's forward-pass scratch for batch losses, for the last shape and rows (a pool serves one batch size at a time). */

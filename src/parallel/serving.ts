@@ -164,7 +164,12 @@ export class ServingSession {
 
   /** Whether this session can run `task` (it has not ended, and serves the same call). */
   serves(task: ServedTask, status: SharedArrayBuffer, control: SharedArrayBuffer): boolean {
-    return this.ended === undefined && !this.#stopped && this.status === status && this.control === control && sameServedTask(this.task, task);
+    return this.live(status, control) && sameServedTask(this.task, task);
+  }
+
+  /** Whether this session can run another call, its status and control block still the pool's. */
+  live(status: SharedArrayBuffer, control: SharedArrayBuffer): boolean {
+    return this.ended === undefined && !this.#stopped && this.status === status && this.control === control;
   }
 
   /**

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -10,7 +9,7 @@ import { RunDivergedError } from '../../src/run/run-errors.js';
 import { train } from '../../src/run/train.js';
 import type { RunEvent, TrainResult } from '../../src/run/train-options.js';
 import { trainInBackground } from '../../src/run/train-in-background.js';
-import { childEnv } from '../fixtures/child-env.js';
+import { runTsxChild } from '../fixtures/child-env.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const spiral = { dataset: 'spiral', hiddenSize: 12, weightInitStd: 1, learningRate: 1, batchSize: 20, seed: 3 } as const;
@@ -232,13 +231,8 @@ const run = trainInBackground({ dataset: 'spiral', iterations: 1000000, threads:
 const stopped = await run.result;
 console.log(finished.iterations, stopped.stopped);
 `);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += String(chunk); });
-  child.stderr.on('data', (chunk: Buffer) => { output += String(chunk); });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(killer);
+  const { code, stdout, stderr } = await runTsxChild(script, { cwd: root, timeoutMs: 60_000 });
+  const output = stdout + stderr;
   t.equal(code, 0, `the process exited by itself: ${output}`);
   t.equal(output.trim(), '30 true');
 });
