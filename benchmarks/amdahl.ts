@@ -28,6 +28,18 @@ export function amdahlSpeedup(serialFraction: number, threads: number): number {
 }
 
 /**
+ * The largest serial fraction with which Amdahl's law still gives `speedup` on
+ * `threads` threads: s = (1/S − 1/n) / (1 − 1/n), the inverse of
+ * {@link amdahlSpeedup} (12× at 16 threads needs s ≤ 1/45). For 1 ≤ S ≤ n, n ≥ 2.
+ */
+export function serialFractionFor(speedup: number, threads: number): number {
+  if (!(Number.isInteger(threads) && threads >= 2 && speedup >= 1 && speedup <= threads)) {
+    throw new RangeError(`Expected 2 ≤ threads and 1 ≤ speedup ≤ threads, got ${speedup}× on ${threads} threads`);
+  }
+  return (1 / speedup - 1 / threads) / (1 - 1 / threads);
+}
+
+/**
  * The serial fraction s ∈ [0, 1] minimising Σ (S_i − 1/(s + (1 − s)/n_i))² over
  * the points (the residuals of the speedups themselves, not of 1/S). Points with
  * a non-finite or non-positive speedup are ignored. A superlinear speedup pulls

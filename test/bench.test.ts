@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
-import { AMDAHL_PREDICT_AT, amdahlSpeedup, fitAmdahl } from '../benchmarks/amdahl.js';
+import { AMDAHL_PREDICT_AT, amdahlSpeedup, fitAmdahl, serialFractionFor } from '../benchmarks/amdahl.js';
 import { benchCommand, benchSettings, defaultThreadCounts, parseIntegerList } from '../benchmarks/bench-command.js';
 import { chartBase, chartRows } from '../benchmarks/chart.js';
 import { EPOCH_FALLBACK_STEPS, measureEpoch } from '../benchmarks/epoch.js';
@@ -79,6 +79,13 @@ t.test('Amdahl fit recovers a known serial fraction from synthetic speedups', as
   // Clamped to [0, 1]: superlinear → 0, slowdown → 1.
   t.equal(fitAmdahl([{ threads: 2, speedup: 2.5 }])!.serialFraction, 0);
   t.equal(fitAmdahl([{ threads: 2, speedup: 0.5 }])!.serialFraction, 1);
+  // The inverse: 12× at 16 threads needs 1/12 = s + (1 − s)/16, s = (1/12 − 1/16)/(15/16) = 1/45.
+  t.ok(Math.abs(serialFractionFor(12, 16) - 1 / 45) < 1e-15, `s = ${serialFractionFor(12, 16)}`);
+  t.ok(Math.abs(amdahlSpeedup(serialFractionFor(3.2, 8), 8) - 3.2) < 1e-12, 'S(s(3.2×, 8)) = 3.2×');
+  t.equal(serialFractionFor(8, 8), 0);
+  t.equal(serialFractionFor(1, 8), 1);
+  t.throws(() => serialFractionFor(17, 16), /Expected 2 ≤ threads and 1 ≤ speedup ≤ threads, got 17× on 16 threads/);
+  t.throws(() => serialFractionFor(1, 1), RangeError);
   // Nothing to fit without a point at 2+ threads.
   t.equal(fitAmdahl([{ threads: 1, speedup: 1 }]), null);
   t.equal(fitAmdahl([{ threads: 2, speedup: Number.NaN }]), null);
@@ -374,6 +381,9 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
   t.match(goal('serialMsBackToBack'), { value: null, status: 'n/a', note: 'blocks of one call: no call back to back' });
   t.match(goal('amdahlAt16'), { value: c.serial[0].predictions[1].speedup, comparison: '>=', goal: 12, must: null });
+  // The serial part the goal allows: s ≤ 1/45 of the one-thread call.
+  t.equal(goal('amdahlAt16').note, `12× needs a serial part ≤ ${(c.serial[0].oneThreadMs / 45).toFixed(3)} ms (fraction ≤ ${(1 / 45).toFixed(4)}) of this run's ${c.serial[0].oneThreadMs.toFixed(2)} ms one-thread call`);
+  t.equal(goal('amdahlAt8').note, null);
   t.match(goal('ofCeilingTrainer'), { value: pooled.find((m) => m.engine === 'incremental' && m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
   t.match(goal('ofCeilingLibrary'), { value: library.find((m) => m.threads === 2)!.ofCeiling, comparison: '>=', goal: 0.9 });
   t.match(goal('ofCeilingSplit'), { value: c.ceiling[1].split!.ofCeiling, comparison: null, status: 'info' });
