@@ -385,7 +385,7 @@ const speedupPoint = object({ threads: int(1), speedup: nonNegative });
 
 export const BENCH_RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'urn:gradpool:bench-result:5',
+  $id: `urn:gradpool:bench-result:${BENCH_SCHEMA_VERSION}`,
   title: 'gradpool bench result',
   ...object({
     schemaVersion: { type: 'integer', const: BENCH_SCHEMA_VERSION },
