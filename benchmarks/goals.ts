@@ -144,10 +144,12 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     const speedup = trainer?.predictions.find((p) => p.threads === threads)?.speedup ?? null;
     const target = threads === 16 ? GOALS.amdahlAt16 : null;
     // What the goal asks of the serial part, in this run's milliseconds: the figure to hold beside the machine's wake-up round trip.
-    const budget = target === null || trainer === null ? null : serialFractionFor(target.goal, threads);
-    add(id, `Amdahl's law at ${threads} threads from the measured serial fraction (Trainer's pattern)`, speedup, 'speedup', target,
-      budget === null || trainer === null ? null
-        : `${target!.goal}× needs a serial part ≤ ${(budget * trainer.oneThreadMs).toFixed(3)} ms (fraction ≤ ${budget.toFixed(4)}) of this run's ${trainer.oneThreadMs.toFixed(2)} ms one-thread call`);
+    let note: string | null = null;
+    if (target !== null && trainer !== null) {
+      const fraction = serialFractionFor(target.goal, threads);
+      note = `${target.goal}× needs a serial part ≤ ${(fraction * trainer.oneThreadMs).toFixed(3)} ms (fraction ≤ ${fraction.toFixed(4)}) of this run's ${trainer.oneThreadMs.toFixed(2)} ms one-thread call`;
+    }
+    add(id, `Amdahl's law at ${threads} threads from the measured serial fraction (Trainer's pattern)`, speedup, 'speedup', target, note);
   }
 
   const atTwo = (rows: readonly EngineMeasurement[]) => rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === OF_CEILING_THREADS);
