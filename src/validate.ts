@@ -8,6 +8,13 @@
  */
 import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
 
+const LINE_BREAK_ESCAPES: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+/** `text` on one line: its line breaks written as escapes (a parser's message may quote a file's text, newlines and all). */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]/g, (brk) => LINE_BREAK_ESCAPES[brk]);
+}
+
 /** Renders a value for an error message: `0` (number), `"abc"` (string), an array's length. */
 export function describe(value: unknown): string {
   if (typeof value === 'number') return `\`${String(value)}\` (number)`;

@@ -11,7 +11,7 @@ import { parameterLayout, type NetShape } from '../src/kernels/two-layer.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { Random } from '../src/random.js';
 import {
-  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointFiles, loadCheckpoint, saveCheckpoint,
+  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointFiles, firstDifference, loadCheckpoint, saveCheckpoint,
   type CheckpointJson, type CheckpointMetaInput, type SaveCheckpointInput,
 } from '../src/train/checkpoint.js';
 
@@ -137,6 +137,31 @@ t.test('saving again replaces the pair; a TwoLayerNet restored from it predicts 
   t.same(b.predict(x), a.predict(x));
 });
 
+t.test('the readable copy is used as it was saved: another key order or save time is the same checkpoint', async (t) => {
+  const { stem, files } = await saved(t);
+  const text = await readFile(files.json, 'utf8');
+  const json = JSON.parse(text) as Record<string, unknown>;
+  // Every object's keys reversed, the save time moved: nothing the checkpoint means.
+  const reversed = (value: unknown): unknown => (typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) : value);
+  await writeFile(files.json, JSON.stringify({ ...(reversed(json) as object), createdAt: '2030-01-01T00:00:00.000Z' }));
+  const loaded = await loadCheckpoint(stem);
+  t.equal(loaded.meta.createdAt, '2030-01-01T00:00:00.000Z', 'read from the .json');
+  t.equal(loaded.meta.iteration, 1200);
+  t.same(loaded.meta.optimizer, meta().optimizer);
+});
+
+t.test('firstDifference names the first value that differs, by a dotted path', async (t) => {
+  t.equal(firstDifference({ a: 1, b: { c: [1, 2] } }, { b: { c: [1, 2] }, a: 1 }), undefined);
+  t.same(firstDifference({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] } }), { path: '`b.c[1]`', expected: '2', got: '3' });
+  t.same(firstDifference({ a: 1 }, { a: 1, z: 'x' }), { path: '`z`', expected: 'nothing', got: '"x"' });
+  t.same(firstDifference({ a: [1] }, { a: { 0: 1 } }), { path: '`a`', expected: '[1]', got: '{"0":1}' });
+  t.equal(firstDifference({ createdAt: 'x', tensors: 1, a: 0 }, { createdAt: 'y', tensors: 2, a: 0 }), undefined, 'the save time and fingerprint aside');
+  t.same(firstDifference({ a: { createdAt: 'x' } }, { a: { createdAt: 'y' } }), { path: '`a.createdAt`', expected: '"x"', got: '"y"' }, 'only at the top');
+  t.equal(firstDifference({ a: -0 }, { a: 0 })?.path, '`a`', '−0 is not 0');
+  t.same(firstDifference({ a: 'x'.repeat(100) }, { a: 'y' }), { path: '`a`', expected: `"${'x'.repeat(56)}…`, got: '"y"' });
+});
+
 t.test('loading rejects defective checkpoints with an InputError naming the file', async (t) => {
   const cases: Array<[string, (f: { json: string; safetensors: string; stem: string }) => Promise<void>, (f: { json: string; safetensors: string }) => RegExp]> = [
     ['a missing tensor file', async (f) => unlink(f.safetensors),
@@ -216,7 +241,18 @@ t.test('loading rejects defective checkpoints with an InputError naming the file
     }, (f) => new RegExp(`^Cannot read checkpoint \`${escape(f.json)}\`: no such file$`)],
     ['a corrupt tensor file', async (f) => replaceTensors(f, new Uint8Array(4)),
       (f) => new RegExp(`^Invalid safetensors file \`${escape(f.safetensors)}\`: expected at least 8 bytes`)],
-    ['tensor shapes disagreeing with the shape', async (f) => editJson(f.json, (j) => { j.shape = { ...shape, hiddenSize: 4 }; }),
+    ['a readable copy edited since the save (its iteration)', async (f) => editJson(f.json, (j) => { j.iteration = 300; }),
+      (f) => new RegExp(`^Checkpoint \`${escape(f.json)}\` does not match the checkpoint inside \`${escape(f.safetensors)}\`: expected \`iteration\` 1200, got 300 \\(the \\.json is only a readable copy: remove it to load the \\.safetensors alone\\)$`)],
+    ['a readable copy edited since the save (a nested value)', async (f) => editJson(f.json, (j) => { (j.optimizer as { hyperparameters: Record<string, unknown> }).hyperparameters.learningRate = 0.5; }),
+      () => /: expected `optimizer\.hyperparameters\.learningRate` 0\.1, got 0\.5 \(the \.json is only a readable copy/],
+    ['a readable copy with a field added', async (f) => editJson(f.json, (j) => { j.metrics = { ...(j.metrics as object), note: 'mine' }; }),
+      () => /: expected `metrics\.note` nothing, got "mine" \(/],
+    ['a JSON file that is not JSON, over two lines', async (f) => writeFile(f.json, 'garbage\n'),
+      (f) => new RegExp(`^Invalid checkpoint \`${escape(f.json)}\`: expected JSON, got invalid JSON \\(.*garbage\\\\n.*\\)$`)],
+    ['tensor shapes disagreeing with the shape (an old-style pair, no copy inside the tensors)', async (f) => {
+      await replaceTensors(f, encodeSafetensors({ W1: f64([4, 3]), b1: f64([3]), W2: f64([3, 2]), b2: f64([2]) }));
+      await editJson(f.json, (j) => { j.shape = { ...shape, hiddenSize: 4 }; });
+    },
       (f) => new RegExp(`^Invalid checkpoint tensors \`${escape(f.safetensors)}\`: expected tensor "W1" to be F64 with shape \\[4, 4\\] \\(the shape in \`${escape(f.json)}\`\\), got F64 with shape \\[4, 3\\]$`)],
     ['a tensor of the wrong dtype', async (f) => replaceTensors(f, encodeSafetensors({ W1: f64([4, 3]), b1: { dtype: 'F32', shape: [3], data: new Float32Array(3) }, W2: f64([3, 2]), b2: f64([2]) })),
       () => /: expected tensor "b1" to be F64 with shape \[3\] .*, got F32 with shape \[3\]$/],

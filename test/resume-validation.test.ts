@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/cli/main.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { editCheckpoint } from './fixtures/edit-checkpoint.js';
 
 /** Runs the CLI in this process: exit code and output. */
 async function run(argv: string[]) {
@@ -27,28 +28,48 @@ t.test('a resumed run\'s files are checked field by field: one line naming the f
   const original = join(dir, 'original');
   const first = await run(['train', '--dataset', 'xor', '--engine', 'backprop', '--batch', '8', '--epochs', '2', '--out', original, '--quiet']);
   t.equal(first.code, 0, first.stderr);
+  const savedIteration = (JSON.parse(readFileSync(join(original, 'checkpoint.json'), 'utf8')) as { iteration: number }).iteration;
+  // The parser's own message, its line breaks escaped (the parser's wording is Node's).
+  const parseErrorOnOneLine = (text: string) => {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      t.match((error as Error).message, /\n/, 'the parser\'s message quotes the line break');
+      return (error as Error).message.replaceAll('\n', '\\n');
+    }
+    throw new Error(`${JSON.stringify(text)} parsed`);
+  };
   const cases: Array<[string, (run: string) => void, (run: string) => string]> = [
     ['a checkpoint without its trainer section (was: "Cannot read properties of undefined", exit 1)',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { delete j.trainer; }),
+      (r) => editCheckpoint(r, (j) => { delete j.trainer; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "trainer" to be an object with the batch sampler's state and the epochs so far, got nothing`],
     ['a sampler position below 0',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.trainer.sampler.position = -1; }),
+      (r) => editCheckpoint(r, (j) => { j.trainer.sampler.position = -1; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "trainer.sampler.position" to be an integer from 0 and up, got \`-1\``],
     ['an unknown sampling',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.trainer.sampler.sampling = 'sorted'; }),
+      (r) => editCheckpoint(r, (j) => { j.trainer.sampler.sampling = 'sorted'; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "trainer.sampler.sampling" to be one of "replacement", "shuffle", got \`"sorted"\``],
     ['a sampler of another sampling than the run\'s',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.trainer.sampler.sampling = 'shuffle'; }),
+      (r) => editCheckpoint(r, (j) => { j.trainer.sampler.sampling = 'shuffle'; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "trainer.sampler.sampling" to be "replacement" (the run's "sampling"), got "shuffle"`],
     ['an accuracy above 1 in the epochs',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.trainer.epochs[1].trainAccuracy = 2; }),
+      (r) => editCheckpoint(r, (j) => { j.trainer.epochs[1].trainAccuracy = 2; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "trainer.epochs[1].trainAccuracy" to be a number from 0 to 1, got \`2\``],
     ['a learning rate that is not a number',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.config.learningRate = 'fast'; }),
+      (r) => editCheckpoint(r, (j) => { j.config.learningRate = 'fast'; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "config.learningRate" to be a number above 0, got \`"fast"\``],
     ['a misspelt configuration field',
-      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.config.lr = 0.5; }),
+      (r) => editCheckpoint(r, (j) => { j.config.lr = 0.5; }),
       (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected "config" to hold only known fields, got the unknown field "lr"`],
+    ['a checkpoint.json edited since the save (was: its iteration trusted, the weights of another iteration run as its)',
+      (r) => edit(join(r, 'checkpoint.json'), (j) => { j.iteration -= 4; }),
+      (r) => `Checkpoint \`${join(r, 'checkpoint.json')}\` does not match the checkpoint inside \`${join(r, 'checkpoint.safetensors')}\`: expected \`iteration\` ${savedIteration}, got ${savedIteration - 4} (the .json is only a readable copy: remove it to load the .safetensors alone)`],
+    ['a checkpoint.json that is not JSON, over two lines (was: a message of two lines)',
+      (r) => writeFileSync(join(r, 'checkpoint.json'), 'garbage\n'),
+      (r) => `Invalid checkpoint \`${join(r, 'checkpoint.json')}\`: expected JSON, got invalid JSON (${parseErrorOnOneLine('garbage\n')})`],
+    ['a config.json that is not JSON, over two lines',
+      (r) => writeFileSync(join(r, 'config.json'), 'nope\n{'),
+      (r) => `Invalid run configuration \`${join(r, 'config.json')}\`: expected JSON, got invalid JSON (${parseErrorOnOneLine('nope\n{')})`],
     ['a config.json edited after the checkpoint (was: the edit silently ignored)',
       (r) => edit(join(r, 'config.json'), (j) => { j.learningRate = 0.5; }),
       (r) => `Expected \`${join(r, 'config.json')}\` to match the checkpoint \`${join(r, 'checkpoint.json')}\`, got "learningRate" \`0.5\` there and \`0.1\` in the checkpoint: a run keeps its configuration when resumed; undo the edit, or give the rate to go on at (\`--lr RATE\`), or start a new run with the new value`],

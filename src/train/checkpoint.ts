@@ -14,8 +14,9 @@
  * its header (`__metadata__.checkpoint`) and a SHA-256 of its tensor data, and
  * its atomic rename is the save's one commit point. The .json, written after,
  * is a readable copy: loading uses it when it matches the .safetensors (the
- * fingerprint in `tensors`), else the copy inside the .safetensors, so a kill
- * between the two renames leaves a checkpoint that loads (the newer one). Files
+ * fingerprint in `tensors`) and says what the copy inside says, else that
+ * copy, so a kill between the two renames leaves a checkpoint that loads (the
+ * newer one); a .json of the same save edited since is refused. Files
  * written before the embedded copy existed still need their .json, checked
  * against the fingerprint. Loading always pairs `<stem>.json` with
  * `<stem>.safetensors` (`tensors.file` records the name at save time, for other
@@ -32,7 +33,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { type NetShape, parameterLayout } from '../kernels/two-layer.js';
 import { validateShape } from '../nets/two-layer-net.js';
 import { Random, type RandomState } from '../random.js';
-import { assertInteger, describe, expectationError } from '../validate.js';
+import { assertInteger, describe, expectationError, oneLine } from '../validate.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJson, parseCheckpointJson } from './checkpoint-json.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJson } from './checkpoint-json.js';
@@ -277,8 +278,35 @@ function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new InputError(`Invalid checkpoint \`${file}\`: expected JSON, got invalid JSON (${(error as Error).message})`);
+    // One line: the parser's message may quote the file's text, newlines and all.
+    throw new InputError(`Invalid checkpoint \`${file}\`: expected JSON, got invalid JSON (${oneLine((error as Error).message)})`);
   }
+}
+
+/** A value in a message: its JSON, cut short. */
+function shortJson(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/**
+ * Where the readable copy `copy` first differs from the checkpoint `own`
+ * carries (the save time aside, which the embedded copy leaves out, and the
+ * fingerprint, already checked): a dotted path and both values; undefined
+ * when they agree. Key order does not matter.
+ */
+export function firstDifference(own: unknown, copy: unknown, path = ''): { path: string; expected: string; got: string } | undefined {
+  const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+  if (isRecord(own) && isRecord(copy) && Array.isArray(own) === Array.isArray(copy)) {
+    const keys = [...new Set([...Object.keys(own), ...Object.keys(copy)])];
+    for (const key of keys) {
+      if (path === '' && (key === 'createdAt' || key === 'tensors')) continue;
+      const found = firstDifference(own[key], copy[key], Array.isArray(own) ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  return Object.is(own, copy) ? undefined : { path: `\`${path}\``, expected: shortJson(own), got: shortJson(copy) };
 }
 
 /**
@@ -319,9 +347,15 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     }
     const fingerprint = { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) };
     const savedAt = (await stat(files.safetensors)).mtime.toISOString();
+    const own = parseCheckpointJson({ createdAt: savedAt, ...(parseJsonText(metadata[EMBEDDED_CHECKPOINT_KEY], files.safetensors) as object), tensors: fingerprint }, files.safetensors);
     const beside = await matchingJson(files, bytes);
+    // The copy of this very save, edited since: resuming from it would run the weights of one iteration as another's.
+    const difference = beside === undefined ? undefined : firstDifference(own, beside);
+    if (difference !== undefined) {
+      throw new InputError(`Checkpoint \`${files.json}\` does not match the checkpoint inside \`${files.safetensors}\`: expected ${difference.path} ${difference.expected}, got ${difference.got} (the .json is only a readable copy: remove it to load the .safetensors alone)`);
+    }
     source = beside === undefined ? files.safetensors : files.json;
-    json = beside ?? parseCheckpointJson({ createdAt: savedAt, ...(parseJsonText(metadata[EMBEDDED_CHECKPOINT_KEY], files.safetensors) as object), tensors: fingerprint }, files.safetensors);
+    json = beside ?? own;
   } else {
     json = parseCheckpointJson(parseJsonText((await readInput(files.json, 'checkpoint')).toString('utf8'), files.json), files.json);
     const fingerprint = `${json.tensors.bytes} bytes with SHA-256 ${json.tensors.sha256.slice(0, 12)}…`;

@@ -2,10 +2,11 @@
 // version 0.1 it still accepts for one version: `--grad`, `numerical`, and a
 // checkpoint whose config says `"gradient": "numerical"`.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+import { editCheckpoint } from '../fixtures/edit-checkpoint.js';
 
 async function run(argv: string[]) {
   let stdout = '';
@@ -45,11 +46,10 @@ t.test('a checkpoint whose config says "gradient": "numerical" resumes as engine
   const dir = t.testdir({});
   const out = join(dir, 'run');
   t.equal((await run(['train', ...small, '--iters', '20', '--engine', 'incremental', '--out', out])).code, 0);
-  const file = join(out, 'checkpoint.json');
-  const checkpoint = readJson(file) as { config: Record<string, unknown> };
-  delete checkpoint.config.engine;
-  checkpoint.config.gradient = 'numerical';
-  writeFileSync(file, JSON.stringify(checkpoint));
+  editCheckpoint(out, (checkpoint) => {
+    delete checkpoint.config.engine;
+    checkpoint.config.gradient = 'numerical';
+  });
   const resumed = await run(['train', '--resume', out, '--iters', '40', '--quiet']);
   t.equal(resumed.code, 0, resumed.stderr);
   t.equal(readJson(join(out, 'config.json')).engine, 'incremental');
