@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { loadMnist, spiral } from '../datasets/index.js';
 import { classifyError, main } from '../src/cli/main.js';
+import { parseNumber } from '../src/cli/options.js';
 import { ArgumentRangeError, ArgumentTypeError, DivergenceError, GradientPoolError, GradientTimeoutError, InputError } from '../src/errors.js';
 import { claimRunDirectory } from '../src/run/run-directory.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
@@ -30,10 +31,24 @@ async function run(argv: string[]) {
   return { code, stdout: c.out(), stderr: c.err() };
 }
 
+t.test('number options take decimal numbers as people write them', async (t) => {
+  for (const [raw, value] of [['0.1', 0.1], ['.5', 0.5], ['2.', 2], [' 3 ', 3], ['+4', 4], ['1e-3', 0.001], ['2.5E2', 250], ['1_000.5', 1000.5]] as const) {
+    t.equal(parseNumber('lr', raw, 0, true), value, raw);
+  }
+  for (const raw of ['', ' ', '0x10', '1e', 'e3', '.', '1.2.3', '--1', 'NaN', '1,5']) {
+    t.throws(() => parseNumber('lr', raw, 0, true), new InputError(`Expected \`--lr\` to be a finite number greater than 0, got \`${raw}\``), JSON.stringify(raw));
+  }
+});
+
 t.test('usage errors exit with 2 and one line naming the option', async (t) => {
   const cases: Array<[string[], string]> = [
     [['train', '--threads', '0'], 'gradpool train: Expected `--threads` to be an integer from 1 to 64, got `0`\n'],
     [['train', '--lr', '-1'], 'gradpool train: Expected `--lr` to be a finite number greater than 0, got `-1`\n'],
+    // Decimal numbers only (JavaScript's Number() would take these as 16, 1 and 8).
+    [['train', '--lr', '0x10'], 'gradpool train: Expected `--lr` to be a finite number greater than 0, got `0x10`\n'],
+    [['train', '--lr', '0b1'], 'gradpool train: Expected `--lr` to be a finite number greater than 0, got `0b1`\n'],
+    [['train', '--weight-init-std', '0o10'], 'gradpool train: Expected `--weight-init-std` to be a finite number greater than 0, got `0o10`\n'],
+    [['train', '--lr', 'Infinity'], 'gradpool train: Expected `--lr` to be a finite number greater than 0, got `Infinity`\n'],
     [['train', '--activation', 'tanh'], 'gradpool train: Expected `--activation` to be one of `sigmoid`, `relu`, got `tanh`\n'],
     [['train', '--bogus'], 'gradpool train: Unknown option `--bogus` for `gradpool train`; see `gradpool train --help`\n'],
     [['train', 'extra'], 'gradpool train: Unexpected argument `extra` for `gradpool train`; options take the form `--name value`\n'],

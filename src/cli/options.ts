@@ -42,8 +42,12 @@ export function parseInteger(name: string, raw: string, min: number, max = Numbe
   return value;
 }
 
+/** A decimal number, as people write one: `0.1`, `.5`, `-2`, `1e-3` (not `Number`'s `0x10`, `0b1`, `Infinity` or empty text). */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 export function parseNumber(name: string, raw: string, min: number, exclusiveMin = false): number {
-  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  const trimmed = raw.trim().replaceAll('_', '');
+  const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
   const ok = Number.isFinite(value) && (exclusiveMin ? value > min : value >= min);
   if (!ok) fail(`Expected \`--${name}\` to be a finite number ${exclusiveMin ? 'greater than' : 'from'} ${min}${exclusiveMin ? '' : ' and up'}, got \`${raw}\``);
   return value;
