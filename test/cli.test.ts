@@ -234,6 +234,23 @@ t.test('gradcheck prints per-tensor differences within the book\'s range', async
   }
 });
 
+t.test('gradcheck compares every tensor on the spiral, and says so when a tensor\'s gradients are all 0', async (t) => {
+  // The spiral's first point of each class is the origin: three such rows leave every W1 gradient 0.
+  const spiralCheck = await run(['gradcheck', '--dataset', 'spiral', '--threads', '1', '--json']);
+  t.equal(spiralCheck.code, 0, spiralCheck.stderr);
+  const check = JSON.parse(spiralCheck.stdout) as { exact: Record<string, number>; allZero: string[] };
+  t.same(check.allZero, []);
+  t.ok(check.exact.W1 > 0 && check.exact.W1 < 1e-9, `W1 vs exact backprop ${check.exact.W1}: compared, and close`);
+  // A dataset whose inputs are all 0: W1 has nothing to compare.
+  const dir = t.testdir({ 'zeros.csv': Array.from({ length: 10 }, (_, i) => `${i % 2},0,0\n`).join('') });
+  const zeros = await run(['gradcheck', '--dataset', `csv:${join(dir, 'zeros.csv')}`, '--hidden', '3', '--threads', '1']);
+  t.equal(zeros.code, 0, zeros.stderr);
+  t.match(zeros.stdout, /\n {2}W1 +0\.000e\+0 +0\.000e\+0\n/);
+  t.match(zeros.stdout, /\nNote: every gradient of W1 is 0 on these samples \(their inputs are 0\): nothing compared there; try more --samples\n$/);
+  const zerosJson = await run(['gradcheck', '--dataset', `csv:${join(dir, 'zeros.csv')}`, '--hidden', '3', '--threads', '1', '--json']);
+  t.same((JSON.parse(zerosJson.stdout) as { allZero: string[] }).allZero, ['W1']);
+});
+
 const signalRuns: Array<[NodeJS.Signals, string[], number]> = [
   ['SIGINT', ['--hidden', '10', '--eval-limit', '100'], 80],
   ['SIGTERM', ['--dataset', 'spiral', '--batch', '10', '--iters', '1000000', '--json'], 24],

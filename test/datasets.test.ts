@@ -479,6 +479,9 @@ t.test('oneHot, takeRows, subset', (t) => {
 t.test('evenlySpacedRows: ⌊k·rows/count⌋, spread over a class-ordered split', async (t) => {
   t.same(evenlySpacedRows(4, 10), [0, 2, 5, 7]);
   t.same(evenlySpacedRows(3, 3), [0, 1, 2]);
+  t.same(evenlySpacedRows(4, 10, true), [1, 3, 6, 8], 'centered: ⌊1.25⌋, ⌊3.75⌋, ⌊6.25⌋, ⌊8.75⌋');
+  t.same(evenlySpacedRows(3, 240, true), [40, 120, 200]);
+  t.same(evenlySpacedRows(3, 3, true), [0, 1, 2]);
   const { test } = await loadDataset('mnist');
   // The classes differ in size, so 10 evenly spaced rows see 8 digits here, not the one digit of rows 0–9.
   t.same(evenlySpacedRows(10, test.rows).map((row) => test.labels[row]), [0, 1, 1, 2, 3, 4, 6, 6, 7, 8]);

@@ -42,8 +42,10 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
   const dataset = await loadDatasetSpec(options.dataset);
   const rows = Math.min(options.samples, dataset.train.rows);
   const net = new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: options.hidden, outputSize: dataset.classes, activation: options.activation as 'sigmoid' | 'relu', seed: options.seed });
-  // Evenly spaced rows: the split is stored class by class, so its first rows are all one digit.
-  const picked = takeRows(dataset.train, evenlySpacedRows(rows, dataset.train.rows));
+  // Evenly spaced rows: the split is stored class by class, so its first rows are all one digit; each
+  // stretch's middle row, not its first (the spiral's first point of every class is the origin, whose
+  // zero inputs leave every W1 gradient 0: nothing to compare).
+  const picked = takeRows(dataset.train, evenlySpacedRows(rows, dataset.train.rows, true));
   const x = { data: picked.x, rows, columns: dataset.inputSize };
   const t = picked.labels;
   const pool = new GradientPool({ threads: options.threads });
@@ -51,14 +53,20 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
     const started = performance.now();
     const numerical = await pool.numericalGradient(net, x, t, { engine: options.engine as NumericalEngine });
     const milliseconds = performance.now() - started;
-    const book = gradientCheck(numerical, net.gradient(x, t));
+    const backprop = net.gradient(x, t);
+    const book = gradientCheck(numerical, backprop);
     const exact = gradientCheck(numerical, net.gradient(x, t, { exact: true }));
+    // A difference of 0 where both gradients are all 0 compared nothing: said, not shown as a perfect match.
+    const allZero = TENSORS.filter((name) => numerical[name].every((v) => v === 0) && backprop[name].every((v) => v === 0));
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ dataset: options.dataset, samples: rows, shape: net.shape, engine: options.engine, milliseconds, book, exact })}\n`);
+      io.stdout.write(`${JSON.stringify({ dataset: options.dataset, samples: rows, shape: net.shape, engine: options.engine, milliseconds, book, exact, allZero })}\n`);
     } else {
       io.stdout.write(`Gradient check, ${net.shape.inputSize}-${net.shape.hiddenSize}-${net.shape.outputSize} ${net.shape.activation}, ${rows} samples of ${options.dataset}, ${options.engine} numerical gradient (${milliseconds.toFixed(1)} ms):\n`);
       io.stdout.write('        vs book backprop   vs exact backprop (incl. the 1e-7 in the log)\n');
       for (const name of TENSORS) io.stdout.write(`  ${name.padEnd(4)}  ${book[name].toExponential(3).padStart(16)}   ${exact[name].toExponential(3).padStart(16)}\n`);
+      if (allZero.length > 0) {
+        io.stdout.write(`Note: every gradient of ${allZero.join(', ')} is 0 on these samples (their inputs are 0): nothing compared there; try more --samples\n`);
+      }
     }
     return 0;
   } finally {

@@ -124,9 +124,15 @@ export function subset(split: Split, count: number): Split {
   return { x: split.x.slice(0, rows * width), labels: split.labels.slice(0, rows), rows };
 }
 
-/** `count` row indices spread evenly over [0, rows), ⌊k·rows/count⌋: splits are stored class by class, so their first rows are all one class. */
-export function evenlySpacedRows(count: number, rows: number): number[] {
-  return Array.from({ length: count }, (_, k) => Math.floor((k * rows) / count));
+/**
+ * `count` row indices spread evenly over [0, rows), ⌊k·rows/count⌋: splits are
+ * stored class by class, so their first rows are all one class. `centered`:
+ * the middle of each stretch instead, ⌊(k + ½)·rows/count⌋, which with one row
+ * per class is not the class's first (the spiral's is its centre, all zeros).
+ */
+export function evenlySpacedRows(count: number, rows: number, centered = false): number[] {
+  const offset = centered ? 0.5 : 0;
+  return Array.from({ length: count }, (_, k) => Math.floor(((k + offset) * rows) / count));
 }
 
 /**
