@@ -360,11 +360,11 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     json = parseCheckpointJson(parseJsonText((await readInput(files.json, 'checkpoint')).toString('utf8'), files.json), files.json);
     const fingerprint = `${json.tensors.bytes} bytes with SHA-256 ${json.tensors.sha256.slice(0, 12)}…`;
     if (bytes.byteLength !== json.tensors.bytes) {
-      throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got ${bytes.byteLength} bytes (the files are from different saves)`);
+      throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got ${bytes.byteLength} bytes (the files are from different saves, or one is damaged)`);
     }
     const digest = sha256(bytes);
     if (digest !== json.tensors.sha256) {
-      throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got SHA-256 ${digest.slice(0, 12)}… (the files are from different saves)`);
+      throw new InputError(`Checkpoint \`${files.json}\` does not match \`${files.safetensors}\`: expected ${fingerprint}, got SHA-256 ${digest.slice(0, 12)}… (the files are from different saves, or one is damaged)`);
     }
   }
 
