@@ -19,4 +19,4 @@ export { loadCsv, MAX_CSV_LABEL } from './csv.js';
 export type { CsvOptions } from './csv.js';
 export { spiral, xor } from './synthetic.js';
 export type { SpiralOptions, XorOptions } from './synthetic.js';
-export { absoluteDatasetSpec, loadDataset, DATASET_SPECS } from './load.js';
+export { loadDataset, DATASET_SPECS } from './load.js';

@@ -1,5 +1,4 @@
 /** The CLI's `--dataset` specs, mapped to their loaders. */
-import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../src/errors.js';
 import { loadCsv } from './csv.js';
 import type { Dataset } from '../src/data/dataset.js';
@@ -9,22 +8,6 @@ import { spiral, xor } from './synthetic.js';
 
 /** The dataset specs {@link loadDataset} accepts, as shown in messages and help. */
 export const DATASET_SPECS = 'mnist, idx:DIR, csv:FILE[,TEST], spiral or xor';
-
-/**
- * `spec` with the paths of `idx:` and `csv:` made absolute (from the current
- * directory): what a run records, so that it resumes and evaluates from any
- * directory. Any other spec, a malformed one included, is returned as it is
- * ({@link loadDataset} reports what is wrong with it).
- *
- * @example
- * absoluteDatasetSpec('csv:train.csv,test.csv'); // 'csv:/home/me/train.csv,/home/me/test.csv' in /home/me
- */
-export function absoluteDatasetSpec(spec: string): string {
-  const absolute = (path: string) => (path === '' || isAbsolute(path) ? path : resolve(path));
-  if (spec.startsWith('idx:')) return `idx:${absolute(spec.slice('idx:'.length))}`;
-  if (spec.startsWith('csv:')) return `csv:${spec.slice('csv:'.length).split(',').map(absolute).join(',')}`;
-  return spec;
-}
 
 /**
  * Loads a dataset from a command-line spec (`--dataset`):

@@ -5,13 +5,11 @@
  */
 import t, { type Test } from 'tap';
 import { evenlySpacedRows } from '../src/data/dataset.js';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { train } from '../src/run/train.js';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../src/errors.js';
 import {
-  absoluteDatasetSpec, loadCsv, loadDataset, loadIdx, loadMnist, oneHot, spiral, subset, takeRows, xor, type Dataset, type Split,
+  loadCsv, loadDataset, loadIdx, loadMnist, oneHot, spiral, subset, takeRows, xor, type Dataset, type Split,
 } from '../datasets/index.js';
 import { rawDigitPixels } from './fixtures/mnist-digits.js';
 import { refuses } from './fixtures/argument-errors.js';
@@ -409,31 +407,6 @@ t.test('loadDataset parses specs', async (t) => {
   const pair = await loadDataset(`csv:${join(dir, 'train.csv')},${join(dir, 'test.csv')}`);
   t.equal(pair.train.rows, 10);
   t.equal(pair.test.rows, 1);
-});
-
-t.test('absoluteDatasetSpec makes the paths of idx: and csv: absolute, from the current directory', async (t) => {
-  const here = process.cwd();
-  t.equal(absoluteDatasetSpec('csv:data/train.csv'), `csv:${here}/data/train.csv`);
-  t.equal(absoluteDatasetSpec('csv:a.csv,../b.csv'), `csv:${here}/a.csv,${join(dirname(here), 'b.csv')}`);
-  t.equal(absoluteDatasetSpec('csv:/abs/a.csv,b.csv'), `csv:/abs/a.csv,${here}/b.csv`);
-  t.equal(absoluteDatasetSpec('idx:digits'), `idx:${here}/digits`);
-  t.equal(absoluteDatasetSpec('idx:/data/mnist/'), 'idx:/data/mnist/', 'an absolute path as it is');
-  for (const spec of ['mnist', 'spiral', 'xor', 'foo', 'idx:']) t.equal(absoluteDatasetSpec(spec), spec, 'as it is');
-  t.equal(absoluteDatasetSpec('csv:a,'), `csv:${here}/a,`, 'a malformed spec keeps its shape, for loadDataset to report');
-});
-
-t.test('a run records a relative dataset path absolute: it resumes and evaluates from another directory', async (t) => {
-  const dir = t.testdir({ 'data.csv': CSV_TEXT, elsewhere: {} });
-  const before = process.cwd();
-  process.chdir(dir);
-  t.teardown(() => process.chdir(before));
-  const result = await train({ dataset: 'csv:data.csv', hiddenSize: 3, batchSize: 4, iterations: 4, threads: 1, engine: 'backprop', out: 'run' });
-  const config = JSON.parse(readFileSync(join(dir, 'run', 'config.json'), 'utf8')) as { dataset: string };
-  t.equal(config.dataset, `csv:${join(dir, 'data.csv')}`);
-  t.equal(result.iterations, 4);
-  process.chdir(join(dir, 'elsewhere'));
-  const resumed = await train({ resume: join(dir, 'run'), iterations: 8 });
-  t.equal(resumed.iterations, 8);
 });
 
 t.test('loadDataset rejects unknown and malformed specs', async (t) => {

@@ -25,11 +25,6 @@ async function datasetsModule(): Promise<DatasetsModule> {
   }
 }
 
-/** `spec` with its file paths made absolute, as a run records it (see `absoluteDatasetSpec` in `datasets/load.ts`). */
-export async function absoluteDatasetSpec(spec: string): Promise<string> {
-  return (await datasetsModule()).absoluteDatasetSpec(spec);
-}
-
 /** The dataset a spec names, loaded (see `datasets/index.ts` for the specs); `name` is how messages name the spec. */
 export async function loadDatasetSpec(spec: string, name = '--dataset'): Promise<Dataset> {
   return (await datasetsModule()).loadDataset(spec, name);

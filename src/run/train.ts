@@ -22,7 +22,7 @@ import { RunRecorder } from '../train/run-recorder.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
 import { Trainer } from '../train/trainer.js';
 import { assertInteger, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
-import { absoluteDatasetSpec, loadDatasetSpec } from './load-dataset-spec.js';
+import { loadDatasetSpec } from './load-dataset-spec.js';
 import { checkOut, claimRunDirectory, resolveResume, timestamp, type RunSession } from './run-directory.js';
 import { RunDivergedError, RunSaveError } from './run-errors.js';
 import { describeWriteError } from './run-files.js';
@@ -105,8 +105,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
       }
       assertDataset(names('dataset'), spec as Dataset);
     }
-    // A relative path in the spec is recorded absolute: the run is resumed and evaluated from any directory.
-    config = configOf(options, typeof spec === 'string' ? await absoluteDatasetSpec(spec) : (spec as Dataset).name);
+    config = configOf(options, typeof spec === 'string' ? spec : (spec as Dataset).name);
   }
 
   // Checked before the dataset loads: a taken directory should not cost a large dataset's load.
