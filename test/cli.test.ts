@@ -251,6 +251,30 @@ t.test('gradcheck compares every tensor on the spiral, and says so when a tensor
   t.same((JSON.parse(zerosJson.stdout) as { allZero: string[] }).allZero, ['W1']);
 });
 
+t.test('a run\'s relative dataset path, not found from another directory, is said to be relative to where the run started', async (t) => {
+  const dir = t.testdir({ 'data.csv': Array.from({ length: 10 }, (_, i) => `${i % 2},${i},${10 - i}\n`).join(''), elsewhere: {} });
+  const before = process.cwd();
+  t.teardown(() => process.chdir(before));
+  process.chdir(dir);
+  const first = await run(['train', '--dataset', 'csv:data.csv', '--hidden', '3', '--batch', '4', '--iters', '4', '--threads', '1', '--engine', 'backprop', '--out', 'run', '--quiet']);
+  t.equal(first.code, 0, first.stderr);
+  process.chdir(join(dir, 'elsewhere'));
+  const missing = 'data.csv: expected a CSV file with one sample per line: label, then pixel values from 0 to 255, found no such file';
+  const hint = 'the path in the run\'s dataset `csv:data.csv` is relative to the directory the run was started from: run from there';
+  const evaluated = await run(['evaluate', '--model', join(dir, 'run')]);
+  t.equal(evaluated.code, 2);
+  t.equal(evaluated.stderr, `gradpool evaluate: ${missing} (${hint}, or give \`--dataset\`)\n`);
+  const predicted = await run(['predict', '--model', join(dir, 'run')]);
+  t.equal(predicted.stderr, `gradpool predict: ${missing} (${hint}, or give \`--dataset\`)\n`);
+  const resumed = await run(['train', '--resume', join(dir, 'run'), '--iters', '8', '--quiet']);
+  t.equal(resumed.code, 2);
+  t.equal(resumed.stderr, `gradpool train: ${missing} (${hint})\n`);
+  // Given its path, evaluate reads the data from anywhere; from the run's directory, resume finds it.
+  t.equal((await run(['evaluate', '--model', join(dir, 'run'), '--dataset', `csv:${join(dir, 'data.csv')}`])).code, 0);
+  process.chdir(dir);
+  t.equal((await run(['train', '--resume', 'run', '--iters', '8', '--quiet'])).code, 0);
+});
+
 const signalRuns: Array<[NodeJS.Signals, string[], number]> = [
   ['SIGINT', ['--hidden', '10', '--eval-limit', '100'], 80],
   ['SIGTERM', ['--dataset', 'spiral', '--batch', '10', '--iters', '1000000', '--json'], 24],

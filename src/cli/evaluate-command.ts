@@ -1,5 +1,5 @@
 /** `gradpool evaluate`: accuracy and loss of a saved model on a dataset's splits. */
-import { loadDatasetSpec } from '../run/load-dataset-spec.js';
+import { loadDatasetSpec, loadRecordedDatasetSpec } from '../run/load-dataset-spec.js';
 import { InputError } from '../errors.js';
 import { evaluateSplit } from '../train/evaluate-split.js';
 import type { CommandIo } from './io.js';
@@ -29,7 +29,7 @@ export async function evaluateCommand(argv: string[], io: CommandIo): Promise<nu
   }
   const { net, dataset: trainedOn } = await loadModelOption(options.model);
   const spec = options.dataset ?? trainedOn;
-  const dataset = await loadDatasetSpec(spec);
+  const dataset = options.dataset === undefined ? await loadRecordedDatasetSpec(spec, ', or give `--dataset`') : await loadDatasetSpec(spec);
   if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {
     throw new InputError(`${options.model}: expected a model for ${dataset.inputSize} inputs and ${dataset.classes} classes (dataset ${spec}), found ${net.shape.inputSize} and ${net.shape.outputSize}`);
   }

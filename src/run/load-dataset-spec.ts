@@ -7,7 +7,9 @@
  * digits).
  */
 import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import { InputError } from '../errors.js';
 
 type DatasetsModule = typeof import('../../datasets/index.js');
 
@@ -28,4 +30,27 @@ async function datasetsModule(): Promise<DatasetsModule> {
 /** The dataset a spec names, loaded (see `datasets/index.ts` for the specs); `name` is how messages name the spec. */
 export async function loadDatasetSpec(spec: string, name = '--dataset'): Promise<Dataset> {
   return (await datasetsModule()).loadDataset(spec, name);
+}
+
+/** Whether an `idx:` or `csv:` spec names a path relative to the current directory. */
+function namesRelativePath(spec: string): boolean {
+  const paths = spec.startsWith('idx:') ? [spec.slice('idx:'.length)] : spec.startsWith('csv:') ? spec.slice('csv:'.length).split(',') : [];
+  return paths.some((path) => path !== '' && !isAbsolute(path));
+}
+
+/**
+ * The dataset a run recorded, loaded. A run records its spec as given, so a
+ * relative path in it is relative to the directory the run was started from:
+ * when the file is not found, the message says so, and `advice` (what to do
+ * instead, e.g. "or give `--dataset`").
+ */
+export async function loadRecordedDatasetSpec(spec: string, advice: string, name?: string): Promise<Dataset> {
+  try {
+    return await loadDatasetSpec(spec, name);
+  } catch (error) {
+    if (error instanceof InputError && namesRelativePath(spec) && /found no such (file|directory)$/.test(error.message)) {
+      throw new InputError(`${error.message} (the path in the run's dataset \`${spec}\` is relative to the directory the run was started from: run from there${advice})`, { cause: error });
+    }
+    throw error;
+  }
 }

@@ -22,7 +22,7 @@ import { RunRecorder } from '../train/run-recorder.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
 import { Trainer } from '../train/trainer.js';
 import { assertInteger, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
-import { loadDatasetSpec } from './load-dataset-spec.js';
+import { loadDatasetSpec, loadRecordedDatasetSpec } from './load-dataset-spec.js';
 import { checkOut, claimRunDirectory, resolveResume, timestamp, type RunSession } from './run-directory.js';
 import { RunDivergedError, RunSaveError } from './run-errors.js';
 import { describeWriteError } from './run-files.js';
@@ -113,7 +113,8 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
   const into = resumption?.kind === 'checkpoint' ? resumption.into : undefined;
   if (options.out !== undefined && resolve(options.out) !== into) checkOut(options.out, resumedDirectory, names);
 
-  const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset : await loadDatasetSpec(config.dataset, names('dataset'));
+  const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset
+    : resumption !== undefined ? await loadRecordedDatasetSpec(config.dataset, '', names('dataset')) : await loadDatasetSpec(config.dataset, names('dataset'));
   const warnings: string[] = [];
   /** A value the run uses other than the one asked for, or a choice likely to hurt: said at once, never silently. */
   const warn = (message: string) => {
