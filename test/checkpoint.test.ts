@@ -158,8 +158,14 @@ t.test('firstDifference names the first value that differs, by a dotted path', a
   t.same(firstDifference({ a: [1] }, { a: { 0: 1 } }), { path: '`a`', expected: '[1]', got: '{"0":1}' });
   t.equal(firstDifference({ createdAt: 'x', tensors: 1, a: 0 }, { createdAt: 'y', tensors: 2, a: 0 }), undefined, 'the save time and fingerprint aside');
   t.same(firstDifference({ a: { createdAt: 'x' } }, { a: { createdAt: 'y' } }), { path: '`a.createdAt`', expected: '"x"', got: '"y"' }, 'only at the top');
-  t.equal(firstDifference({ a: -0 }, { a: 0 })?.path, '`a`', '−0 is not 0');
-  t.same(firstDifference({ a: 'x'.repeat(100) }, { a: 'y' }), { path: '`a`', expected: `"${'x'.repeat(56)}…`, got: '"y"' });
+  t.equal(firstDifference({ a: -0 }, { a: 0 }), undefined, '−0 is the 0 JSON writes');
+  t.same(firstDifference({ a: 'x'.repeat(100) }, { a: 'y' }), { path: '`a`', expected: `"${'x'.repeat(59)}…`, got: '"y"' });
+  // Long values that share a long start are shown from shortly before they differ.
+  const dir = `csv:/home/someone/projects/${'deep/'.repeat(10)}`;
+  t.same(firstDifference({ d: `${dir}train.csv` }, { d: `${dir}trian.csv` }), {
+    path: '`d`', expected: `…${`"${dir}train.csv"`.slice(`"${dir}tr`.length - 10)}`, got: `…${`"${dir}trian.csv"`.slice(`"${dir}tr`.length - 10)}`,
+  });
+  t.same(firstDifference({ 'a\nb': 1 }, { 'a\nb': 2 }), { path: '`a\\nb`', expected: '1', got: '2' }, 'a key with a line break, on one line');
 });
 
 t.test('loading rejects defective checkpoints with an InputError naming the file', async (t) => {

@@ -556,3 +556,10 @@ t.test('number[][]: a bad shape or a non-number anywhere is reported before a no
   t.throws(() => net.predict([[Number.NaN, 1], [2]]), { message: /^Expected every row of `x` to have 2 columns like row 0, got .* at row 1$/ });
   t.throws(() => net.predict([[1, 2], [Number.POSITIVE_INFINITY, Number.NaN]]), { name: 'RangeError', message: 'Expected `x` to contain only finite numbers, got `Infinity` at index 2 (row 1, column 0)' });
 });
+
+t.test('oneLine writes line breaks as escapes, so a quoted file text keeps a message on one line', async (t) => {
+  const { oneLine } = await import('../src/validate.js');
+  t.equal(oneLine('Unexpected token \'g\', "garbage\n" is not valid JSON'), 'Unexpected token \'g\', "garbage\\n" is not valid JSON');
+  t.equal(oneLine('a\r\nb\rc\u2028d\u2029e'), 'a\\r\\nb\\rc\\u2028d\\u2029e');
+  t.equal(oneLine('no break'), 'no break');
+});

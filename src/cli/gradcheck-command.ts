@@ -65,7 +65,7 @@ export async function gradcheckCommand(argv: string[], io: CommandIo): Promise<n
       io.stdout.write('        vs book backprop   vs exact backprop (incl. the 1e-7 in the log)\n');
       for (const name of TENSORS) io.stdout.write(`  ${name.padEnd(4)}  ${book[name].toExponential(3).padStart(16)}   ${exact[name].toExponential(3).padStart(16)}\n`);
       if (allZero.length > 0) {
-        io.stdout.write(`Note: every gradient of ${allZero.join(', ')} is 0 on these samples (their inputs are 0): nothing compared there; try more --samples\n`);
+        io.stdout.write(`Note: every gradient of ${allZero.join(', ')} is 0 on these samples (zero inputs, or inactive units): nothing compared there; try other --samples or --seed\n`);
       }
     }
     return 0;

@@ -256,10 +256,12 @@ export async function saveCheckpoint(path: string, checkpoint: SaveCheckpointInp
     } : {}),
   });
   const json: CheckpointJson = { ...embedded, tensors: { file: basename(files.safetensors), bytes: bytes.byteLength, sha256: sha256(bytes) } };
+  // Written out before the first await, as the embedded copy was: the caller's objects may change meanwhile.
+  const jsonText = `${JSON.stringify(json, null, 2)}\n`;
   await makeDirectory(dirname(files.json));
   const step = basename(files.json, '.json');
   await writeFileAtomic(files.safetensors, bytes, step); // the commit point
-  await writeFileAtomic(files.json, `${JSON.stringify(json, null, 2)}\n`, `${step}-json`);
+  await writeFileAtomic(files.json, jsonText, `${step}-json`);
   return files;
 }
 
@@ -283,10 +285,20 @@ function parseJsonText(text: string, file: string): unknown {
   }
 }
 
-/** A value in a message: its JSON, cut short. */
-function shortJson(value: unknown): string {
-  const text = value === undefined ? 'nothing' : JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+const SHOWN_CHARACTERS = 60;
+
+/** Two differing values for a message, as JSON cut short, around where their texts first differ (long paths share a long start). */
+function shownPair(own: unknown, copy: unknown): { expected: string; got: string } {
+  const a = own === undefined ? 'nothing' : oneLine(JSON.stringify(own));
+  const b = copy === undefined ? 'nothing' : oneLine(JSON.stringify(copy));
+  let at = 0;
+  while (at < a.length && at < b.length && a[at] === b[at]) at++;
+  const start = at < SHOWN_CHARACTERS - 10 ? 0 : at - 10;
+  const cut = (text: string) => {
+    const shown = text.slice(start, start + SHOWN_CHARACTERS);
+    return `${start > 0 ? '…' : ''}${shown}${start + SHOWN_CHARACTERS < text.length ? '…' : ''}`;
+  };
+  return { expected: cut(a), got: cut(b) };
 }
 
 /**
@@ -306,7 +318,8 @@ export function firstDifference(own: unknown, copy: unknown, path = ''): { path:
     }
     return undefined;
   }
-  return Object.is(own, copy) ? undefined : { path: `\`${path}\``, expected: shortJson(own), got: shortJson(copy) };
+  // === : a −0 written by hand is the 0 JSON writes.
+  return own === copy ? undefined : { path: `\`${oneLine(path)}\``, ...shownPair(own, copy) };
 }
 
 /**
