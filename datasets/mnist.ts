@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import type { Dataset, Split } from '../src/data/dataset.js';
 import { readDataFile } from '../src/data/data-file.js';
-import { oneLine } from '../src/validate.js';
+import { invalidJson } from '../src/validate.js';
 import { decodePixels, locatePixelArray } from './json-pixels.js';
 import { trainCount } from './split-per-label.js';
 
@@ -108,7 +108,7 @@ function readDigit(file: string, bytes: Buffer): Float64Array {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${file}: expected JSON { "data": [...] }, found invalid JSON (${oneLine((error as Error).message)})`);
+    throw new InputError(`${file}: expected JSON { "data": [...] }, found ${invalidJson(error)}`);
   }
   const data = (parsed as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new InputError(`${file}: expected JSON { "data": [...] }, found no \`data\` array`);

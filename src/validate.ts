@@ -15,6 +15,11 @@ export function oneLine(text: string): string {
   return text.replace(/[\r\n\u2028\u2029]/g, (brk) => LINE_BREAK_ESCAPES[brk]);
 }
 
+/** What a file held that `JSON.parse` refused, for a message: ``invalid JSON (Unexpected token 'g', "garbage\n" is not valid JSON)``, on one line. */
+export function invalidJson(error: unknown): string {
+  return `invalid JSON (${oneLine((error as Error).message)})`;
+}
+
 /** Renders a value for an error message: `0` (number), `"abc"` (string), an array's length. */
 export function describe(value: unknown): string {
   if (typeof value === 'number') return `\`${String(value)}\` (number)`;

@@ -1,9 +1,8 @@
 /** `gradpool evaluate`: accuracy and loss of a saved model on a dataset's splits. */
-import { loadDatasetSpec, loadRecordedDatasetSpec } from '../run/load-dataset-spec.js';
 import { InputError } from '../errors.js';
 import { evaluateSplit } from '../train/evaluate-split.js';
 import type { CommandIo } from './io.js';
-import { loadModelOption } from './model-option.js';
+import { datasetOption, loadModelOption } from './model-option.js';
 import { helpText, parseOptions, type OptionTable } from './options.js';
 
 /** The options of `gradpool evaluate`, for parsing and `--help`. */
@@ -29,7 +28,7 @@ export async function evaluateCommand(argv: string[], io: CommandIo): Promise<nu
   }
   const { net, dataset: trainedOn } = await loadModelOption(options.model);
   const spec = options.dataset ?? trainedOn;
-  const dataset = options.dataset === undefined ? await loadRecordedDatasetSpec(spec, ', or give `--dataset`') : await loadDatasetSpec(spec);
+  const dataset = await datasetOption(options.dataset, trainedOn);
   if (dataset.inputSize !== net.shape.inputSize || dataset.classes !== net.shape.outputSize) {
     throw new InputError(`${options.model}: expected a model for ${dataset.inputSize} inputs and ${dataset.classes} classes (dataset ${spec}), found ${net.shape.inputSize} and ${net.shape.outputSize}`);
   }

@@ -1,11 +1,10 @@
 /** `gradpool predict`: classify dataset samples or a 28×28 PNG with a saved model. */
 import { evenlySpacedRows } from '../data/dataset.js';
-import { loadDatasetSpec, loadRecordedDatasetSpec } from '../run/load-dataset-spec.js';
 import { InputError } from '../errors.js';
 import { readDigitPng } from '../io/png-image.js';
 import { argmaxRow } from '../kernels/two-layer.js';
 import type { CommandIo } from './io.js';
-import { loadModelOption } from './model-option.js';
+import { datasetOption, loadModelOption } from './model-option.js';
 import { helpText, parseInteger, parseOptions, type OptionTable } from './options.js';
 
 /** The options of `gradpool predict`, for parsing and `--help`. */
@@ -56,7 +55,7 @@ export async function predictCommand(argv: string[], io: CommandIo): Promise<num
     classify(image.pixels, options.image + (image.inverted ? ' (inverted: light background)' : ''));
   } else {
     const spec = options.dataset ?? trainedOn;
-    const dataset = options.dataset === undefined ? await loadRecordedDatasetSpec(spec, ', or give `--dataset`') : await loadDatasetSpec(spec);
+    const dataset = await datasetOption(options.dataset, trainedOn);
     if (dataset.inputSize !== inputSize) throw new InputError(`${options.model}: expected a model with ${dataset.inputSize} inputs for dataset ${spec}, found ${inputSize}`);
     const indices = options.index === undefined
       ? evenlySpacedRows(Math.min(10, dataset.test.rows), dataset.test.rows)

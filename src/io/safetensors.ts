@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ArgumentRangeError, ArgumentTypeError, InputError } from '../errors.js';
-import { describe, expectationError, oneLine } from '../validate.js';
+import { describe, expectationError, invalidJson } from '../validate.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /**
@@ -271,7 +271,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Decoded
   try {
     header = JSON.parse(text);
   } catch (error) {
-    throw invalid(file, 'a JSON header', `invalid JSON (${oneLine((error as Error).message)})`);
+    throw invalid(file, 'a JSON header', invalidJson(error));
   }
   if (!isPlainObject(header)) throw invalid(file, 'the header to be a JSON object', jsonValue(header));
 

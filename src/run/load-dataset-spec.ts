@@ -41,15 +41,15 @@ function namesRelativePath(spec: string): boolean {
 /**
  * The dataset a run recorded, loaded. A run records its spec as given, so a
  * relative path in it is relative to the directory the run was started from:
- * when the file is not found, the message says so, and `advice` (what to do
- * instead, e.g. "or give `--dataset`").
+ * when the file is not found, the message says so, and `alternative` if given
+ * (what else to do, e.g. "give `--dataset`").
  */
-export async function loadRecordedDatasetSpec(spec: string, advice: string, name?: string): Promise<Dataset> {
+export async function loadRecordedDatasetSpec(spec: string, name?: string, alternative?: string): Promise<Dataset> {
   try {
     return await loadDatasetSpec(spec, name);
   } catch (error) {
     if (error instanceof InputError && namesRelativePath(spec) && /found no such (file|directory)$/.test(error.message)) {
-      throw new InputError(`${error.message} (the path in the run's dataset \`${spec}\` is relative to the directory the run was started from: run from there${advice})`, { cause: error });
+      throw new InputError(`${error.message} (the path in the run's dataset \`${spec}\` is relative to the directory the run was started from: run from there${alternative === undefined ? '' : `, or ${alternative}`})`, { cause: error });
     }
     throw error;
   }

@@ -14,7 +14,7 @@ import { type Checkpoint, checkpointFiles, loadCheckpoint } from '../train/check
 import { readTrainerCheckpoint, type TrainerCheckpoint } from '../train/trainer-checkpoint.js';
 import { savedFilePath } from '../train/model-file.js';
 import { integer, parseTrainConfig, positive, type TrainConfig } from '../train/train-config.js';
-import { oneLine } from '../validate.js';
+import { invalidJson, oneLine } from '../validate.js';
 import { RUN_FILES } from './run-files.js';
 import type { OptionNames } from './train-options.js';
 
@@ -80,8 +80,7 @@ async function readRunConfig(file: string): Promise<{ config: TrainConfig; sessi
   try {
     saved = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    const message = oneLine((error as Error).message);
-    throw new InputError(`Invalid run configuration \`${file}\`: expected JSON, got ${error instanceof SyntaxError ? `invalid JSON (${message})` : message}`);
+    throw new InputError(`Invalid run configuration \`${file}\`: expected JSON, got ${error instanceof SyntaxError ? invalidJson(error) : oneLine((error as Error).message)}`);
   }
   const config = parseTrainConfig(saved, 'run configuration', file, { extra: RECORDED_FIELDS });
   // Checked with the configuration above; runs from before sessions were recorded have none.

@@ -114,7 +114,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
   if (options.out !== undefined && resolve(options.out) !== into) checkOut(options.out, resumedDirectory, names);
 
   const dataset = typeof options.dataset === 'object' && !resumption ? options.dataset
-    : resumption !== undefined ? await loadRecordedDatasetSpec(config.dataset, '', names('dataset')) : await loadDatasetSpec(config.dataset, names('dataset'));
+    : resumption !== undefined ? await loadRecordedDatasetSpec(config.dataset, names('dataset')) : await loadDatasetSpec(config.dataset, names('dataset'));
   const warnings: string[] = [];
   /** A value the run uses other than the one asked for, or a choice likely to hurt: said at once, never silently. */
   const warn = (message: string) => {

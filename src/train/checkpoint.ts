@@ -33,7 +33,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { type NetShape, parameterLayout } from '../kernels/two-layer.js';
 import { validateShape } from '../nets/two-layer-net.js';
 import { Random, type RandomState } from '../random.js';
-import { assertInteger, describe, expectationError, oneLine } from '../validate.js';
+import { assertInteger, describe, expectationError, invalidJson, oneLine } from '../validate.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJson, parseCheckpointJson } from './checkpoint-json.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJson } from './checkpoint-json.js';
@@ -280,8 +280,7 @@ function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    // One line: the parser's message may quote the file's text, newlines and all.
-    throw new InputError(`Invalid checkpoint \`${file}\`: expected JSON, got invalid JSON (${oneLine((error as Error).message)})`);
+    throw new InputError(`Invalid checkpoint \`${file}\`: expected JSON, got ${invalidJson(error)}`);
   }
 }
 
