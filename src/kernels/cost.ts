@@ -59,13 +59,16 @@ export function parameterCostsOfColumns(shape: NetShape, nonzero: ArrayLike<numb
   return costs;
 }
 
+/** The runs' starts, costs and prefix sums of {@link partitionParametersByCost}: this thread's, grown when a wider net needs more. */
+let runScratch = new Float64Array(0);
+
 /**
  * The same ranges as `partitionByCost(parameterCostsOfColumns(shape, nonzero,
  * rows), parts)` (src/parallel/partition.ts), in O(inputSize + parts) instead of O(parameters): the costs
  * come in runs of equal values (each row of W1, b1, then W2 and b2), and within
  * a run the cut is found by division. The costs being multiples of 1/8, every
- * prefix sum is exact either way, so the cuts are the same. For the main
- * thread, between the phases of a gradient.
+ * prefix sum is exact either way, so the cuts are the same. For the worker
+ * that finishes a call's base, while the others wait for the chunks.
  */
 export function partitionParametersByCost(shape: NetShape, nonzero: ArrayLike<number>, rows: number, parts: number): Array<[number, number]> {
   const { inputSize: I, hiddenSize: H } = shape;
@@ -75,9 +78,13 @@ export function partitionParametersByCost(shape: NetShape, nonzero: ArrayLike<nu
   if (nonzero.length !== I) throw new RangeError(`Expected \`nonzero\` to have ${I} values, got ${nonzero.length}`);
   // Runs: [start index, length, cost of each], and the cost before each run.
   const runCount = I + 2;
-  const runStart = new Float64Array(runCount + 1);
-  const runCost = new Float64Array(runCount);
-  const runPrefix = new Float64Array(runCount + 1);
+  // One scratch per thread, not three new arrays per call: 6 instead of 18 µs at 784-50-10, on the
+  // path of every pool call (one worker cuts the chunks while the others wait for them).
+  if (runScratch.length < 3 * (runCount + 1)) runScratch = new Float64Array(3 * (runCount + 1));
+  const runStart = runScratch.subarray(0, runCount + 1);
+  const runCost = runScratch.subarray(runCount + 1, 2 * runCount + 1);
+  const runPrefix = runScratch.subarray(2 * (runCount + 1), 3 * (runCount + 1));
+  runPrefix[0] = 0;
   for (let i = 0; i < I; i++) {
     runStart[i] = layout.W1 + i * H;
     runCost[i] = nonzero[i] > 0 ? PARAMETER_OVERHEAD_COST + nonzero[i] : EMPTY_PARAMETER_COST;
