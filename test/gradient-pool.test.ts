@@ -99,7 +99,8 @@ t.test('base parts in any order, then chunks reading the shared base, equal the 
     }
     t.ok(bytesOf(gradient).equals(bytesOf(serialIncremental(net, batch))), `${activation}: equal to the serial kernel bit for bit`);
   }
-  t.same(basePartRanges({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'sigmoid' }, 2, 1, 2), { samples: [1, 2], columns: [2, 5], units: [1, 3] }, 'part 2 of 2, by hand');
+  // Two parts, shares 1.5 and 0.5 of the mean: part 2 starts at 3/4 of each count (2 rows, 4 + 1 columns, 3 units), rounded down.
+  t.same(basePartRanges({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'sigmoid' }, 2, 1, 2), { samples: [1, 2], columns: [3, 5], units: [2, 3] }, 'part 2 of 2, by hand');
   t.throws(() => basePartRanges({ inputSize: 4, hiddenSize: 3, outputSize: 2, activation: 'sigmoid' }, 2, 2, 2), /got part 2 of 2/);
 });
 

@@ -25,7 +25,7 @@ import {
 import {
   EXPM1_SERIES_BOUND, LOG1P_SERIES_BOUND, LOSS_SERIES_DEGREE, expm1Small, hiddenSeriesRadius, log1pSmall, logRatioBound,
 } from '../src/kernels/incremental/series.js';
-import { partitionByCost, partitionEvenly } from '../src/parallel/partition.js';
+import { partitionByCost, partitionEvenly, taperedRange } from '../src/parallel/partition.js';
 import { naiveGradientRange } from '../src/kernels/naive.js';
 import { type Activation, type NetShape, createForwardScratch, forward, parameterLayout } from '../src/kernels/two-layer.js';
 import { sigmoidScalar, softmaxRow } from '../src/functions.js';
@@ -876,4 +876,24 @@ t.test('partitionParametersByCost and partitionEvenly', async (t) => {
   t.same(partitionEvenly(0, 2), [[0, 0], [0, 0]]);
   t.throws(() => partitionEvenly(3, 0), RangeError);
   t.throws(() => partitionEvenly(-1, 2), RangeError);
+});
+
+t.test('taperedRange: contiguous ranges whose lengths fall in a straight line', async (t) => {
+  // By hand: 4 parts of 100, lengths 1.5, 1.1667, 0.8333, 0.5 times the mean 25 = 37.5, 29.17, 20.83, 12.5;
+  // the bounds 37.5, 66.67, 87.5 rounded down.
+  t.same([0, 1, 2, 3].map((k) => taperedRange(100, k, 4, 0.5)), [[0, 37], [37, 66], [66, 87], [87, 100]]);
+  t.same(taperedRange(7, 0, 1, 0.5), [0, 7], 'one part: all of it');
+  t.same([0, 1, 2].map((k) => taperedRange(1, k, 3, 0.5)), [[0, 0], [0, 0], [0, 1]], 'fewer indices than parts: the first ones empty');
+  fc.assert(fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 300 }), fc.double({ min: 0.01, max: 1, noNaN: true }), (count, parts, tail) => {
+    const ranges = Array.from({ length: parts }, (_, k) => taperedRange(count, k, parts, tail));
+    const mean = count / parts;
+    return ranges.every(([start, end], k) => {
+      // The straight line from (2 − tail)·mean to tail·mean, computed directly: each length within one of it.
+      const line = parts === 1 ? count : mean * ((2 - tail) - ((2 - 2 * tail) * k) / (parts - 1));
+      return start === (k === 0 ? 0 : ranges[k - 1][1]) && end >= start && Math.abs(end - start - line) <= 1;
+    }) && ranges[parts - 1][1] === count;
+  }), { numRuns: 1000 });
+  t.pass('1000 random counts, part counts and tails');
+  t.throws(() => taperedRange(10, 0, 2, 0), /`tail` to be a number in \(0, 1\], got 0/);
+  t.throws(() => taperedRange(10, 0, 2, 1.5), RangeError);
 });

@@ -21,6 +21,30 @@ export function evenRange(count: number, part: number, parts: number): [number, 
 }
 
 /**
+ * The share of the whole before piece `piece` of `pieces` whose sizes fall in
+ * a straight line from (2 − tail) times the mean to `tail` times it (tail in
+ * (0, 1]; 1 is an even split): 0 for the first piece, 1 past the last. Pieces
+ * claimed in order by workers that finish at different moments end together
+ * when the last ones are small (trapezoid self-scheduling).
+ */
+export function taperedShare(piece: number, pieces: number, tail: number): number {
+  if (piece >= pieces) return 1;
+  if (pieces === 1) return 0;
+  const first = 2 - tail;
+  return (piece * first - ((first - tail) * piece * (piece - 1)) / (2 * (pieces - 1))) / pieces;
+}
+
+/**
+ * Range `part` of [0, count) split into `parts` contiguous ranges whose
+ * lengths fall from (2 − tail) to `tail` times the mean ({@link taperedShare}),
+ * each bound rounded down; later ranges are empty first when count is small.
+ */
+export function taperedRange(count: number, part: number, parts: number, tail: number): [number, number] {
+  if (!(tail > 0 && tail <= 1)) throw new RangeError(`Expected \`tail\` to be a number in (0, 1], got ${tail}`);
+  return [Math.floor(count * taperedShare(part, parts, tail)), Math.floor(count * taperedShare(part + 1, parts, tail))];
+}
+
+/**
  * Splits [0, costs.length) into `parts` contiguous ranges [start, end) of
  * roughly equal total cost, in order, covering every index once. The k-th cut
  * is the first index c with costs[0] + … + costs[c − 1] ≥ k/parts of the total,
