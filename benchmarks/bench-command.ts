@@ -37,7 +37,8 @@ export const BENCH_OPTIONS = {
   reps: { type: 'integer', min: 1, max: 10_000, default: 40, description: 'Timed repetitions per incremental and backprop measurement' },
   block: { type: 'integer', min: 1, max: 10_000, default: 5, description: 'Consecutive incremental gradients per pool in each round, as training calls its pool (1: switch pools on every call; cold caches)' },
   'naive-reps': { type: 'integer', min: 1, max: 10_000, default: 3, description: 'Timed repetitions of the naive (and numpy) samples' },
-  warmup: { type: 'integer', min: 0, max: 1000, default: 100, description: 'Untimed gradients per pool before timing (0: the first includes worker start-up; after 10, calls of the first two or three rounds still took 2–4 times as long)' },
+  // 100, not 10: after 10 (each pool's, and the main-thread kernels'), the calls of the first two or three rounds still took 2–4 times as long and pulled the medians.
+  warmup: { type: 'integer', min: 0, max: 1000, default: 100, description: 'Untimed gradients per pool before timing (0: the first includes worker start-up)' },
   'naive-sample': { type: 'integer', min: 1, max: 1_000_000, default: 32, description: 'Parameters per tensor (W1, b1, W2, b2) timed for the extrapolated naive and numpy times' },
   'epoch-iters': { type: 'integer', min: 0, max: 100_000, description: 'Extrapolate the epoch time from N timed Trainer iterations; 0: no epochs (default: run and time a whole epoch when estimated within --epoch-budget, else extrapolate from 10)' },
   'epoch-budget': { type: 'number', min: 0, default: 15_000, placeholder: 'MS', description: 'Longest epoch (per engine and thread count) run in full by default' },

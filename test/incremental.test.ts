@@ -888,12 +888,16 @@ t.test('taperedRange: contiguous ranges whose lengths fall in a straight line', 
     const ranges = Array.from({ length: parts }, (_, k) => taperedRange(count, k, parts, tail));
     const mean = count / parts;
     return ranges.every(([start, end], k) => {
-      // The straight line from (2 − tail)·mean to tail·mean, computed directly: each length within one of it.
+      // The straight line from (2 − tail)·mean to tail·mean, computed directly.
       const line = parts === 1 ? count : mean * ((2 - tail) - ((2 - 2 * tail) * k) / (parts - 1));
-      return start === (k === 0 ? 0 : ranges[k - 1][1]) && end >= start && Math.abs(end - start - line) <= 1;
+      // Each length within one of it (plus the line's own rounding).
+      return start === (k === 0 ? 0 : ranges[k - 1][1]) && end >= start && Math.abs(end - start - line) <= 1 + 1e-9;
     }) && ranges[parts - 1][1] === count;
   }), { numRuns: 1000 });
-  t.pass('1000 random counts, part counts and tails');
-  t.throws(() => taperedRange(10, 0, 2, 0), /`tail` to be a number in \(0, 1\], got 0/);
+  t.pass('1000 random counts, part counts and last shares');
+  fc.assert(fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 300 }), (count, parts) =>
+    JSON.stringify(Array.from({ length: parts }, (_, k) => taperedRange(count, k, parts, 1))) === JSON.stringify(partitionEvenly(count, parts))), { numRuns: 500 });
+  t.pass('a last share of 1 is partitionEvenly, for 500 random counts and part counts');
+  t.throws(() => taperedRange(10, 0, 2, 0), /`lastShare` to be a number in \(0, 1\], got 0/);
   t.throws(() => taperedRange(10, 0, 2, 1.5), RangeError);
 });

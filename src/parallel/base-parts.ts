@@ -13,7 +13,7 @@ import { taperedRange } from './partition.js';
 
 /**
  * The last base part's share of the work over the mean part's (the first's is
- * 2 minus this). The chunks wait for every part, so a worker that ran out of
+ * 2 minus this, and the shares between fall in a straight line). The chunks wait for every part, so a worker that ran out of
  * parts idles until the last one is done: with even parts (1) that wait was
  * 76–153 µs a call at 2 threads (784-50-10, batch 100, 8 parts), with 0.5
  * 31–56 µs, the parts' total time unchanged (in-worker timings, alternating
@@ -21,25 +21,27 @@ import { taperedRange } from './partition.js';
  * small ones. At 2 threads the slowest task got 19–25 µs shorter, of which
  * the wall time kept 6–8 µs: the workers now also finish closer together, and
  * less of the main thread's wake-up hides behind the first one's idle tail.
- * With more threads, more of them idle at the end of uneven parts.
+ * With more threads, more of them would idle at the end of even parts, so
+ * the tapering matters more there.
  */
-export const BASE_PART_TAIL = 0.5;
+export const BASE_LAST_PART_SHARE = 0.5;
 
-/** Base part `part` of `parts`: its samples, input columns (of I + 1, the last is the bias) and hidden units, each split in shares falling by {@link BASE_PART_TAIL}. */
+/** Base part `part` of `parts`: its samples, input columns (of I + 1, the last is the bias) and hidden units. */
 export interface BasePartRanges {
   samples: [number, number];
   columns: [number, number];
   units: [number, number];
 }
 
+/** The ranges of base part `part` of `parts`, each count split in shares falling from 1.5 to {@link BASE_LAST_PART_SHARE} of the mean. */
 export function basePartRanges(shape: NetShape, rows: number, part: number, parts: number): BasePartRanges {
   if (!(Number.isInteger(parts) && parts >= 1 && Number.isInteger(part) && part >= 0 && part < parts)) {
     throw new RangeError(`Expected part to be an integer from 0 to parts − 1, got part ${part} of ${parts}`);
   }
   return {
-    samples: taperedRange(rows, part, parts, BASE_PART_TAIL),
-    columns: taperedRange(shape.inputSize + 1, part, parts, BASE_PART_TAIL),
-    units: taperedRange(shape.hiddenSize, part, parts, BASE_PART_TAIL),
+    samples: taperedRange(rows, part, parts, BASE_LAST_PART_SHARE),
+    columns: taperedRange(shape.inputSize + 1, part, parts, BASE_LAST_PART_SHARE),
+    units: taperedRange(shape.hiddenSize, part, parts, BASE_LAST_PART_SHARE),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Contiguous partitions of [0, n) into ranges, one per worker or per piece of
- * work: evenly by count, or by a cost per index. Pure and deterministic, so
+ * work: evenly or tapered by count, or by a cost per index. Pure and deterministic, so
  * every thread that computes a partition gets the same one.
  */
 
@@ -21,27 +21,31 @@ export function evenRange(count: number, part: number, parts: number): [number, 
 }
 
 /**
- * The share of the whole before piece `piece` of `pieces` whose sizes fall in
- * a straight line from (2 − tail) times the mean to `tail` times it (tail in
- * (0, 1]; 1 is an even split): 0 for the first piece, 1 past the last. Pieces
- * claimed in order by workers that finish at different moments end together
- * when the last ones are small (trapezoid self-scheduling).
+ * Where range `part` of `parts` starts when [0, count) is split into ranges
+ * whose lengths fall in a straight line from (2 − lastShare) times the mean
+ * length to `lastShare` times it (lastShare in (0, 1]; 1 is an even split):
+ * ⌊count · share⌋, multiplied out before the one division so that a whole
+ * bound is not rounded down a step (as `evenRange` does).
  */
-export function taperedShare(piece: number, pieces: number, tail: number): number {
-  if (piece >= pieces) return 1;
-  if (pieces === 1) return 0;
-  const first = 2 - tail;
-  return (piece * first - ((first - tail) * piece * (piece - 1)) / (2 * (pieces - 1))) / pieces;
+function taperedBound(count: number, part: number, parts: number, lastShare: number): number {
+  if (part <= 0) return 0;
+  if (part >= parts) return count;
+  const first = 2 - lastShare;
+  const numerator = count * part * (2 * (parts - 1) * first - (first - lastShare) * (part - 1));
+  return Math.min(count, Math.floor(numerator / (2 * (parts - 1) * parts)));
 }
 
 /**
  * Range `part` of [0, count) split into `parts` contiguous ranges whose
- * lengths fall from (2 − tail) to `tail` times the mean ({@link taperedShare}),
- * each bound rounded down; later ranges are empty first when count is small.
+ * lengths fall in a straight line from (2 − lastShare) to `lastShare` times
+ * the mean, each bound rounded down (when count < parts, the empty ranges
+ * fall among the earlier ones; the last is never empty). Pieces claimed in
+ * order by workers that finish at different moments end closer together when
+ * the last ones are small (trapezoid self-scheduling).
  */
-export function taperedRange(count: number, part: number, parts: number, tail: number): [number, number] {
-  if (!(tail > 0 && tail <= 1)) throw new RangeError(`Expected \`tail\` to be a number in (0, 1], got ${tail}`);
-  return [Math.floor(count * taperedShare(part, parts, tail)), Math.floor(count * taperedShare(part + 1, parts, tail))];
+export function taperedRange(count: number, part: number, parts: number, lastShare: number): [number, number] {
+  if (!(lastShare > 0 && lastShare <= 1)) throw new RangeError(`Expected \`lastShare\` to be a number in (0, 1], got ${lastShare}`);
+  return [taperedBound(count, part, parts, lastShare), taperedBound(count, part + 1, parts, lastShare)];
 }
 
 /**
