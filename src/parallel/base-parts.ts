@@ -13,8 +13,9 @@ import { taperedRange } from './partition.js';
 
 /**
  * The last base part's share of the work over the mean part's (the first's is
- * 2 minus this, and the shares between fall in a straight line). The chunks wait for every part, so a worker that ran out of
- * parts idles until the last one is done: with even parts (1) that wait was
+ * 2 minus this, and the shares between fall in a straight line). The chunks
+ * wait for every part, so a worker that ran out of parts idles until the last
+ * one is done: with even parts (1) that wait was
  * 76–153 µs a call at 2 threads (784-50-10, batch 100, 8 parts), with 0.5
  * 31–56 µs, the parts' total time unchanged (in-worker timings, alternating
  * builds). Workers claim parts in order, so the last to be claimed are the
@@ -33,7 +34,7 @@ export interface BasePartRanges {
   units: [number, number];
 }
 
-/** The ranges of base part `part` of `parts`, each count split in shares falling from 1.5 to {@link BASE_LAST_PART_SHARE} of the mean. */
+/** The ranges of base part `part` of `parts`, each count split in shares falling from 2 − {@link BASE_LAST_PART_SHARE} to it times the mean. */
 export function basePartRanges(shape: NetShape, rows: number, part: number, parts: number): BasePartRanges {
   if (!(Number.isInteger(parts) && parts >= 1 && Number.isInteger(part) && part >= 0 && part < parts)) {
     throw new RangeError(`Expected part to be an integer from 0 to parts − 1, got part ${part} of ${parts}`);

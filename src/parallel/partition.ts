@@ -1,7 +1,7 @@
 /**
  * Contiguous partitions of [0, n) into ranges, one per worker or per piece of
- * work: evenly or tapered by count, or by a cost per index. Pure and deterministic, so
- * every thread that computes a partition gets the same one.
+ * work: evenly or tapered by count, or by a cost per index. Pure and
+ * deterministic, so every thread that computes a partition gets the same one.
  */
 
 /**
@@ -24,8 +24,8 @@ export function evenRange(count: number, part: number, parts: number): [number, 
  * Where range `part` of `parts` starts when [0, count) is split into ranges
  * whose lengths fall in a straight line from (2 − lastShare) times the mean
  * length to `lastShare` times it (lastShare in (0, 1]; 1 is an even split):
- * ⌊count · share⌋, multiplied out before the one division so that a whole
- * bound is not rounded down a step (as `evenRange` does).
+ * ⌊count · share⌋, multiplied out before the one division, as `evenRange`
+ * is, so that a whole bound is not rounded down a step.
  */
 function taperedBound(count: number, part: number, parts: number, lastShare: number): number {
   if (part <= 0) return 0;
@@ -39,7 +39,7 @@ function taperedBound(count: number, part: number, parts: number, lastShare: num
  * Range `part` of [0, count) split into `parts` contiguous ranges whose
  * lengths fall in a straight line from (2 − lastShare) to `lastShare` times
  * the mean, each bound rounded down (when count < parts, the empty ranges
- * fall among the earlier ones; the last is never empty). Pieces claimed in
+ * fall among the earlier ones; the last is empty only when count is 0). Pieces claimed in
  * order by workers that finish at different moments end closer together when
  * the last ones are small (trapezoid self-scheduling).
  */
