@@ -135,7 +135,7 @@ t.test('options: lists, defaults, --quick, and one-line InputErrors', async (t) 
   t.same(benchSettings(['--threads', '2,4']).settings.threads, [1, 2, 4], '1 is always measured as the baseline');
   const quick = benchSettings(['--quick', '--reps', '3']).settings;
   t.match(quick, { threads: [1, 2], hidden: [4], batch: [5], reps: 3, naiveReps: 1, epochIterations: 2, ceilingGradients: 1, quick: true });
-  t.match(benchSettings([]).settings, { ceilingGradients: 4, reps: 40, block: 5 });
+  t.match(benchSettings([]).settings, { ceilingGradients: 4, reps: 200, block: 5, warmup: 100 });
   t.match(benchSettings(['--reps', '7', '--block', '3']).settings, { reps: 7, block: 3 });
   t.equal(benchSettings(['--quick', '--ceiling-gradients', '0']).settings.ceilingGradients, 0, 'an explicit option wins over --quick');
   t.match(benchSettings([]).settings, { hidden: [50], batch: [100], weightInitStd: 0.01, epochIterations: null });

@@ -12,9 +12,8 @@
  * virtual machine), runs the task through the worker module's handler (so a
  * module that wraps `runGradientTask` sees every call), writes when it woke
  * and its time to its report (the call's timeline, for `onStatistics`) and
- * `SLOT_DONE`; the first one to finish wakes the main thread (it waits with
- * `Atomics.waitAsync` on `DONE`), which then polls for `FINISHED` on the core
- * that worker left, and the last one stores `FINISHED` and notifies it.
+ * `SLOT_DONE`, and counts itself in `DONE`; the last one stores `FINISHED` and
+ * notifies the main thread, which waits for it with `Atomics.waitAsync`.
  * `STOP` (with a bump of `GENERATION`) ends the task; a failure rejects it,
  * which ends the session. `KIND`, written before the bump, says what the call
  * is: the task's gradient, or the loss of its batch at the current weights
@@ -149,7 +148,5 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
       Atomics.store(cells, FINISHED, generation);
       Atomics.notify(cells, FINISHED);
     }
-    // The first to finish wakes the main thread, which then polls for the last on the core this one frees.
-    if (done === 1) Atomics.notify(cells, DONE);
   }
 }

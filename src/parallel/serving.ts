@@ -27,18 +27,6 @@ export interface ServedTask extends IncrementalGradientTask {
 
 /** How long the last worker to finish a call polls for the next before it sleeps, when the previous call came within it (the others sleep at once). */
 export const SERVE_SPIN_MILLISECONDS = 0.3;
-/**
- * How long the main thread polls for the last worker once the first has
- * finished (the event loop is blocked meanwhile) before it sleeps: waking a
- * sleeping thread costs a tenth of a millisecond or more on a virtual machine,
- * and the last worker is usually one chunk behind. Not longer: when the
- * scheduler puts the main thread on the core of the worker still at work, the
- * poll holds that worker back for its whole length (measured at 2 threads on
- * 2 cores, alternating settings in one process: with 1 ms, one call in ten or
- * so took a millisecond more; 0.15 ms gave the best mean call time of 0, 0.1,
- * 0.15, 0.2 and 1 ms, both back to back and in Trainer steps).
- */
-export const SERVE_TAIL_SPIN_MILLISECONDS = 0.15;
 /** A session with no call for this long ends, so that the pool's threads no longer keep the process alive. */
 export const SERVE_IDLE_MILLISECONDS = 200;
 
@@ -122,7 +110,6 @@ export class ServingSession {
       const settle = (failed: boolean, reason: unknown) => {
         this.ended ??= { slot, failed, reason };
         // Wakes a call waiting in `run`, which then finds the session ended.
-        Atomics.notify(this.#cells, DONE);
         Atomics.notify(this.#cells, FINISHED);
       };
       this.#tasks.push(pool.run(serve, { signal: controller.signal }).then((result) => {
@@ -196,11 +183,13 @@ export class ServingSession {
     } catch (error) {
       failure = { error };
     }
-    // Asleep until the first worker has finished.
-    const first = waitAsync(cells, DONE, 0);
-    if (first.async) await first.value;
-    const until = performance.now() + SERVE_TAIL_SPIN_MILLISECONDS;
-    while (Atomics.load(cells, FINISHED) !== generation && this.ended === undefined && performance.now() < until);
+    // Asleep until the last worker has finished, not polling for it once the first has: on 2 cores the
+    // scheduler often put the polling main thread on the core of the worker still at work, which then
+    // finished a fifth of a millisecond after the other (about a third of 300 calls in the bench's
+    // rotation). Without the poll (0.15 ms before 2026-12-05), 2,400 Trainer steps at 2 threads took
+    // 7.7–8.1 s against 8.1–8.9 s (8 alternating pairs); calls back to back with nothing between them
+    // took from 3 µs less to 33 µs more (4 pairs). The serial part (wall − slowest task) now holds this
+    // thread's own wake-up, 20–40 µs that the poll had moved into the slower task.
     for (;;) {
       if (Atomics.load(cells, FINISHED) === generation) break;
       if (this.ended !== undefined) return 'broken';
