@@ -20,8 +20,10 @@ import { taperedRange } from './partition.js';
  * 31–56 µs, the parts' total time unchanged (in-worker timings, alternating
  * builds). Workers claim parts in order, so the last to be claimed are the
  * small ones. At 2 threads the slowest task got 19–25 µs shorter, of which
- * the wall time kept 6–8 µs: the workers now also finish closer together, and
- * less of the main thread's wake-up hides behind the first one's idle tail.
+ * the wall time kept 6–8 µs (measured while the first worker to finish still
+ * woke the main thread to poll for the last, before 2026-12-05): the workers
+ * finished closer together, and less of that wake-up hid behind the first
+ * worker's idle tail.
  * With more threads, more of them would idle at the end of even parts, so
  * the tapering matters more there.
  */

@@ -184,16 +184,19 @@ export class ServingSession {
       failure = { error };
     }
     // Asleep until the last worker has finished, not polling for it once the first has: on 2 cores the
-    // scheduler often put the polling main thread on the core of the worker still at work, which then
-    // finished a fifth of a millisecond after the other (about a third of 300 calls in the bench's
-    // rotation). Without the poll (0.15 ms before 2026-12-05), 2,400 Trainer steps at 2 threads took
-    // 7.7–8.1 s against 8.1–8.9 s (8 alternating pairs); calls back to back with nothing between them
-    // took from 3 µs less to 33 µs more (4 pairs). The serial part (wall − slowest task) now holds this
-    // thread's own wake-up, 20–40 µs that the poll had moved into the slower task.
+    // scheduler often put the polling main thread on the core of the worker still at work, so that
+    // worker finished about 0.2 ms after the other (in about a third of the 2-thread calls of a
+    // throwaway rotation of 1- and 2-thread pools, as the bench rotates them). Without the poll
+    // (0.15 ms before 2026-12-05), 2,400 Trainer steps at 2 threads took 7.7–8.1 s against 8.1–8.9 s
+    // (8 alternating pairs); calls back to back with nothing between them took from 3 µs less to
+    // 33 µs more (4 pairs). The serial part (wall − slowest task) now holds this thread's own
+    // wake-up, 20–40 µs that the poll had moved into the slower task.
     for (;;) {
-      if (Atomics.load(cells, FINISHED) === generation) break;
+      const finished = Atomics.load(cells, FINISHED);
+      if (finished === generation) break;
       if (this.ended !== undefined) return 'broken';
-      const waiting = waitAsync(cells, FINISHED, generation - 1);
+      // On the value just seen: a wait on any other would return at once, and this loop would never yield.
+      const waiting = waitAsync(cells, FINISHED, finished);
       if (waiting.async) await waiting.value;
     }
     this.#collected = sharedClock();

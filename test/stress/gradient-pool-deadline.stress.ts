@@ -158,7 +158,8 @@ t.test('a worker stuck in the incremental engine times out naming the base part;
     t.ok(bytesOf((await pool.gradientOfBatch(net, batch)).flat).equals(reference), 'before: the serial kernel, bit for bit');
     const error = await settle(pool.gradientOfBatch(net, batch, { h: STUCK_AT_H, timeout: 1000 }), 90_000, 'the stuck call');
     t.type(error, GradientTimeoutError);
-    const part = 'building the base, part 1 of 8 \\(samples 0–0, input columns 0–97, hidden units none\\)';
+    // Part 1 of 8 takes 1.5/8 of each count (the parts taper): ⌊10 · 0.1875⌋ = 1 sample, ⌊785 · 0.1875⌋ = 147 of the 784 + 1 columns, ⌊4 · 0.1875⌋ = 0 units.
+    const part = 'building the base, part 1 of 8 \\(samples 0–0, input columns 0–146, hidden units none\\)';
     t.match(error, {
       name: 'GradientTimeoutError',
       message: new RegExp(`^Gradient call timed out after 1000 ms: 2 workers were still (${part}; waiting for the base|waiting for the base; ${part})$`),
