@@ -35,7 +35,8 @@ export const BENCH_OPTIONS = {
   hidden: { type: 'string', default: '50', placeholder: 'LIST', description: 'Hidden sizes of TwoLayerNet 784-H-10, e.g. 50,100,300' },
   batch: { type: 'string', default: '100', placeholder: 'LIST', description: 'Batch sizes (random training digits, drawn as the Trainer does), e.g. 32,100,256' },
   // 200, not 40: on this shared 2-core host, three runs at 200 gave 85–86 % of the ceiling for the Trainer's pattern
-  // and 0.056–0.060 ms of serial part, where seven runs at 40 gave 77–114 % and 0.058–0.077 ms (bench --epoch-iters 0).
+  // and 0.056–0.060 ms of serial part, where seven runs at 40 gave 77–114 % and 0.058–0.077 ms (bench --epoch-iters 0,
+  // one quiet hour of 2026-12-05, while the main thread still polled for the last worker).
   reps: { type: 'integer', min: 1, max: 10_000, default: 200, description: 'Timed repetitions per incremental and backprop measurement' },
   block: { type: 'integer', min: 1, max: 10_000, default: 5, description: 'Consecutive incremental gradients per pool in each round, as training calls its pool (1: switch pools on every call; cold caches)' },
   'naive-reps': { type: 'integer', min: 1, max: 10_000, default: 3, description: 'Timed repetitions of the naive (and numpy) samples' },

@@ -15,17 +15,16 @@ import { taperedRange } from './partition.js';
  * The last base part's share of the work over the mean part's (the first's is
  * 2 minus this, and the shares between fall in a straight line). The chunks
  * wait for every part, so a worker that ran out of parts idles until the last
- * one is done: with even parts (1) that wait was
- * 76–153 µs a call at 2 threads (784-50-10, batch 100, 8 parts), with 0.5
- * 31–56 µs, the parts' total time unchanged (in-worker timings, alternating
- * builds). Workers claim parts in order, so the last to be claimed are the
- * small ones. At 2 threads the slowest task got 19–25 µs shorter, of which
- * the wall time kept 6–8 µs (measured while the first worker to finish still
- * woke the main thread to poll for the last, before 2026-12-05): the workers
- * finished closer together, and less of that wake-up hid behind the first
- * worker's idle tail.
- * With more threads, more of them would idle at the end of even parts, so
- * the tapering matters more there.
+ * one is done: with even parts (1) that wait was 76–153 µs a call at 2 threads
+ * (784-50-10, batch 100, 8 parts), with 0.5 31–56 µs, the parts' total time
+ * unchanged (in-worker timings, alternating builds). Workers claim parts in
+ * order, so the last to be claimed are the small ones. At 2 threads the
+ * slowest task got 19–25 µs shorter, of which the wall time kept 6–8 µs
+ * (measured while the first worker to finish still woke the main thread to
+ * poll for the last, before 2026-12-05): the workers finished closer
+ * together, and less of that wake-up hid behind the first worker's idle
+ * tail. With more threads, more of them would idle at the end of even parts,
+ * so the tapering matters more there.
  */
 export const BASE_LAST_PART_SHARE = 0.5;
 

@@ -39,9 +39,9 @@ function taperedBound(count: number, part: number, parts: number, lastShare: num
  * Range `part` of [0, count) split into `parts` contiguous ranges whose
  * lengths fall in a straight line from (2 − lastShare) to `lastShare` times
  * the mean, each bound rounded down (when count < parts, the empty ranges
- * fall among the earlier ones; the last is empty only when count is 0). Pieces claimed in
- * order by workers that finish at different moments end closer together when
- * the last ones are small (trapezoid self-scheduling).
+ * fall among the earlier ones; the last is empty only when count is 0).
+ * Pieces claimed in order by workers that finish at different moments end
+ * closer together when the last ones are small (trapezoid self-scheduling).
  */
 export function taperedRange(count: number, part: number, parts: number, lastShare: number): [number, number] {
   if (!(lastShare > 0 && lastShare <= 1)) throw new RangeError(`Expected \`lastShare\` to be a number in (0, 1], got ${lastShare}`);
