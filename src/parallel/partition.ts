@@ -12,20 +12,15 @@
 export function partitionEvenly(count: number, parts: number): Array<[number, number]> {
   if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`Expected \`parts\` to be an integer from 1, got ${parts}`);
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`Expected \`count\` to be a non-negative integer, got ${count}`);
-  return Array.from({ length: parts }, (_, p) => evenRange(count, p, parts));
-}
-
-/** Range `part` of {@link partitionEvenly}`(count, parts)`, without the others. */
-export function evenRange(count: number, part: number, parts: number): [number, number] {
-  return [Math.floor((count * part) / parts), Math.floor((count * (part + 1)) / parts)];
+  return Array.from({ length: parts }, (_, p): [number, number] => [Math.floor((count * p) / parts), Math.floor((count * (p + 1)) / parts)]);
 }
 
 /**
  * Where range `part` of `parts` starts when [0, count) is split into ranges
  * whose lengths fall in a straight line from (2 − lastShare) times the mean
  * length to `lastShare` times it (lastShare in (0, 1]; 1 is an even split):
- * ⌊count · share⌋, multiplied out before the one division, as `evenRange`
- * is, so that a whole bound is not rounded down a step.
+ * ⌊count · share⌋, multiplied out before the one division, as
+ * {@link partitionEvenly} is, so that a whole bound is not rounded down a step.
  */
 function taperedBound(count: number, part: number, parts: number, lastShare: number): number {
   if (part <= 0) return 0;
