@@ -100,11 +100,13 @@ export function toFlatMatrix(input: BatchInput, name: string, allocate: (length:
           throw new ArgumentRangeError(`Expected every row of \`${name}\` to have ${columns} columns like row 0, got ${describe(row)} at row ${r}`);
         }
         if (copyFiniteRow(row, data, r * columns)) continue;
-        // Not all finite numbers: find the first value that is not a number (an error at once) or not finite.
+        // Not all finite numbers: find the first value that is not a number (an error at once) or not finite,
+        // storing what is tested (a row read twice, as through a getter, could give other values the second time).
         for (let c = 0; c < columns; c++) {
           const v = row[c];
           if (typeof v !== 'number') throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
           if (firstNonFinite < 0 && !Number.isFinite(v)) firstNonFinite = r * columns + c;
+          data[r * columns + c] = v;
         }
       }
       if (firstNonFinite >= 0) throwNotFinite(name, data[firstNonFinite], firstNonFinite, rows.length, columns);
@@ -150,8 +152,8 @@ function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
 }
 
 /**
- * Copies `row` into `data` from `offset`; whether its values are all finite
- * numbers (else some values may be copied, converted or not). Four values a
+ * Copies `row` into `data` from `offset` and returns whether every value is a
+ * finite number; on false, part of the row may already be copied. Four values a
  * step, each tested for a number and summed as `v - v` (0 when finite, NaN
  * for NaN and ±Infinity) instead of tested for finiteness one by one: a
  * 100 × 784 batch in 60 µs against 134 µs (development machine), on the path

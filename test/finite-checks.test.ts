@@ -113,3 +113,26 @@ t.test('toFlatMatrix of number[][] copies and rejects as a test of every value d
   t.same([...kinds.keys()].sort(), ['RangeError: Expected `x`', 'RangeError: Expected every row of `x`', 'TypeError: Expected `x`', 'copied'], `outcomes: ${JSON.stringify(Object.fromEntries(kinds))}`);
   t.end();
 });
+
+t.test('toFlatMatrix of number[][]: what it tests is what it stores, and holes and non-array rows are named', (t) => {
+  // A getter that gives another value on each read: a row read twice must not keep a value it did not test.
+  const flaky = (values: unknown[]) => {
+    const row = [1, 2, 3, 4, 5];
+    let reads = 0;
+    Object.defineProperty(row, 2, { get: () => values[Math.min(reads++, values.length - 1)], enumerable: true });
+    return row;
+  };
+  const accepted = toFlatMatrix([[0, 0, 0, 0, 0], flaky([Number.NaN, 7])], 'x');
+  t.same([...accepted.data.subarray(5)], [1, 2, 7, 4, 5], 'the finite value read by the check is the one stored');
+  const filled = (length: number) => new Float64Array(length).fill(9);
+  t.throws(() => toFlatMatrix([flaky(['a', Number.POSITIVE_INFINITY])], 'x', filled),
+    { name: 'RangeError', message: 'Expected `x` to contain only finite numbers, got `Infinity` at index 2' },
+    'the non-finite value named is the one read, not what the buffer held');
+  t.throws(() => toFlatMatrix([[1, 2, 3], [1, , 3]] as number[][], 'x'),
+    { name: 'TypeError', message: 'Expected `x` to contain only numbers, got `undefined` at row 1, column 1' }, 'a hole is an undefined value');
+  t.throws(() => toFlatMatrix([[1, 2], null] as unknown as number[][], 'x'),
+    { name: 'RangeError', message: 'Expected every row of `x` to have 2 columns like row 0, got `null` at row 1' }, 'a row that is null');
+  t.throws(() => toFlatMatrix([[1, 2], 3] as unknown as number[][], 'x'),
+    { name: 'RangeError', message: 'Expected every row of `x` to have 2 columns like row 0, got `3` (number) at row 1' }, 'a row that is a number');
+  t.end();
+});
