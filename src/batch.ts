@@ -6,7 +6,7 @@
  */
 import { AbstractMatrix, Matrix } from 'ml-matrix';
 import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
-import { assertAllFinite, describe, assertInteger } from './validate.js';
+import { assertAllFinite, describe, assertInteger, firstNonFinite } from './validate.js';
 
 /**
  * A row-major matrix over a flat Float64Array: what crosses threads and what the
@@ -93,7 +93,7 @@ export function toFlatMatrix(input: BatchInput, name: string, allocate: (length:
       const data = allocated(allocate, rows.length * columns, name);
       // One pass over the values, checked as they are copied (a second scan would take as long as the
       // copy); a non-finite number is reported after the shape and type of every row, as a scan would.
-      let firstNonFinite = -1;
+      let nonFinite = -1;
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r];
         if (!Array.isArray(row) || row.length !== columns) {
@@ -105,11 +105,11 @@ export function toFlatMatrix(input: BatchInput, name: string, allocate: (length:
         for (let c = 0; c < columns; c++) {
           const v = row[c];
           if (typeof v !== 'number') throw new ArgumentTypeError(`Expected \`${name}\` to contain only numbers, got ${describe(v)} at row ${r}, column ${c}`);
-          if (firstNonFinite < 0 && !Number.isFinite(v)) firstNonFinite = r * columns + c;
+          if (nonFinite < 0 && !Number.isFinite(v)) nonFinite = r * columns + c;
           data[r * columns + c] = v;
         }
       }
-      if (firstNonFinite >= 0) throwNotFinite(name, data[firstNonFinite], firstNonFinite, rows.length, columns);
+      if (nonFinite >= 0) throwNotFinite(name, data[nonFinite], nonFinite, rows.length, columns);
       flat = { data, rows: rows.length, columns };
       finiteChecked = true;
     } else {
@@ -146,9 +146,8 @@ function allocated(allocate: (length: number) => Float64Array, length: number, n
 /** Like {@link assertAllFinite}, and names the row and column of the bad value in a batch. */
 function assertAllFiniteBatch(name: string, flat: FlatMatrix): void {
   const { data, rows, columns } = flat;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throwNotFinite(name, data[i], i, rows, columns);
-  }
+  const i = firstNonFinite(data);
+  if (i >= 0) throwNotFinite(name, data[i], i, rows, columns);
 }
 
 /**
