@@ -12,8 +12,8 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). */
-export const BENCH_SCHEMA_VERSION = 7;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). 8: serialParts.wakeUpsMs, slowestTaskMs of each measurement, goal rows amdahlAt16WakeUpsOnly and ofCeilingFloorLibrary. */
+export const BENCH_SCHEMA_VERSION = 8;
 
 export interface TimingSummary {
   median: number;
@@ -47,6 +47,8 @@ export interface EngineMeasurement {
   oversubscribed: boolean;
   /** The serial part of a call: median of (wall time − slowest worker's task time): dispatch, wake-up, main-thread work, collecting. Pool only. */
   overheadMs: number | null;
+  /** Median of the slowest worker's task time per call: the part of a call the serial part is not. Pool only, null unless the calls reported their tasks. */
+  slowestTaskMs: number | null;
   /** The serial part split where it goes (serial-parts.ts), medians; null unless the calls were served (incremental) in a pool. */
   serialParts: SerialParts | null;
   /**
@@ -221,8 +223,8 @@ export interface PeerEpoch {
 }
 
 export const GOAL_IDS = [
-  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64',
-  'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
+  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly',
+  'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
 ] as const;
 
 /** One figure of the goals block: its value, the goal and the must (when it has them), and whether they are met. */
@@ -367,8 +369,9 @@ const measurement = object({
   speedup: nullable(nonNegative), efficiency: nullable(nonNegative), speedupOfMin: nullable(nonNegative),
   oversubscribed: bool,
   overheadMs: nullable(num),
-  serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num },
-    'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning')),
+  slowestTaskMs: { ...nullable(nonNegative), description: 'Pool only: median of the slowest worker\'s task time per call (ms); null unless the calls reported their tasks' },
+  serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num, wakeUpsMs: num },
+    'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning; wakeUpsMs = notify + wake-up + seeing, per call')),
   msByBlockPosition: {
     ...nullable(array(nonNegative)),
     description: 'Pool only: median ms of the calls at each place in their block of --block calls; the first follows the other pools\' blocks and a round of the ceiling, the later ones are back to back',

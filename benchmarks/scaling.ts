@@ -75,6 +75,8 @@ interface PoolSamples {
   /** The same calls by their place in their block: the first follows the other pools' blocks and the ceiling's round. */
   msByPosition: number[][];
   overheadMs: number[];
+  /** Each call's slowest task. */
+  slowestTaskMs: number[];
   /** The same serial parts by the call's place in its block. */
   overheadByPosition: number[][];
   /** Each served call's serial part, split (serial-parts.ts). */
@@ -122,7 +124,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
       beforeCall?.();
       await call(pool, () => undefined);
     }
-    results.set(pool.threads, { ms: [], msByPosition: [], overheadMs: [], overheadByPosition: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
+    results.set(pool.threads, { ms: [], msByPosition: [], overheadMs: [], slowestTaskMs: [], overheadByPosition: [], serialParts: [], imbalance: [], meter: new LoadMeter(settings.busyThresholdCores) });
   }
   const rounds = Math.ceil(reps / block);
   let lastProgress = performance.now();
@@ -147,6 +149,7 @@ async function measurePools(options: MeasurePoolsOptions): Promise<Map<number, P
           const slowest = Math.max(...tasks);
           const mean = tasks.reduce((sum, t) => sum + t, 0) / tasks.length;
           samples.overheadMs.push(ms - slowest);
+          samples.slowestTaskMs.push(slowest);
           (samples.overheadByPosition[c] ??= []).push(ms - slowest);
           samples.imbalance.push(mean > 0 ? slowest / mean : 1);
         }
@@ -177,6 +180,7 @@ function poolMeasurements(
       speedup, efficiency: speedup === null ? null : speedup / threads, speedupOfMin: finiteOrNull((baseSummary?.min ?? Number.NaN) / ms.min),
       oversubscribed: threads > cores,
       overheadMs: samples.overheadMs.length > 0 ? summarize(samples.overheadMs).median : null,
+      slowestTaskMs: samples.slowestTaskMs.length > 0 ? summarize(samples.slowestTaskMs).median : null,
       serialParts: medianSerialParts(samples.serialParts),
       msByBlockPosition: samples.msByPosition.map((calls) => summarize(calls).median),
       // Only when every place has calls that reported their tasks: a hole would misalign the places.
@@ -202,7 +206,7 @@ function mainThreadMeasurement(
 ): EngineMeasurement {
   return {
     engine, where: 'main-thread', threads: 1, method, sampledParameters, reps, warmup, msPerGradient: timing(samples),
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, serialParts: null, msByBlockPosition: null, overheadMsByBlockPosition: null, imbalance: null, ofCeiling: null, load,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: false, overheadMs: null, slowestTaskMs: null, serialParts: null, msByBlockPosition: null, overheadMsByBlockPosition: null, imbalance: null, ofCeiling: null, load,
   };
 }
 

@@ -9,8 +9,9 @@ import { summarize } from './stats.js';
 
 /**
  * One call's serial part (wall − its slowest task), in milliseconds, split
- * along the worker of that task; the six add up to it. Over many calls, the
- * median of each (medians need not add up to the median serial part).
+ * along the worker of that task; the first six add up to it, and `wakeUpsMs`
+ * sums the three that are threads waking. Over many calls, the median of each
+ * (medians need not add up to the median serial part).
  */
 export interface SerialParts {
   /** Main thread, from the call to posting it: the checks, its turn, the batch into shared memory, the work board (and a session's start, on its first call). */
@@ -25,6 +26,12 @@ export interface SerialParts {
   seenMs: number;
   /** From then until the caller had the result. */
   returnMs: number;
+  /**
+   * notifyMs + wakeMs + seenMs: the threads waking (the workers, then the main
+   * thread), none of it the call's own code; what the serial part cannot go
+   * below on this machine while the threads sleep between calls.
+   */
+  wakeUpsMs: number;
 }
 
 /** The serial part of one call of `wallMs` split as {@link SerialParts} says, from its statistics. */
@@ -33,13 +40,17 @@ export function splitSerialPart({ taskMilliseconds, timeline }: Required<PoolCal
   // The slowest task, as the serial part (wall − slowest task) takes it.
   const slowest = taskMilliseconds.indexOf(Math.max(...taskMilliseconds));
   const lastReport = Math.max(...reported);
+  const notifyMs = timeline.notified - timeline.posted;
+  const wakeMs = woke[slowest] - timeline.notified;
+  const seenMs = timeline.collected - lastReport;
   return {
     postMs: timeline.posted,
-    notifyMs: timeline.notified - timeline.posted,
-    wakeMs: woke[slowest] - timeline.notified,
+    notifyMs,
+    wakeMs,
     tailMs: lastReport - reported[slowest],
-    seenMs: timeline.collected - lastReport,
+    seenMs,
     returnMs: wallMs - timeline.collected,
+    wakeUpsMs: notifyMs + wakeMs + seenMs,
   };
 }
 
@@ -49,6 +60,6 @@ export function medianSerialParts(calls: readonly SerialParts[]): SerialParts | 
   const median = (key: keyof SerialParts) => summarize(calls.map((parts) => parts[key])).median;
   return {
     postMs: median('postMs'), notifyMs: median('notifyMs'), wakeMs: median('wakeMs'),
-    tailMs: median('tailMs'), seenMs: median('seenMs'), returnMs: median('returnMs'),
+    tailMs: median('tailMs'), seenMs: median('seenMs'), returnMs: median('returnMs'), wakeUpsMs: median('wakeUpsMs'),
   };
 }

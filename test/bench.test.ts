@@ -245,7 +245,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 7);
+  t.equal(written.schemaVersion, 8);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -375,7 +375,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
 
   // The goals block: every figure, its goal, met or not, checked against the figures above.
   const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
-  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
   t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
   t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
@@ -393,6 +393,18 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     const c2 = c.ceiling[1].speedup!;
     t.match(goal(id), { value: one.msPerGradient.median / (two.overheadMs! + (one.msPerGradient.median - one.overheadMs!) / c2) / c2, comparison: null, status: 'info' }, id);
   }
+  // The floors: the same laws with only the threads' wake-ups as the serial part, from the rows' own medians.
+  const trainerAt = pooled.find((m) => m.engine === 'incremental' && m.threads === c.serial[0].threads)!;
+  const wakeFraction = Math.min(1, Math.max(0, trainerAt.serialParts!.wakeUpsMs / c.serial[0].oneThreadMs));
+  t.ok(Math.abs(goal('amdahlAt16WakeUpsOnly').value! - 1 / (wakeFraction + (1 - wakeFraction) / 16)) < 1e-12, 'Amdahl at 16 from the wake-ups alone');
+  t.match(goal('amdahlAt16WakeUpsOnly'), { comparison: null, status: 'info', note: new RegExp(`^Atomics.notify \\+ the worker's wake-up \\+ the main thread's: ${trainerAt.serialParts!.wakeUpsMs.toFixed(3)} ms of the ${c.serial[0].serialMs.toFixed(3)} ms serial part`) });
+  for (const m of [...pooled.filter((m) => m.engine === 'incremental'), ...library]) {
+    t.ok(m.slowestTaskMs !== null && m.slowestTaskMs > 0 && m.slowestTaskMs <= m.msPerGradient.max, `${m.threads} threads: the slowest task (${m.slowestTaskMs}) within the calls' wall times`);
+  }
+  const libraryOneRow = library.find((m) => m.threads === 1)!;
+  const libraryTwoRow = library.find((m) => m.threads === 2)!;
+  const floor = (libraryOneRow.slowestTaskMs! + libraryOneRow.serialParts!.wakeUpsMs) / (libraryTwoRow.slowestTaskMs! + libraryTwoRow.serialParts!.wakeUpsMs) / c.ceiling[1].speedup!;
+  t.ok(Math.abs(goal('ofCeilingFloorLibrary').value! - floor) < 1e-12, 'the library pattern\'s floor from its tasks and wake-ups');
   t.equal(goal('speedupLibrary').value, library.find((m) => m.threads === 2)!.speedup);
   t.equal(goal('epochIncremental').value, Math.min(...c.epochs.filter((e) => e.engine === 'incremental').map((e) => e.epochMs)));
   t.equal(goal('epochBackprop').value, c.epochs.find((e) => e.engine === 'backprop')!.epochMs);
@@ -496,14 +508,16 @@ t.test('a serial part split along the slowest task: a hand-made timeline', async
   // Slot 0 woke 0.06 ms after the call's start and worked 2.00 ms; slot 1 woke at 0.09 and worked 1.99 ms.
   const timeline = { posted: 0.03, notified: 0.05, woke: [0.06, 0.09], reported: [2.06, 2.08], collected: 2.1 };
   const parts = splitSerialPart({ taskMilliseconds: [2.0, 1.99], timeline }, 2.13);
-  const expected = { postMs: 0.03, notifyMs: 0.02, wakeMs: 0.01, tailMs: 0.02, seenMs: 0.02, returnMs: 0.03 };
+  // Waking: notify 0.02 + the slowest task's worker 0.01 + the main thread 0.02 = 0.05.
+  const expected = { postMs: 0.03, notifyMs: 0.02, wakeMs: 0.01, tailMs: 0.02, seenMs: 0.02, returnMs: 0.03, wakeUpsMs: 0.05 };
   for (const key of Object.keys(expected) as Array<keyof typeof expected>) t.ok(Math.abs(parts[key] - expected[key]) < 1e-12, `${key}: ${expected[key]}`);
-  const sum = Object.values(parts).reduce((a, b) => a + b, 0);
-  t.ok(Math.abs(sum - (2.13 - 2.0)) < 1e-12, 'the parts add up to wall − the slowest task');
+  const sum = parts.postMs + parts.notifyMs + parts.wakeMs + parts.tailMs + parts.seenMs + parts.returnMs;
+  t.ok(Math.abs(sum - (2.13 - 2.0)) < 1e-12, 'the six parts add up to wall − the slowest task');
   // A worker that was polling may see the call before the main thread is back from notify.
   t.ok(Math.abs(splitSerialPart({ taskMilliseconds: [2.0, 1.99], timeline: { ...timeline, woke: [0.04, 0.09], reported: [2.04, 2.08] } }, 2.13).wakeMs + 0.01) < 1e-12, 'a negative wake-up');
   t.same(medianSerialParts([]), null);
-  t.same(medianSerialParts([expected, { ...expected, postMs: 0.5 }, { ...expected, postMs: 0.04 }]), { ...expected, postMs: 0.04 }, 'the median of each part');
+  t.same(medianSerialParts([expected, { ...expected, postMs: 0.5 }, { ...expected, postMs: 0.04, wakeUpsMs: 0.01 }]), { ...expected, postMs: 0.04 }, 'the median of each part');
+  t.same(medianSerialParts([expected, { ...expected, wakeUpsMs: 0.2 }, { ...expected, wakeUpsMs: 0.07 }]), { ...expected, wakeUpsMs: 0.07 }, 'the median of the wake-ups, per call');
 });
 
 t.test('goal figures from synthetic measurements: status, serial part and Amdahl, kernel ratio', async (t) => {
@@ -523,7 +537,7 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   const row = (engine: EngineMeasurement['engine'], where: EngineMeasurement['where'], threads: number, median: number, overheadMs: number | null): EngineMeasurement => ({
     engine, where, threads, method: 'measured', sampledParameters: null, reps: 1, warmup: 0,
     msPerGradient: { median, min: median, max: median, mean: median, samples: [median] },
-    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, serialParts: null, msByBlockPosition: null, overheadMsByBlockPosition: null, imbalance: 1, ofCeiling: null,
+    speedup: null, efficiency: null, speedupOfMin: null, oversubscribed: threads > 2, overheadMs, slowestTaskMs: null, serialParts: null, msByBlockPosition: null, overheadMsByBlockPosition: null, imbalance: 1, ofCeiling: null,
     load: new LoadMeter(1).sample(),
   });
   // 10 ms on one thread; 0.08 ms serial at 2 threads (within 2 cores), 0.5 ms at 3 (oversubscribed, not used).
@@ -571,6 +585,21 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   t.match(byId.ofCeilingAllowedLibrary, { value: null, status: 'n/a', note: 'no one-thread pool row that reported its tasks' });
   // A serial part as long as the tasks' share: 4 ms, 2 of them serial, 2 at 2 threads, ceiling 2: 4 / (2 + 2 / 2) / 2 = 2/3.
   t.ok(Math.abs(ofCeilingAllowed(4, 2, 2, 2) - 2 / 3) < 1e-15);
+  t.match(byId.amdahlAt16WakeUpsOnly, { value: null, status: 'n/a', note: 'no served pool row at the serial part\'s thread count' });
+  t.match(byId.ofCeilingFloorLibrary, { value: null, status: 'n/a', note: 'no served 2-thread and one-thread pool rows, or no ceiling' });
+  // With the wake-ups split out: 0.05 ms of waking in a 10 ms one-thread call, s = 0.005: S(16) = 1 / (0.005 + 0.995/16) = 14.8837…
+  const parts = (wakeUpsMs: number) => ({ postMs: 0, notifyMs: 0, wakeMs: 0, tailMs: 0, seenMs: 0, returnMs: 0, wakeUpsMs });
+  const woken = rows.slice(0, 2).map((m) => ({ ...m, serialParts: parts(0.05) }));
+  // The library pattern: slowest tasks 3.0 and 1.7 ms, 0.1 ms of wake-ups each, ceiling 1.9: 3.1 / 1.8 / 1.9 = 0.90643…, the tasks alone 3 / 1.7 / 1.9 = 0.9288.
+  const libraryRows = [{ ...rows[0], slowestTaskMs: 3, serialParts: parts(0.1) }, { ...rows[1], slowestTaskMs: 1.7, serialParts: parts(0.1) }];
+  const floors = Object.fromEntries(goalChecks({
+    measurements: woken, kernelRatio: kernel, serial: [part], libraryPattern: { description: '', gapMs: 3, measurements: libraryRows }, epochs: [], peerEpoch: null,
+    ceiling: [{ threads: 2, rounds: 5, gradientsPerRound: 4, msPerGradient: { median: 10, min: 10, max: 10, mean: 10, samples: [10] }, speedup: 1.9, split: null, load: new LoadMeter(1).sample() }],
+  }, 'absent').map((g) => [g.id, g]));
+  t.ok(Math.abs(floors.amdahlAt16WakeUpsOnly.value! - 1 / (0.005 + 0.995 / 16)) < 1e-12, `S(16) from the wake-ups alone ${floors.amdahlAt16WakeUpsOnly.value}`);
+  t.match(floors.amdahlAt16WakeUpsOnly, { status: 'info', note: 'Atomics.notify + the worker\'s wake-up + the main thread\'s: 0.050 ms of the 0.080 ms serial part (median per call); 12× needs ≤ 0.222 ms' });
+  t.ok(Math.abs(floors.ofCeilingFloorLibrary.value! - 3.1 / 1.8 / 1.9) < 1e-12, `library floor ${floors.ofCeilingFloorLibrary.value}`);
+  t.match(floors.ofCeilingFloorLibrary, { status: 'info', note: 'its tasks alone 93 % (slowest task 3.000 ms on 1 thread, 1.700 on 2); wake-ups 0.100 and 0.100 ms' });
   t.match(byId.epochPeer, { value: null, status: 'n/a', note: 'absent' });
   t.match(byId.epochBackprop, { value: null, note: 'epochs not measured' });
 });
