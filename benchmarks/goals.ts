@@ -106,19 +106,20 @@ export function ofCeilingAllowed(oneThreadMs: number, oneThreadSerialMs: number,
 /**
  * The share of the ceiling a pattern's calls would get were the serial part
  * only the threads' wake-ups: (task₁ + wake₁) / (task₂ + wake₂) / ceiling,
- * each the median slowest task and the median wake-ups per call, as measured
- * (the tasks after the caller's other work, as slow as it left them).
+ * each the median slowest task and the median wake-ups per call (a sum of
+ * medians), as measured: the tasks after the caller's other work, as slow as it
+ * left them, and holding the new result array the main thread makes meanwhile.
  */
 function libraryFloor(rows: readonly EngineMeasurement[], two: EngineMeasurement | undefined, ceiling: number | null): { value: number | null; note: string } {
   const one = rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === 1);
   const parts = (m: EngineMeasurement | undefined) => (m?.slowestTaskMs == null || m.serialParts == null ? null : { taskMs: m.slowestTaskMs, wakeUpsMs: m.serialParts.wakeUpsMs });
   const a = parts(one);
   const b = parts(two);
-  if (a === null || b === null || ceiling === null) return { value: null, note: `no served ${OF_CEILING_THREADS}-thread and one-thread pool rows, or no ceiling` };
+  if (a === null || b === null || ceiling === null) return { value: null, note: `no served one-thread or ${OF_CEILING_THREADS}-thread pool row, or no ceiling` };
   const tasksAlone = a.taskMs / b.taskMs / ceiling;
   return {
     value: (a.taskMs + a.wakeUpsMs) / (b.taskMs + b.wakeUpsMs) / ceiling,
-    note: `its tasks alone ${(tasksAlone * 100).toFixed(0)} % (slowest task ${a.taskMs.toFixed(3)} ms on 1 thread, ${b.taskMs.toFixed(3)} on ${OF_CEILING_THREADS}); wake-ups ${a.wakeUpsMs.toFixed(3)} and ${b.wakeUpsMs.toFixed(3)} ms`,
+    note: `its tasks alone ${(tasksAlone * 100).toFixed(0)} % (slowest task ${a.taskMs.toFixed(3)} ms on 1 thread, ${b.taskMs.toFixed(3)} on ${OF_CEILING_THREADS}); wake-ups ${a.wakeUpsMs.toFixed(3)} and ${b.wakeUpsMs.toFixed(3)} ms on 1 and ${OF_CEILING_THREADS} threads (sums of medians)`,
   };
 }
 
@@ -170,13 +171,14 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     }
     add(id, `Amdahl's law at ${threads} threads from the measured serial fraction (Trainer's pattern)`, speedup, 'speedup', target, note);
   }
-  // The same law with only the threads' wake-ups as the serial part: what no trimming of the call's own code can pass here.
+  // The same law with only the threads' wake-ups as the serial part (as measured at the serial part's thread count, the threads
+  // sleeping between calls): what trimming the call's own code cannot pass here without changing how the threads wait.
   const wakeUps = trainerRow?.serialParts?.wakeUpsMs ?? null;
   const wakeUpsOnly = trainer === null || wakeUps === null ? null : amdahlSpeedup(Math.min(1, Math.max(0, wakeUps / trainer.oneThreadMs)), 16);
-  add('amdahlAt16WakeUpsOnly', 'Amdahl\'s law at 16 threads were the serial part only the threads\' wake-ups (Trainer\'s pattern, none of the call\'s own code)', wakeUpsOnly, 'speedup', null,
-    trainer === null || wakeUps === null ? 'no served pool row at the serial part\'s thread count'
-      : `Atomics.notify + the worker's wake-up + the main thread's: ${wakeUps.toFixed(3)} ms of the ${trainer.serialMs.toFixed(3)} ms serial part (median per call); `
-        + `${GOALS.amdahlAt16.goal}× needs ≤ ${(serialFractionFor(GOALS.amdahlAt16.goal, 16) * trainer.oneThreadMs).toFixed(3)} ms`);
+  add('amdahlAt16WakeUpsOnly', 'Amdahl\'s law at 16 threads were the serial part only the threads\' wake-ups (Trainer\'s pattern, the threads sleeping between calls)', wakeUpsOnly, 'speedup', null,
+    trainer === null ? 'no one-thread pool row that reported its tasks' : wakeUps === null ? 'no served pool row at the serial part\'s thread count'
+      : `Atomics.notify + the worker's wake-up + the main thread's: ${wakeUps.toFixed(3)} ms of the ${trainer.serialMs.toFixed(3)} ms serial part at ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'} (median per call); `
+        + `${GOALS.amdahlAt16.goal}× at 16 threads needs a serial part ≤ ${(serialFractionFor(GOALS.amdahlAt16.goal, 16) * trainer.oneThreadMs).toFixed(3)} ms`);
 
   const atTwo = (rows: readonly EngineMeasurement[]) => rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === OF_CEILING_THREADS);
   const trainerTwo = atTwo(c.measurements);
@@ -201,7 +203,7 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
   const allowedLibrary = allowed(c.libraryPattern.measurements, libraryTwo);
   add('ofCeilingAllowedLibrary', `of ceiling at ${OF_CEILING_THREADS} threads the serial part allows, library pattern (its tasks split at the ceiling)`, allowedLibrary.value, 'fraction', null, allowedLibrary.note);
   const floorLibrary = libraryFloor(c.libraryPattern.measurements, libraryTwo, ceilingTwo);
-  add('ofCeilingFloorLibrary', `of ceiling at ${OF_CEILING_THREADS} threads the library pattern's tasks and wake-ups allow (none of the call's own code: no conversion, checks or copy)`, floorLibrary.value, 'fraction', null, floorLibrary.note);
+  add('ofCeilingFloorLibrary', `of ceiling at ${OF_CEILING_THREADS} threads the library pattern's tasks and wake-ups allow (no conversion, checks or copy into the result)`, floorLibrary.value, 'fraction', null, floorLibrary.note);
   const splitTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.split ?? null;
   add('ofCeilingSplit', `of ceiling at ${OF_CEILING_THREADS} threads, the split alone (within one task, no pool's dispatch)`, splitTwo?.ofCeiling ?? null, 'fraction', null,
     splitTwo?.ofCeiling != null ? `speedup ${splitTwo.speedup?.toFixed(2)}×` : noTwo);
