@@ -28,8 +28,10 @@ export interface SerialParts {
   returnMs: number;
   /**
    * notifyMs + wakeMs + seenMs: the threads waking (the workers, then the main
-   * thread), none of it the call's own code; what the serial part cannot go
-   * below on this machine while the threads sleep between calls.
+   * thread); what the serial part cannot go below on this machine while the
+   * threads sleep between calls. Not quite free of the call's own code: work the
+   * main thread does while the workers compute (a library call's new result
+   * array) and has not finished by the last report lands in seenMs.
    */
   wakeUpsMs: number;
 }
