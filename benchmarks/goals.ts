@@ -110,8 +110,7 @@ export function ofCeilingAllowed(oneThreadMs: number, oneThreadSerialMs: number,
  * medians), as measured: the tasks after the caller's other work, as slow as it
  * left them, and holding the new result array the main thread makes meanwhile.
  */
-function libraryFloor(rows: readonly EngineMeasurement[], two: EngineMeasurement | undefined, ceiling: number | null): { value: number | null; note: string } {
-  const one = rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === 1);
+function libraryFloor(one: EngineMeasurement | undefined, two: EngineMeasurement | undefined, ceiling: number | null): { value: number | null; note: string } {
   const parts = (m: EngineMeasurement | undefined) => (m?.slowestTaskMs == null || m.serialParts == null ? null : { taskMs: m.slowestTaskMs, wakeUpsMs: m.serialParts.wakeUpsMs });
   const a = parts(one);
   const b = parts(two);
@@ -180,7 +179,9 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
       : `Atomics.notify + the worker's wake-up + the main thread's: ${wakeUps.toFixed(3)} ms of the ${trainer.serialMs.toFixed(3)} ms serial part at ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'} (median per call); `
         + `${GOALS.amdahlAt16.goal}× at 16 threads needs a serial part ≤ ${(serialFractionFor(GOALS.amdahlAt16.goal, 16) * trainer.oneThreadMs).toFixed(3)} ms`);
 
-  const atTwo = (rows: readonly EngineMeasurement[]) => rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === OF_CEILING_THREADS);
+  const at = (threads: number) => (rows: readonly EngineMeasurement[]) => rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === threads);
+  const atOne = at(1);
+  const atTwo = at(OF_CEILING_THREADS);
   const trainerTwo = atTwo(c.measurements);
   const libraryTwo = atTwo(c.libraryPattern.measurements);
   const noTwo = `no ${OF_CEILING_THREADS}-thread pool or no ceiling in this run`;
@@ -190,7 +191,7 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     libraryTwo?.ofCeiling != null ? `speedup ${libraryTwo.speedup?.toFixed(2)}×` : noTwo);
   const ceilingTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.speedup ?? null;
   const allowed = (rows: readonly EngineMeasurement[], two: EngineMeasurement | undefined): { value: number | null; note: string } => {
-    const one = rows.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === 1);
+    const one = atOne(rows);
     if (one?.overheadMs == null) return { value: null, note: 'no one-thread pool row that reported its tasks' };
     if (two?.overheadMs == null || ceilingTwo === null) return { value: null, note: noTwo };
     return {
@@ -202,7 +203,7 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
   add('ofCeilingAllowedTrainer', `of ceiling at ${OF_CEILING_THREADS} threads the serial part allows, Trainer's pattern (its tasks split at the ceiling)`, allowedTrainer.value, 'fraction', null, allowedTrainer.note);
   const allowedLibrary = allowed(c.libraryPattern.measurements, libraryTwo);
   add('ofCeilingAllowedLibrary', `of ceiling at ${OF_CEILING_THREADS} threads the serial part allows, library pattern (its tasks split at the ceiling)`, allowedLibrary.value, 'fraction', null, allowedLibrary.note);
-  const floorLibrary = libraryFloor(c.libraryPattern.measurements, libraryTwo, ceilingTwo);
+  const floorLibrary = libraryFloor(atOne(c.libraryPattern.measurements), libraryTwo, ceilingTwo);
   add('ofCeilingFloorLibrary', `of ceiling at ${OF_CEILING_THREADS} threads the library pattern's tasks and wake-ups allow (no conversion, checks or copy into the result)`, floorLibrary.value, 'fraction', null, floorLibrary.note);
   const splitTwo = c.ceiling.find((m) => m.threads === OF_CEILING_THREADS)?.split ?? null;
   add('ofCeilingSplit', `of ceiling at ${OF_CEILING_THREADS} threads, the split alone (within one task, no pool's dispatch)`, splitTwo?.ofCeiling ?? null, 'fraction', null,
