@@ -252,7 +252,7 @@ export function formatReport(result: BenchResult): string {
       + `${overall.stealCores === null ? '' : ` (steal ${overall.stealCores.toFixed(2)})`} on average during the run → ${result.load.unreliable ? 'BUSY: some timings are unreliable' : 'quiet enough'}`,
   ];
   const wake = result.wakeRoundTrip;
-  lines.push(`Floor under the serial part of a pool call here: waking a sleeping worker and being woken back (Atomics.notify to Atomics.wait, back to Atomics.waitAsync, as a served call does; ${wake.pauseMs} ms apart): `
+  lines.push(`Floor under the serial part of a pool call here: waking a sleeping worker and being woken back (Atomics.notify to Atomics.wait and back, as a served call does; ${wake.pauseMs} ms apart): `
     + `median ${formatMs(wake.ms.median)} ms, min ${formatMs(wake.ms.min)} ms; a call whose workers slept since the last one pays it on top of dispatch and collection`);
   if (result.settings.withNumpy && !result.numpy.available) lines.push(`numpy: not available (${result.numpy.reason}); no numpy comparison`);
   else if (result.numpy.available) lines.push(`numpy ${result.numpy.numpyVersion} on Python ${result.numpy.pythonVersion}, ${result.numpy.blas ?? 'BLAS ?'}; environment as found: ${Object.entries(result.numpy.env ?? {}).map(([k, v]) => `${k}=${v ?? '(unset)'}`).join(' ')}`);

@@ -2,13 +2,13 @@
  * The floor under the serial part of a pool call on this machine: how long
  * the main thread takes to wake a sleeping thread and be woken back by it,
  * with the primitives a served call uses (serving.ts): `Atomics.notify` to a
- * worker asleep in `Atomics.wait`, and back to the main thread waiting in
- * `Atomics.waitAsync`. A call whose workers have gone to sleep since the last
- * one (calls further apart than their poll) pays about one such round trip
- * on top of its dispatch and collection, whatever the kernel.
+ * worker asleep in `Atomics.wait`, and back to the main thread asleep in
+ * `Atomics.wait` too (as a call within the thread's blocking budget waits:
+ * src/parallel/blocking-budget.ts). A call whose workers have gone to sleep
+ * since the last one (calls further apart than their poll) pays about one
+ * such round trip on top of its dispatch and collection, whatever the kernel.
  */
 import { Worker } from 'node:worker_threads';
-import { waitAsync } from '../src/parallel/serving.js';
 import type { TimingSummary } from './result.js';
 import { summarize } from './stats.js';
 
@@ -21,7 +21,7 @@ export interface WakeRoundTrip {
   ms: TimingSummary;
 }
 
-export const WAKE_ROUND_TRIP_DESCRIPTION = 'the main thread wakes a worker asleep in Atomics.wait (Atomics.notify) and waits in Atomics.waitAsync until the worker wakes it back, as a served pool call does';
+export const WAKE_ROUND_TRIP_DESCRIPTION = 'the main thread wakes a worker asleep in Atomics.wait (Atomics.notify) and waits in Atomics.wait until the worker wakes it back, as a served pool call within its blocking budget does';
 
 /** Cells: 0 = the round the main thread posts (−1: stop), 1 = the round the worker has answered. */
 const WORKER_SOURCE = `
@@ -57,8 +57,7 @@ export async function measureWakeRoundTrip(samples: number, pauseMs: number): Pr
       const started = performance.now();
       Atomics.store(cells, 0, round);
       Atomics.notify(cells, 0);
-      const answer = waitAsync(cells, 1, round - 1, ANSWER_TIMEOUT_MILLISECONDS);
-      if ((answer.async ? await answer.value : answer.value) === 'timed-out') {
+      if (Atomics.wait(cells, 1, round - 1, ANSWER_TIMEOUT_MILLISECONDS) === 'timed-out') {
         throw new Error(`The wake-up round trip got no answer within ${ANSWER_TIMEOUT_MILLISECONDS} ms`);
       }
       if (round > 1) times.push(performance.now() - started);

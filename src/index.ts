@@ -18,6 +18,7 @@ export { InputError, ArgumentTypeError, ArgumentRangeError, isArgumentError, Div
 export type { ArgumentError } from './errors.js';
 export { GradientPoolError, GradientTimeoutError, GradientAbortError } from './errors.js';
 export { GradientPool, MAX_THREADS } from './parallel/gradient-pool.js';
+export { MAX_BLOCK_MILLISECONDS } from './parallel/blocking-budget.js';
 export type { GradientPoolOptions, PoolGradientOptions, PoolCallStatistics, PoolCallTimeline, FunctionGradientOptions, PoolEvaluationOptions, SplitScore } from './parallel/gradient-pool.js';
 export { ENGINES, NUMERICAL_ENGINES, DEFAULT_ENGINE } from './engine.js';
 export type { Engine, NumericalEngine } from './engine.js';

@@ -2,12 +2,14 @@
  * The main thread's side of serving (serve-loop.ts): a session keeps one
  * long Piscina task on every thread, all running the same incremental task,
  * and posts each call of that task through shared memory (`Atomics.notify`),
- * waiting for the last worker with `Atomics.waitAsync`: no message, no worker
- * event loop turn per call. A call with other buffers, shape, rows or `h`
+ * waiting for the last worker with `Atomics.wait` within this thread's
+ * blocking budget (blocking-budget.ts), else `Atomics.waitAsync`: no message,
+ * no worker event loop turn per call. A call with other buffers, shape, rows or `h`
  * ends the session (its tasks return) and starts another; so does any other
  * kind of call, and a pool left idle (so that a process can exit).
  */
 import type { Piscina } from 'piscina';
+import { blockingBudget } from './blocking-budget.js';
 import type { BufferRegistry } from './buffer-registry.js';
 import type { PoolCallTimeline } from './pool-call.js';
 import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
@@ -182,6 +184,13 @@ export class ServingSession {
       whileWaiting?.();
     } catch (error) {
       failure = { error };
+    }
+    // Blocked until the last worker has finished (see blocking-budget.ts), within this thread's budget;
+    // past it, or with the session already broken, the wait below lets the event loop run.
+    const first = Atomics.load(cells, FINISHED);
+    if (first !== generation && this.ended === undefined) {
+      const budget = blockingBudget(performance.now());
+      if (budget > 0) Atomics.wait(cells, FINISHED, first, budget);
     }
     // Asleep until the last worker has finished, not polling for it once the first has: on 2 cores the
     // scheduler often put the polling main thread on the core of the worker still at work, so that
