@@ -1,6 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import t from 'tap';
+import { GradientTimeoutError } from '../src/errors.js';
 import { blockingBudget, MAX_BLOCK_MILLISECONDS } from '../src/parallel/blocking-budget.js';
+import { GradientPool } from '../src/parallel/gradient-pool.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { bytesOf, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
 import { sharedPools } from './fixtures/shared-pools.js';
@@ -17,6 +19,7 @@ t.test('the budget: what is left of the most a thread blocks in a row, renewed o
   await nextTurn();
   t.equal(blockingBudget(5000), 10, 'after a turn, the whole budget again');
   t.equal(blockingBudget(5001), 9);
+  t.equal(blockingBudget(5003, 40), 37, 'a pool\'s own cap, counted from the same start');
   await nextTurn();
 });
 
@@ -42,4 +45,55 @@ t.test('calls back to back with nothing awaited between them still let the event
   t.ok(same, 'every call\'s gradient is the serial kernel\'s, bit for bit');
   // Were every wait blocking, the loop would only turn after the last call: the timer would see all 60 done.
   t.ok(firedAfter >= 0 && firedAfter < calls, `the timer fired after ${firedAfter} of ${calls} calls`);
+});
+
+/** Keeps this thread busy until `milliseconds` have passed (so that a timer set before is due). */
+function spin(milliseconds: number): void {
+  const until = performance.now() + milliseconds;
+  while (performance.now() < until);
+}
+
+/** How many of `calls` back-to-back calls had resolved when a timer, due before the first, fired (-1: not before the last). */
+async function callsBeforeTimer(pool: GradientPool, net: TwoLayerNet, batch: ReturnType<typeof sharedBatch>, calls: number): Promise<number> {
+  await nextTurn();
+  let firedAfter = -1;
+  let done = 0;
+  setTimeout(() => {
+    firedAfter = done;
+  }, 0);
+  spin(3);
+  for (; done < calls; done++) await pool.gradientOfBatch(net, batch);
+  return firedAfter;
+}
+
+t.test('maxBlockMilliseconds: a large cap blocks every call (no timer runs between them); 0 never blocks; a call\'s timeout still fires', async (t) => {
+  const batch = sharedBatch(100);
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 50, outputSize: 10, seed: 4 });
+  const blocking = new GradientPool({ threads: 2, maxBlockMilliseconds: 60_000 });
+  const never = new GradientPool({ threads: 2, maxBlockMilliseconds: 0 });
+  t.teardown(() => Promise.all([blocking.destroy(), never.destroy()]));
+  for (let warmUp = 0; warmUp < 5; warmUp++) {
+    await blocking.gradientOfBatch(net, batch);
+    await never.gradientOfBatch(net, batch);
+  }
+  t.equal(await callsBeforeTimer(blocking, net, batch, 20), -1, 'a cap of a minute: the due timer waits for the 20 calls (a few ms each) to end');
+  // A call waiting asynchronously lets the due timer run while its workers compute: in the first call
+  // (or, should its workers have finished before it looked, one of the next).
+  const firedAfter = await callsBeforeTimer(never, net, batch, 20);
+  t.ok(firedAfter >= 0 && firedAfter <= 2, `a cap of 0: the due timer fired after ${firedAfter} of 20 calls`);
+  // Blocked with a minute's budget, a call must still wake for its own deadline: its timer has to run.
+  // (Two calls first: the session, ended while the pool was idle, serves again, so the call blocks.)
+  await blocking.gradientOfBatch(net, batch);
+  await blocking.gradientOfBatch(net, batch);
+  await t.rejects(blocking.gradientOfBatch(net, batch, { timeout: 0.2 }), GradientTimeoutError, 'a 0.2 ms timeout on a call of milliseconds rejects, blocked or not');
+  // The next call starts a session on a replacement worker, which gets its task through this thread's
+  // event loop: blocked for it (up to the cap, a minute), the call would run out of its 20 s.
+  const after = await blocking.gradientOfBatch(net, batch, { timeout: 20_000 });
+  t.ok(bytesOf(after.flat).equals(bytesOf(serialIncremental(net, batch))), 'the pool computes the same gradient after the timed-out call');
+});
+
+t.test('maxBlockMilliseconds is checked like the other options', async (t) => {
+  t.throws(() => new GradientPool({ threads: 1, maxBlockMilliseconds: -1 }), { name: 'RangeError', message: 'Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `-1` (number)' });
+  t.throws(() => new GradientPool({ threads: 1, maxBlockMilliseconds: 2.5 }), { name: 'RangeError', message: 'Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `2.5` (number)' });
+  t.throws(() => new GradientPool({ threads: 1, maxBlockMilliseconds: '10' as unknown as number }), { name: 'TypeError', message: 'Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `"10"` (string)' });
 });

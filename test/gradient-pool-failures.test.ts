@@ -112,7 +112,7 @@ t.test('new GradientPool refuses options that are not an object, and unknown key
   refuses(t, () => new GradientPool(null as never), 'TypeError', 'Expected `options` to be an object such as { threads: 4 }, got `null`');
   refuses(t, () => new GradientPool(4 as never), 'TypeError', 'Expected `options` to be an object such as { threads: 4 }, got `4` (number)');
   refuses(t, () => new GradientPool([2] as never), 'TypeError', 'Expected `options` to be an object such as { threads: 4 }, got an array of length 1');
-  refuses(t, () => new GradientPool({ thread: 2 } as never), 'RangeError', 'Expected `options` of GradientPool to have only the keys `threads`, `workerModule`, got the key `thread`');
+  refuses(t, () => new GradientPool({ thread: 2 } as never), 'RangeError', 'Expected `options` of GradientPool to have only the keys `threads`, `workerModule`, `maxBlockMilliseconds`, got the key `thread`');
   const pool = new GradientPool({ threads: 1, workerModule: undefined });
   t.equal(pool.threads, 1, 'a known key left undefined is fine');
   await pool.destroy();

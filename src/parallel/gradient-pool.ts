@@ -12,6 +12,7 @@ import { DEFAULT_H } from '../numerical.js';
 import { assertInteger, assertKnownKeys, assertOneOf, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { DEFAULT_ENGINE, NUMERICAL_ENGINES } from '../engine.js';
 import { ArgumentTypeError, GradientPoolError } from '../errors.js';
+import { MAX_BLOCK_MILLISECONDS } from './blocking-budget.js';
 import { partitionByCost } from './partition.js';
 import type { EvaluationTask, FunctionGradientTask, GradientTask, GradientTaskResult, NaiveGradientTask } from './protocol.js';
 import { PoolScratch } from './pool-scratch.js';
@@ -48,7 +49,10 @@ const WORKER_YOUNG_GENERATION_MB = 2;
 const SERVING = process.env.GRADPOOL_SERVING !== '0';
 
 /** Every key of {@link GradientPoolOptions}: `new GradientPool` refuses any other (a misspelled option would be ignored). */
-const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['threads', 'workerModule'];
+const GRADIENT_POOL_OPTION_KEYS: readonly (keyof GradientPoolOptions)[] = ['threads', 'workerModule', 'maxBlockMilliseconds'];
+
+/** The largest `maxBlockMilliseconds` a pool takes: a minute. */
+const MAX_BLOCK_OPTION_MILLISECONDS = 60_000;
 
 /**
  * Pieces per thread for the incremental engine: many, so that a thread that
@@ -130,15 +134,16 @@ export class GradientPool {
    * Starts the worker threads at once (they are kept until {@link destroy}), so
    * the first call does not pay for their start.
    *
-   * @param options - `threads` (default `os.availableParallelism()`) and, for tests, `workerModule`.
-   * @throws {ArgumentRangeError} ``Expected `threads` to be an integer from 1 to 64, got `0` (number)`` (an {@link ArgumentTypeError} for a non-number); ``Expected `options` of GradientPool to have only the keys `threads`, `workerModule`, got the key `thread` ``.
+   * @param options - `threads` (default `os.availableParallelism()`), `maxBlockMilliseconds` (default 10) and, for tests, `workerModule`.
+   * @throws {ArgumentRangeError} ``Expected `threads` to be an integer from 1 to 64, got `0` (number)`` (an {@link ArgumentTypeError} for a non-number), likewise ``Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `-1` (number)``; ``Expected `options` of GradientPool to have only the keys `threads`, `workerModule`, `maxBlockMilliseconds`, got the key `thread` ``.
    * @throws {ArgumentTypeError} ``Expected `options` to be an object such as { threads: 4 }, got `null` ``; ``Expected `workerModule` to be a URL string, got `"./x.js"` (string)``.
    */
   constructor(options: GradientPoolOptions = {}) {
     assertOptionsObject('options', options, '{ threads: 4 }');
     assertKnownKeys('options', options, GRADIENT_POOL_OPTION_KEYS, 'GradientPool');
-    const { threads = os.availableParallelism(), workerModule } = options;
+    const { threads = os.availableParallelism(), workerModule, maxBlockMilliseconds = MAX_BLOCK_MILLISECONDS } = options;
     assertInteger('threads', threads, 1, MAX_THREADS);
+    assertInteger('maxBlockMilliseconds', maxBlockMilliseconds, 0, MAX_BLOCK_OPTION_MILLISECONDS);
     if (workerModule !== undefined && (typeof workerModule !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(workerModule))) {
       throw new ArgumentTypeError(`Expected \`workerModule\` to be a URL string, got ${describe(workerModule)}`);
     }
@@ -155,7 +160,7 @@ export class GradientPool {
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       execArgv: workerExecArgv(filename),
     });
-    this.#runner = new PoolRunner(pool, threads, workerModule, new PoolScratch(CHUNKS_PER_THREAD * MAX_THREADS, MAX_THREADS), MAX_THREADS);
+    this.#runner = new PoolRunner(pool, threads, workerModule, new PoolScratch(CHUNKS_PER_THREAD * MAX_THREADS, MAX_THREADS), MAX_THREADS, maxBlockMilliseconds);
   }
 
   /**

@@ -37,10 +37,15 @@ export class PoolRunner {
   #poolError: Error | undefined;
   /** Task slots of the status buffer and the serving control block (the pool's most threads). */
   #maxSlots: number;
+  /** `maxBlockMilliseconds` of the pool (see GradientPoolOptions). */
+  readonly #maxBlockMilliseconds: number;
 
   /** Runs calls on `pool`'s `threads` threads, in `scratch`, for up to `maxSlots` tasks per call. */
-  constructor(pool: Piscina<GradientTask | ServeTask, GradientTaskResult>, threads: number, module: string | undefined, scratch: PoolScratch, maxSlots: number) {
+  constructor(
+    pool: Piscina<GradientTask | ServeTask, GradientTaskResult>, threads: number, module: string | undefined, scratch: PoolScratch, maxSlots: number, maxBlockMilliseconds: number,
+  ) {
     this.#pool = pool;
+    this.#maxBlockMilliseconds = maxBlockMilliseconds;
     this.#maxSlots = maxSlots;
     this.threads = threads;
     this.#module = module;
@@ -240,7 +245,7 @@ export class PoolRunner {
     const slotOf = (slot: number) => cells.subarray(slot * STATUS_CELLS, (slot + 1) * STATUS_CELLS);
     call.running = () => served.unfinished().map((slot) => describeStatus(served.slotted[slot], slotOf(slot)));
     call.terminate = (error) => served.terminate(served.unfinished(), error);
-    if ((await served.run(whileWaiting, kind)) === 'finished') {
+    if ((await served.run(whileWaiting, kind, call.deadline, this.#maxBlockMilliseconds)) === 'finished') {
       call.phase = 'finishing';
       call.running = undefined;
       call.terminate = undefined;

@@ -8,8 +8,9 @@
  * ends the session (its tasks return) and starts another; so does any other
  * kind of call, and a pool left idle (so that a process can exit).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Piscina } from 'piscina';
-import { blockingBudget } from './blocking-budget.js';
+import { blockingBudget, MAX_BLOCK_MILLISECONDS } from './blocking-budget.js';
 import type { BufferRegistry } from './buffer-registry.js';
 import type { PoolCallTimeline } from './pool-call.js';
 import type { GradientTask, GradientTaskResult, IncrementalGradientTask } from './protocol.js';
@@ -111,7 +112,8 @@ export class ServingSession {
       const serve: ServeTask = { kind: 'serve', call, control, maxSlots, module, spinMilliseconds: SERVE_SPIN_MILLISECONDS };
       const settle = (failed: boolean, reason: unknown) => {
         this.ended ??= { slot, failed, reason };
-        // Wakes a call waiting in `run`, which then finds the session ended.
+        // Wakes a call waiting asynchronously in `run`, which then finds the session ended (runs on this
+        // thread, so a call blocked in `Atomics.wait` sees it only once its blocking wait is over).
         Atomics.notify(this.#cells, FINISHED);
       };
       this.#tasks.push(pool.run(serve, { signal: controller.signal }).then((result) => {
@@ -166,9 +168,14 @@ export class ServingSession {
    * every slot and waits until they have all finished it, or the session
    * breaks. `whileWaiting` runs on this thread once the workers are woken:
    * work the call needs afterwards, done while they compute rather than after
-   * (what it throws is thrown once they have finished).
+   * (what it throws is thrown once they have finished). Then, after one
+   * microtask (the caller's code after the call runs first), it blocks for
+   * them within this thread's budget of `maxBlockMilliseconds`
+   * (blocking-budget.ts) and never past `deadline` (`performance.now()`
+   * milliseconds, when the call's timeout must fire); else it waits
+   * asynchronously.
    */
-  async run(whileWaiting?: () => void, kind: CallKind = CALL_GRADIENT): Promise<ServedOutcome> {
+  async run(whileWaiting?: () => void, kind: CallKind = CALL_GRADIENT, deadline = Number.POSITIVE_INFINITY, maxBlockMilliseconds = MAX_BLOCK_MILLISECONDS): Promise<ServedOutcome> {
     this.#running = true;
     const generation = ++this.#generation;
     const cells = this.#cells;
@@ -185,12 +192,26 @@ export class ServingSession {
     } catch (error) {
       failure = { error };
     }
-    // Blocked until the last worker has finished (see blocking-budget.ts), within this thread's budget;
-    // past it, or with the session already broken, the wait below lets the event loop run.
-    const first = Atomics.load(cells, FINISHED);
-    if (first !== generation && this.ended === undefined) {
-      const budget = blockingBudget(performance.now());
-      if (budget > 0) Atomics.wait(cells, FINISHED, first, budget);
+    // The promise goes back to the caller before this thread blocks: code after the call, another pool's
+    // call in a Promise.all, runs while the workers compute.
+    await undefined;
+    // Not in a session's first call: a worker still starting (a replacement for one that died or was
+    // terminated) gets its serve task through this thread's event loop, which a blocked thread never
+    // turns (a call with a minute's cap then waited a minute). From the second call on, every worker
+    // has finished the one before, so all are in their serve loops.
+    if (maxBlockMilliseconds > 0 && generation > 1) {
+      let budget = blockingBudget(performance.now(), maxBlockMilliseconds);
+      if (budget <= 0) {
+        // Spent: the event loop turns (timers, I/O) whether or not the workers are done, and the budget renews.
+        await nextTurn();
+        budget = blockingBudget(performance.now(), maxBlockMilliseconds);
+      }
+      // Blocked until the last worker has finished (see blocking-budget.ts), but not past the call's
+      // deadline, whose timer must run; the wait below then lets the event loop run. A worker's death
+      // or a broken session (settled on this thread) is seen once the blocking wait ends.
+      const first = Atomics.load(cells, FINISHED);
+      const blockFor = Math.min(budget, deadline - performance.now());
+      if (first !== generation && this.ended === undefined && blockFor > 0) Atomics.wait(cells, FINISHED, first, blockFor);
     }
     // Asleep until the last worker has finished, not polling for it once the first has: on 2 cores the
     // scheduler often put the polling main thread on the core of the worker still at work, so that
