@@ -6,7 +6,9 @@
  * through a task posted to the event loop. On this 2-vCPU host that took
  * 0.04–0.05 ms off the serial part of every call (2026-12-05, `gradpool bench
  * --threads 1,2 --epoch-iters 0`, two alternating pairs of runs: 0.173 and
- * 0.182 ms → 0.121 and 0.131 ms at 2 threads). Blocking stops timers,
+ * 0.182 ms → 0.121 and 0.131 ms at 2 threads); in one process, blocks of
+ * calls alternating (benchmarks/wait-ab.ts, 2026-12-06), 0.013–0.041 ms at
+ * 2 threads and 0.155 ms at 1. Blocking stops timers,
  * signals and I/O, so a run of calls blocks for at most the pool's
  * `maxBlockMilliseconds` ({@link MAX_BLOCK_MILLISECONDS} by default) before
  * a call lets the event loop turn. The count is this module's, one per

@@ -36,8 +36,8 @@ export interface GradientPoolOptions {
    * `Atomics.wait` for their workers, in a row, before its event loop must
    * turn (counted from the first such call since the last turn); past it a
    * call waits with `Atomics.waitAsync`. A blocked thread is woken by the
-   * workers' futex directly, about 0.03–0.05 ms sooner per call than through
-   * its event loop on the development machine; meanwhile its timers, I/O and
+   * workers' futex directly, 0.01–0.03 ms sooner per call at 2 threads than
+   * through its event loop on the development machine (0.08 at 1 thread); meanwhile its timers, I/O and
    * signals wait. `0`: never block (for a server whose event loop must
    * answer at once). A call never blocks past its own `timeout`, and returns
    * its promise before it blocks.
