@@ -37,10 +37,10 @@ export interface GradientPoolOptions {
    * turn (counted from the first such call since the last turn); past it a
    * call waits with `Atomics.waitAsync`. A blocked thread is woken by the
    * workers' futex directly, 0.01–0.03 ms sooner per call at 2 threads than
-   * through its event loop on the development machine (0.08 at 1 thread); meanwhile its timers, I/O and
-   * signals wait. `0`: never block (for a server whose event loop must
-   * answer at once). A call never blocks past its own `timeout`, and returns
-   * its promise before it blocks.
+   * through its event loop on the development machine (0.08 at 1 thread);
+   * meanwhile its timers, I/O and signals wait. `0`: never block (for a
+   * server whose event loop must answer at once). A call never blocks past
+   * its own `timeout`, and returns its promise before it blocks.
    *
    * @default 10 (`MAX_BLOCK_MILLISECONDS`)
    */
