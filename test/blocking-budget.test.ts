@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import t from 'tap';
 import { GradientTimeoutError } from '../src/errors.js';
 import { blockingBudget, MAX_BLOCK_MILLISECONDS } from '../src/parallel/blocking-budget.js';
-import { GradientPool } from '../src/parallel/gradient-pool.js';
+import { GradientPool, type PoolCallTimeline } from '../src/parallel/gradient-pool.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { bytesOf, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
 import { sharedPools } from './fixtures/shared-pools.js';
@@ -81,6 +81,26 @@ t.test('maxBlockMilliseconds: a large cap blocks every call (no timer runs betwe
   // (or, should its workers have finished before it looked, one of the next).
   const firedAfter = await callsBeforeTimer(never, net, batch, 20);
   t.ok(firedAfter >= 0 && firedAfter <= 2, `a cap of 0: the due timer fired after ${firedAfter} of 20 calls`);
+  // A call returns its promise before it blocks: with another pool's call in a Promise.all, both compute at
+  // once. The calls' timelines count from their own start, a moment between these readings of one clock.
+  const clock = () => performance.timeOrigin + performance.now();
+  let blockingTimeline: PoolCallTimeline | undefined;
+  let neverTimeline: PoolCallTimeline | undefined;
+  // Both sessions serving again (the blocking pool's, idle through the calls above, may have ended; a
+  // session's first call never blocks).
+  for (const pool of [never, never, blocking, blocking]) await pool.gradientOfBatch(net, batch);
+  await nextTurn();
+  const beforeFirst = clock();
+  const firstCall = blocking.gradientOfBatch(net, batch, { onStatistics: ({ timeline }) => { blockingTimeline = timeline; } });
+  const secondCall = never.gradientOfBatch(net, batch, { onStatistics: ({ timeline }) => { neverTimeline = timeline; } });
+  const afterSecond = clock();
+  const [a, b] = await Promise.all([firstCall, secondCall]);
+  const reference = serialIncremental(net, batch);
+  t.ok(bytesOf(a.flat).equals(bytesOf(reference)) && bytesOf(b.flat).equals(bytesOf(reference)), 'both gradients are the serial kernel\'s, bit for bit');
+  // Had the first call blocked before returning (a minute's cap), the second would have been posted after the first was collected.
+  const secondPostedBy = afterSecond + neverTimeline!.posted;
+  const firstCollectedFrom = beforeFirst + blockingTimeline!.collected;
+  t.ok(secondPostedBy < firstCollectedFrom, `in a Promise.all, the second pool's call was posted (by ${(secondPostedBy - beforeFirst).toFixed(3)} ms) before the first's was collected (from ${(firstCollectedFrom - beforeFirst).toFixed(3)} ms)`);
   // Blocked with a minute's budget, a call must still wake for its own deadline: its timer has to run.
   // (Two calls first: the session, ended while the pool was idle, serves again, so the call blocks.)
   await blocking.gradientOfBatch(net, batch);
@@ -97,3 +117,4 @@ t.test('maxBlockMilliseconds is checked like the other options', async (t) => {
   t.throws(() => new GradientPool({ threads: 1, maxBlockMilliseconds: 2.5 }), { name: 'RangeError', message: 'Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `2.5` (number)' });
   t.throws(() => new GradientPool({ threads: 1, maxBlockMilliseconds: '10' as unknown as number }), { name: 'TypeError', message: 'Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `"10"` (string)' });
 });
+
