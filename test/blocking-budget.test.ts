@@ -1,9 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import t from 'tap';
-import { GradientTimeoutError } from '../src/errors.js';
+import { GradientPoolError, GradientTimeoutError } from '../src/errors.js';
 import { blockingBudget, MAX_BLOCK_MILLISECONDS } from '../src/parallel/blocking-budget.js';
 import { GradientPool, type PoolCallTimeline } from '../src/parallel/gradient-pool.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
+import { THROW_ROWS } from './fixtures/loss-fault.worker.js';
 import { bytesOf, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
 import { sharedPools } from './fixtures/shared-pools.js';
 
@@ -118,3 +119,19 @@ t.test('maxBlockMilliseconds is checked like the other options', async (t) => {
   t.throws(() => new GradientPool({ threads: 1, maxBlockMilliseconds: '10' as unknown as number }), { name: 'TypeError', message: 'Expected `maxBlockMilliseconds` to be an integer from 0 to 60000, got `"10"` (string)' });
 });
 
+
+t.test('a worker that throws wakes a call blocked for it: the call rejects with the worker\'s error, not at its timeout', async (t) => {
+  const net = new TwoLayerNet({ inputSize: 784, hiddenSize: 20, outputSize: 10, seed: 6 });
+  const pool = new GradientPool({ threads: 2, maxBlockMilliseconds: 60_000, workerModule: new URL('./fixtures/loss-fault.worker.ts', import.meta.url).href });
+  t.teardown(() => pool.destroy());
+  // THROW_ROWS rows: the fixture's loss call throws; its gradient call is the real worker's.
+  const batch = net.prepare(Array.from({ length: THROW_ROWS }, (_, n) => Array.from({ length: 784 }, (_, i) => ((n * 7 + i) % 13 === 0 ? 0.5 : 0))), Array.from({ length: THROW_ROWS }, (_, n) => n % 10));
+  await pool.gradientOfBatch(net, batch);
+  await pool.gradientOfBatch(net, batch);
+  // The loss call goes to the session serving the batch, and blocks (a minute's cap). Without the worker
+  // waking it, the main thread would sleep to the 10 s deadline and the call would time out instead.
+  const failed = pool.lossOfBatch(net, batch, { timeout: 10_000 });
+  await t.rejects(failed, { message: /^Gradient worker failed.*the loss fixture failed on purpose/ });
+  await failed.catch((error: unknown) => t.ok(error instanceof GradientPoolError && !(error instanceof GradientTimeoutError), 'a GradientPoolError, not a GradientTimeoutError'));
+  t.ok(Object.is(await pool.lossOfBatch(net, net.prepare([new Array<number>(784).fill(0.25)], [3])), net.loss([new Array<number>(784).fill(0.25)], [3])), 'the pool computes a loss right after it');
+});

@@ -8,7 +8,7 @@
  * --threads 1,2 --epoch-iters 0`, two alternating pairs of runs: 0.173 and
  * 0.182 ms → 0.121 and 0.131 ms at 2 threads); in one process, blocks of
  * calls alternating (benchmarks/wait-ab.ts, 2026-12-06), 0.013–0.041 ms at
- * 2 threads and 0.155 ms at 1. Blocking stops timers,
+ * 2 threads and 0.155 ms at 1, of the serial part. Blocking stops timers,
  * signals and I/O, so a run of calls blocks for at most the pool's
  * `maxBlockMilliseconds` ({@link MAX_BLOCK_MILLISECONDS} by default) before
  * a call lets the event loop turn. The count is this module's, one per
@@ -32,7 +32,7 @@ function turned(): void {
  * let the loop turn first), so that a whole run of calls between two turns,
  * their work included, stays within the cap. The first call after a turn
  * starts the count and asks to hear of the next turn. (The Trainer yields
- * every few milliseconds, so its calls always block.)
+ * every few milliseconds, so its calls block, but for a session's first.)
  */
 export function blockingBudget(now: number, maxMilliseconds: number = MAX_BLOCK_MILLISECONDS): number {
   if (blockingSince === undefined) {

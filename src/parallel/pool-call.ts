@@ -34,8 +34,9 @@ export interface GradientPoolOptions {
   /**
    * The longest this pool's calls may hold the calling thread in a blocking
    * `Atomics.wait` for their workers, in a row, before its event loop must
-   * turn (counted from the first such call since the last turn); past it a
-   * call waits with `Atomics.waitAsync`. A blocked thread is woken by the
+   * turn (counted from the first such call since the last turn): a call
+   * with too little of it left lets the event loop turn first, and one whose
+   * blocking wait still runs out waits on with `Atomics.waitAsync`. A blocked thread is woken by the
    * workers' futex directly, 0.01–0.03 ms sooner per call at 2 threads than
    * through its event loop on the development machine (0.08 at 1 thread);
    * meanwhile its timers, I/O and signals wait. `0`: never block (for a

@@ -133,8 +133,17 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     seen = generation;
     const woke = sharedClock();
     if (wasLast) lastGap = woke - finished;
-    const result = await handler(Atomics.load(cells, KIND) === CALL_LOSS ? lossCall : task.call);
-    if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
+    let result: GradientTaskResult;
+    try {
+      result = await handler(Atomics.load(cells, KIND) === CALL_LOSS ? lossCall : task.call);
+      if (result.missing === true) throw new Error('the worker lost the buffers sent with its task (please report this)');
+    } catch (error) {
+      // Wakes a main thread blocked in `Atomics.wait` for this call (it would sleep out its budget): it
+      // then waits through its event loop, where this task's rejection ends the session.
+      Atomics.store(cells, FINISHED, -generation);
+      Atomics.notify(cells, FINISHED);
+      throw error;
+    }
     pieces += result.pieces;
     // The worker's time on the call, from its wake-up to its report.
     finished = sharedClock();

@@ -83,7 +83,7 @@ export class ServingSession {
   #running = false;
   /** When the last call finished (or the session started), by `performance.now()`. */
   #lastActive = performance.now();
-  /** Milliseconds a call of this session takes, posted to collected: a moving average (0 before the first). */
+  /** Milliseconds a call of this session takes, posted to collected: a moving average from its second call (0 before). */
   #typicalCall = 0;
 
   /**
@@ -205,7 +205,7 @@ export class ServingSession {
       let budget = blockingBudget(performance.now(), maxBlockMilliseconds);
       // Too little left for a typical call: the event loop turns now (timers, I/O), while the workers
       // compute, and the budget renews, rather than the blocking wait running out before they are done and
-      // the call waiting on through the event loop (13 % of the bench's calls with a turn only once spent).
+      // the call waiting on through the event loop (11 % of the bench's calls with a turn only once spent).
       if (budget <= 0 || budget < Math.min(maxBlockMilliseconds, 2 * this.#typicalCall)) {
         await nextTurn();
         budget = blockingBudget(performance.now(), maxBlockMilliseconds);
@@ -213,9 +213,11 @@ export class ServingSession {
       // Blocked until the last worker has finished (see blocking-budget.ts), but not past the call's
       // deadline, whose timer must run; the wait below then lets the event loop run. A worker's death
       // or a broken session (settled on this thread) is seen once the blocking wait ends.
+      // A worker that failed stored -generation (serve-loop.ts) and notified already: no blocking then, for
+      // no one else would wake this thread before its budget or deadline ran out.
       const first = Atomics.load(cells, FINISHED);
       const blockFor = Math.min(budget, deadline - performance.now());
-      if (first !== generation && this.ended === undefined && blockFor > 0) Atomics.wait(cells, FINISHED, first, blockFor);
+      if (first !== generation && first !== -generation && this.ended === undefined && blockFor > 0) Atomics.wait(cells, FINISHED, first, blockFor);
     }
     // Asleep until the last worker has finished, not polling for it once the first has: on 2 cores the
     // scheduler often put the polling main thread on the core of the worker still at work, so that
@@ -234,7 +236,11 @@ export class ServingSession {
       if (waiting.async) await waiting.value;
     }
     this.#collected = sharedClock();
-    this.#typicalCall = this.#typicalCall === 0 ? this.#collected - this.#posted : 0.8 * this.#typicalCall + 0.2 * (this.#collected - this.#posted);
+    // Not the session's first call, which includes the workers' start on their serve tasks.
+    if (generation > 1) {
+      const took = this.#collected - this.#posted;
+      this.#typicalCall = this.#typicalCall === 0 ? took : 0.8 * this.#typicalCall + 0.2 * took;
+    }
     this.#running = false;
     this.#lastActive = performance.now();
     if (failure !== undefined) throw failure.error;
