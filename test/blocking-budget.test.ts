@@ -3,6 +3,7 @@ import t from 'tap';
 import { GradientPoolError, GradientTimeoutError } from '../src/errors.js';
 import { blockingBudget, MAX_BLOCK_MILLISECONDS } from '../src/parallel/blocking-budget.js';
 import { GradientPool, type PoolCallTimeline } from '../src/parallel/gradient-pool.js';
+import { sharedClock } from '../src/parallel/serve-loop.js';
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { THROW_ROWS } from './fixtures/loss-fault.worker.js';
 import { bytesOf, serialIncremental, sharedBatch } from './fixtures/pool-batches.js';
@@ -83,18 +84,17 @@ t.test('maxBlockMilliseconds: a large cap blocks every call (no timer runs betwe
   const firedAfter = await callsBeforeTimer(never, net, batch, 20);
   t.ok(firedAfter >= 0 && firedAfter <= 2, `a cap of 0: the due timer fired after ${firedAfter} of 20 calls`);
   // A call returns its promise before it blocks: with another pool's call in a Promise.all, both compute at
-  // once. The calls' timelines count from their own start, a moment between these readings of one clock.
-  const clock = () => performance.timeOrigin + performance.now();
+  // once. The calls' timelines count from their own start, a moment between these readings of their clock.
   let blockingTimeline: PoolCallTimeline | undefined;
   let neverTimeline: PoolCallTimeline | undefined;
   // Both sessions serving again (the blocking pool's, idle through the calls above, may have ended; a
   // session's first call never blocks).
   for (const pool of [never, never, blocking, blocking]) await pool.gradientOfBatch(net, batch);
   await nextTurn();
-  const beforeFirst = clock();
+  const beforeFirst = sharedClock();
   const firstCall = blocking.gradientOfBatch(net, batch, { onStatistics: ({ timeline }) => { blockingTimeline = timeline; } });
   const secondCall = never.gradientOfBatch(net, batch, { onStatistics: ({ timeline }) => { neverTimeline = timeline; } });
-  const afterSecond = clock();
+  const afterSecond = sharedClock();
   const [a, b] = await Promise.all([firstCall, secondCall]);
   const reference = serialIncremental(net, batch);
   t.ok(bytesOf(a.flat).equals(bytesOf(reference)) && bytesOf(b.flat).equals(bytesOf(reference)), 'both gradients are the serial kernel\'s, bit for bit');

@@ -13,8 +13,9 @@
  * module that wraps `runGradientTask` sees every call), writes when it woke
  * and its time to its report (the call's timeline, for `onStatistics`) and
  * `SLOT_DONE`, and counts itself in `DONE`; the last one stores `FINISHED` and
- * notifies the main thread, which waits for it with `Atomics.wait` (or
- * `Atomics.waitAsync` once its blocking budget is spent: blocking-budget.ts).
+ * notifies the main thread, which waits for it with `Atomics.wait` within its
+ * blocking budget (blocking-budget.ts), else `Atomics.waitAsync`; a worker
+ * whose call throws stores `-generation` and notifies, so that it wakes too.
  * `STOP` (with a bump of `GENERATION`) ends the task; a failure rejects it,
  * which ends the session. `KIND`, written before the bump, says what the call
  * is: the task's gradient, or the loss of its batch at the current weights

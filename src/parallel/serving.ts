@@ -211,10 +211,9 @@ export class ServingSession {
         budget = blockingBudget(performance.now(), maxBlockMilliseconds);
       }
       // Blocked until the last worker has finished (see blocking-budget.ts), but not past the call's
-      // deadline, whose timer must run; the wait below then lets the event loop run. A worker's death
-      // or a broken session (settled on this thread) is seen once the blocking wait ends.
-      // A worker that failed stored -generation (serve-loop.ts) and notified already: no blocking then, for
-      // no one else would wake this thread before its budget or deadline ran out.
+      // deadline, whose timer must run; the wait below then lets the event loop run. A worker that threw
+      // stores -generation and notifies (serve-loop.ts): not blocked on that, as no one would wake it
+      // again. A worker's death or a broken session (settled on this thread) is seen once the wait ends.
       const first = Atomics.load(cells, FINISHED);
       const blockFor = Math.min(budget, deadline - performance.now());
       if (first !== generation && first !== -generation && this.ended === undefined && blockFor > 0) Atomics.wait(cells, FINISHED, first, blockFor);
