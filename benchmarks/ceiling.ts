@@ -94,7 +94,7 @@ function startLine(start: Int32Array, workers: number, timeoutMs = START_LINE_TI
   return before;
 }
 
-/** Waits until all `workers` have arrived (polling as long as the pool's last worker polls for the next call, then sleeping); throws if one has not within the timeout. */
+/** Waits until all `workers` have arrived (polling as long as the pool's workers poll for the next call, then sleeping); throws if one has not within the timeout. */
 function meet(barrier: Int32Array, workers: number, timeoutMs: number): void {
   const generation = Atomics.load(barrier, 1);
   if (Atomics.add(barrier, 0, 1) === workers - 1) {

@@ -6,11 +6,12 @@
  *
  * A serve task carries one incremental task (its buffers attached, so the
  * thread keeps them) and the control block. For every call the main thread
- * bumps `GENERATION` and notifies; each worker wakes from `Atomics.wait` (the
- * last one to finish the previous call polls a little first when the calls
- * come back to back: waking a sleeping thread costs 0.1 ms or more on a
- * virtual machine), runs the task through the worker module's handler (so a
- * module that wraps `runGradientTask` sees every call), writes when it woke
+ * bumps `GENERATION` and notifies; each worker wakes from `Atomics.wait` (it
+ * polls a little first when the calls come back to back, every worker when
+ * each has a core of its own, else the last to finish the previous call:
+ * waking a sleeping thread costs 0.05–0.1 ms on a virtual machine), runs the
+ * task through the worker module's handler (so a module that wraps
+ * `runGradientTask` sees every call), writes when it woke
  * and its time to its report (the call's timeline, for `onStatistics`) and
  * `SLOT_DONE`, and counts itself in `DONE`; the last one stores `FINISHED` and
  * notifies the main thread, which waits for it with `Atomics.wait` within its
@@ -41,9 +42,9 @@ export const CALL_GRADIENT = 0;
 export const CALL_LOSS = 1;
 export type CallKind = typeof CALL_GRADIENT | typeof CALL_LOSS;
 
-/** Bytes of a control block for up to `maxSlots` tasks: the cells, then two Float64 per slot ({@link slotTimes}). */
+/** Bytes of a control block for up to `maxSlots` tasks: the cells, then two Float64 per slot ({@link slotTimes}), then the call's two moments ({@link callMoments}). */
 export function controlBytes(maxSlots: number): number {
-  return timesOffset(maxSlots) + 2 * maxSlots * Float64Array.BYTES_PER_ELEMENT;
+  return timesOffset(maxSlots) + (2 * maxSlots + 2) * Float64Array.BYTES_PER_ELEMENT;
 }
 
 /** Milliseconds on a clock all threads of the process share (`performance.now()` alone is not: on newer Node versions a worker counts from its own start). */
@@ -65,6 +66,34 @@ export function slotTimes(control: SharedArrayBuffer, maxSlots: number): { milli
   };
 }
 
+/** Float64 cells of {@link callMoments}: when the main thread posted the current call, and when the last worker finished the one before ({@link sharedClock}). */
+export const POSTED_AT = 0;
+export const FINISHED_AT = 1;
+
+/**
+ * The moments between two calls, in a control block for `maxSlots` tasks: the
+ * main thread writes {@link POSTED_AT} before it bumps `GENERATION`, the last
+ * worker of a call {@link FINISHED_AT} before it stores `FINISHED`; so a
+ * worker woken for a call reads how long the gap before it was, on one clock,
+ * whether it slept through that gap or not.
+ */
+export function callMoments(control: SharedArrayBuffer, maxSlots: number): Float64Array {
+  return new Float64Array(control, timesOffset(maxSlots) + 2 * maxSlots * Float64Array.BYTES_PER_ELEMENT, 2);
+}
+
+/**
+ * How long a worker that has just finished a call polls for the next one
+ * before it sleeps, in milliseconds: `spinMilliseconds` when the gap before
+ * this call (`gapMilliseconds`, from the last worker's finish to the main
+ * thread's post) was no longer, so the next gap is likely to be short too;
+ * else 0. Only the last worker to finish polls unless `everyWorkerPolls`
+ * (each has a core of its own): a worker that finished early polling on a
+ * core shared with one still at work would slow it.
+ */
+export function pollMilliseconds(gapMilliseconds: number, spinMilliseconds: number, last: boolean, everyWorkerPolls: boolean): number {
+  return (last || everyWorkerPolls) && gapMilliseconds <= spinMilliseconds ? spinMilliseconds : 0;
+}
+
 /** One thread's long task: run `call` at every generation posted on `control` until stopped. */
 export interface ServeTask {
   kind: 'serve';
@@ -76,8 +105,10 @@ export interface ServeTask {
   maxSlots: number;
   /** The worker module's URL when it is not the package's own: its default export runs each call. */
   module?: string;
-  /** How long the last worker to finish a call polls for the next before it sleeps, when the previous call came within it. */
+  /** How long a worker that finished a call polls for the next before it sleeps, when the call before came within it ({@link pollMilliseconds}). */
   spinMilliseconds: number;
+  /** Whether every worker polls after a call, not only the last to finish (the pool has no more threads than the machine has cores). */
+  everyWorkerPolls: boolean;
 }
 
 /**
@@ -107,6 +138,7 @@ type Handler = (task: GradientTask) => Promise<GradientTaskResult>;
 export async function serveCalls(task: ServeTask, run: Handler, load: (url: string) => Promise<Record<string, unknown>>): Promise<GradientTaskResult> {
   const cells = new Int32Array(task.control, 0, SLOT_DONE + task.maxSlots);
   const times = slotTimes(task.control, task.maxSlots);
+  const moments = callMoments(task.control, task.maxSlots);
   let handler = run;
   if (task.module !== undefined) {
     const exported = (await load(task.module)).default;
@@ -117,23 +149,20 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
   const lossCall: BatchLossTask = { ...task.call, kind: 'batch-loss' };
   let seen = 0;
   let pieces = 0;
-  // Only the last worker to finish a call polls for the next, and only while
-  // the calls come that quickly: the others sleep, leaving their cores to the
-  // main thread, and a poll that would not have caught the last call (the
-  // Trainer's update and loss between calls take about a millisecond) only
-  // slows the main thread's work on a core sharing the same physical one.
+  // Every worker polls after a call while the calls come that quickly (the
+  // Trainer's update, or its next batch, between them), when each has a core
+  // of its own: a worker asleep costs the main thread an `Atomics.notify`
+  // (about 0.025 ms on this host's vCPUs) and itself a wake-up on the next
+  // call, and the main thread's work between calls still gets a core, the
+  // scheduler preferring a thread that has just woken to one that has polled.
   let spin = 0;
-  // From this worker's finish, last of its call, to the next call: only then is it the gap a poll would bridge
-  // (a worker that finished earlier slept meanwhile, and its wake-up counts in its gap).
-  let lastGap = 0;
-  let finished = Number.NaN;
-  let wasLast = false;
   for (;;) {
     const generation = nextCall(cells, seen, spin);
     if (generation < 0) return { milliseconds: 0, pieces, threadId };
+    // Unknown for this worker's first call of the session (the moment before it may be another session's).
+    const gap = seen === 0 ? Number.POSITIVE_INFINITY : moments[POSTED_AT] - moments[FINISHED_AT];
     seen = generation;
     const woke = sharedClock();
-    if (wasLast) lastGap = woke - finished;
     let result: GradientTaskResult;
     try {
       result = await handler(Atomics.load(cells, KIND) === CALL_LOSS ? lossCall : task.call);
@@ -147,15 +176,15 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
     }
     pieces += result.pieces;
     // The worker's time on the call, from its wake-up to its report.
-    finished = sharedClock();
+    const finished = sharedClock();
     times.milliseconds[slot] = finished - woke;
     times.woke[slot] = woke;
     Atomics.store(cells, SLOT_DONE + slot, generation);
     const done = Atomics.add(cells, DONE, 1) + 1;
     const last = done === Atomics.load(cells, PARTICIPANTS);
-    wasLast = last;
-    spin = last && lastGap <= task.spinMilliseconds ? task.spinMilliseconds : 0;
+    spin = pollMilliseconds(gap, task.spinMilliseconds, last, task.everyWorkerPolls);
     if (last) {
+      moments[FINISHED_AT] = finished;
       Atomics.store(cells, FINISHED, generation);
       Atomics.notify(cells, FINISHED);
     }
