@@ -1,9 +1,13 @@
-import t from 'tap';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import t, { type Test } from 'tap';
 import {
-  FINISHED_AT, POSTED_AT, SLOT_DONE, callMoments, controlBytes, pollMilliseconds, slotTimes,
+  DONE, FINISHED, FINISHED_AT, GENERATION, PARTICIPANTS, POSTED_AT, SLOT_DONE, STOP, type ServeTask, callMoments, controlBytes, pollMilliseconds, sharedClock, slotTimes,
 } from '../src/parallel/serve-loop.js';
 
-t.test('a worker polls after a call only when the gap before it was within the poll, and only the last one unless each has a core', async (t) => {
+const stub = new URL('./fixtures/serve-stub.mjs', import.meta.url);
+
+t.test('the poll after a call: as long as set when the gap before it was no longer, for the last worker, or for any when each has a core', async (t) => {
   // By hand, a poll of 0.5 ms.
   t.equal(pollMilliseconds(0.2, 0.5, true, false), 0.5, 'the last worker, a short gap: polls');
   t.equal(pollMilliseconds(0.2, 0.5, false, false), 0, 'an earlier one, more threads than cores: sleeps');
@@ -32,4 +36,51 @@ t.test('the call\'s moments sit after the slots\' times, at the end of the contr
     t.ok(cells.every((cell) => cell === -1) && milliseconds.every((v) => v === 1) && woke.every((v) => v === 2), 'writing one leaves the others');
     t.same([moments[POSTED_AT], moments[FINISHED_AT]], [3, 4]);
   }
+});
+
+/**
+ * Two threads in the serve loop with calls that do nothing, posted as serving.ts posts them; after
+ * each call, how many sleep (the threads `Atomics.notify` wakes; a polling thread is not waiting).
+ */
+async function sleepersAfterCalls(t: Test, everyWorkerPolls: boolean, spinMilliseconds: number, gapsMilliseconds: number[]): Promise<number[]> {
+  const maxSlots = 2;
+  const control = new SharedArrayBuffer(controlBytes(maxSlots));
+  const cells = new Int32Array(control, 0, SLOT_DONE + maxSlots);
+  cells[PARTICIPANTS] = 2;
+  const moments = callMoments(control, maxSlots);
+  const threads = [0, 1].map((slot) => {
+    const serve: ServeTask = { kind: 'serve', call: { kind: 'incremental', slot } as ServeTask['call'], control, maxSlots, spinMilliseconds, everyWorkerPolls };
+    return new Worker(stub, { workerData: serve });
+  });
+  const ended = threads.map((thread) => new Promise((resolve, reject) => {
+    thread.once('message', resolve);
+    thread.once('error', reject);
+  }));
+  const sleepers: number[] = [];
+  try {
+    for (let generation = 1; generation <= gapsMilliseconds.length + 1; generation++) {
+      if (generation > 1) await delay(gapsMilliseconds[generation - 2]);
+      Atomics.store(cells, DONE, 0);
+      moments[POSTED_AT] = sharedClock();
+      Atomics.store(cells, GENERATION, generation);
+      Atomics.notify(cells, GENERATION);
+      while (Atomics.load(cells, FINISHED) !== generation) await delay(1);
+      // Long enough for a thread that sleeps to be asleep, well within a poll.
+      await delay(50);
+      sleepers.push(Atomics.notify(cells, GENERATION));
+    }
+  } finally {
+    Atomics.store(cells, STOP, 1);
+    Atomics.add(cells, GENERATION, 1);
+    Atomics.notify(cells, GENERATION);
+  }
+  t.same(await Promise.all(ended), [gapsMilliseconds.length + 1, gapsMilliseconds.length + 1], 'each thread ran every call, then stopped');
+  return sleepers;
+}
+
+t.test('serving threads poll after a call that came soon after the one before, all of them when each has a core', async (t) => {
+  // Gaps before the 2nd and 3rd calls: well within a poll of 0.6 s, then longer than one.
+  const gaps = [30, 700];
+  t.same(await sleepersAfterCalls(t, true, 600, gaps), [2, 0, 2], 'a core each: both sleep after the first call (no gap known), poll after the second, sleep after the third');
+  t.same(await sleepersAfterCalls(t, false, 600, gaps), [2, 1, 2], 'more threads than cores: only the last to finish polls after the second');
 });
