@@ -44,7 +44,7 @@ export type CallKind = typeof CALL_GRADIENT | typeof CALL_LOSS;
 
 /** Bytes of a control block for up to `maxSlots` tasks: the cells, then two Float64 per slot ({@link slotTimes}), then the call's two moments ({@link callMoments}). */
 export function controlBytes(maxSlots: number): number {
-  return timesOffset(maxSlots) + (2 * maxSlots + 2) * Float64Array.BYTES_PER_ELEMENT;
+  return momentsOffset(maxSlots) + 2 * Float64Array.BYTES_PER_ELEMENT;
 }
 
 /** Milliseconds on a clock all threads of the process share (`performance.now()` alone is not: on newer Node versions a worker counts from its own start). */
@@ -55,6 +55,11 @@ export function sharedClock(): number {
 /** Byte offset of the task times in a control block for `maxSlots` tasks. */
 function timesOffset(maxSlots: number): number {
   return Math.ceil(((SLOT_DONE + maxSlots) * Int32Array.BYTES_PER_ELEMENT) / 8) * 8;
+}
+
+/** Byte offset of the call's moments in a control block for `maxSlots` tasks: after the two Float64 per slot. */
+function momentsOffset(maxSlots: number): number {
+  return timesOffset(maxSlots) + 2 * maxSlots * Float64Array.BYTES_PER_ELEMENT;
 }
 
 /** Per slot, in a control block for `maxSlots` tasks: its task's milliseconds on the last call, and when it woke for it ({@link sharedClock}). */
@@ -78,7 +83,7 @@ export const FINISHED_AT = 1;
  * whether it slept through that gap or not.
  */
 export function callMoments(control: SharedArrayBuffer, maxSlots: number): Float64Array {
-  return new Float64Array(control, timesOffset(maxSlots) + 2 * maxSlots * Float64Array.BYTES_PER_ELEMENT, 2);
+  return new Float64Array(control, momentsOffset(maxSlots), 2);
 }
 
 /**
