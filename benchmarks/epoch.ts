@@ -10,6 +10,9 @@
  * number of iterations is asked for, it is extrapolated:
  *
  *     epochMs = iterationsPerEpoch × mean ms per timed step + one timed evaluation
+ *
+ * Either way the Trainer's own gradient calls in the timed iterations (not the
+ * probe's) are timed too, as it makes them (trainer-calls.ts).
  */
 import type { loadDataset } from '../datasets/index.js';
 import type { TwoLayerNet } from '../src/nets/two-layer-net.js';
@@ -19,6 +22,7 @@ import { Trainer } from '../src/train/trainer.js';
 import { LoadMeter } from './machine.js';
 import type { Engine } from '../src/engine.js';
 import type { EpochEstimate } from './result.js';
+import { TrainerCallWatch } from './trainer-calls.js';
 
 export type BenchDataset = Awaited<ReturnType<typeof loadDataset>>;
 
@@ -44,8 +48,17 @@ export interface EpochOptions {
 export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate> {
   const { net, dataset, batchSize, pool, iterations, budgetMs, learningRate, seed, busyThresholdCores } = options;
   const engine: Engine = pool === undefined ? 'backprop' : 'incremental';
+  const watch = pool === undefined ? null : new TrainerCallWatch(pool);
+  const recorded = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (watch !== null) watch.recording = true;
+    try {
+      return await work();
+    } finally {
+      if (watch !== null) watch.recording = false;
+    }
+  };
   const trainer = new Trainer({
-    net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool, batchSize,
+    net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool: watch?.pool, batchSize,
     iterations: Number.MAX_SAFE_INTEGER, engine: pool === undefined ? 'backprop' : 'incremental', seed,
   });
   const ipe = trainer.iterationsPerEpoch;
@@ -77,7 +90,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
     if (estimate <= budgetMs) {
       // A whole epoch: exactly `ipe` steps, then the epoch evaluation, as in training.
       const full = new Trainer({
-        net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool, batchSize, iterations: ipe,
+        net: net.clone(), dataset, optimizer: createOptimizer('sgd', { learningRate }), pool: watch?.pool, batchSize, iterations: ipe,
         engine: pool === undefined ? 'backprop' : 'incremental', seed,
       });
       await full.evaluate(); // the run's initial evaluation, not part of an epoch
@@ -88,7 +101,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
       const fullMeter = new LoadMeter(busyThresholdCores);
       fullMeter.start();
       started = performance.now();
-      const summary = await full.run();
+      const summary = await recorded(() => full.run());
       const totalMs = performance.now() - started;
       fullMeter.stop();
       const evaluationMs = evaluatedAt - lastStepAt;
@@ -96,12 +109,12 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
         engine, where, threads, method: 'measured',
         description: `one Trainer epoch run and timed: ${ipe} iterations + the epoch evaluation (${splits})`,
         iterationsPerEpoch: ipe, iterationsTimed: summary.iterations,
-        msPerIteration: (totalMs - evaluationMs) / ipe, evaluationMs, epochMs: totalMs, load: fullMeter.sample(),
+        msPerIteration: (totalMs - evaluationMs) / ipe, evaluationMs, epochMs: totalMs, gradientCalls: watch?.summary() ?? null, load: fullMeter.sample(),
       };
     }
   }
   const count = iterations ?? EPOCH_FALLBACK_STEPS;
-  const stepMs = await timeSteps(count);
+  const stepMs = await recorded(() => timeSteps(count));
   meter.start();
   started = performance.now();
   await trainer.evaluate();
@@ -111,7 +124,7 @@ export async function measureEpoch(options: EpochOptions): Promise<EpochEstimate
   return {
     engine, where, threads, method: 'extrapolated',
     description: `${ipe} iterations × mean of ${count} timed Trainer iterations + 1 timed evaluation (${splits})`,
-    iterationsPerEpoch: ipe, iterationsTimed: count, msPerIteration, evaluationMs, epochMs: ipe * msPerIteration + evaluationMs, load: meter.sample(),
+    iterationsPerEpoch: ipe, iterationsTimed: count, msPerIteration, evaluationMs, epochMs: ipe * msPerIteration + evaluationMs, gradientCalls: watch?.summary() ?? null, load: meter.sample(),
   };
 }
 
@@ -128,6 +141,7 @@ export function computedEpoch(engine: Engine, msPerGradient: number, iterationsP
     msPerIteration: msPerGradient,
     evaluationMs,
     epochMs: iterationsPerEpoch * msPerGradient + evaluationMs,
+    gradientCalls: null,
     load: null,
   };
 }

@@ -156,6 +156,14 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     byPlace !== null && byPlace.length > 1 ? byPlace.at(-1)! : null, 'ms', null,
     byPlace !== null && byPlace.length > 1 ? `median ms at each place: ${byPlace.map((ms) => ms.toFixed(3)).join(', ')}; the first follows the threads' sleep`
       : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
+  // The Trainer's own calls in its timed epoch, at the serial part's thread count: the bench's blocks aside (their first calls follow a pause).
+  const runThreads = trainer?.threads ?? null;
+  const runEpoch = runThreads === null ? null : c.epochs.find((e) => e.engine === 'incremental' && e.where === 'pool' && e.threads === runThreads) ?? null;
+  const runCalls = runEpoch?.gradientCalls ?? null;
+  add('serialMsTrainerRun', `serial part of a pool call, the Trainer's own gradient calls in its timed epoch${runThreads === null ? '' : ` (${runThreads} thread${runThreads === 1 ? '' : 's'})`}, median ms per call`, runCalls?.serialMs ?? null, 'ms', null,
+    runCalls !== null
+      ? `${runCalls.calls} calls (${runEpoch!.method} epoch), each after the Trainer's update, batch loss and next batch; wall ${runCalls.msPerCall.toFixed(3)} ms, slowest task ${runCalls.slowestTaskMs.toFixed(3)} ms${runCalls.serialParts === null ? '' : `, wake-ups ${runCalls.serialParts.wakeUpsMs.toFixed(3)} ms`}`
+      : runThreads === null ? 'no one-thread pool row' : runEpoch === null ? `no incremental epoch at ${runThreads} thread${runThreads === 1 ? '' : 's'} (epochs not measured)` : 'no gradient call of the epoch reported its tasks');
   add('serialMsLibrary', `serial part of a pool call, library pattern${library ? ` (${library.threads} thread${library.threads === 1 ? '' : 's'})` : ''}, median ms per call`, library?.serialMs ?? null, 'ms', null,
     'includes net.prepare of the number[][] batch, the weight scan and the copy into the new result');
   for (const threads of AMDAHL_PREDICT_AT) {

@@ -12,8 +12,8 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). 8: serialParts.wakeUpsMs, slowestTaskMs of each measurement, goal rows amdahlAt16WakeUpsOnly and ofCeilingFloorLibrary. */
-export const BENCH_SCHEMA_VERSION = 8;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). 8: serialParts.wakeUpsMs, slowestTaskMs of each measurement, goal rows amdahlAt16WakeUpsOnly and ofCeilingFloorLibrary. 9: epochs[].gradientCalls, goal row serialMsTrainerRun. */
+export const BENCH_SCHEMA_VERSION = 9;
 
 export interface TimingSummary {
   median: number;
@@ -123,7 +123,22 @@ export interface EpochEstimate {
   evaluationMs: number;
   /** iterationsPerEpoch × msPerIteration + evaluationMs. */
   epochMs: number;
+  /** The Trainer's own gradient calls in the timed iterations (trainer-calls.ts); null on the main thread, or when no call reported its tasks. */
+  gradientCalls: TrainerCalls | null;
   load: LoadSample | null;
+}
+
+/** A Trainer's gradient calls as it made them in an epoch's timed iterations, medians over the calls. */
+export interface TrainerCalls {
+  description: string;
+  calls: number;
+  /** Wall milliseconds per call, as the Trainer awaits it. */
+  msPerCall: number;
+  /** Wall − the slowest worker's task. */
+  serialMs: number;
+  slowestTaskMs: number;
+  /** The serial part split along the worker of the slowest task (serial-parts.ts); null for calls that were not served. */
+  serialParts: SerialParts | null;
 }
 
 export interface AmdahlResult extends AmdahlFit {
@@ -223,7 +238,7 @@ export interface PeerEpoch {
 }
 
 export const GOAL_IDS = [
-  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly',
+  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsTrainerRun', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly',
   'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
 ] as const;
 
@@ -360,6 +375,9 @@ const loadSample = object({
 const engine = oneOf(...ENGINES);
 const where = oneOf('pool', 'main-thread');
 
+const serialPartsSchema = object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num, wakeUpsMs: num },
+  'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning; wakeUpsMs = notify + wake-up + seeing, per call');
+
 const measurement = object({
   engine, where, threads: int(1),
   method: oneOf('measured', 'sampled-extrapolated'),
@@ -370,8 +388,7 @@ const measurement = object({
   oversubscribed: bool,
   overheadMs: nullable(num),
   slowestTaskMs: { ...nullable(nonNegative), description: 'Pool only: median of the slowest worker\'s task time per call (ms); null unless the calls reported their tasks' },
-  serialParts: nullable(object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num, wakeUpsMs: num },
-    'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning; wakeUpsMs = notify + wake-up + seeing, per call')),
+  serialParts: nullable(serialPartsSchema),
   msByBlockPosition: {
     ...nullable(array(nonNegative)),
     description: 'Pool only: median ms of the calls at each place in their block of --block calls; the first follows the other pools\' blocks and a round of the ceiling, the later ones are back to back',
@@ -434,6 +451,9 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
         description: str,
         iterationsPerEpoch: int(1), iterationsTimed: int(0),
         msPerIteration: nonNegative, evaluationMs: nonNegative, epochMs: nonNegative,
+        gradientCalls: nullable(object({
+          description: str, calls: int(1), msPerCall: nonNegative, serialMs: num, slowestTaskMs: nonNegative, serialParts: nullable(serialPartsSchema),
+        }, 'The Trainer\'s own gradient calls in the timed iterations (medians, ms); null on the main thread')),
         load: { ...loadSample, type: ['object', 'null'] },
       })),
       amdahl: array(object({

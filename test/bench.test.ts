@@ -24,6 +24,8 @@ import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js'
 import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { GOALS, goalChecks, goalStatus, judgedByGoals, kernelRatioOf, ofCeilingAllowed, serialPartOf } from '../benchmarks/goals.js';
 import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
+import { TrainerCallWatch } from '../benchmarks/trainer-calls.js';
+import { GradientPool, type PoolCallStatistics } from '../src/parallel/gradient-pool.js';
 import { busyWork, libraryInputs } from '../benchmarks/library-pattern.js';
 import { loadTfjs } from '../benchmarks/tfjs-peer.js';
 import type { EngineMeasurement, GoalCheck } from '../benchmarks/result.js';
@@ -245,7 +247,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 8);
+  t.equal(written.schemaVersion, 9);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -280,6 +282,8 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   }
   t.same(c.epochs.map((e) => `${e.engine}:${e.threads}:${e.method}`), ['incremental:1:extrapolated', 'incremental:2:extrapolated', 'backprop:1:extrapolated', 'naive:1:computed']);
   for (const e of c.epochs) t.ok(Math.abs(e.epochMs - (e.iterationsPerEpoch * e.msPerIteration + e.evaluationMs)) < 1e-6);
+  // The Trainer's own gradient calls: one per timed iteration in the pool, none on the main thread.
+  t.same(c.epochs.map((e) => e.gradientCalls?.calls ?? null), [c.epochs[0].iterationsTimed, c.epochs[1].iterationsTimed, null, null]);
   t.equal(c.epochs[0].iterationsPerEpoch, Math.ceil(written.dataset.trainRows / 5));
   t.same(c.amdahl.map((a) => a.engine), ['incremental', 'naive']);
   t.match(written.numpy, { requested: true, available: false, reason: /nonexistent/ });
@@ -375,11 +379,13 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
 
   // The goals block: every figure, its goal, met or not, checked against the figures above.
   const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
-  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsTrainerRun', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
   t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
   t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });
   t.match(goal('serialMsBackToBack'), { value: null, status: 'n/a', note: 'blocks of one call: no call back to back' });
+  const runCalls = c.epochs.find((e) => e.engine === 'incremental' && e.threads === c.serial[0].threads)!.gradientCalls!;
+  t.match(goal('serialMsTrainerRun'), { value: runCalls.serialMs, comparison: null, note: new RegExp(`^${runCalls.calls} calls \\(extrapolated epoch\\)`) }, 'the epoch at the serial part\'s thread count');
   t.match(goal('amdahlAt16'), { value: c.serial[0].predictions[1].speedup, comparison: '>=', goal: 12, must: null });
   // The serial part the goal allows: s ≤ 1/45 of the one-thread call.
   t.equal(goal('amdahlAt16').note, `12× needs a serial part ≤ ${(c.serial[0].oneThreadMs / 45).toFixed(3)} ms (fraction ≤ ${(1 / 45).toFixed(4)}) of this run's ${c.serial[0].oneThreadMs.toFixed(2)} ms one-thread call`);
@@ -607,6 +613,16 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   t.match(floors.ofCeilingFloorLibrary, { status: 'info', note: 'its tasks alone 93 % (slowest task 3.000 ms on 1 thread, 1.700 on 2); wake-ups 0.100 and 0.100 ms on 1 and 2 threads (sums of medians)' });
   t.match(byId.epochPeer, { value: null, status: 'n/a', note: 'absent' });
   t.match(byId.epochBackprop, { value: null, note: 'epochs not measured' });
+  t.match(byId.serialMsTrainerRun, { value: null, status: 'n/a', note: 'no incremental epoch at 2 threads (epochs not measured)' });
+  // The Trainer's own calls come from the epoch at the serial part's thread count (2), not another.
+  const epoch = (threads: number, serialMs: number) => ({
+    engine: 'incremental' as const, where: 'pool' as const, threads, method: 'measured' as const, description: '', iterationsPerEpoch: 3, iterationsTimed: 3, msPerIteration: 2, evaluationMs: 1, epochMs: 7,
+    gradientCalls: { description: '', calls: 3, msPerCall: 1.5, serialMs, slowestTaskMs: 1.4, serialParts: parts(0.04) }, load: null,
+  });
+  const run = goalChecks({
+    measurements: rows, kernelRatio: kernel, serial: [part], libraryPattern: { description: '', gapMs: 3, measurements: [] }, epochs: [epoch(1, 0.5), epoch(2, 0.09), epoch(3, 0.7)], peerEpoch: null, ceiling: [],
+  }, 'absent').find((g) => g.id === 'serialMsTrainerRun');
+  t.match(run, { value: 0.09, status: 'info', note: '3 calls (measured epoch), each after the Trainer\'s update, batch loss and next batch; wall 1.500 ms, slowest task 1.400 ms, wake-ups 0.040 ms' });
 });
 
 t.test('the kernel pair: the incremental kernel agrees with backprop; library inputs; busy work', async (t) => {
@@ -714,6 +730,32 @@ t.test('epoch time: a whole Trainer epoch when within budget, else extrapolated'
   t.match(extrapolated, { method: 'extrapolated', iterationsTimed: EPOCH_FALLBACK_STEPS });
   t.match(await measureEpoch({ ...common, iterations: 2, budgetMs: 600_000 }), { method: 'extrapolated', iterationsTimed: 2 });
   t.equal(net.params[0], new TwoLayerNet({ inputSize: dataset.inputSize, hiddenSize: 4, outputSize: dataset.classes }).params[0], 'the benchmark net is not trained');
+});
+
+t.test('the Trainer\'s calls watched: each call made while recording timed, the pool otherwise the same', async (t) => {
+  const net = new TwoLayerNet({ inputSize: 6, hiddenSize: 3, outputSize: 2, seed: 3, weightInitStd: 0.5 });
+  const batch = tinyBatch(net, 4);
+  const pool = new GradientPool({ threads: 2 });
+  try {
+    const watch = new TrainerCallWatch(pool);
+    t.equal(watch.pool.threads, 2, 'its getters read the pool');
+    const plain = await pool.gradientOfBatch(net, batch);
+    await watch.pool.gradientOfBatch(net, batch);
+    t.equal(watch.summary(), null, 'a call while not recording is not counted');
+    const seen: PoolCallStatistics[] = [];
+    watch.recording = true;
+    const watched = await watch.pool.gradientOfBatch(net, batch, { onStatistics: (statistics) => seen.push(statistics) });
+    watch.recording = false;
+    t.ok(Buffer.from(watched.flat.buffer, watched.flat.byteOffset, watched.flat.byteLength).equals(Buffer.from(plain.flat.buffer, plain.flat.byteOffset, plain.flat.byteLength)), 'the same gradient, bit for bit');
+    t.equal(seen.length, 1, 'the caller\'s own onStatistics still hears of the call');
+    const summary = watch.summary()!;
+    t.match(summary, { calls: 1, slowestTaskMs: Math.max(...seen[0].taskMilliseconds) });
+    t.ok(Math.abs(summary.msPerCall - summary.slowestTaskMs - summary.serialMs) < 1e-9, 'the serial part is the wall time less the slowest task');
+    t.not(summary.serialParts, null, 'a served call: its serial part split');
+    t.equal(await watch.pool.lossOfBatch(net, batch), await pool.lossOfBatch(net, batch), 'its other methods run on the pool itself');
+  } finally {
+    await pool.destroy();
+  }
 });
 
 t.test('numpy_naive.py is valid Python', { skip: python.error ? 'python3 not available' : false }, async (t) => {
