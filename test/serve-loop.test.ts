@@ -42,7 +42,7 @@ t.test('the call\'s moments sit after the slots\' times, at the end of the contr
  * Two threads in the serve loop with calls that do nothing, posted as serving.ts posts them; after
  * each call, how many sleep (the threads `Atomics.notify` wakes; a polling thread is not waiting).
  */
-async function sleepersAfterCalls(t: Test, everyWorkerPolls: boolean, spinMilliseconds: number, gapsMilliseconds: number[]): Promise<number[]> {
+async function sleepersAfterCalls(t: Test, everyWorkerPolls: boolean, spinMilliseconds: number, gapsMilliseconds: number[], callMilliseconds: (number | undefined)[] = [], countAfterMilliseconds = 50): Promise<number[]> {
   const maxSlots = 2;
   const control = new SharedArrayBuffer(controlBytes(maxSlots));
   const cells = new Int32Array(control, 0, SLOT_DONE + maxSlots);
@@ -50,7 +50,7 @@ async function sleepersAfterCalls(t: Test, everyWorkerPolls: boolean, spinMillis
   const moments = callMoments(control, maxSlots);
   const threads = [0, 1].map((slot) => {
     const serve: ServeTask = { kind: 'serve', call: { kind: 'incremental', slot } as ServeTask['call'], control, maxSlots, spinMilliseconds, everyWorkerPolls };
-    return new Worker(stub, { workerData: serve });
+    return new Worker(stub, { workerData: { ...serve, stubMilliseconds: callMilliseconds[slot] } });
   });
   const ended = threads.map((thread) => new Promise((resolve, reject) => {
     thread.once('message', resolve);
@@ -66,7 +66,7 @@ async function sleepersAfterCalls(t: Test, everyWorkerPolls: boolean, spinMillis
       Atomics.notify(cells, GENERATION);
       while (Atomics.load(cells, FINISHED) !== generation) await delay(1);
       // Long enough for a thread that sleeps to be asleep, well within a poll.
-      await delay(50);
+      await delay(countAfterMilliseconds);
       sleepers.push(Atomics.notify(cells, GENERATION));
     }
   } finally {
@@ -83,4 +83,10 @@ t.test('serving threads poll after a call that came soon after the one before, a
   const gaps = [30, 700];
   t.same(await sleepersAfterCalls(t, true, 600, gaps), [2, 0, 2], 'a core each: both sleep after the first call (no gap known), poll after the second, sleep after the third');
   t.same(await sleepersAfterCalls(t, false, 600, gaps), [2, 1, 2], 'more threads than cores: only the last to finish polls after the second');
+});
+
+t.test('a worker that finished a call first polls until a poll\'s length after the call ended, not after its own finish', async (t) => {
+  // Slot 1's calls last 200 ms, slot 0's none: after the second call (30 ms after the first), slot 0 finished 200 ms before
+  // the call ended. Counted 150 ms after the end: within a poll of 0.3 s from the end, past one from slot 0's own finish.
+  t.same(await sleepersAfterCalls(t, true, 300, [30], [undefined, 200], 150), [2, 0], 'both sleep after the first call, both poll after the second');
 });

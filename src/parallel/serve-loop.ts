@@ -118,13 +118,25 @@ export interface ServeTask {
 
 /**
  * The next generation after `seen`, or -1 when the session is stopped:
- * polls for `spinMilliseconds`, then sleeps on the cell.
+ * polls until `spinMilliseconds` after call `seen` ended, then sleeps on the
+ * cell. The call ended when its last worker finished ({@link FINISHED_AT}):
+ * a worker that finished before it polls that much longer than it would from
+ * its own finish, since the gap {@link pollMilliseconds} judges runs from the
+ * call's end, not from each worker's.
  */
-function nextCall(cells: Int32Array, seen: number, spinMilliseconds: number): number {
+function nextCall(cells: Int32Array, moments: Float64Array, seen: number, spinMilliseconds: number): number {
   let generation = Atomics.load(cells, GENERATION);
   if (generation === seen && spinMilliseconds > 0) {
-    const until = performance.now() + spinMilliseconds;
-    while (generation === seen && performance.now() < until) generation = Atomics.load(cells, GENERATION);
+    let until = sharedClock() + spinMilliseconds;
+    let ended = false;
+    while (generation === seen) {
+      if (!ended && Atomics.load(cells, FINISHED) === seen) {
+        ended = true;
+        until = Math.max(until, moments[FINISHED_AT] + spinMilliseconds);
+      }
+      if (sharedClock() >= until) break;
+      generation = Atomics.load(cells, GENERATION);
+    }
   }
   while (generation === seen) {
     Atomics.wait(cells, GENERATION, seen);
@@ -163,7 +175,7 @@ export async function serveCalls(task: ServeTask, run: Handler, load: (url: stri
   // threads, 2026-12-06), less than the two it saves.
   let spin = 0;
   for (;;) {
-    const generation = nextCall(cells, seen, spin);
+    const generation = nextCall(cells, moments, seen, spin);
     if (generation < 0) return { milliseconds: 0, pieces, threadId };
     // Unknown for this worker's first call of the session (the moment before it may be another session's).
     const gap = seen === 0 ? Number.POSITIVE_INFINITY : moments[POSTED_AT] - moments[FINISHED_AT];
