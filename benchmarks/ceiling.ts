@@ -29,7 +29,7 @@ import { runGradientTask } from '../src/parallel/run-task.js';
 import { SERVE_SPIN_MILLISECONDS } from '../src/parallel/serving.js';
 import { sharedCopy } from '../src/parallel/shared-copy.js';
 import { WorkBoard } from '../src/parallel/work-board.js';
-import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
+import { siblingModule, workerStart } from '../src/parallel/worker-loader.js';
 import { LoadMeter } from './machine.js';
 import { finiteOrNull, summarize } from './stats.js';
 import type { CeilingMeasurement } from './result.js';
@@ -222,7 +222,7 @@ export class CeilingProbe {
     const most = Math.max(...options.threads);
     const filename = siblingModule(import.meta.url, './ceiling.worker');
     this.#pool = new Piscina<CeilingTask | SplitTask, CeilingTaskResult>({
-      filename, minThreads: most, maxThreads: most, idleTimeout: Number.POSITIVE_INFINITY, execArgv: workerExecArgv(filename),
+      filename, minThreads: most, maxThreads: most, idleTimeout: Number.POSITIVE_INFINITY, ...workerStart(filename),
     });
     this.#pool.on('error', (error: Error) => {
       this.#poolError = error;

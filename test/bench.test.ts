@@ -20,7 +20,7 @@ import { summarize } from '../benchmarks/stats.js';
 import { formatMs, formatReport } from '../benchmarks/table.js';
 import { computeSplitGradients, computeWholeGradients, roundThroughput, splitRoundThroughput, splitTaskFor, type CeilingTaskResult, type SplitTask } from '../benchmarks/ceiling.js';
 import { Piscina } from 'piscina';
-import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
+import { siblingModule, workerStart } from '../src/parallel/worker-loader.js';
 import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { GOALS, goalChecks, goalStatus, judgedByGoals, kernelRatioOf, ofCeilingAllowed, serialPartOf } from '../benchmarks/goals.js';
 import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
@@ -702,7 +702,7 @@ t.test('the split floor\'s worker splits gradients as the pool does: the one-thr
 
   // Two workers on threads of their own, as the bench runs them: the same bytes, every gradient.
   const filename = siblingModule(new URL('../benchmarks/ceiling.ts', import.meta.url).href, './ceiling.worker');
-  const pool = new Piscina<SplitTask, CeilingTaskResult>({ filename, minThreads: 2, maxThreads: 2, execArgv: workerExecArgv(filename) });
+  const pool = new Piscina<SplitTask, CeilingTaskResult>({ filename, minThreads: 2, maxThreads: 2, ...workerStart(filename) });
   pool.on('error', (error: Error) => t.fail(`ceiling worker: ${error.message}`));
   try {
     const split = { ...splitTaskFor(task, 2, 3), timeoutMs: 30_000 };

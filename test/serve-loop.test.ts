@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { workerStart } from '../src/parallel/worker-loader.js';
 import { Worker } from 'node:worker_threads';
 import t, { type Test } from 'tap';
 import {
@@ -6,6 +7,7 @@ import {
 } from '../src/parallel/serve-loop.js';
 
 const stub = new URL('./fixtures/serve-stub.mjs', import.meta.url);
+const stubSource = new URL('./fixtures/serve-stub.ts', import.meta.url).href;
 
 t.test('the poll after a call: as long as set when the gap before it was no longer, for the last worker, or for any when each has a core', async (t) => {
   // By hand, a poll of 0.5 ms.
@@ -50,7 +52,7 @@ async function sleepersAfterCalls(t: Test, everyWorkerPolls: boolean, spinMillis
   const moments = callMoments(control, maxSlots);
   const threads = [0, 1].map((slot) => {
     const serve: ServeTask = { kind: 'serve', call: { kind: 'incremental', slot } as ServeTask['call'], control, maxSlots, spinMilliseconds, everyWorkerPolls };
-    return new Worker(stub, { workerData: { ...serve, stubMilliseconds: callMilliseconds[slot] } });
+    return new Worker(stub, { workerData: { ...serve, stubMilliseconds: callMilliseconds[slot] }, ...workerStart(stubSource) });
   });
   const ended = threads.map((thread) => new Promise((resolve, reject) => {
     thread.once('message', resolve);

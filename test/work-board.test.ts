@@ -1,15 +1,17 @@
 import t, { type Test } from 'tap';
+import { workerStart } from '../src/parallel/worker-loader.js';
 import { Worker } from 'node:worker_threads';
 import { BOARD_ABORTED, BOARD_BUILDING, BOARD_PUBLISHED, WorkBoard } from '../src/parallel/work-board.js';
 
 const waiter = new URL('./fixtures/board-waiter.mjs', import.meta.url);
+const waiterSource = new URL('./fixtures/board-waiter.ts', import.meta.url).href;
 
 type Verdict = { published: boolean; chunk: [number, number] | null };
 
 /** A thread asleep in `waitUntilPublished` on `board` (checked through `board.sleepers`), and its verdict to come. */
 async function sleepingWaiter(t: Test, board: WorkBoard): Promise<{ worker: Worker; verdict: Promise<Verdict> }> {
-  // A JavaScript entry (Worker takes no .ts); it imports the fixture through the process's TypeScript loader.
-  const worker = new Worker(waiter, { workerData: board.cells.buffer });
+  // A JavaScript entry (Worker takes no .ts); it imports the TypeScript fixture through tsx, as the pool's workers do.
+  const worker = new Worker(waiter, { workerData: board.cells.buffer, ...workerStart(waiterSource) });
   const messages: unknown[] = [];
   const waiting: Array<(message: unknown) => void> = [];
   worker.on('message', (message) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { siblingModule, workerExecArgv } from '../src/parallel/worker-loader.js';
+import { siblingModule, workerExecArgv, workerStart } from '../src/parallel/worker-loader.js';
 import { childEnv } from './fixtures/child-env.js';
 
 t.test('siblingModule keeps the caller\'s extension', async (t) => {
@@ -11,11 +11,32 @@ t.test('siblingModule keeps the caller\'s extension', async (t) => {
 t.test('workerExecArgv: Node\'s own inheritance when it works, module flags and tsx when it would not', async (t) => {
   t.equal(workerExecArgv('file:///app/w.js', ['--expose-gc']), undefined, 'compiled workers need no loader');
   t.equal(workerExecArgv('file:///app/w.ts', ['--import', 'tsx']), undefined, 'the process\'s tsx reaches the workers');
-  t.equal(workerExecArgv('file:///app/w.ts', ['--import=file:///x/node_modules/@tapjs/typescript/dist/esm/import.mjs']), undefined, 'so does tap\'s');
+  // Under tap: its loaders are left out (a worker took 3.4 s of CPU to start with them), tsx loads the sources.
+  const underTap = workerExecArgv('file:///app/w.ts', [
+    '--import=file:///x/node_modules/@tapjs/typescript/dist/esm/import.mjs', '--import', 'file:///x/node_modules/@tapjs/mock/dist/esm/import.mjs',
+    '--enable-source-maps', '--import', './setup.mjs', '--import=file:///x/node_modules/@tapjs/processinfo/dist/esm/import.mjs',
+  ]);
+  t.same(underTap?.slice(0, -2), ['--import', './setup.mjs'], 'a test runner\'s loaders are not passed on, other module flags are');
+  t.match(underTap?.slice(-2), ['--import', /^file:\/\/.*\/tsx\/.*\.mjs$/], 'tsx instead');
   const argv = workerExecArgv('file:///app/w.ts', ['--expose-gc', '--import', './setup.mjs', '--conditions=development', '--max-old-space-size=100', '-r', './hook.cjs']);
   t.same(argv?.slice(0, -2), ['--import', './setup.mjs', '--conditions=development', '-r', './hook.cjs'], 'module flags kept, per-process flags dropped');
   t.equal(argv?.at(-2), '--import');
   t.match(argv?.at(-1), /^file:\/\/.*\/tsx\/.*\.mjs$/, 'tsx, resolved from the package');
+});
+
+t.test('workerStart: under a test runner, a worker\'s environment without the runner\'s hooks; otherwise Node\'s own', async (t) => {
+  const tapArgv = ['--import=file:///x/node_modules/@tapjs/typescript/dist/esm/import.mjs', '--enable-source-maps'];
+  const env = {
+    PATH: '/bin', NODE_V8_COVERAGE: '/tmp/cov',
+    NODE_OPTIONS: '"--import=file:///x/node_modules/@tapjs/processinfo/dist/esm/import.mjs" --max-old-space-size=500 --import file:///x/node_modules/@tapjs/mock/dist/esm/import.mjs --require ./hook.cjs',
+  };
+  const underTap = workerStart('file:///app/w.ts', tapArgv, env);
+  t.same(underTap.env, { PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=500 --require ./hook.cjs' }, 'the runner\'s hooks and coverage directory left out, the rest kept');
+  t.same(workerStart('file:///app/w.ts', tapArgv, { PATH: '/bin', NODE_OPTIONS: '"--import=file:///x/node_modules/@tapjs/processinfo/dist/esm/import.mjs"' }).env,
+    { PATH: '/bin' }, 'NODE_OPTIONS dropped when nothing else is in it');
+  t.same(workerStart('file:///app/w.ts', tapArgv, env).execArgv, workerExecArgv('file:///app/w.ts', tapArgv), 'execArgv as workerExecArgv');
+  t.same(workerStart('file:///app/w.js', tapArgv, env), { execArgv: undefined, env: undefined }, 'a compiled worker keeps the runner\'s hooks (nothing to transform twice)');
+  t.same(workerStart('file:///app/w.ts', ['--import', 'tsx'], env), { execArgv: undefined, env: undefined }, 'outside a test runner, Node\'s inheritance');
 });
 
 t.test('workerExecArgv: without tsx installed, a TypeScript worker is one line naming the module and the fix', async (t) => {

@@ -21,7 +21,7 @@ import {
   SharedSplits, checkEvaluationArguments, combineChunks, evaluationChunkCount, type PoolEvaluationOptions, type SplitScore,
 } from './pool-evaluation.js';
 import { touchedArray } from './touched-array.js';
-import { siblingModule, workerExecArgv } from './worker-loader.js';
+import { siblingModule, workerStart } from './worker-loader.js';
 import { CALL_LOSS, sharedClock, type ServeTask } from './serve-loop.js';
 import type { ServedTask } from './serving.js';
 import {
@@ -158,7 +158,7 @@ export class GradientPool {
       // A small young generation: a task allocates little (typed arrays over shared memory, a few
       // small objects), and V8's default let each thread's heap grow by 6 MB of unused semi-space.
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-      execArgv: workerExecArgv(filename),
+      ...workerStart(filename),
     });
     this.#runner = new PoolRunner(pool, threads, workerModule, new PoolScratch(CHUNKS_PER_THREAD * MAX_THREADS, MAX_THREADS), MAX_THREADS, maxBlockMilliseconds);
   }

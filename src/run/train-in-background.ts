@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { NetShape } from '../kernels/two-layer.js';
 import { TwoLayerNet } from '../nets/two-layer-net.js';
-import { siblingModule, workerExecArgv } from '../parallel/worker-loader.js';
+import { siblingModule, workerStart } from '../parallel/worker-loader.js';
 import { assertFunction, assertOptionsObject } from '../validate.js';
 import { type BackgroundRunOptions, type BackgroundTrainerApi, reviveError } from './background-protocol.js';
 import type { RunEvent, TrainResult } from './train-options.js';
@@ -77,8 +77,8 @@ export function trainInBackground(options: BackgroundTrainOptions = {}): Backgro
   const filename = siblingModule(import.meta.url, '../../workers/train.worker');
   // The sources' TypeScript entry is required through a CommonJS starter (see workers/typescript-entry.cjs).
   const worker = filename.endsWith('.ts')
-    ? new Worker(new URL('../../workers/typescript-entry.cjs', import.meta.url), { workerData: { typescriptEntry: fileURLToPath(filename) }, execArgv: workerExecArgv(filename) })
-    : new Worker(new URL(filename), { execArgv: workerExecArgv(filename) });
+    ? new Worker(new URL('../../workers/typescript-entry.cjs', import.meta.url), { workerData: { typescriptEntry: fileURLToPath(filename) }, ...workerStart(filename) })
+    : new Worker(new URL(filename), workerStart(filename));
   const remote = Comlink.wrap<BackgroundTrainerApi>(nodeEndpoint(worker));
 
   let resolveReady: (run: LiveRun) => void = () => undefined;
