@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
+import { closestName } from './closest-name.js';
 
 export type OptionSpec =
   | { type: 'integer'; min: number; max?: number; default?: number; description: string; placeholder?: string }
@@ -106,7 +107,10 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
     if (error instanceof InputError) throw error;
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) fail(`Unknown option \`${unknown[1]}\` for \`gradpool ${command}\`; see \`gradpool ${command} --help\``);
+    if (unknown) {
+      const meant = closestName(unknown[1].replace(/^-+/, ''), Object.keys(table).filter((name) => (table as OptionTable)[name].type !== 'alias'));
+      fail(`Unknown option \`${unknown[1]}\` for \`gradpool ${command}\`${meant === undefined ? '' : ` (did you mean \`--${meant}\`?)`}; see \`gradpool ${command} --help\``);
+    }
     const positional = /Unexpected argument '([^']+)'/.exec(message);
     if (positional) fail(`Unexpected argument \`${positional[1]}\` for \`gradpool ${command}\`; options take the form \`--name value\``);
     const missing = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
