@@ -16,6 +16,7 @@ import { createProgress } from './progress.js';
 import { formatDuration } from '../report/format-duration.js';
 import { ignoreLaterErrors, type CommandIo } from './io.js';
 import { shellWord } from './shell-word.js';
+import { trainInvocation } from './train-invocation.js';
 
 export { describeWriteError } from '../run/run-files.js';
 
@@ -188,7 +189,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     if (result.stopped && (signal !== undefined || outputLost !== undefined)) {
       const checkpoint = join(result.directory, 'checkpoint.json');
       const stopped = signal !== undefined ? `Interrupted (${signal}) at iteration ${result.iterations}` : `Stopped at iteration ${result.iterations}, its ${describeOutputError(outputLost!)}`;
-      const command = `gradpool train --resume ${shellWord(checkpoint)}`;
+      const command = `${trainInvocation()} --resume ${shellWord(checkpoint)}`;
       io.stderr.write(`${stopped}; checkpoint saved. Resume with: ${command}\n`);
       progress.event({ event: 'interrupted', signal: signal ?? (outputLost!.code === 'EPIPE' ? 'SIGPIPE' : null), iteration: result.iterations, checkpoint, command });
       // 128 + the signal's number, as a shell reports a process it ended; 141 is SIGPIPE's, a reader gone.
@@ -219,7 +220,7 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
       // With no checkpoint the run's directory restarts from its config.json. --iters: the checkpoint
       // may record fewer iterations than this run was to train.
       const from = own ? error.checkpoint : error.checkpoint === undefined ? runDirectory : undefined;
-      const command = rate === undefined || from === undefined ? undefined : `gradpool train --resume ${shellWord(from)} --iters ${totalIterations} --lr ${rate}`;
+      const command = rate === undefined || from === undefined ? undefined : `${trainInvocation()} --resume ${shellWord(from)} --iters ${totalIterations} --lr ${rate}`;
       const saved = error.checkpoint === undefined ? ` No checkpoint was written: the run diverged before its first one${command === undefined ? '.' : ` (start it again: ${command}).`}`
         : ` Last good checkpoint: ${error.checkpoint}${command === undefined ? '' : ` (go on from it: ${command})`}`;
       io.stderr.write(`gradpool train: ${error.message}${saved}\n`);
