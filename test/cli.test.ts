@@ -381,11 +381,11 @@ t.test('a run diverging before its first epoch says no checkpoint was written, a
   const out = join(t.testdir(), 'run');
   const result = await run(['train', '--dataset', 'spiral', '--hidden', '5', '--weight-init-std', '1', '--lr', '1e308', '--engine', 'backprop', '--batch', '10', '--iters', '50', '--seed', '1', '--out', out, '--json']);
   t.equal(result.code, 1, 'a runtime failure, not bad input');
-  const command = `gradpool train --resume ${out} --iters 50 --lr 5e+307`;
-  const message = new RegExp(`^gradpool train: Training diverged at iteration (\\d+): [^\\n]*; try a smaller learning rate \\(e\\.g\\. 5e\\+307, half of 1e\\+308\\)\\. No checkpoint was written: the run diverged before its first one \\(start it again: ${command.replace(/[.+]/g, '\\$&')}\\)\\.\\n$`).exec(result.stderr);
+  const command = `gradpool train --resume ${out} --iters 50 --lr 1e+307`;
+  const message = new RegExp(`^gradpool train: Training diverged at iteration (\\d+): [^\\n]*; try a smaller learning rate \\(e\\.g\\. 1e\\+307, a tenth of 1e\\+308\\)\\. No checkpoint was written: the run diverged before its first one \\(start it again: ${command.replace(/[.+]/g, '\\$&')}\\)\\.\\n$`).exec(result.stderr);
   t.ok(message, result.stderr);
   const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { event: string; iteration: number; checkpoint: string | null };
-  t.same(last, { event: 'diverged', message: last.event === 'diverged' ? (last as unknown as { message: string }).message : '', iteration: Number(message![1]) - 1, checkpoint: null, suggestedLearningRate: 5e307, command }, 'the event gives the last good iteration, the rate and the command');
+  t.same(last, { event: 'diverged', message: last.event === 'diverged' ? (last as unknown as { message: string }).message : '', iteration: Number(message![1]) - 1, checkpoint: null, suggestedLearningRate: 1e307, command }, 'the event gives the last good iteration, the rate and the command');
   t.notMatch(result.stderr, /are kept/, 'the process ends: no weights are kept');
   t.notOk(existsSync(join(out, 'checkpoint.json')), 'indeed no checkpoint');
   // The command's form, at a rate that converges: the run starts again from its config.json.
@@ -403,7 +403,7 @@ t.test('a run resumed at another rate that diverges before its first save: the p
   const resumed = await run(['train', '--resume', out, '--epochs', '4', '--lr', '1e308', '--quiet']);
   t.equal(resumed.code, 1);
   const checkpointFile = join(out, 'checkpoint.json');
-  t.match(resumed.stderr, `Last good checkpoint: ${checkpointFile} (go on from it: gradpool train --resume ${checkpointFile} --iters 96 --lr 5e+307)\n`);
+  t.match(resumed.stderr, `Last good checkpoint: ${checkpointFile} (go on from it: gradpool train --resume ${checkpointFile} --iters 96 --lr 1e+307)\n`);
   t.equal((await loadCheckpoint(checkpointFile)).meta.iteration, 48, 'the checkpoint of the first two epochs (24 iterations each)');
   // config.json now holds 1e308, the checkpoint 0.1: a rate given with --resume is not refused for it.
   const followed = await run(['train', '--resume', checkpointFile, '--iters', '96', '--lr', '0.05', '--quiet']);

@@ -6,7 +6,7 @@ import { loadMnist, spiral, takeRows, type Dataset } from '../datasets/index.js'
 import { TwoLayerNet } from '../src/nets/two-layer-net.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { evaluateSplit } from '../src/train/evaluate-split.js';
-import { DivergenceError, Trainer } from '../src/train/trainer.js';
+import { DivergenceError, EARLY_DIVERGENCE_STEPS, Trainer } from '../src/train/trainer.js';
 import { sharedPools } from './fixtures/shared-pools.js';
 
 // One pool per thread count for the tests that only train with it: a pool serves one trainer after another.
@@ -174,7 +174,7 @@ t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', asyn
   const before = net.params.slice();
   const stateBefore = trainer.getState();
   const error = await trainer.step().then(() => undefined, (thrown: unknown) => thrown);
-  t.match(error, { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12, near its ceiling of 16\.12 \(−log 1e-7: the right class gets almost no probability\); try a smaller learning rate \(e\.g\. 5e-301, half of 1e-300\)\. The weights of iteration 0 are kept\.$/ });
+  t.match(error, { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12, near its ceiling of 16\.12 \(−log 1e-7: the right class gets almost no probability\); try a smaller learning rate \(e\.g\. 1e-301, a tenth of 1e-300\)\. The weights of iteration 0 are kept\.$/ });
   t.equal((error as DivergenceError).diagnosis, (error as Error).message.replace(' The weights of iteration 0 are kept.', ''), 'the diagnosis: the message without what became of the weights');
   t.same([...net.params], [...before], 'the weights before the step are kept');
   t.equal(trainer.iteration, 0, 'the iteration is the last good one, as the weights');
@@ -189,6 +189,29 @@ t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', asyn
   // Restored to the state before the step (the weights already are), it goes on: the same step diverges the same way.
   trainer.setState(stateBefore);
   await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12/ });
+});
+
+t.test('a rate that diverges at once is advised down to a tenth; one that trained for a while, to half', async (t) => {
+  const dataset = spiral({ seed: 2 });
+  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, seed: 1 });
+  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), engine: 'backprop', batchSize: 1, iterations: 100, seed: 7 });
+  for (let step = 0; step < EARLY_DIVERGENCE_STEPS; step++) await trainer.step();
+  const trained = trainer.getState();
+  // The next sample's class gets almost no probability: the batch loss reaches the ceiling of the 1e-7.
+  const saturate = () => {
+    const next = new BatchSampler(dataset.train, 2, 1, 'replacement', 7);
+    next.setState(trainer.getState().sampler);
+    const label = next.next().labels[0];
+    net.W2.fill(0);
+    net.b2.fill(-60);
+    net.b2[(label + 1) % 3] = 60;
+  };
+  saturate();
+  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 11: .*\(e\.g\. 0\.05, half of 0\.1\)/, suggestedLearningRate: 0.05 }, 'after 10 good steps: half');
+  // The same state set again starts the count again: the step right after diverges, a tenth.
+  trainer.setState(trained);
+  saturate();
+  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 11: .*\(e\.g\. 0\.01, a tenth of 0\.1\)/, suggestedLearningRate: 0.01 }, 'the first step since setState: a tenth');
 });
 
 t.test('bad trainer options', async (t) => {
