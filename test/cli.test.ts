@@ -58,13 +58,13 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     [['train', '--dataset', 'cifar'], 'gradpool train: Expected `--dataset` to be mnist, idx:DIR, csv:FILE[,TEST], spiral or xor, got `cifar`\n'],
     [['train', '--resume', '/nonexistent/checkpoint.json'], 'gradpool train: Expected `--resume` to be a run directory or its checkpoint.json (with the .safetensors beside it), got `/nonexistent/checkpoint.json`: no such file\n'],
     [['train', '--resume', '/nonexistent'], 'gradpool train: Expected `--resume` to be a run directory or its checkpoint.json (with the .safetensors beside it), got `/nonexistent`: no such file or directory\n'],
-    [['evaluate', '--model', '/'], 'gradpool evaluate: Expected `--model` to be a run directory or its model.json (with the .safetensors beside it), got the directory `/`, which has no model.json\n'],
+    [['evaluate', '--model', '/'], 'gradpool evaluate: Expected `--model` to be a run directory, its model.json or a checkpoint.json (with the .safetensors beside it), got the directory `/`, which has no model.json\n'],
     [['predict', '--model', 'm.json', '--image', 'x.png', '--index', '1'], 'gradpool predict: Expected either `--image` or `--index` (samples of a dataset), got both\n'],
     [['train', '--dataset', '--threads', '1'], 'gradpool train: Expected a value after `--dataset`, got the option `--threads`\n'],
     [['train', '--out', 'package.json', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got `package.json`, which is a file\n'],
     [['train', '--out', '', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory for the run, got an empty path\n'],
     [['train', '--out', 'package.json/run', '--dataset', 'xor'], 'gradpool train: Expected `--out` to be a directory gradpool can create, got `package.json/run`: a file is in the way\n'],
-    [['evaluate'], 'gradpool evaluate: Expected `--model PATH` (a run directory or its model.json), got nothing\n'],
+    [['evaluate'], 'gradpool evaluate: Expected `--model PATH` (a run directory, its model.json or a checkpoint.json), got nothing\n'],
     [['frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
     [['help', 'frobnicate'], 'gradpool: Expected a command (train, evaluate, predict, gradcheck, bench), got `frobnicate`; see `gradpool --help`\n'],
     // A repeated option is refused rather than the last one silently winning.
@@ -307,7 +307,7 @@ for (const [signal, args, iterationsPerEpoch] of signalRuns) {
     const runDirectory = join(dir, 'run');
     const refused = await run(['evaluate', '--model', runDirectory]);
     t.equal(refused.code, 2);
-    t.equal(refused.stderr, `gradpool evaluate: Expected \`--model\` to be a run directory or its model.json (with the .safetensors beside it), got the directory \`${runDirectory}\`, which has no model.json (the run did not finish: its last checkpoint is \`${join(runDirectory, 'checkpoint.json')}\`)\n`);
+    t.equal(refused.stderr, `gradpool evaluate: Expected \`--model\` to be a run directory, its model.json or a checkpoint.json (with the .safetensors beside it), got the directory \`${runDirectory}\`, which has no model.json (the run did not finish: its last checkpoint is \`${join(runDirectory, 'checkpoint.json')}\`)\n`);
     const evaluated = await run(['evaluate', '--model', join(runDirectory, 'checkpoint.json'), '--json']);
     t.equal(evaluated.code, 0, evaluated.stderr);
   });

@@ -105,7 +105,7 @@ t.test('a run directory whose run did not finish: Trainer.fromCheckpoint takes i
   const again = await Trainer.fromCheckpoint(run, { dataset });
   t.equal(again.iteration, 7);
   t.ok(bits(again.net.params).equals(bits(trainer.net.params)), 'the checkpoint\'s weights');
-  await t.rejects(loadModel(run), new InputError(`Expected \`path\` to be a run directory or its model.json (with the .safetensors beside it), got the directory \`${run}\`, which has no model.json (the run did not finish: its last checkpoint is \`${join(run, 'checkpoint.json')}\`)`));
+  await t.rejects(loadModel(run), new InputError(`Expected \`path\` to be a run directory, its model.json or a checkpoint.json (with the .safetensors beside it), got the directory \`${run}\`, which has no model.json (the run did not finish: its last checkpoint is \`${join(run, 'checkpoint.json')}\`)`));
   t.ok(bits((await loadModel(join(run, 'checkpoint.json'))).net.params).equals(bits(trainer.net.params)), 'the checkpoint named loads as a model');
 });
 
@@ -130,7 +130,7 @@ t.test('saveModel and loadModel: the files a run writes, the same weights back; 
     name: 'InputError',
     message: `Expected \`out\` to be a directory without another run, got \`${join(dir, 'run')}\`, which holds one (checkpoint.json); choose another directory, or continue that run with \`resume: ${JSON.stringify(join(dir, 'run'))}\``,
   }, 'a second run into the same directory, in train()\'s words');
-  await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory or its model\.json .*: no such file or directory$/ });
+  await t.rejects(loadModel(join(dir, 'nothing')), { name: 'InputError', message: /^Expected `path` to be a run directory, its model\.json or a checkpoint\.json .*: no such file or directory$/ });
 });
 
 t.test('train() reports a pool that cannot compute the batch loss in a warning, once, mid-run, and trains on to the same weights', async (t) => {

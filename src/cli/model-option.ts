@@ -4,9 +4,9 @@ import { InputError } from '../errors.js';
 import { loadDatasetSpec, loadRecordedDatasetSpec } from '../run/load-dataset-spec.js';
 import { loadModel, savedFilePath, type LoadedModel } from '../train/model-file.js';
 
-/** The model `--model` names (required): a run directory or its model.json, with the dataset it was trained on. */
+/** The model `--model` names (required): a run directory, its model.json or a checkpoint.json, with the dataset it was trained on. */
 export async function loadModelOption(model: string | undefined): Promise<LoadedModel> {
-  if (model === undefined) throw new InputError('Expected `--model PATH` (a run directory or its model.json), got nothing');
+  if (model === undefined) throw new InputError('Expected `--model PATH` (a run directory, its model.json or a checkpoint.json), got nothing');
   return loadModel(savedFilePath('--model', model, 'model.json'));
 }
 

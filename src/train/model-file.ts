@@ -86,8 +86,10 @@ export async function loadModel(path: string): Promise<LoadedModel> {
  * `option` (how the caller calls the path: `--model`, `resume`, …).
  */
 export function savedFilePath(option: string, path: string, defaultName: 'model.json' | 'checkpoint.json'): string {
-  if (typeof path !== 'string' || path === '') throw new InputError(expectationError(option, `a run directory or its ${defaultName}`, path));
-  const expected = `Expected \`${option}\` to be a run directory or its ${defaultName} (with the .safetensors beside it)`;
+  // A model can be read from any checkpoint too (its weights are the same file format).
+  const what = defaultName === 'model.json' ? 'a run directory, its model.json or a checkpoint.json' : `a run directory or its ${defaultName}`;
+  if (typeof path !== 'string' || path === '') throw new InputError(expectationError(option, what, path));
+  const expected = `Expected \`${option}\` to be ${what} (with the .safetensors beside it)`;
   // The .safetensors is the saved file (its .json a readable copy that a kill may have left out).
   const saved = (file: string) => existsSync(file) || existsSync(file.replace(/\.json$/i, '.safetensors'));
   if (existsSync(path) && statSync(path).isDirectory()) {
