@@ -112,7 +112,7 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
       fail(`Unknown option \`${unknown[1]}\` for \`gradpool ${command}\`${meant === undefined ? '' : ` (did you mean \`--${meant}\`?)`}; see \`gradpool ${command} --help\``);
     }
     const positional = /Unexpected argument '([^']+)'/.exec(message);
-    if (positional) fail(`Unexpected argument \`${positional[1]}\` for \`gradpool ${command}\`; options take the form \`--name value\``);
+    if (positional) fail(`Unexpected argument \`${positional[1]}\` for \`gradpool ${command}\`; options take the form \`--name value\`${npmTookOptions(Object.keys(table))}`);
     const missing = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
     if (missing) fail(`Expected a value after \`${missing[1]}\`, got nothing`);
     fail(`${message.split('\n')[0]} (gradpool ${command})`);
@@ -162,4 +162,16 @@ export function helpText(command: string, summary: string, table: OptionTable): 
   const width = Math.max(...entries.map(([left]) => left.length)) + 2;
   for (const [left, right] of entries) lines.push(left.padEnd(width) + right);
   return lines.join('\n');
+}
+
+/**
+ * `npm run gradpool train --iters 5` (or `npm start --iters 5`) gives the
+ * options to npm, which sets `npm_config_iters`, and only their values to
+ * gradpool: the hint that says so, naming the options npm took, or ''.
+ */
+export function npmTookOptions(names: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  if (env.npm_lifecycle_event === undefined) return '';
+  const taken = names.filter((name) => env[`npm_config_${name.replace(/-/g, '_')}`] !== undefined);
+  if (taken.length === 0) return '';
+  return ` (npm took ${taken.map((name) => `\`--${name}\``).join(', ')} for itself: put \`--\` before gradpool's options, as in \`npm start -- --iters 500\` or \`npm run gradpool -- train --iters 500\`)`;
 }
