@@ -52,6 +52,8 @@ t.test('usage errors exit with 2 and one line naming the option', async (t) => {
     [['train', '--activation', 'tanh'], 'gradpool train: Expected `--activation` to be one of `sigmoid`, `relu`, got `tanh`\n'],
     [['train', '--bogus'], 'gradpool train: Unknown option `--bogus` for `gradpool train`; see `gradpool train --help`\n'],
     [['train', '--iter', '5'], 'gradpool train: Unknown option `--iter` for `gradpool train` (did you mean `--iters`?); see `gradpool train --help`\n'],
+    [['train', '--THREADS', '2'], 'gradpool train: Unknown option `--THREADS` for `gradpool train` (did you mean `--threads`?); see `gradpool train --help`\n'],
+    [['evaluate', '--hepl'], 'gradpool evaluate: Unknown option `--hepl` for `gradpool evaluate` (did you mean `--help`?); see `gradpool evaluate --help`\n'],
     [['train', 'extra'], 'gradpool train: Unexpected argument `extra` for `gradpool train`; options take the form `--name value`\n'],
     [['train', '--iters', '5', '--epochs', '1'], 'gradpool train: Expected either `--iters` or `--epochs`, got both\n'],
     [['train', '--batch'], 'gradpool train: Expected a value after `--batch`, got nothing\n'],

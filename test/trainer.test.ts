@@ -191,27 +191,39 @@ t.test('a batch loss at the ceiling of the 1e-7 stops the run as diverged', asyn
   await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 1: the loss reached 16\.12/ });
 });
 
-t.test('a rate that diverges at once is advised down to a tenth; one that trained for a while, to half', async (t) => {
+t.test('a rate that diverges within 10 iterations of the run\'s start, or of a resume at another rate, is advised down to a tenth; later, to half', async (t) => {
   const dataset = spiral({ seed: 2 });
-  const net = new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, seed: 1 });
-  const trainer = new Trainer({ net, dataset, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), engine: 'backprop', batchSize: 1, iterations: 100, seed: 7 });
-  for (let step = 0; step < EARLY_DIVERGENCE_STEPS; step++) await trainer.step();
-  const trained = trainer.getState();
   // The next sample's class gets almost no probability: the batch loss reaches the ceiling of the 1e-7.
-  const saturate = () => {
+  const saturate = (trainer: Trainer) => {
     const next = new BatchSampler(dataset.train, 2, 1, 'replacement', 7);
     next.setState(trainer.getState().sampler);
     const label = next.next().labels[0];
-    net.W2.fill(0);
-    net.b2.fill(-60);
-    net.b2[(label + 1) % 3] = 60;
+    trainer.net.W2.fill(0);
+    trainer.net.b2.fill(-60);
+    trainer.net.b2[(label + 1) % 3] = 60;
   };
-  saturate();
-  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 11: .*\(e\.g\. 0\.05, half of 0\.1\)/, suggestedLearningRate: 0.05 }, 'after 10 good steps: half');
-  // The same state set again starts the count again: the step right after diverges, a tenth.
-  trainer.setState(trained);
-  saturate();
-  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 11: .*\(e\.g\. 0\.01, a tenth of 0\.1\)/, suggestedLearningRate: 0.01 }, 'the first step since setState: a tenth');
+  const trained = async (steps: number) => {
+    const trainer = new Trainer({ net: new TwoLayerNet({ inputSize: 2, hiddenSize: 5, outputSize: 3, seed: 1 }), dataset, optimizer: createOptimizer('sgd', { learningRate: 0.1 }), engine: 'backprop', batchSize: 1, iterations: 100, seed: 7 });
+    for (let step = 0; step < steps; step++) await trainer.step();
+    return trainer;
+  };
+  t.equal(EARLY_DIVERGENCE_STEPS, 10);
+  let trainer = await trained(9);
+  saturate(trainer);
+  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 10: .*\(e\.g\. 0\.01, a tenth of 0\.1\)/, suggestedLearningRate: 0.01 }, 'at iteration 10: a tenth');
+  trainer = await trained(10);
+  const checkpoint = join(t.testdir(), 'checkpoint');
+  await trainer.saveCheckpoint(checkpoint);
+  saturate(trainer);
+  await t.rejects(trainer.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 11: .*\(e\.g\. 0\.05, half of 0\.1\)/, suggestedLearningRate: 0.05 }, 'at iteration 11: half');
+  // Resumed at the same rate, the run is the one that trained 10 iterations: half.
+  const same = await Trainer.fromCheckpoint(checkpoint, { dataset, learningRate: 0.1 });
+  saturate(same);
+  await t.rejects(same.step(), { name: 'DivergenceError', message: /\(e\.g\. 0\.05, half of 0\.1\)/ }, 'resumed at its own rate: half');
+  // Resumed at another rate, that rate has had no iteration to prove itself: a tenth.
+  const faster = await Trainer.fromCheckpoint(checkpoint, { dataset, learningRate: 0.2 });
+  saturate(faster);
+  await t.rejects(faster.step(), { name: 'DivergenceError', message: /^Training diverged at iteration 11: .*\(e\.g\. 0\.02, a tenth of 0\.2\)/, suggestedLearningRate: 0.02 }, 'resumed at another rate: a tenth');
 });
 
 t.test('bad trainer options', async (t) => {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 import { closestName } from './closest-name.js';
+import { npmTookOptions } from './npm-script.js';
 
 export type OptionSpec =
   | { type: 'integer'; min: number; max?: number; default?: number; description: string; placeholder?: string }
@@ -108,11 +109,14 @@ export function parseOptions<T extends OptionTable>(command: string, table: T, a
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);
     if (unknown) {
-      const meant = closestName(unknown[1].replace(/^-+/, ''), Object.keys(table).filter((name) => (table as OptionTable)[name].type !== 'alias'));
+      const meant = closestName(unknown[1].replace(/^-+/, '').toLowerCase(), ['help', ...Object.keys(table).filter((name) => (table as OptionTable)[name].type !== 'alias')]);
       fail(`Unknown option \`${unknown[1]}\` for \`gradpool ${command}\`${meant === undefined ? '' : ` (did you mean \`--${meant}\`?)`}; see \`gradpool ${command} --help\``);
     }
     const positional = /Unexpected argument '([^']+)'/.exec(message);
-    if (positional) fail(`Unexpected argument \`${positional[1]}\` for \`gradpool ${command}\`; options take the form \`--name value\`${npmTookOptions(Object.keys(table))}`);
+    if (positional) {
+      const npm = npmTookOptions(Object.keys(table), command);
+      fail(`Unexpected argument \`${positional[1]}\` for \`gradpool ${command}\`; ${npm ?? 'options take the form `--name value`'}`);
+    }
     const missing = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
     if (missing) fail(`Expected a value after \`${missing[1]}\`, got nothing`);
     fail(`${message.split('\n')[0]} (gradpool ${command})`);
@@ -162,16 +166,4 @@ export function helpText(command: string, summary: string, table: OptionTable): 
   const width = Math.max(...entries.map(([left]) => left.length)) + 2;
   for (const [left, right] of entries) lines.push(left.padEnd(width) + right);
   return lines.join('\n');
-}
-
-/**
- * `npm run gradpool train --iters 5` (or `npm start --iters 5`) gives the
- * options to npm, which sets `npm_config_iters`, and only their values to
- * gradpool: the hint that says so, naming the options npm took, or ''.
- */
-export function npmTookOptions(names: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
-  if (env.npm_lifecycle_event === undefined) return '';
-  const taken = names.filter((name) => env[`npm_config_${name.replace(/-/g, '_')}`] !== undefined);
-  if (taken.length === 0) return '';
-  return ` (npm took ${taken.map((name) => `\`--${name}\``).join(', ')} for itself: put \`--\` before gradpool's options, as in \`npm start -- --iters 500\` or \`npm run gradpool -- train --iters 500\`)`;
 }

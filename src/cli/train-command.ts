@@ -16,7 +16,7 @@ import { createProgress } from './progress.js';
 import { formatDuration } from '../report/format-duration.js';
 import { ignoreLaterErrors, type CommandIo } from './io.js';
 import { shellWord } from './shell-word.js';
-import { trainInvocation } from './train-invocation.js';
+import { trainInvocation } from './npm-script.js';
 
 export { describeWriteError } from '../run/run-files.js';
 

@@ -20,7 +20,7 @@ import { trainerCheckpoint, trainerStateOf } from '../train/trainer-checkpoint.j
 import { createOptimizer } from '../train/optimizers.js';
 import { RunRecorder } from '../train/run-recorder.js';
 import { TRAINING_DEFAULTS, type TrainConfig } from '../train/train-config.js';
-import { Trainer } from '../train/trainer.js';
+import { markLearningRateChanged, Trainer } from '../train/trainer.js';
 import { assertInteger, assertOptionsObject, assertPositiveFinite, describe } from '../validate.js';
 import { loadDatasetSpec, loadRecordedDatasetSpec } from './load-dataset-spec.js';
 import { checkOut, claimRunDirectory, resolveResume, timestamp, type RunSession } from './run-directory.js';
@@ -66,6 +66,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
   const checkpoint = resumption?.kind === 'checkpoint' ? resumption.checkpoint : undefined;
   let config: TrainConfig;
   let rateChange: string | undefined;
+  let rateChangedAtResume = false;
   if (resumption) {
     const given = Object.keys(options).find((key) => !(RESUMABLE_OPTIONS as readonly string[]).includes(key) && options[key as keyof TrainOptions] !== undefined);
     if (given !== undefined) {
@@ -87,6 +88,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
         if (total !== undefined && total <= from) {
           rateChange = `${subject} changes nothing: the run has no iterations left after ${from} (raise \`${names('iterations')}\` or \`${names('epochs')}\`)`;
         } else {
+          rateChangedAtResume = true;
           rateChange = `${subject} replaces the run's learning rate ${config.learningRate} from iteration ${from} on `
             + `(config.json and the checkpoints from now on record ${rate}; config.json's sessions keep each session's rate)`;
           config.learningRate = rate;
@@ -180,6 +182,7 @@ export async function train(options: TrainOptions = {}, names: OptionNames = FIE
     await recorder.writeConfig({ ...config, threads, dataset: config.dataset, shape, sessions: [...(resumption?.sessions ?? []), session] });
     if (resumption?.kind === 'checkpoint') {
       trainer.setState(trainerStateOf(resumption.read));
+      if (rateChangedAtResume) markLearningRateChanged(trainer);
       await recorder.loadUntil(resumedDirectory ?? directory, trainer.iteration, trainer.epochs);
     } else {
       await recorder.start();

@@ -42,11 +42,21 @@ export const SATURATED_LOSS = 0.9 * LOSS_CEILING;
 /** An epoch's train loss above this many times max(log classes, the first evaluation's) stops the run as diverged. */
 export const DIVERGED_LOSS_FACTOR = 2;
 /**
- * A rate that diverges within this many steps of a Trainer's start (or of its
- * `setState`) is far too large: the advice is a tenth of it, not half (from
- * 1000, halving took eight tries to come down to a rate that trains).
+ * A rate that diverges within this many iterations of the run's start, or of
+ * a resume at another rate (`Trainer.fromCheckpoint` with `learningRate`), is
+ * far too large: the advice is a tenth of it, not half (from `--lr 1000`,
+ * halving took several tries to come down to a rate that trains).
  */
 export const EARLY_DIVERGENCE_STEPS = 10;
+
+/**
+ * Tells `trainer` that its learning rate was changed as it resumed, at its
+ * current iteration (a resume at another rate: {@link Trainer.fromCheckpoint}
+ * with `learningRate`, `train({ resume, learningRate })`), so that a
+ * divergence soon after is advised a tenth of the rate (see
+ * {@link EARLY_DIVERGENCE_STEPS}). Internal: not re-exported by the package.
+ */
+export let markLearningRateChanged: (trainer: Trainer) => void;
 
 /**
  * Mini-batch training, the book's chapter 4 loop: draw a batch, compute the
@@ -91,8 +101,14 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   #stopRequested = false;
   /** Set when a step diverged: its optimizer state is the failed step's, so the trainer refuses to go on until {@link setState}. */
   #divergedAt: number | undefined;
-  /** Steps taken since the Trainer was made or its state last set: a divergence within {@link EARLY_DIVERGENCE_STEPS} of them gets a tenth of the rate as advice. */
-  #stepsSinceStart = 0;
+  /** The iteration a resume changed the learning rate at ({@link markLearningRateChanged}), for the advice after an early divergence. */
+  #rateChangedAt: number | undefined;
+
+  static {
+    markLearningRateChanged = (trainer) => {
+      trainer.#rateChangedAt = trainer.iteration;
+    };
+  }
   /** The step in progress, between its first and its last line (the state mixes two iterations meanwhile); a token of its own, so that a step's end clears only its own. */
   #stepping: object | undefined;
   /** What the step in progress has to say in a `warning` event once it is whole. */
@@ -240,6 +256,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const restored = await restoredTrainer(path, options);
     const trainer = new Trainer(restored.options);
     trainer.setState(restored.state);
+    if (options.learningRate !== undefined && options.learningRate !== restored.config.learningRate) markLearningRateChanged(trainer);
     return trainer;
   }
 
@@ -269,7 +286,6 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     assertInteger('state.iteration', state.iteration, 0);
     this.#iteration = state.iteration;
     this.#divergedAt = undefined;
-    this.#stepsSinceStart = 0;
     this.#sampler.setState(state.sampler);
     this.optimizer.loadState(state.optimizer.state, state.optimizer.stepCount);
     this.#epochs = state.epochs.map((e) => ({ ...e }));
@@ -369,13 +385,13 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       const what = badWeight >= 0 ? `weight ${badWeight} became non-finite`
         : !Number.isFinite(loss) ? `the loss became ${loss}`
           : `the loss reached ${loss.toFixed(2)}, near its ceiling of ${LOSS_CEILING.toFixed(2)} (−log 1e-7: the right class gets almost no probability)`;
-      const [fraction, share] = this.#stepsSinceStart < EARLY_DIVERGENCE_STEPS ? [0.1, 'a tenth'] : [0.5, 'half'];
+      const early = failed <= EARLY_DIVERGENCE_STEPS || (this.#rateChangedAt !== undefined && failed - this.#rateChangedAt <= EARLY_DIVERGENCE_STEPS);
+      const [fraction, share] = early ? [0.1, 'a tenth'] : [0.5, 'half'];
       const diagnosis = `Training diverged at iteration ${failed}: ${what}; try a smaller learning rate (${this.#smallerRateAdvice(fraction, share)}).`;
       this.#endStep(token);
       throw new DivergenceError(`${diagnosis} The weights of iteration ${this.#iteration} are kept.`, { diagnosis, suggestedLearningRate: this.#smallerRate(fraction) });
     }
     this.#iteration++;
-    this.#stepsSinceStart++;
     const event: IterationEvent = { iteration: this.#iteration, loss, gradientMilliseconds };
     // Listeners may checkpoint: the step is whole now.
     this.#endStep(token);
