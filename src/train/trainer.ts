@@ -109,6 +109,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       trainer.#rateChangedAt = trainer.iteration;
     };
   }
+
   /** The step in progress, between its first and its last line (the state mixes two iterations meanwhile); a token of its own, so that a step's end clears only its own. */
   #stepping: object | undefined;
   /** What the step in progress has to say in a `warning` event once it is whole. */
