@@ -7,18 +7,27 @@
  */
 
 /**
+ * How this package's own npm script that ran gradpool runs `command` again:
+ * `npm start --` (`gradpool train` with the defaults, options after `--`) or
+ * `npm run gradpool -- <command>`; undefined for anything else (npx, a global
+ * install, node itself, another package's scripts, whose options may not mix
+ * with the ones suggested).
+ */
+function ownScript(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env.npm_package_name !== 'gradpool') return undefined;
+  if (env.npm_lifecycle_event === 'start' && command === 'train') return 'npm start --';
+  if (env.npm_lifecycle_event === 'gradpool') return `npm run gradpool -- ${command}`;
+  return undefined;
+}
+
+/**
  * How to run `gradpool train` again, for the commands a run suggests (resume
  * after an interruption, go on at a smaller rate after a divergence): through
- * this package's own `npm start` (`gradpool train` with the defaults; options
- * after `--`) or `npm run gradpool` (the command after `--`) when one of them
- * ran this; anything else (npx, a global install, node itself, another
- * package's scripts) gets `gradpool train`.
+ * the package's own script that ran this ({@link ownScript}), else
+ * `gradpool train`.
  */
 export function trainInvocation(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.npm_package_name !== 'gradpool') return 'gradpool train';
-  if (env.npm_lifecycle_event === 'start') return 'npm start --';
-  if (env.npm_lifecycle_event === 'gradpool') return 'npm run gradpool -- train';
-  return 'gradpool train';
+  return ownScript('train', env) ?? 'gradpool train';
 }
 
 /** npm's own settings that a gradpool option is taken for: npm expands `--engine` to `--engine-strict`. */
@@ -35,8 +44,6 @@ export function npmTookOptions(names: readonly string[], command: string, env: N
   if (event === undefined) return undefined;
   const taken = names.filter((name) => env[`npm_config_${NPM_SETTING_OF[name] ?? name.replace(/-/g, '_')}`] === 'true');
   if (taken.length === 0) return undefined;
-  const script = env.npm_package_name === 'gradpool' && event === 'start' ? 'npm start --'
-    : env.npm_package_name === 'gradpool' && event === 'gradpool' ? `npm run gradpool -- ${command}`
-      : `npm run ${event} --`;
+  const script = ownScript(command, env) ?? `npm run ${event} --`;
   return `npm took ${taken.map((name) => `\`--${name}\``).join(', ')} for itself; put \`--\` before gradpool's options: \`${script} --${taken[0]} …\``;
 }
