@@ -122,7 +122,7 @@ function libraryFloor(one: EngineMeasurement | undefined, two: EngineMeasurement
   };
 }
 
-type Figures = Pick<ConfigurationResult, 'measurements' | 'ceiling' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'>;
+type Figures = Pick<ConfigurationResult, 'measurements' | 'ceiling' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'> & Partial<Pick<ConfigurationResult, 'wakeAfterRound'>>;
 
 /**
  * The goals block of a configuration; `peerReason` says why there is no peer
@@ -156,6 +156,11 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     byPlace !== null && byPlace.length > 1 ? byPlace.at(-1)! : null, 'ms', null,
     byPlace !== null && byPlace.length > 1 ? `median ms at each place: ${byPlace.map((ms) => ms.toFixed(3)).join(', ')}; the first follows the threads' sleep`
       : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
+  // What the host alone takes to wake threads that slept as long as a pool's between its blocks: the part of a block's first calls no code of the call can save.
+  const wake = c.wakeAfterRound ?? null;
+  add('wakeAfterRoundMs', `the host's wake-up of ${wake === null ? 'threads' : `${wake.workers} thread${wake.workers === 1 ? '' : 's'}`} asleep as long as a pool's between its blocks (nothing else done), median ms`, wake?.ms.median ?? null, 'ms', null,
+    wake === null ? 'not measured (no round ran)'
+      : `asleep ${wake.pauseMs.toFixed(1)} ms (median), woken once per round; ${byPlace !== null && byPlace.length > 1 ? `the first place's serial part ${byPlace[0].toFixed(3)} ms, the last's ${byPlace.at(-1)!.toFixed(3)} ms` : 'no serial part by place'}`);
   // The Trainer's own calls in its timed epoch, at the serial part's thread count: the bench's blocks aside (their first calls follow a pause).
   const runThreads = trainer?.threads ?? null;
   const runEpoch = runThreads === null ? null : c.epochs.find((e) => e.engine === 'incremental' && e.where === 'pool' && e.threads === runThreads) ?? null;

@@ -12,8 +12,8 @@ import type { LoadSample, MachineInfo } from './machine.js';
 import type { SerialParts } from './serial-parts.js';
 import type { WakeRoundTrip } from './wake-round-trip.js';
 
-/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). 8: serialParts.wakeUpsMs, slowestTaskMs of each measurement, goal rows amdahlAt16WakeUpsOnly and ofCeilingFloorLibrary. 9: epochs[].gradientCalls, goal row serialMsTrainerRun. */
-export const BENCH_SCHEMA_VERSION = 9;
+/** 2: kernelRatio, serial, libraryPattern, peerEpoch, goals per configuration; tfjs and settings.libraryGapMs at the top. 3: wakeRoundTrip. 4: serialParts and msByBlockPosition of each measurement. 5: ceiling[].split. 6: overheadMsByBlockPosition. 7: goal rows ofCeilingAllowedTrainer/Library, goalsJudged (another net or batch than the goals': every status info). 8: serialParts.wakeUpsMs, slowestTaskMs of each measurement, goal rows amdahlAt16WakeUpsOnly and ofCeilingFloorLibrary. 9: epochs[].gradientCalls, goal row serialMsTrainerRun. 10: wakeRoundTrip.workers, configurations[].wakeAfterRound, goal row wakeAfterRoundMs. */
+export const BENCH_SCHEMA_VERSION = 10;
 
 export interface TimingSummary {
   median: number;
@@ -238,7 +238,7 @@ export interface PeerEpoch {
 }
 
 export const GOAL_IDS = [
-  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsTrainerRun', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly',
+  'kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'wakeAfterRoundMs', 'serialMsTrainerRun', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly',
   'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer',
 ] as const;
 
@@ -270,6 +270,8 @@ export interface ConfigurationResult {
   naivePool: { measured: boolean; reason: string };
   /** The machine's ceiling per thread count, a round after each of the pools' rounds; empty with --ceiling-gradients 0. */
   ceiling: CeilingMeasurement[];
+  /** Waking threads asleep since the last round, once per round of the Trainer's pattern: what a block's first call pays the host; null if no round ran. */
+  wakeAfterRound: WakeRoundTrip | null;
   epochs: EpochEstimate[];
   amdahl: AmdahlResult[];
   numpy: NumpyComparison | null;
@@ -375,6 +377,7 @@ const loadSample = object({
 const engine = oneOf(...ENGINES);
 const where = oneOf('pool', 'main-thread');
 
+const wakeRoundTripFields = { description: str, workers: int(1), pauseMs: nonNegative, ms: timing };
 const serialPartsSchema = object({ postMs: num, notifyMs: num, wakeMs: num, tailMs: num, seenMs: num, returnMs: num, wakeUpsMs: num },
   'The serial part of a served call split along the worker of its slowest task (medians, ms): posting, Atomics.notify, its wake-up, the later workers, the main thread seeing the last report, returning; wakeUpsMs = notify + wake-up + seeing, per call');
 
@@ -430,7 +433,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
       env: { type: ['object', 'null'], additionalProperties: { type: ['string', 'null'] } },
     }),
     tfjs: object({ attempted: bool, available: bool, reason: nullable(str), version: nullable(str), backend: nullable(str) }),
-    wakeRoundTrip: object({ description: str, pauseMs: nonNegative, ms: timing }, 'Waking a sleeping worker thread and being woken back, as a served pool call does: the floor under its serial part'),
+    wakeRoundTrip: object(wakeRoundTripFields, 'Waking a sleeping worker thread and being woken back, as a served pool call does: the floor under its serial part'),
     configurations: array(object({
       label: str,
       shape: object({ inputSize: int(1), hiddenSize: int(1), outputSize: int(2), activation: oneOf('sigmoid', 'relu') }),
@@ -445,6 +448,7 @@ export const BENCH_RESULT_SCHEMA: JsonSchema = {
           'The split alone: the same workers splitting each gradient as the pool does, within one task, no dispatch')),
         load: loadSample,
       })),
+      wakeAfterRound: nullable(object(wakeRoundTripFields, 'Waking threads asleep since the last round, once per round of the Trainer\'s pattern: what the first call of a block pays the host')),
       epochs: array(object({
         engine, where, threads: int(1),
         method: oneOf('measured', 'extrapolated', 'computed'),

@@ -39,7 +39,7 @@ import { finiteOrNull, summarize } from './stats.js';
 import { medianSerialParts, splitSerialPart, type SerialParts } from './serial-parts.js';
 import { formatDuration } from '../src/report/format-duration.js';
 import { formatMsShort } from './table.js';
-import { measureWakeRoundTrip } from './wake-round-trip.js';
+import { measureWakeRoundTrip, WAKE_AFTER_ROUND_DESCRIPTION, WakeProbe, type WakeRoundTrip } from './wake-round-trip.js';
 
 /** Wake-up round trips timed, and the pause before each (about a Trainer step's work between two calls). */
 const WAKE_ROUND_TRIPS = 40;
@@ -283,6 +283,7 @@ async function measureConfiguration(
   const pools: GradientPool[] = [];
   let ceiling: CeilingMeasurement[] = [];
   let libraryMeasurements: EngineMeasurement[] = [];
+  let wakeAfterRound: WakeRoundTrip | null = null;
   try {
     for (const threads of settings.threads) pools.push(new GradientPool({ threads }));
     progress(`${label}: started pools of ${settings.threads.join(', ')} threads; warming up`);
@@ -294,13 +295,23 @@ async function measureConfiguration(
     let incremental: Map<number, PoolSamples>;
     let library: Map<number, PoolSamples>;
     const afterRound = probe === null ? undefined : () => probe.round();
+    let wakeProbe: WakeProbe | undefined;
     try {
+      // As many threads as the serial part's pool, asleep as long as its threads between their blocks, woken once a round.
+      wakeProbe = await WakeProbe.start(Math.max(1, ...settings.threads.filter((threads) => threads <= cores)));
+      const wake = wakeProbe;
       // The Trainer's pattern: the batch and the gradient in shared memory, reused, calls back to back.
       const out = new Float64Array(new SharedArrayBuffer(net.layout.size * Float64Array.BYTES_PER_ELEMENT));
       incremental = await measurePools({
-        pools, name: 'incremental', reps: settings.reps, warmup: settings.warmup, block: settings.block, settings, progress, label, afterRound, signal,
+        pools, name: 'incremental', reps: settings.reps, warmup: settings.warmup, block: settings.block, settings, progress, label, signal,
+        // Before the ceiling's round: the next block's first call still follows other threads' work, as without the probe.
+        afterRound: async () => {
+          wake.roundTrip();
+          await afterRound?.();
+        },
         call: (pool, onStatistics) => pool.gradientOfBatch(net, batch, { engine: 'incremental', h: settings.h, out, onStatistics }),
       });
+      wakeAfterRound = wake.results(WAKE_AFTER_ROUND_DESCRIPTION);
       // A library caller's pattern: number[][] through numericalGradient, busy work between calls.
       const inputs = libraryInputs(batch, shape.inputSize);
       library = signal?.aborted === true ? new Map() : await measurePools({
@@ -310,7 +321,7 @@ async function measureConfiguration(
       });
       ceiling = probe?.results() ?? [];
     } finally {
-      await probe?.destroy();
+      await Promise.all([probe?.destroy(), wakeProbe?.stop()]);
     }
     measurements.push(...poolMeasurements('incremental', incremental, settings.reps, settings.warmup, cores));
     libraryMeasurements = poolMeasurements('incremental', library, settings.reps, settings.warmup, cores);
@@ -402,7 +413,7 @@ async function measureConfiguration(
   const peerReason = settings.epochIterations === 0 ? null : peer.availability.reason;
   const goalsJudged = judgedByGoals(shape, batchSize);
   return {
-    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, amdahl, numpy: numpyResult, ...figures, goalsJudged, goals: goalChecks({ ...figures, ceiling }, peerReason, goalsJudged),
+    label, shape, batch: batchSize, parameters, loss, naivePool, ceiling, wakeAfterRound, amdahl, numpy: numpyResult, ...figures, goalsJudged, goals: goalChecks({ ...figures, ceiling, wakeAfterRound }, peerReason, goalsJudged),
   };
 }
 

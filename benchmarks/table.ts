@@ -96,6 +96,10 @@ function blockPositionLines(c: ConfigurationResult): string[] {
       '  Their serial part by the same place (wall − slowest task, median ms; the later places are calls back to back): '
         + rows.filter((m) => m.overheadMsByBlockPosition !== null).map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.overheadMsByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
     ]),
+    ...(c.wakeAfterRound === null ? [] : [
+      `  The host's part of a first place: ${c.wakeAfterRound.workers} bare thread${c.wakeAfterRound.workers === 1 ? '' : 's'} asleep as long (${formatMs(c.wakeAfterRound.pauseMs)} ms, median), woken once per round and waited for, nothing else done: `
+        + `median ${formatMs(c.wakeAfterRound.ms.median)} ms, min ${formatMs(c.wakeAfterRound.ms.min)} ms (${c.wakeAfterRound.ms.samples.length} round${c.wakeAfterRound.ms.samples.length === 1 ? '' : 's'})`,
+    ]),
   ];
 }
 

@@ -247,7 +247,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.same(written, printed, '--json and --out carry the same result');
   t.same(validateBenchResult(written), [], 'validates against the documented schema');
 
-  t.equal(written.schemaVersion, 9);
+  t.equal(written.schemaVersion, 10);
   t.same(written.settings.threads, [1, 2]);
   t.equal(written.configurations.length, 1);
   const c = written.configurations[0];
@@ -354,6 +354,12 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     value: serialThreads === 1 ? 0.125 : 0.0625, status: 'info',
     note: `median ms at each place: ${serialThreads === 1 ? '0.500, 0.250, 0.125' : '0.375, 0.250, 0.063'}; the first follows the threads' sleep`,
   }, 'the last place, at the serial part\'s thread count');
+  const blockWake = blocks.configurations[0].wakeAfterRound!;
+  t.match(blockGoals.find((g) => g.id === 'wakeAfterRoundMs'), {
+    value: blockWake.ms.median, status: 'info',
+    note: `asleep ${blockWake.pauseMs.toFixed(1)} ms (median), woken once per round; the first place's serial part ${serialThreads === 1 ? '0.500' : '0.375'} ms, the last's ${serialThreads === 1 ? '0.125' : '0.063'} ms`,
+  }, 'the host\'s wake-up beside the first and last places');
+  t.match(formatReport(blocks), new RegExp(`The host's part of a first place: ${serialThreads} bare threads? asleep as long \\(${formatMs(blockWake.pauseMs)} ms, median\\), woken once per round and waited for, nothing else done: median ${formatMs(blockWake.ms.median)} ms, min ${formatMs(blockWake.ms.min)} ms \\(1 round\\)`));
   // Where it goes: every served (incremental) pool row splits its serial part; main-thread rows have nothing to split.
   for (const m of [...c.measurements, ...library]) {
     const served = m.engine === 'incremental' && m.where === 'pool';
@@ -367,6 +373,13 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.ok(wake.ms.samples.every((ms) => ms > 0), 'each round trip takes time');
   const sortedWake = [...wake.ms.samples].sort((a, b) => a - b);
   t.same([wake.ms.min, wake.ms.median, wake.ms.max], [sortedWake[0], (sortedWake[19] + sortedWake[20]) / 2, sortedWake[39]]);
+  t.equal(wake.workers, 1);
+  // The host's part of a block's first call: as many threads as the serial part's pool, woken once per round of the Trainer's pattern.
+  const wakeAfter = c.wakeAfterRound!;
+  t.match(wakeAfter, { workers: c.serial[0].threads, description: /once per round of the Trainer's pattern/ });
+  t.equal(wakeAfter.ms.samples.length, Math.ceil(written.settings.reps / written.settings.block), 'one round trip per round');
+  t.ok(wakeAfter.ms.samples.every((ms) => ms > 0) && wakeAfter.pauseMs > 0, 'each round trip and the sleep before it take time');
+  t.equal(wakeAfter.ms.median, [...wakeAfter.ms.samples].sort((a, b) => a - b)[0], 'one sample: its own median');
 
   // 4. The optional tfjs peer of the epoch line.
   if (written.tfjs.available) {
@@ -379,7 +392,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
 
   // The goals block: every figure, its goal, met or not, checked against the figures above.
   const goal = (id: GoalCheck['id']) => c.goals.find((g) => g.id === id)!;
-  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'serialMsTrainerRun', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
+  t.same(c.goals.map((g) => g.id), ['kernelRatio', 'kernelRatioPool', 'serialMs', 'serialMsBackToBack', 'wakeAfterRoundMs', 'serialMsTrainerRun', 'serialMsLibrary', 'amdahlAt8', 'amdahlAt16', 'amdahlAt64', 'amdahlAt16WakeUpsOnly', 'ofCeilingTrainer', 'ofCeilingLibrary', 'ofCeilingAllowedTrainer', 'ofCeilingAllowedLibrary', 'ofCeilingFloorLibrary', 'ofCeilingSplit', 'speedupLibrary', 'epochIncremental', 'epochBackprop', 'epochPeer']);
   t.match(goal('kernelRatio'), { value: c.kernelRatio.ratio, comparison: '<=', goal: 2.5, must: 3.5 });
   t.match(goal('serialMs'), { value: c.serial[0].serialMs, comparison: '<=', goal: 0.1, must: 0.25 });
   t.match(goal('serialMsLibrary'), { value: c.serial[1].serialMs, goal: null, status: 'info' });

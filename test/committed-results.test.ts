@@ -44,11 +44,15 @@ t.test('the last column of the README\'s table of runs is the committed run', as
   const cell = (label: string) => [...rows].find(([figure]) => figure.startsWith(label))?.[1];
   const epoch = (engine: string, threads: number) => configuration.epochs.find((e) => e.engine === engine && e.threads === threads)?.epochMs ?? Number.NaN;
   const backprop = configuration.measurements.find((m) => m.engine === 'backprop')?.msPerGradient.median ?? Number.NaN;
+  const serialThreads = configuration.serial.find((part) => part.pattern === 'trainer')?.threads;
+  const firstPlace = configuration.measurements.find((m) => m.engine === 'incremental' && m.where === 'pool' && m.threads === serialThreads)?.overheadMsByBlockPosition?.[0] ?? Number.NaN;
   const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
   const expected: [label: string, shown: string][] = [
     ['backprop on the main thread, one gradient', backprop.toFixed(3)],
     ['kernel ratio', `${goal('kernelRatio').toFixed(2)}×`],
     ['serial part of a pool call, Trainer', goal('serialMs').toFixed(3)],
+    ['… the first place of a block', firstPlace.toFixed(3)],
+    ['… the host\'s wake-up of threads asleep as long', goal('wakeAfterRoundMs').toFixed(3)],
     ['… the last place of a block', goal('serialMsBackToBack').toFixed(3)],
     ['… the Trainer\'s own calls', goal('serialMsTrainerRun').toFixed(3)],
     ['Amdahl\'s law at 16 threads from', `${goal('amdahlAt16').toFixed(1)}×`],
