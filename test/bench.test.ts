@@ -359,7 +359,12 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     value: blockWake.ms.median, status: 'info',
     note: `asleep ${blockWake.pauseMs.toFixed(1)} ms (median), woken once per round; the first place's serial part ${serialThreads === 1 ? '0.500' : '0.375'} ms, the last's ${serialThreads === 1 ? '0.125' : '0.063'} ms`,
   }, 'the host\'s wake-up beside the first and last places');
-  t.match(formatReport(blocks), new RegExp(`The host's part of a first place: ${serialThreads} bare threads? asleep as long \\(${formatMs(blockWake.pauseMs)} ms, median\\), woken once per round and waited for, nothing else done: median ${formatMs(blockWake.ms.median)} ms, min ${formatMs(blockWake.ms.min)} ms \\(1 round\\)`));
+  t.match(formatReport(blocks), new RegExp(`The host's part of a first place: ${serialThreads} bare threads? asleep as long \\(${formatMs(blockWake.pauseMs)} ms, median\\), woken once per round and waited for, nothing else done: median ${formatMs(blockWake.ms.median)} ms, min ${formatMs(blockWake.ms.min)} ms \\(1 round\\)${blockWake.pauseMs > 200 ? '; rounds this long outlast a serving session\'s 200 ms idle end, so most first calls also start a new session' : ''}\n`));
+  const longRounds = structuredClone(blocks);
+  longRounds.configurations[0].wakeAfterRound!.pauseMs = 250;
+  t.match(formatReport(longRounds), /asleep as long \(250\.0+ ms, median\), [^\n]*; rounds this long outlast a serving session's 200 ms idle end, so most first calls also start a new session\n/);
+  longRounds.configurations[0].wakeAfterRound!.pauseMs = 150;
+  t.notMatch(formatReport(longRounds), /idle end/);
   // Where it goes: every served (incremental) pool row splits its serial part; main-thread rows have nothing to split.
   for (const m of [...c.measurements, ...library]) {
     const served = m.engine === 'incremental' && m.where === 'pool';
