@@ -53,6 +53,7 @@ t.test('the last column of the README\'s table of runs is the committed run', as
     ['serial part of a pool call, Trainer', goal('serialMs').toFixed(3)],
     ['… the first place of a block', firstPlace.toFixed(3)],
     ['… the host\'s wake-up of threads asleep as long', goal('wakeAfterRoundMs').toFixed(3)],
+    ['… the round they slept', String(Math.round(configuration.wakeAfterRound?.pauseMs ?? Number.NaN))],
     ['… the last place of a block', goal('serialMsBackToBack').toFixed(3)],
     ['… the Trainer\'s own calls', goal('serialMsTrainerRun').toFixed(3)],
     ['Amdahl\'s law at 16 threads from', `${goal('amdahlAt16').toFixed(1)}×`],
