@@ -5,6 +5,7 @@
  * Trainer's and a library caller's pattern, and the epoch times; each with its
  * goal, its must and whether they are met.
  */
+import { SERVE_IDLE_MILLISECONDS } from '../src/parallel/serving.js';
 import { AMDAHL_PREDICT_AT, amdahlSpeedup, serialFractionFor } from './amdahl.js';
 import type { ConfigurationResult, EngineMeasurement, GoalCheck, KernelRatio, SerialPart } from './result.js';
 
@@ -122,6 +123,18 @@ function libraryFloor(one: EngineMeasurement | undefined, two: EngineMeasurement
   };
 }
 
+/**
+ * What rounds of `pauseMs` mean for the pools' first calls: a serving session
+ * ends after SERVE_IDLE_MILLISECONDS without a call, and a pool's gap between
+ * its blocks is a round give or take the other pools' blocks (they rotate).
+ * Null when the rounds are well within it.
+ */
+export function sessionEndNote(pauseMs: number): string | null {
+  if (pauseMs > SERVE_IDLE_MILLISECONDS) return `rounds this long outlast a serving session's ${SERVE_IDLE_MILLISECONDS} ms idle end: most first calls also start a new session`;
+  if (pauseMs > 0.75 * SERVE_IDLE_MILLISECONDS) return `rounds this long come near a serving session's ${SERVE_IDLE_MILLISECONDS} ms idle end: some first calls may also start a new session`;
+  return null;
+}
+
 type Figures = Pick<ConfigurationResult, 'measurements' | 'ceiling' | 'kernelRatio' | 'serial' | 'libraryPattern' | 'epochs' | 'peerEpoch'> & Partial<Pick<ConfigurationResult, 'wakeAfterRound'>>;
 
 /**
@@ -158,9 +171,10 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
       : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
   // What the host alone takes to wake threads that slept as long as a pool's between its blocks: the part of a block's first calls no code of the call can save.
   const wake = c.wakeAfterRound ?? null;
-  add('wakeAfterRoundMs', `the host's wake-up of ${wake === null ? 'threads' : `${wake.workers} thread${wake.workers === 1 ? '' : 's'}`} asleep as long as a pool's between its blocks (nothing else done), median ms`, wake?.ms.median ?? null, 'ms', null,
+  add('wakeAfterRoundMs', `the host's wake-up of ${wake === null ? 'threads' : `${wake.workers} thread${wake.workers === 1 ? '' : 's'}`} asleep about as long as a pool's between its blocks (nothing else running), median ms`, wake?.ms.median ?? null, 'ms', null,
     wake === null ? 'not measured (no round ran)'
-      : `asleep ${wake.pauseMs.toFixed(1)} ms (median), woken once per round; ${byPlace !== null && byPlace.length > 1 ? `the first place's serial part ${byPlace[0].toFixed(3)} ms, the last's ${byPlace.at(-1)!.toFixed(3)} ms` : 'no serial part by place'}`);
+      : `asleep ${wake.pauseMs.toFixed(1)} ms (median), woken once per round; ${byPlace !== null && byPlace.length > 1 ? `the first place's serial part ${byPlace[0].toFixed(3)} ms, the last's ${byPlace.at(-1)!.toFixed(3)} ms` : 'no serial part by place'}`
+        + (sessionEndNote(wake.pauseMs) === null ? '' : `; ${sessionEndNote(wake.pauseMs)}`));
   // The Trainer's own calls in its timed epoch, at the serial part's thread count: the bench's blocks aside (their first calls follow a pause).
   const runThreads = trainer?.threads ?? null;
   const runEpoch = runThreads === null ? null : c.epochs.find((e) => e.engine === 'incremental' && e.where === 'pool' && e.threads === runThreads) ?? null;

@@ -39,6 +39,7 @@ import { finiteOrNull, summarize } from './stats.js';
 import { medianSerialParts, splitSerialPart, type SerialParts } from './serial-parts.js';
 import { formatDuration } from '../src/report/format-duration.js';
 import { formatMsShort } from './table.js';
+import { SERVE_SPIN_MILLISECONDS } from '../src/parallel/serving.js';
 import { measureWakeRoundTrip, WAKE_AFTER_ROUND_DESCRIPTION, WakeProbe, type WakeRoundTrip } from './wake-round-trip.js';
 
 /** Wake-up round trips timed, and the pause before each (about a Trainer step's work between two calls). */
@@ -305,7 +306,9 @@ async function measureConfiguration(
       incremental = await measurePools({
         pools, name: 'incremental', reps: settings.reps, warmup: settings.warmup, block: settings.block, settings, progress, label, signal,
         // Before the ceiling's round: the next block's first call still follows other threads' work, as without the probe.
+        // After the last block's workers have stopped polling (SERVE_SPIN_MILLISECONDS after their call): the host alone.
         afterRound: async () => {
+          await new Promise((resolve) => setTimeout(resolve, Math.ceil(SERVE_SPIN_MILLISECONDS) + 1));
           wake.roundTrip();
           await afterRound?.();
         },

@@ -1,7 +1,6 @@
 /** The terminal report of a benchmark result: one table per configuration, then epochs, Amdahl and numpy. */
-import { SERVE_IDLE_MILLISECONDS } from '../src/parallel/serving.js';
 import { formatDuration } from '../src/report/format-duration.js';
-import { GOAL_CONFIGURATION, GOALS, poolRows } from './goals.js';
+import { GOAL_CONFIGURATION, GOALS, poolRows, sessionEndNote } from './goals.js';
 import type { LoadSample } from './machine.js';
 import type { BenchResult, ConfigurationResult, EngineMeasurement, GoalCheck } from './result.js';
 import type { SerialParts } from './serial-parts.js';
@@ -98,9 +97,9 @@ function blockPositionLines(c: ConfigurationResult): string[] {
         + rows.filter((m) => m.overheadMsByBlockPosition !== null).map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.overheadMsByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
     ]),
     ...(c.wakeAfterRound === null ? [] : [
-      `  The host's part of a first place: ${c.wakeAfterRound.workers} bare thread${c.wakeAfterRound.workers === 1 ? '' : 's'} asleep as long (${formatMs(c.wakeAfterRound.pauseMs)} ms, median), woken once per round and waited for, nothing else done: `
-        + `median ${formatMs(c.wakeAfterRound.ms.median)} ms, min ${formatMs(c.wakeAfterRound.ms.min)} ms (${c.wakeAfterRound.ms.samples.length} round${c.wakeAfterRound.ms.samples.length === 1 ? '' : 's'})`
-        + (c.wakeAfterRound.pauseMs > SERVE_IDLE_MILLISECONDS ? `; rounds this long outlast a serving session's ${SERVE_IDLE_MILLISECONDS} ms idle end, so most first calls also start a new session` : ''),
+      `  The host's part of a first place: ${c.wakeAfterRound.workers} bare thread${c.wakeAfterRound.workers === 1 ? '' : 's'} asleep about as long as a pool's between its blocks (${formatMs(c.wakeAfterRound.pauseMs)} ms, the median round), `
+        + `woken once per round with nothing else running and waited for: median ${formatMs(c.wakeAfterRound.ms.median)} ms, min ${formatMs(c.wakeAfterRound.ms.min)} ms `
+        + `(${c.wakeAfterRound.ms.samples.length} round${c.wakeAfterRound.ms.samples.length === 1 ? '' : 's'})${sessionEndNote(c.wakeAfterRound.pauseMs) === null ? '' : `; ${sessionEndNote(c.wakeAfterRound.pauseMs)}`}`,
     ]),
   ];
 }

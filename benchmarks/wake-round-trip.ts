@@ -27,7 +27,7 @@ export interface WakeRoundTrip {
 
 export const WAKE_ROUND_TRIP_DESCRIPTION = 'the main thread wakes a worker asleep in Atomics.wait (Atomics.notify) and waits in Atomics.wait until the worker wakes it back, as a served pool call within its blocking budget does';
 
-export const WAKE_AFTER_ROUND_DESCRIPTION = 'once per round of the Trainer\'s pattern, before the ceiling\'s round: the main thread wakes threads asleep in Atomics.wait since the last round (as long as a pool\'s threads sleep between its blocks) and waits in Atomics.wait until the last has answered, as the first call of a block does';
+export const WAKE_AFTER_ROUND_DESCRIPTION = 'once per round of the Trainer\'s pattern, before the ceiling\'s round and once the last block\'s workers have stopped polling: the main thread wakes threads asleep in Atomics.wait since the last round (about as long as a pool\'s threads between its blocks: the pools rotate, so a pool\'s gap is a round give or take the other pools\' blocks) and waits in Atomics.wait until the last has answered, as the first call of a block does';
 
 /**
  * Cells: 0 = the round the main thread posts (−1: stop), 1 = answers so far,
@@ -64,18 +64,15 @@ export class WakeProbe {
   private constructor(workers: number) {
     this.workers = workers;
     this.#cells = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
-    this.#threads = Array.from({ length: workers }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { cells: this.#cells.buffer, workers } }));
-    // A worker that fails or exits early ends the measurement with its reason, not an unhandled 'error' or a long wait.
-    for (const thread of this.#threads) {
-      thread.once('error', (error) => { this.#failure ??= error; });
-      thread.once('exit', (code) => { this.#failure ??= new Error(`a wake-up worker exited with code ${code}`); });
-    }
+    this.#threads = [];
   }
 
   /** `workers` threads, online and asleep, after one untimed round trip. */
   static async start(workers: number): Promise<WakeProbe> {
     const probe = new WakeProbe(workers);
     try {
+      // One by one into #threads, so that a failure to start the next still stops those made.
+      for (let i = 0; i < workers; i++) probe.#threads.push(probe.#thread());
       // Online before the first blocking wait: a blocked main thread would not see a worker's failure.
       await Promise.all(probe.#threads.map((thread) => new Promise<void>((resolve) => {
         thread.once('online', resolve);
@@ -89,7 +86,15 @@ export class WakeProbe {
     return probe;
   }
 
-  /** Wakes every worker and waits for the last to answer: records and returns the milliseconds, and the pause before it. */
+  #thread(): Worker {
+    const thread = new Worker(WORKER_SOURCE, { eval: true, workerData: { cells: this.#cells.buffer, workers: this.workers } });
+    // A worker that fails or exits early ends the measurement with its reason, not an unhandled 'error' or a long wait.
+    thread.once('error', (error) => { this.#failure ??= error; });
+    thread.once('exit', (code) => { this.#failure ??= new Error(`a wake-up worker exited with code ${code}`); });
+    return thread;
+  }
+
+  /** Wakes every worker and waits for the last to answer: returns the milliseconds, and records them and the pause before. */
   roundTrip(): number {
     const pause = performance.now() - this.#lastAnswer;
     const ms = this.#wake();
@@ -107,7 +112,9 @@ export class WakeProbe {
     Atomics.notify(this.#cells, 0);
     for (let seen = Atomics.load(this.#cells, 1); seen < answers; seen = Atomics.load(this.#cells, 1)) {
       if (Atomics.wait(this.#cells, 1, seen, ANSWER_TIMEOUT_MILLISECONDS) === 'timed-out') {
-        throw new Error(`The wake-up round trip got no answer from ${answers - Atomics.load(this.#cells, 1)} of ${this.workers} workers within ${ANSWER_TIMEOUT_MILLISECONDS} ms`);
+        // A worker that died meanwhile could not say so to a blocked thread. Failed for good: a late answer would count for the next round.
+        this.#failure = new Error(`no answer from ${answers - Atomics.load(this.#cells, 1)} of ${this.workers} workers within ${ANSWER_TIMEOUT_MILLISECONDS} ms (one may have died)`);
+        throw new Error(`The wake-up round trip failed: ${this.#failure.message}`);
       }
     }
     this.#lastAnswer = performance.now();
@@ -120,6 +127,7 @@ export class WakeProbe {
     return { description, workers: this.workers, pauseMs: summarize(this.#pauses).median, ms: { ...summarize(this.#times), samples: [...this.#times] } };
   }
 
+  /** Ends the workers (asleep or not); the probe takes no more round trips. Safe to call twice. */
   async stop(): Promise<void> {
     Atomics.store(this.#cells, 0, -1);
     Atomics.notify(this.#cells, 0);
@@ -132,6 +140,7 @@ export class WakeProbe {
  * started), each after `pauseMs` in which it sleeps.
  */
 export async function measureWakeRoundTrip(samples: number, pauseMs: number): Promise<WakeRoundTrip> {
+  if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`Expected \`samples\` to be an integer from 1 and up, got ${samples}`);
   const probe = await WakeProbe.start(1);
   try {
     for (let round = 0; round < samples; round++) {

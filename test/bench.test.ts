@@ -25,6 +25,7 @@ import { naivePoolDecision } from '../benchmarks/scaling.js';
 import { GOALS, goalChecks, goalStatus, judgedByGoals, kernelRatioOf, ofCeilingAllowed, serialPartOf } from '../benchmarks/goals.js';
 import { measureKernelPair } from '../benchmarks/kernel-ratio.js';
 import { TrainerCallWatch } from '../benchmarks/trainer-calls.js';
+import { measureWakeRoundTrip, WAKE_ROUND_TRIP_DESCRIPTION, WakeProbe } from '../benchmarks/wake-round-trip.js';
 import { GradientPool, type PoolCallStatistics } from '../src/parallel/gradient-pool.js';
 import { busyWork, libraryInputs } from '../benchmarks/library-pattern.js';
 import { loadTfjs } from '../benchmarks/tfjs-peer.js';
@@ -355,16 +356,22 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
     note: `median ms at each place: ${serialThreads === 1 ? '0.500, 0.250, 0.125' : '0.375, 0.250, 0.063'}; the first follows the threads' sleep`,
   }, 'the last place, at the serial part\'s thread count');
   const blockWake = blocks.configurations[0].wakeAfterRound!;
+  // A serving session ends after 200 ms without a call; a pool's gap is a round give or take the other pools' blocks.
+  const sessionNote = (pauseMs: number) => (pauseMs > 200 ? '; rounds this long outlast a serving session\'s 200 ms idle end: most first calls also start a new session'
+    : pauseMs > 150 ? '; rounds this long come near a serving session\'s 200 ms idle end: some first calls may also start a new session' : '');
   t.match(blockGoals.find((g) => g.id === 'wakeAfterRoundMs'), {
     value: blockWake.ms.median, status: 'info',
-    note: `asleep ${blockWake.pauseMs.toFixed(1)} ms (median), woken once per round; the first place's serial part ${serialThreads === 1 ? '0.500' : '0.375'} ms, the last's ${serialThreads === 1 ? '0.125' : '0.063'} ms`,
+    note: `asleep ${blockWake.pauseMs.toFixed(1)} ms (median), woken once per round; the first place's serial part ${serialThreads === 1 ? '0.500' : '0.375'} ms, the last's ${serialThreads === 1 ? '0.125' : '0.063'} ms${sessionNote(blockWake.pauseMs)}`,
   }, 'the host\'s wake-up beside the first and last places');
-  t.match(formatReport(blocks), new RegExp(`The host's part of a first place: ${serialThreads} bare threads? asleep as long \\(${formatMs(blockWake.pauseMs)} ms, median\\), woken once per round and waited for, nothing else done: median ${formatMs(blockWake.ms.median)} ms, min ${formatMs(blockWake.ms.min)} ms \\(1 round\\)${blockWake.pauseMs > 200 ? '; rounds this long outlast a serving session\'s 200 ms idle end, so most first calls also start a new session' : ''}\n`));
+  const hostLine = (pauseMs: number) => `The host's part of a first place: ${serialThreads} bare thread${serialThreads === 1 ? '' : 's'} asleep about as long as a pool's between its blocks (${formatMs(pauseMs)} ms, the median round), `
+    + `woken once per round with nothing else running and waited for: median ${formatMs(blockWake.ms.median)} ms, min ${formatMs(blockWake.ms.min)} ms (1 round)${sessionNote(pauseMs)}\n`;
+  t.ok(formatReport(blocks).includes(hostLine(blockWake.pauseMs)), 'the host\'s part, under the places');
   const longRounds = structuredClone(blocks);
-  longRounds.configurations[0].wakeAfterRound!.pauseMs = 250;
-  t.match(formatReport(longRounds), /asleep as long \(250\.0+ ms, median\), [^\n]*; rounds this long outlast a serving session's 200 ms idle end, so most first calls also start a new session\n/);
-  longRounds.configurations[0].wakeAfterRound!.pauseMs = 150;
-  t.notMatch(formatReport(longRounds), /idle end/);
+  for (const pauseMs of [250, 170, 120]) {
+    longRounds.configurations[0].wakeAfterRound!.pauseMs = pauseMs;
+    t.ok(formatReport(longRounds).includes(hostLine(pauseMs)), `rounds of ${pauseMs} ms`);
+  }
+  t.match(goalChecks(longRounds.configurations[0], null).find((g) => g.id === 'wakeAfterRoundMs')!.note, /0\.063 ms$|0\.125 ms$/, 'rounds of 120 ms: no word of the idle end');
   // Where it goes: every served (incremental) pool row splits its serial part; main-thread rows have nothing to split.
   for (const m of [...c.measurements, ...library]) {
     const served = m.engine === 'incremental' && m.where === 'pool';
@@ -383,8 +390,8 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   const wakeAfter = c.wakeAfterRound!;
   t.match(wakeAfter, { workers: c.serial[0].threads, description: /once per round of the Trainer's pattern/ });
   t.equal(wakeAfter.ms.samples.length, Math.ceil(written.settings.reps / written.settings.block), 'one round trip per round');
-  t.ok(wakeAfter.ms.samples.every((ms) => ms > 0) && wakeAfter.pauseMs > 0, 'each round trip and the sleep before it take time');
-  t.equal(wakeAfter.ms.median, [...wakeAfter.ms.samples].sort((a, b) => a - b)[0], 'one sample: its own median');
+  t.ok(wakeAfter.ms.samples.every((ms) => ms > 0), 'each round trip takes time');
+  t.ok(wakeAfter.pauseMs >= 2, 'each after the last block\'s workers stopped polling (2 ms later at least)');
 
   // 4. The optional tfjs peer of the epoch line.
   if (written.tfjs.available) {
@@ -632,6 +639,7 @@ t.test('goal figures from synthetic measurements: status, serial part and Amdahl
   t.match(byId.epochPeer, { value: null, status: 'n/a', note: 'absent' });
   t.match(byId.epochBackprop, { value: null, note: 'epochs not measured' });
   t.match(byId.serialMsTrainerRun, { value: null, status: 'n/a', note: 'no incremental epoch at 2 threads (epochs not measured)' });
+  t.match(byId.wakeAfterRoundMs, { value: null, status: 'n/a', note: 'not measured (no round ran)' });
   // The Trainer's own calls come from the epoch at the serial part's thread count (2), not another.
   const epoch = (threads: number, serialMs: number) => ({
     engine: 'incremental' as const, where: 'pool' as const, threads, method: 'measured' as const, description: '', iterationsPerEpoch: 3, iterationsTimed: 3, msPerIteration: 2, evaluationMs: 1, epochMs: 7,
@@ -779,4 +787,23 @@ t.test('the Trainer\'s calls watched: each call made while recording timed, the 
 t.test('numpy_naive.py is valid Python', { skip: python.error ? 'python3 not available' : false }, async (t) => {
   const probe = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', new URL('../benchmarks/numpy_naive.py', import.meta.url).pathname], { encoding: 'utf8' });
   t.equal(probe.status, 0, probe.stderr);
+});
+
+t.test('the wake-up probe: threads woken together, the last answer awaited; refused once stopped', async (t) => {
+  const probe = await WakeProbe.start(2);
+  t.equal(probe.results('none yet'), null, 'no round trip before the first');
+  const times = [probe.roundTrip(), probe.roundTrip(), probe.roundTrip()];
+  const results = probe.results('three')!;
+  t.match(results, { description: 'three', workers: 2 });
+  t.same(results.ms.samples, times, 'every round trip, in order');
+  t.ok(times.every((ms) => ms > 0) && results.pauseMs >= 0);
+  await probe.stop();
+  await probe.stop();
+  t.throws(() => probe.roundTrip(), { message: /^The wake-up round trip failed: a wake-up worker exited with code \d+$/ }, 'its threads gone, a round trip says why');
+  t.same(probe.results('three')!.ms.samples, times, 'the failed round trip is not recorded');
+
+  const alone = await measureWakeRoundTrip(3, 1);
+  t.match(alone, { description: WAKE_ROUND_TRIP_DESCRIPTION, workers: 1, pauseMs: 1 });
+  t.equal(alone.ms.samples.length, 3);
+  await t.rejects(measureWakeRoundTrip(0, 1), { name: 'RangeError', message: 'Expected `samples` to be an integer from 1 and up, got 0' });
 });
