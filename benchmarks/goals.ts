@@ -169,7 +169,7 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
     byPlace !== null && byPlace.length > 1 ? byPlace.at(-1)! : null, 'ms', null,
     byPlace !== null && byPlace.length > 1 ? `median ms at each place: ${byPlace.map((ms) => ms.toFixed(3)).join(', ')}; the first follows the threads' sleep`
       : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
-  // What the host alone takes to wake threads that slept as long as a pool's between its blocks: the part of a block's first calls no code of the call can save.
+  // What the host alone takes to wake threads that slept about as long as a pool's between its blocks: the host's part of a block's first calls.
   const wake = c.wakeAfterRound ?? null;
   add('wakeAfterRoundMs', `the host's wake-up of ${wake === null ? 'threads' : `${wake.workers} thread${wake.workers === 1 ? '' : 's'}`} asleep about as long as a pool's between its blocks (nothing else running), median ms`, wake?.ms.median ?? null, 'ms', null,
     wake === null ? 'not measured (no round ran)'

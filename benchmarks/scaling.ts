@@ -298,7 +298,7 @@ async function measureConfiguration(
     const afterRound = probe === null ? undefined : () => probe.round();
     let wakeProbe: WakeProbe | undefined;
     try {
-      // As many threads as the serial part's pool, asleep as long as its threads between their blocks, woken once a round.
+      // As many threads as the serial part's pool, asleep about as long as its threads between their blocks, woken once a round.
       wakeProbe = await WakeProbe.start(Math.max(1, ...settings.threads.filter((threads) => threads <= cores)));
       const wake = wakeProbe;
       // The Trainer's pattern: the batch and the gradient in shared memory, reused, calls back to back.
