@@ -391,7 +391,7 @@ t.test('a tiny benchmark end to end: JSON shape, efficiency, chart files, table'
   t.match(wakeAfter, { workers: c.serial[0].threads, description: /once per round of the Trainer's pattern/ });
   t.equal(wakeAfter.ms.samples.length, Math.ceil(written.settings.reps / written.settings.block), 'one round trip per round');
   t.ok(wakeAfter.ms.samples.every((ms) => ms > 0), 'each round trip takes time');
-  t.ok(wakeAfter.pauseMs >= 2, 'each after the last block\'s workers stopped polling (2 ms later at least)');
+  t.ok(wakeAfter.pauseMs > 0, 'the probe\'s threads slept before their round trip');
 
   // 4. The optional tfjs peer of the epoch line.
   if (written.tfjs.available) {
