@@ -171,10 +171,11 @@ export function goalChecks(c: Figures, peerReason: string | null, judged = true)
       : (trainerRow?.msByBlockPosition?.length ?? 0) > 1 ? 'no serial part by place (calls that reported no tasks)' : 'blocks of one call: no call back to back');
   // What the host alone takes to wake threads that slept about as long as a pool's between its blocks: the host's part of a block's first calls.
   const wake = c.wakeAfterRound ?? null;
+  const sessionEnd = wake === null ? null : sessionEndNote(wake.pauseMs);
   add('wakeAfterRoundMs', `the host's wake-up of ${wake === null ? 'threads' : `${wake.workers} thread${wake.workers === 1 ? '' : 's'}`} asleep about as long as a pool's between its blocks (nothing else running), median ms`, wake?.ms.median ?? null, 'ms', null,
     wake === null ? 'not measured (no round ran)'
       : `asleep ${wake.pauseMs.toFixed(1)} ms (median), woken once per round; ${byPlace !== null && byPlace.length > 1 ? `the first place's serial part ${byPlace[0].toFixed(3)} ms, the last's ${byPlace.at(-1)!.toFixed(3)} ms` : 'no serial part by place'}`
-        + (sessionEndNote(wake.pauseMs) === null ? '' : `; ${sessionEndNote(wake.pauseMs)}`));
+        + (sessionEnd === null ? '' : `; ${sessionEnd}`));
   // The Trainer's own calls in its timed epoch, at the serial part's thread count: the bench's blocks aside (their first calls follow a pause).
   const runThreads = trainer?.threads ?? null;
   const runEpoch = runThreads === null ? null : c.epochs.find((e) => e.engine === 'incremental' && e.where === 'pool' && e.threads === runThreads) ?? null;

@@ -4,6 +4,7 @@ import { GOAL_CONFIGURATION, GOALS, poolRows, sessionEndNote } from './goals.js'
 import type { LoadSample } from './machine.js';
 import type { BenchResult, ConfigurationResult, EngineMeasurement, GoalCheck } from './result.js';
 import type { SerialParts } from './serial-parts.js';
+import type { WakeRoundTrip } from './wake-round-trip.js';
 
 /** Milliseconds with about four significant digits, for the tables. */
 export function formatMs(ms: number): string {
@@ -96,12 +97,16 @@ function blockPositionLines(c: ConfigurationResult): string[] {
       '  Their serial part by the same place (wall − slowest task, median ms; the later places are calls back to back): '
         + rows.filter((m) => m.overheadMsByBlockPosition !== null).map((m) => `${m.threads} thread${m.threads === 1 ? '' : 's'} ${m.overheadMsByBlockPosition!.map(formatMs).join(', ')}`).join('; '),
     ]),
-    ...(c.wakeAfterRound === null ? [] : [
-      `  The host's part of a first place: ${c.wakeAfterRound.workers} bare thread${c.wakeAfterRound.workers === 1 ? '' : 's'} asleep about as long as a pool's between its blocks (${formatMs(c.wakeAfterRound.pauseMs)} ms, the median round), `
-        + `woken once per round with nothing else running and waited for: median ${formatMs(c.wakeAfterRound.ms.median)} ms, min ${formatMs(c.wakeAfterRound.ms.min)} ms `
-        + `(${c.wakeAfterRound.ms.samples.length} round${c.wakeAfterRound.ms.samples.length === 1 ? '' : 's'})${sessionEndNote(c.wakeAfterRound.pauseMs) === null ? '' : `; ${sessionEndNote(c.wakeAfterRound.pauseMs)}`}`,
-    ]),
+    ...(c.wakeAfterRound === null ? [] : [hostPartLine(c.wakeAfterRound)]),
   ];
+}
+
+/** The host's wake-up after a round's sleep, under the places; with the serving session's idle end when the rounds come near it. */
+function hostPartLine(wake: WakeRoundTrip): string {
+  const sessionEnd = sessionEndNote(wake.pauseMs);
+  return `  The host's part of a first place: ${wake.workers} bare thread${wake.workers === 1 ? '' : 's'} asleep about as long as a pool's between its blocks (${formatMs(wake.pauseMs)} ms, the median round), `
+    + `woken once per round with nothing else running and waited for: median ${formatMs(wake.ms.median)} ms, min ${formatMs(wake.ms.min)} ms `
+    + `(${wake.ms.samples.length} round${wake.ms.samples.length === 1 ? '' : 's'})${sessionEnd === null ? '' : `; ${sessionEnd}`}`;
 }
 
 function libraryLines(c: ConfigurationResult): string[] {
